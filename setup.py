@@ -7,6 +7,7 @@
 3. ``found._ctuple`` — the C tuple encoder/decoder (ffi/tuple/*.c).
 
 A piece whose sources are absent is skipped, so each can be built alone.
+FOUND_BUILD=engine,cffi,tuple builds only the named pieces.
 Set FOUND_SANITIZE=1 to build everything with ASan + UBSan.
 """
 import glob
@@ -21,6 +22,12 @@ STRICT = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-fvisibility=hidden
 SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]
 
 
+def wanted(piece):
+    """FOUND_BUILD=engine,cffi,tuple limits the build to some pieces (default: all)."""
+    chosen = os.environ.get("FOUND_BUILD")
+    return not chosen or piece in chosen.split(",")
+
+
 def sanitize():
     return os.environ.get("FOUND_SANITIZE") == "1"
 
@@ -31,7 +38,7 @@ def rel(*parts):
 
 def engine_extension():
     sources = sorted(glob.glob(rel("ffi", "engine", "*.c")))
-    if not sources:
+    if not sources or not wanted("engine"):
         return []
     flags = STRICT + ["-D_GNU_SOURCE", "-pthread"] + (SANITIZE if sanitize() else [])
     link = ["-pthread", "-Wl,-soname,libfdb_c.so"]
@@ -52,7 +59,7 @@ def engine_extension():
 
 def tuple_extension():
     sources = sorted(glob.glob(rel("ffi", "tuple", "*.c")))
-    if not sources:
+    if not sources or not wanted("tuple"):
         return []
     flags = [f for f in STRICT if f != "-fvisibility=hidden"] + (SANITIZE if sanitize() else [])
     return [Extension(
@@ -65,7 +72,7 @@ def tuple_extension():
 
 
 def cffi_modules():
-    if os.path.exists(rel("ffi", "build_ffi.py")):
+    if os.path.exists(rel("ffi", "build_ffi.py")) and wanted("cffi"):
         return ["ffi/build_ffi.py:ffibuilder"]
     return []
 
