@@ -1,0 +1,149 @@
+/*
+ * conflicts.c — the conflict history shared by every process: for each
+ * committed transaction, its write ranges, keyed by commit version (8 bytes
+ * big-endian) and batch index (2 bytes big-endian) in the "hist" database.
+ *
+ * A transaction conflicts when one of its read ranges meets a write range
+ * committed after its read version. History older than
+ * STORE_HISTORY_VERSIONS is pruned; "floor" in "meta" records the newest
+ * pruned version, and read versions below it get transaction_too_old.
+ */
+#include <string.h>
+
+#include "gen_errors.h"
+#include "store_internal.h"
+
+#define _PRUNE_STEP 1000000   /* prune about once per second of versions */
+
+static int _cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len)
+{
+    int c = memcmp(a, b, (size_t)(a_len < b_len ? a_len : b_len));
+    return c ? c : (a_len > b_len) - (a_len < b_len);
+}
+
+static int _meets(const uint8_t *b1, int b1l, const uint8_t *e1, int e1l,
+                  const uint8_t *b2, int b2l, const uint8_t *e2, int e2l)
+{
+    return _cmp(b1, b1l, e2, e2l) < 0 && _cmp(b2, b2l, e1, e1l) < 0;
+}
+
+int _ranges_intersect(const key_range *a, int na, const key_range *b, int nb)
+{
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++)
+            if (_meets(a[i].begin, a[i].begin_len, a[i].end, a[i].end_len,
+                       b[j].begin, b[j].begin_len, b[j].end, b[j].end_len))
+                return 1;
+    return 0;
+}
+
+static void _put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t _get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void _hist_key(uint8_t kb[10], int64_t version, uint16_t index)
+{
+    for (int i = 0; i < 8; i++) kb[i] = (uint8_t)((uint64_t)version >> (56 - 8 * i));
+    kb[8] = (uint8_t)(index >> 8);
+    kb[9] = (uint8_t)index;
+}
+
+static int64_t _hist_version(const MDB_val *k)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8 && i < (int)k->mv_size; i++) v = v << 8 | ((const uint8_t *)k->mv_data)[i];
+    return (int64_t)v;
+}
+
+static uint8_t *_put_ranges(uint8_t *p, const key_range *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        _put_u32(p, (uint32_t)r[i].begin_len); memcpy(p + 4, r[i].begin, (size_t)r[i].begin_len);
+        p += 4 + r[i].begin_len;
+        _put_u32(p, (uint32_t)r[i].end_len); memcpy(p + 4, r[i].end, (size_t)r[i].end_len);
+        p += 4 + r[i].end_len;
+    }
+    return p;
+}
+
+int _conflicts_record(MDB_txn *txn, store *s, int64_t version, uint16_t index,
+                      const key_range *writes, int n_writes,
+                      const key_range *extra, int n_extra)
+{
+    size_t size = 0;
+    for (int i = 0; i < n_writes; i++) size += 8 + (size_t)writes[i].begin_len + (size_t)writes[i].end_len;
+    for (int i = 0; i < n_extra; i++) size += 8 + (size_t)extra[i].begin_len + (size_t)extra[i].end_len;
+    uint8_t kb[10];
+    _hist_key(kb, version, index);
+    MDB_val k = {sizeof kb, kb}, v = {size, NULL};
+    int rc = mdb_put(txn, s->hist, &k, &v, MDB_RESERVE);
+    if (rc) return rc;
+    _put_ranges(_put_ranges(v.mv_data, writes, n_writes), extra, n_extra);
+    return 0;
+}
+
+/* 1 when any range encoded in `v` meets one of `reads`; -1 when `v` is malformed. */
+static int _entry_meets(const MDB_val *v, const key_range *reads, int n_reads)
+{
+    const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+    while (p < end) {
+        if (end - p < 4) return -1;
+        uint32_t bl = _get_u32(p);
+        if ((size_t)(end - p - 4) < bl + 4) return -1;
+        const uint8_t *b = p + 4;
+        uint32_t el = _get_u32(b + bl);
+        const uint8_t *e = b + bl + 4;
+        if ((size_t)(end - e) < el) return -1;
+        for (int i = 0; i < n_reads; i++)
+            if (_meets(b, (int)bl, e, (int)el, reads[i].begin, reads[i].begin_len,
+                       reads[i].end, reads[i].end_len))
+                return 1;
+        p = e + el;
+    }
+    return 0;
+}
+
+int _conflicts_floor(MDB_txn *txn, store *s, int64_t *floor)
+{
+    return _store_meta_get_i64(txn, s, "floor", floor);
+}
+
+int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, int *conflict)
+{
+    uint8_t kb[10];
+    MDB_cursor *c;
+    MDB_val k = {sizeof kb, kb}, v;
+    *conflict = 0;
+    _hist_key(kb, req->read_version + 1, 0);
+    int rc = mdb_cursor_open(txn, s->hist, &c);
+    if (rc) return rc;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        int m = _entry_meets(&v, req->reads, req->n_reads);
+        if (m < 0) { rc = MDB_CORRUPTED; break; }
+        if (m) { *conflict = 1; break; }
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int _conflicts_prune(MDB_txn *txn, store *s, int64_t version)
+{
+    int64_t floor, cutoff = version - STORE_HISTORY_VERSIONS;
+    int rc = _conflicts_floor(txn, s, &floor);
+    if (rc || cutoff < floor + _PRUNE_STEP) return rc;
+    MDB_cursor *c;
+    MDB_val k, v;
+    rc = mdb_cursor_open(txn, s->hist, &c);
+    if (rc) return rc;
+    while (!(rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) && _hist_version(&k) <= cutoff)
+        if ((rc = mdb_cursor_del(c, 0))) break;
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND) return rc;
+    return _store_meta_put_i64(txn, s, "floor", cutoff);
+}

@@ -1,0 +1,333 @@
+/*
+ * store_commit.c — group commit. One thread per store drains the queue and
+ * applies the whole batch in one LMDB write transaction and one fsync;
+ * LMDB's writer lock orders batches across processes.
+ *
+ * Within a batch, requests are taken in queue order: each is checked for
+ * conflicts (against history newer than its read version and against the
+ * requests accepted before it in the batch), then its mutations are applied.
+ * Mutations are validated before anything is written, so the only failures
+ * after that are LMDB's own (disk full, I/O), which fail the whole batch.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "gen_errors.h"
+#include "gen_options.h"
+#include "store_internal.h"
+
+typedef struct batch {
+    commit_request **req;
+    int *err;
+    uint16_t *index;
+    int n;
+    /* write ranges of accepted requests, for conflicts within the batch */
+    const key_range **ranges;
+    int *n_ranges;
+    int n_accepted;
+    /* versionstamped keys resolved at commit, recorded as write ranges */
+    key_range *stamped;
+    uint8_t *stamped_keys;
+    uint8_t *scratch;    /* ATOMIC_MAX_RESULT bytes for atomic results */
+} batch;
+
+static uint32_t _le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Offset of the versionstamp in a versionstamped key or value, or -1. */
+static int64_t _stamp_offset(const uint8_t *p, int len)
+{
+    if (len < 4) return -1;
+    uint32_t off = _le32(p + len - 4);
+    return (int64_t)off + 10 <= len - 4 ? (int64_t)off : -1;
+}
+
+static int _validate(const commit_request *r)
+{
+    for (int i = 0; i < r->n_mutations; i++) {
+        const mutation *m = &r->mutations[i];
+        int key_len = m->key_len;
+        if (m->kind == MUT_CLEAR_RANGE) continue;
+        if (m->kind == MUT_ATOMIC) {
+            if (!atomic_is_valid_op(m->op)) return FDB_ERR_INVALID_MUTATION_TYPE;
+            if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY) {
+                if (_stamp_offset(m->key, m->key_len) < 0) return FDB_ERR_CLIENT_INVALID_OPERATION;
+                key_len -= 4;
+            }
+            if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE &&
+                _stamp_offset(m->param, m->param_len) < 0)
+                return FDB_ERR_CLIENT_INVALID_OPERATION;
+            if (m->param_len > ATOMIC_MAX_RESULT + 4) return FDB_ERR_VALUE_TOO_LARGE;
+        } else if (m->kind != MUT_SET) {
+            return FDB_ERR_INVALID_MUTATION_TYPE;
+        }
+        if (key_len > STORE_MAX_KEY) return FDB_ERR_KEY_TOO_LARGE;
+    }
+    return 0;
+}
+
+static int _user_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len)
+{
+    int c = memcmp(a, b, (size_t)(a_len < b_len ? a_len : b_len));
+    return c ? c : (a_len > b_len) - (a_len < b_len);
+}
+
+static int _put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
+                const uint8_t *val, int val_len)
+{
+    uint8_t kb[STORE_MAX_KEY + 2];
+    MDB_val k, v = {(size_t)val_len, (void *)val};
+    _store_encode_key(key, key_len, kb, &k);
+    return mdb_put(txn, s->data, &k, &v, 0);
+}
+
+static int _clear_range(MDB_txn *txn, store *s, const mutation *m)
+{
+    uint8_t kb[STORE_MAX_KEY + 2];
+    MDB_cursor *c;
+    MDB_val k, v;
+    int b_len = m->key_len > STORE_MAX_KEY ? STORE_MAX_KEY : m->key_len;
+    if (_user_cmp(m->key, m->key_len, m->end, m->end_len) >= 0) return 0;
+    _store_encode_key(m->key, b_len, kb, &k);
+    int rc = mdb_cursor_open(txn, s->data, &c);
+    if (rc) return rc;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; ) {
+        const uint8_t *uk = (const uint8_t *)k.mv_data + 1;
+        int ul = (int)k.mv_size - 1;
+        if (_user_cmp(uk, ul, m->end, m->end_len) >= 0) break;
+        if (_user_cmp(uk, ul, m->key, m->key_len) < 0) {   /* the truncated begin itself */
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+            continue;
+        }
+        if ((rc = mdb_cursor_del(c, 0))) break;
+        rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int _atomic(MDB_txn *txn, store *s, const mutation *m, uint8_t *scratch)
+{
+    uint8_t kb[STORE_MAX_KEY + 2];
+    MDB_val k, v = {0, NULL};
+    _store_encode_key(m->key, m->key_len, kb, &k);
+    int rc = mdb_get(txn, s->data, &k, &v);
+    if (rc && rc != MDB_NOTFOUND) return rc;
+    int out_len = 0, present = 0;
+    if (atomic_apply(m->op, rc == 0, v.mv_data, (int)v.mv_size, m->param, m->param_len,
+                     scratch, &out_len, &present))
+        return MDB_BAD_VALSIZE;   /* unreachable: ops were validated */
+    if (!present) {
+        rc = mdb_del(txn, s->data, &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    v.mv_size = (size_t)out_len;
+    v.mv_data = scratch;
+    return mdb_put(txn, s->data, &k, &v, 0);
+}
+
+static void _stamp(uint8_t out[10], int64_t version, uint16_t index)
+{
+    for (int i = 0; i < 8; i++) out[i] = (uint8_t)((uint64_t)version >> (56 - 8 * i));
+    out[8] = (uint8_t)(index >> 8);
+    out[9] = (uint8_t)index;
+}
+
+/* Apply one request's mutations; versionstamped keys are appended to
+ * b->stamped (with their keys copied into *keys) as extra write ranges. */
+static int _apply(MDB_txn *txn, store *s, batch *b, const commit_request *r,
+                  int64_t version, uint16_t index, int *n_stamped, uint8_t **keys)
+{
+    uint8_t stamp[10];
+    _stamp(stamp, version, index);
+    for (int i = 0; i < r->n_mutations; i++) {
+        const mutation *m = &r->mutations[i];
+        int rc = 0;
+        if (m->kind == MUT_SET) {
+            rc = _put(txn, s, m->key, m->key_len, m->param, m->param_len);
+        } else if (m->kind == MUT_CLEAR_RANGE) {
+            rc = _clear_range(txn, s, m);
+        } else if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY) {
+            int len = m->key_len - 4;
+            uint8_t *key = *keys;
+            memcpy(key, m->key, (size_t)len);
+            memcpy(key + _le32(m->key + len), stamp, 10);
+            key[len] = 0;   /* the range [key, key + \0) */
+            b->stamped[*n_stamped] = (key_range){key, len, key, len + 1};
+            ++*n_stamped;
+            *keys += len + 1;
+            rc = _put(txn, s, key, len, m->param, m->param_len);
+        } else if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE) {
+            int len = m->param_len - 4;
+            memcpy(b->scratch, m->param, (size_t)len);
+            memcpy(b->scratch + _le32(m->param + len), stamp, 10);
+            rc = _put(txn, s, m->key, m->key_len, b->scratch, len);
+        } else {
+            rc = _atomic(txn, s, m, b->scratch);
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int _conflicts_in_batch(const batch *b, const commit_request *r)
+{
+    for (int i = 0; i < b->n_accepted; i++)
+        if (_ranges_intersect(r->reads, r->n_reads, b->ranges[i], b->n_ranges[i])) return 1;
+    return 0;
+}
+
+/* Decide and apply every request of the batch inside `txn`. */
+static int _run_batch(MDB_txn *txn, store *s, batch *b, int64_t version)
+{
+    int64_t floor;
+    int rc = _conflicts_prune(txn, s, version);
+    if (!rc) rc = _conflicts_floor(txn, s, &floor);
+    if (rc) return rc;
+    int n_stamped = 0;
+    uint8_t *keys = b->stamped_keys;
+    uint16_t next_index = 0;
+    for (int i = 0; i < b->n; i++) {
+        commit_request *r = b->req[i];
+        int conflict = 0;
+        if (r->n_reads > 0) {
+            if (r->read_version < floor) { b->err[i] = FDB_ERR_TRANSACTION_TOO_OLD; continue; }
+            if ((rc = _conflicts_check(txn, s, r, &conflict))) return rc;
+            if (conflict || _conflicts_in_batch(b, r)) { b->err[i] = FDB_ERR_NOT_COMMITTED; continue; }
+        }
+        if ((b->err[i] = _validate(r))) continue;
+        int first_stamped = n_stamped;
+        b->index[i] = next_index++;
+        if ((rc = _apply(txn, s, b, r, version, b->index[i], &n_stamped, &keys))) return rc;
+        if ((rc = _conflicts_record(txn, s, version, b->index[i], r->writes, r->n_writes,
+                                    b->stamped + first_stamped, n_stamped - first_stamped)))
+            return rc;
+        b->ranges[b->n_accepted] = r->writes;
+        b->n_ranges[b->n_accepted++] = r->n_writes;
+    }
+    return _store_meta_put_i64(txn, s, "version", version);
+}
+
+static int _batch_alloc(batch *b, commit_request *list)
+{
+    int n = 0, n_stamped = 0;
+    size_t key_bytes = 0;
+    for (commit_request *r = list; r; r = r->next, n++)
+        for (int i = 0; i < r->n_mutations; i++)
+            if (r->mutations[i].kind == MUT_ATOMIC &&
+                r->mutations[i].op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY)
+                n_stamped++, key_bytes += (size_t)r->mutations[i].key_len;
+    b->n = n;
+    b->n_accepted = 0;
+    if (!(b->req = malloc(sizeof *b->req * (size_t)n))) return FDB_ERR_INTERNAL_ERROR;
+    n = 0;
+    for (commit_request *r = list; r; r = r->next) b->req[n++] = r;
+    b->err = calloc((size_t)n, sizeof *b->err);
+    b->index = calloc((size_t)n, sizeof *b->index);
+    b->ranges = malloc(sizeof *b->ranges * (size_t)n);
+    b->n_ranges = malloc(sizeof *b->n_ranges * (size_t)n);
+    b->stamped = malloc(sizeof *b->stamped * (size_t)(n_stamped + 1));
+    b->stamped_keys = malloc(key_bytes + 1);
+    if (!b->err || !b->index || !b->ranges || !b->n_ranges || !b->stamped || !b->stamped_keys)
+        return FDB_ERR_INTERNAL_ERROR;
+    return 0;
+}
+
+static void _batch_free(batch *b)
+{
+    free(b->req); free(b->err); free(b->index); free(b->ranges);
+    free(b->n_ranges); free(b->stamped); free(b->stamped_keys);
+}
+
+/* 1 when nothing in the batch writes: no LMDB write transaction needed. */
+static int _read_only(const batch *b)
+{
+    for (int i = 0; i < b->n; i++)
+        if (b->req[i]->n_mutations || b->req[i]->n_writes) return 0;
+    return 1;
+}
+
+static void _commit_batch(store *s, commit_request *list, uint8_t *scratch)
+{
+    batch b = {.scratch = scratch};
+    int err = _batch_alloc(&b, list);
+    int64_t version = 0;
+    if (!err && _read_only(&b)) {
+        version = store_committed_version(s);
+    } else if (!err) {
+        MDB_txn *txn;
+        int64_t last;
+        int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        if (!rc) {
+            rc = _store_meta_get_i64(txn, s, "version", &last);
+            if (!rc) version = _versions_next(last);
+            if (!rc) rc = _run_batch(txn, s, &b, version);
+            if (!rc) rc = mdb_txn_commit(txn);
+            else mdb_txn_abort(txn);
+        }
+        err = _store_lmdb_error(rc);
+        if (!err) {
+            int64_t seen = atomic_load(&s->committed);
+            while (seen < version && !atomic_compare_exchange_weak(&s->committed, &seen, version)) {}
+        }
+    }
+    if (!b.req) {                       /* out of memory before the batch began */
+        for (commit_request *r = list, *next; r; r = next) {
+            next = r->next;
+            r->done(r, FDB_ERR_INTERNAL_ERROR, 0, 0);
+        }
+    }
+    for (int i = 0; b.req && i < b.n; i++) {
+        int e = err ? err : b.err[i];
+        b.req[i]->done(b.req[i], e, e ? 0 : version, e ? 0 : b.index[i]);
+    }
+    _batch_free(&b);
+    if (!err) _watches_kick(s);
+}
+
+static void *_committer(void *arg)
+{
+    store *s = arg;
+    uint8_t *scratch = malloc(ATOMIC_MAX_RESULT + 16);
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping) pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->head) break;
+        commit_request *list = s->head;
+        s->head = s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        _commit_batch(s, list, scratch);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(scratch);
+    return NULL;
+}
+
+void store_commit_submit(store *s, commit_request *req)
+{
+    req->next = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->tail) s->tail->next = req;
+    else s->head = req;
+    s->tail = req;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int _commit_start(store *s)
+{
+    return pthread_create(&s->committer, NULL, _committer, s);
+}
+
+void _commit_stop(store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->committer, NULL);
+}

@@ -1,0 +1,119 @@
+/*
+ * store_internal.h — shared structures of the storage core (store*.c,
+ * versions.c, conflicts.c, watches.c). Not part of the engine's interface.
+ *
+ * On disk: one LMDB environment (data.mdb + lock.mdb) with three named
+ * databases:
+ *   "data"  user keys, each prefixed by one byte (LMDB rejects empty keys)
+ *   "meta"  format magic, committed version, conflict-history floor
+ *   "hist"  conflict history: version (8 BE) + batch index (2 BE) → the
+ *           committed transaction's write ranges
+ */
+#ifndef FOUND_ENGINE_STORE_INTERNAL_H
+#define FOUND_ENGINE_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "store.h"
+
+#define STORE_MAGIC "found-engine-lmdb"
+#define STORE_FORMAT 1
+#define STORE_MAP_SIZE (64ull << 30)       /* sparse; grows on disk as used */
+#define STORE_MAX_READERS 1024
+#define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
+#define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
+#define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
+#define STORE_KEY_PREFIX 0x00
+#define STORE_MAX_KEY 509                  /* LMDB key limit 511 less prefix and spare */
+
+struct snapshot {
+    store *s;
+    MDB_txn *txn;
+    int64_t version;
+    size_t txnid;                 /* LMDB txn id: equal ids, equal contents */
+    atomic_int refs;
+};
+
+struct store_cursor {
+    snapshot *snap;
+    MDB_cursor *mc;
+    MDB_val k, v;
+    int valid;
+};
+
+struct store_watch {
+    store *s;
+    store_watch *next;
+    uint8_t *key; int key_len;
+    int present;
+    uint8_t *value; int value_len;
+    watch_fire_fn fire;
+    void *ctx;
+    int cancelled;
+};
+
+struct store {
+    store *next_open;             /* the process-wide list of open stores */
+    int refs;
+    char *path;
+    pid_t pid;
+    MDB_env *env;
+    MDB_dbi data, meta, hist;
+
+    /* commit queue, drained by `committer` */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    commit_request *head, *tail;
+    int stopping;
+    pthread_t committer;
+    atomic_llong committed;       /* newest version this process has seen */
+
+    /* snapshots: the newest plus a ring of recent ones for snapshot_at */
+    pthread_mutex_t snap_mu;
+    snapshot *latest;
+    snapshot *recent[STORE_RETAIN_SNAPSHOTS];
+    int n_recent;
+
+    /* watches, served by `watcher` */
+    pthread_mutex_t watch_mu;
+    pthread_cond_t watch_cv;
+    store_watch *watches;
+    int n_watches;
+    int watch_kick;
+    pthread_t watcher;
+    int watcher_running;
+    int watch_stopping;
+};
+
+/* store.c */
+int _store_lmdb_error(int rc);
+void _store_encode_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *out);
+int _store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out);
+int _store_meta_put_i64(MDB_txn *txn, store *s, const char *name, int64_t v);
+
+/* versions.c */
+int64_t _versions_next(int64_t last);
+int _snapshot_new(store *s, snapshot **out);
+void _snapshot_retain_all_release(store *s);
+
+/* conflicts.c */
+int _conflicts_floor(MDB_txn *txn, store *s, int64_t *floor);
+int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, int *conflict);
+int _conflicts_record(MDB_txn *txn, store *s, int64_t version, uint16_t index,
+                      const key_range *writes, int n_writes,
+                      const key_range *extra, int n_extra);
+int _conflicts_prune(MDB_txn *txn, store *s, int64_t version);
+int _ranges_intersect(const key_range *a, int na, const key_range *b, int nb);
+
+/* store_commit.c */
+int _commit_start(store *s);
+void _commit_stop(store *s);
+
+/* watches.c */
+void _watches_stop(store *s);
+void _watches_kick(store *s);
+
+#endif
