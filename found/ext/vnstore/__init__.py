@@ -1,0 +1,600 @@
+"""Versioned N-tuple store: tuples are added and removed by changes.
+
+A change is a named batch of tuple additions and removals. It is invisible to
+readers until it is applied; applying it gives it a *significance*, the
+versionstamp of the committing transaction, which is its place in history.
+Readers see, for each tuple, the state set by the applied change with the
+greatest significance that touched it.
+
+``change_apply`` refuses (``ChangeConflict``) a change when another change that
+touches one of the same tuples was applied after the change was started (its
+``change_create`` committed). docs/vnstore.md states the guarantee.
+
+Layout under ``prefix`` (every key is a packed tuple)::
+
+    (*prefix, "change", uid, "type")          -> ("change",)
+    (*prefix, "change", uid, "message")       -> (message,)
+    (*prefix, "stamp", uid, "started")        -> (Versionstamp,)  create commit
+    (*prefix, "stamp", uid, "significance")   -> (Versionstamp,)  apply commit
+    (*prefix, "applied", Versionstamp)        -> (uid,)            history order
+    nstore (*prefix, "tuples"): (*items, changeid, alive)
+
+Each change holds at most one record per tuple: ``alive`` True when the change
+makes the tuple present, False when it makes it absent.
+"""
+import asyncio
+import types
+import uuid
+from collections import namedtuple
+
+import found
+from found.ext import nstore
+
+__all__ = [
+    "VNStoreException",
+    "ChangeNotFound",
+    "ChangeApplied",
+    "ChangeConflict",
+    "NoActiveChange",
+    "make",
+    "change_create",
+    "change_list",
+    "change_get",
+    "change_continue",
+    "change_message",
+    "change_changes",
+    "change_apply",
+    "add",
+    "remove",
+    "ask",
+    "select",
+    "where",
+    "query",
+    "var",
+]
+
+var = nstore.var
+_Variable = type(nstore.var("x"))
+
+# Names of the two extra columns of the tuples nstore, used as variable names
+# in internal patterns; user patterns may not use them.
+_CHANGE = "__vnstore_change__"
+_ALIVE = "__vnstore_alive__"
+ALIVE = "alive?"
+
+# Per-transaction bookkeeping in tx.vars (cleared by found.transactional on retry).
+_ACTIVE = "_vnstore_changeid"
+_CREATED = "_vnstore_created"      # changes created by this transaction
+_APPLIED = "_vnstore_applied"      # changes applied by this transaction: uid -> order
+_EDITABLE = "_vnstore_editable"    # changes checked as existing and pending
+_SIGNIFICANCE = "_vnstore_significance"  # uid -> significance or None (cache)
+_STAMPS = "_vnstore_stamps"        # user versions handed out in this transaction
+
+
+class VNStoreException(found.BaseFoundException):
+    """Exception specific to vnstore."""
+
+
+class ChangeNotFound(VNStoreException):
+    """The change does not exist in this vnstore."""
+
+
+class ChangeApplied(VNStoreException):
+    """The change is already applied: history cannot be edited."""
+
+
+class NoActiveChange(VNStoreException):
+    """add or remove without an active change (see change_continue)."""
+
+
+class ChangeConflict(VNStoreException):
+    """Another change applied after this one started touched the same tuples.
+
+    ``changeid`` is the refused change; ``conflicts`` is a list of
+    ``(items, other_changeid)`` pairs, one per tuple and conflicting change.
+    """
+
+    def __init__(self, changeid, conflicts):
+        self.changeid = changeid
+        self.conflicts = list(conflicts)
+        others = sorted({other.hex for _, other in self.conflicts})
+        super().__init__(
+            "change {} conflicts on {} tuple(s) with change(s) applied after it started: {}".format(
+                changeid.hex, len({items for items, _ in self.conflicts}), ", ".join(others)
+            )
+        )
+
+
+VNStore = namedtuple("VNStore", "name prefix items tuples")
+
+
+def make(name, prefix, items):
+    """Create a handle over a vnstore called ``name`` with the tuple ``prefix``
+    and the column names ``items``."""
+    if not isinstance(name, str):
+        raise TypeError("name must be str, not {}".format(type(name).__name__))
+    if not isinstance(prefix, (tuple, list)):
+        raise TypeError("prefix must be a tuple or list, not {}".format(type(prefix).__name__))
+    if not isinstance(items, (tuple, list)):
+        raise TypeError("items must be a tuple or list, not {}".format(type(items).__name__))
+    items = tuple(items)
+    if not items:
+        raise ValueError("items must name at least one column")
+    for column in items:
+        if not isinstance(column, str):
+            raise TypeError("items must be column names (str), got {}".format(type(column).__name__))
+    if len(set(items)) != len(items):
+        raise ValueError("items must be distinct column names, got {!r}".format(items))
+    if ALIVE in items:
+        raise ValueError("{!r} is reserved and cannot name a column".format(ALIVE))
+    prefix = tuple(prefix)
+    tuples = nstore.make("{}-tuples".format(name), prefix + ("tuples",), len(items) + 2)
+    return VNStore(name, prefix, items, tuples)
+
+
+# --- keys -------------------------------------------------------------------
+
+
+def _change_key(store, changeid, field):
+    return found.pack(store.prefix + ("change", changeid, field))
+
+
+def _stamp_key(store, changeid, field):
+    return found.pack(store.prefix + ("stamp", changeid, field))
+
+
+def _subspace(store, name):
+    start = found.pack(store.prefix + (name,))
+    return start, found.next_prefix(start)
+
+
+def _vars(tr, name, factory):
+    out = tr.vars.get(name)
+    if out is None:
+        out = tr.vars[name] = factory()
+    return out
+
+
+def _next_stamp(tr):
+    """An incomplete versionstamp unique within this transaction: two changes
+    created or applied by one transaction still get distinct, ordered stamps."""
+    counter = _vars(tr, _STAMPS, lambda: [0])
+    counter[0] += 1
+    return found.Versionstamp(user_version=counter[0])
+
+
+async def _set_stamp(tr, key):
+    """Store at ``key`` the versionstamp of this transaction's commit."""
+    value = found.pack_with_versionstamp((_next_stamp(tr),))
+    await found.set_versionstamped_value(tr, key, value)
+
+
+# --- checks -----------------------------------------------------------------
+
+
+def _check_store(store):
+    if not isinstance(store, VNStore):
+        raise TypeError("vnstore must be made by vnstore.make, not {}".format(type(store).__name__))
+
+
+def _check_changeid(changeid):
+    if not isinstance(changeid, uuid.UUID):
+        raise TypeError("changeid must be uuid.UUID, not {}".format(type(changeid).__name__))
+
+
+def _check_items(store, items, what="items"):
+    if len(items) != len(store.items):
+        raise ValueError(
+            "vnstore {!r} has {} columns {}, got {} {}".format(
+                store.name, len(store.items), store.items, len(items), what
+            )
+        )
+
+
+def _check_pattern(store, pattern):
+    _check_items(store, pattern, "pattern elements")
+    for item in pattern:
+        if isinstance(item, _Variable) and item.name in (_CHANGE, _ALIVE):
+            raise ValueError("variable name {!r} is reserved by vnstore".format(item.name))
+
+
+# --- changes ----------------------------------------------------------------
+
+
+async def change_create(tr, vnstore):
+    """Create a change and return its uid (a uuid.UUID). It is pending: its
+    significance is None and nobody sees its tuples until change_apply. The
+    new change becomes the transaction's active change."""
+    _check_store(vnstore)
+    changeid = uuid.uuid4()
+    await found.set(tr, _change_key(vnstore, changeid, "type"), found.pack(("change",)))
+    await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((None,)))
+    await _set_stamp(tr, _stamp_key(vnstore, changeid, "started"))
+    _vars(tr, _CREATED, set).add(changeid)
+    _vars(tr, _EDITABLE, set).add(changeid)
+    tr.vars[_ACTIVE] = changeid
+    return changeid
+
+
+def _unpack_one(value):
+    return None if value is None else found.unpack(value)[0]
+
+
+async def _read_stamp(tr, vnstore, changeid, field):
+    """The versionstamp ``field`` of a change; an incomplete Versionstamp when
+    this transaction wrote it (it is known only at commit)."""
+    if field == "started" and changeid in tr.vars.get(_CREATED, ()):
+        return found.Versionstamp()
+    if field == "significance" and changeid in tr.vars.get(_APPLIED, {}):
+        return found.Versionstamp()
+    return _unpack_one(await found.get(tr, _stamp_key(vnstore, changeid, field)))
+
+
+def _change_dict(changeid, kind, message, started, significance):
+    return {
+        "uid": changeid,
+        "type": kind,
+        "significance": significance,
+        "message": message,
+        "started": started,
+    }
+
+
+async def change_get(tr, vnstore, changeid):
+    """Return the change ``changeid`` as a dict with keys uid, type,
+    significance (None while pending, else the apply commit's Versionstamp),
+    message and started (the create commit's Versionstamp); None if there is
+    no such change."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    kind, message, started, significance = await asyncio.gather(
+        found.get(tr, _change_key(vnstore, changeid, "type")),
+        found.get(tr, _change_key(vnstore, changeid, "message")),
+        _read_stamp(tr, vnstore, changeid, "started"),
+        _read_stamp(tr, vnstore, changeid, "significance"),
+    )
+    if kind is None:
+        return None
+    return _change_dict(changeid, _unpack_one(kind), _unpack_one(message), started, significance)
+
+
+async def _range(tr, begin, end):
+    return await found.all(found.query(tr, begin, end))
+
+
+def _fields_by_change(pairs, prefix_length):
+    """Group (key, value) pairs of a (..., uid, field) subspace by uid."""
+    out = {}
+    for key, value in pairs:
+        changeid, field = found.unpack(key)[prefix_length:]
+        out.setdefault(changeid, {})[field] = _unpack_one(value)
+    return out
+
+
+async def _all_stamps(tr, vnstore):
+    """uid -> {"started": ..., "significance": ...} for every change."""
+    written_here = tr.vars.get(_CREATED) or tr.vars.get(_APPLIED)
+    if written_here:
+        # A range read would touch keys this transaction versionstamped,
+        # which cannot be read before commit: read the others one by one.
+        return None
+    pairs = await _range(tr, *_subspace(vnstore, "stamp"))
+    return _fields_by_change(pairs, len(vnstore.prefix) + 1)
+
+
+def _history_order(change):
+    significance = change["significance"]
+    if significance is not None:
+        return (0, significance, change["uid"].bytes)
+    return (1, change["started"] or found.Versionstamp(), change["uid"].bytes)
+
+
+async def change_list(tr, vnstore):
+    """Return every change of ``vnstore`` as dicts (see change_get): applied
+    changes first, in history (significance) order, then pending ones in the
+    order they were created."""
+    _check_store(vnstore)
+    plain = await _range(tr, *_subspace(vnstore, "change"))
+    fields = _fields_by_change(plain, len(vnstore.prefix) + 1)
+    stamps = await _all_stamps(tr, vnstore)
+    out = []
+    for changeid, row in fields.items():
+        if stamps is None:
+            started, significance = await asyncio.gather(
+                _read_stamp(tr, vnstore, changeid, "started"),
+                _read_stamp(tr, vnstore, changeid, "significance"),
+            )
+        else:
+            started = stamps.get(changeid, {}).get("started")
+            significance = stamps.get(changeid, {}).get("significance")
+        out.append(_change_dict(changeid, row.get("type"), row.get("message"), started, significance))
+    out.sort(key=_history_order)
+    return out
+
+
+def change_continue(tr, vnstore, changeid):
+    """Make ``changeid`` the active change of transaction ``tr``: the next
+    add and remove calls on ``tr`` record into it."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    tr.vars[_ACTIVE] = changeid
+
+
+async def _status(tr, vnstore, changeid):
+    """"missing", "pending" or "applied"."""
+    if changeid in tr.vars.get(_APPLIED, {}):
+        return "applied"
+    if changeid in tr.vars.get(_CREATED, ()):
+        return "pending"
+    kind, significance = await asyncio.gather(
+        found.get(tr, _change_key(vnstore, changeid, "type")),
+        found.get(tr, _stamp_key(vnstore, changeid, "significance")),
+    )
+    if kind is None:
+        return "missing"
+    return "pending" if significance is None else "applied"
+
+
+async def _require_pending(tr, vnstore, changeid):
+    """Raise unless ``changeid`` exists and is pending (editable)."""
+    if changeid in tr.vars.get(_EDITABLE, ()) and changeid not in tr.vars.get(_APPLIED, {}):
+        return
+    status = await _status(tr, vnstore, changeid)
+    if status == "missing":
+        raise ChangeNotFound("no change {} in vnstore {!r}".format(changeid.hex, vnstore.name))
+    if status == "applied":
+        raise ChangeApplied("change {} is already applied and cannot be edited".format(changeid.hex))
+    _vars(tr, _EDITABLE, set).add(changeid)
+
+
+async def change_message(tr, vnstore, changeid, message):
+    """Replace the message of ``changeid`` with ``message`` (str or None).
+    The message of an applied change may still be edited."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    if message is not None and not isinstance(message, str):
+        raise TypeError("message must be str or None, not {}".format(type(message).__name__))
+    if await _status(tr, vnstore, changeid) == "missing":
+        raise ChangeNotFound("no change {} in vnstore {!r}".format(changeid.hex, vnstore.name))
+    await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((message,)))
+
+
+async def change_changes(tr, vnstore, changeid):
+    """Return the tuple modifications recorded by ``changeid``: a list of
+    dicts mapping each column name to its value, and "alive?" to True for an
+    addition, False for a removal."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    pattern = [nstore.var(column) for column in vnstore.items]
+    pattern += [changeid, nstore.var(ALIVE)]
+    out = []
+    async for binding in nstore.select(tr, vnstore.tuples, *pattern):
+        row = {column: binding[column] for column in vnstore.items}
+        row[ALIVE] = binding[ALIVE]
+        out.append(row)
+    return out
+
+
+# --- reading history ----------------------------------------------------------
+
+
+async def _significance(tr, vnstore, changeid):
+    """The order of ``changeid`` in history, None while pending. Cached per
+    transaction; a change applied by this transaction comes after every
+    committed one (it commits later than all of them)."""
+    applied_here = tr.vars.get(_APPLIED, {})
+    if changeid in applied_here:
+        return applied_here[changeid]
+    cache = _vars(tr, _SIGNIFICANCE, dict)
+    if changeid not in cache:
+        stamp = _unpack_one(await found.get(tr, _stamp_key(vnstore, changeid, "significance")))
+        cache[changeid] = None if stamp is None else (0, stamp.tr_version, stamp.user_version)
+    return cache[changeid]
+
+
+_Record = namedtuple("_Record", "changeid alive")
+
+
+async def _records(tr, vnstore, items):
+    """Every (changeid, alive) record of the tuple ``items``."""
+    pattern = list(items) + [nstore.var(_CHANGE), nstore.var(_ALIVE)]
+    return [
+        _Record(binding[_CHANGE], binding[_ALIVE])
+        async for binding in nstore.select(tr, vnstore.tuples, *pattern)
+    ]
+
+
+async def _latest_applied(tr, vnstore, records):
+    """The applied record with the greatest significance, or None."""
+    orders = await asyncio.gather(*(_significance(tr, vnstore, r.changeid) for r in records))
+    best = None
+    best_order = None
+    for record, order in zip(records, orders):
+        if order is not None and (best_order is None or order > best_order):
+            best, best_order = record, order
+    return best
+
+
+async def _visible(tr, vnstore, records):
+    """The record that decides whether a tuple is alive for ``tr``: the
+    active pending change's own record when it has one (a change sees its
+    own edits), else the latest applied record; None if neither exists."""
+    active = tr.vars.get(_ACTIVE)
+    if active is not None:
+        for record in records:
+            if record.changeid == active and await _significance(tr, vnstore, active) is None:
+                return record
+    return await _latest_applied(tr, vnstore, records)
+
+
+async def ask(tr, vnstore, *items):
+    """Return True if ``items`` is alive in ``vnstore``: added by the latest
+    applied change that touched it (or by the transaction's active pending
+    change, which sees its own edits)."""
+    _check_store(vnstore)
+    _check_items(vnstore, items)
+    record = await _visible(tr, vnstore, await _records(tr, vnstore, items))
+    return record is not None and record.alive
+
+
+# --- editing a change ---------------------------------------------------------
+
+
+async def _active_change(tr, vnstore):
+    changeid = tr.vars.get(_ACTIVE)
+    if changeid is None:
+        raise NoActiveChange("no active change: call change_create or change_continue first")
+    await _require_pending(tr, vnstore, changeid)
+    return changeid
+
+
+async def add(tr, vnstore, *items, value=b""):
+    """Add ``items`` to ``vnstore`` in the active change (see
+    change_continue). Returns True."""
+    _check_store(vnstore)
+    _check_items(vnstore, items)
+    changeid = await _active_change(tr, vnstore)
+    await nstore.remove(tr, vnstore.tuples, *items, changeid, False)
+    await nstore.add(tr, vnstore.tuples, *items, changeid, True, value=value)
+    return True
+
+
+async def remove(tr, vnstore, *items):
+    """Remove ``items`` from ``vnstore`` in the active change. Returns True
+    if ``items`` was alive (for this change) and is now removed, else False."""
+    _check_store(vnstore)
+    _check_items(vnstore, items)
+    changeid = await _active_change(tr, vnstore)
+    records = await _records(tr, vnstore, items)
+    current = await _visible(tr, vnstore, records)
+    if current is None or not current.alive:
+        return False
+    await nstore.remove(tr, vnstore.tuples, *items, changeid, True)
+    others = [r for r in records if r.changeid != changeid]
+    before = await _latest_applied(tr, vnstore, others)
+    if before is not None and before.alive:
+        # Alive in history: record the removal. Otherwise the tuple existed
+        # only in this change, and dropping its addition is enough.
+        await nstore.add(tr, vnstore.tuples, *items, changeid, False)
+    return True
+
+
+# --- applying -------------------------------------------------------------------
+
+
+async def _conflicts(tr, vnstore, changeid):
+    """(items, other) pairs where ``other`` touched a tuple of ``changeid``
+    and was applied after ``changeid`` started."""
+    if changeid in tr.vars.get(_CREATED, ()):
+        # Created by this very transaction: nothing committed after its start
+        # can be seen here, and concurrent commits make this one retry.
+        return []
+    started = await _read_stamp(tr, vnstore, changeid, "started")
+    started = (0, started.tr_version, started.user_version)
+    out = []
+    for row in await change_changes(tr, vnstore, changeid):
+        items = tuple(row[column] for column in vnstore.items)
+        for record in await _records(tr, vnstore, items):
+            if record.changeid == changeid:
+                continue
+            order = await _significance(tr, vnstore, record.changeid)
+            if order is not None and order > started:
+                out.append((items, record.changeid))
+    return out
+
+
+async def change_apply(tr, vnstore, changeid):
+    """Apply ``changeid``: its significance becomes the versionstamp of this
+    transaction's commit, which places it after every change applied before.
+
+    Raises ChangeConflict, leaving the change pending, when another change
+    touching one of its tuples was applied after ``changeid`` started (its
+    change_create committed); ChangeNotFound when there is no such change.
+    Applying an applied change does nothing.
+    """
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    status = await _status(tr, vnstore, changeid)
+    if status == "missing":
+        raise ChangeNotFound("no change {} in vnstore {!r}".format(changeid.hex, vnstore.name))
+    if status == "applied":
+        return
+    conflicts = await _conflicts(tr, vnstore, changeid)
+    if conflicts:
+        raise ChangeConflict(changeid, conflicts)
+    stamp = _next_stamp(tr)
+    await found.set_versionstamped_value(
+        tr, _stamp_key(vnstore, changeid, "significance"), found.pack_with_versionstamp((stamp,))
+    )
+    history_key = found.pack_with_versionstamp(vnstore.prefix + ("applied", stamp))
+    await found.set_versionstamped_key(tr, history_key, found.pack((changeid,)))
+    applied = _vars(tr, _APPLIED, dict)
+    applied[changeid] = (1, stamp.user_version)
+
+
+# --- queries ---------------------------------------------------------------------
+
+
+def _bind(pattern, binding):
+    return tuple(binding[item.name] if isinstance(item, _Variable) else item for item in pattern)
+
+
+async def select(tr, vnstore, *pattern, seed=None):
+    """Yield bindings (immutable mappings of variable name to value) of the
+    alive tuples of ``vnstore`` that match ``pattern``, whose elements are
+    values or nstore.var. ``seed`` bindings are included in every result."""
+    _check_store(vnstore)
+    _check_pattern(vnstore, pattern)
+    full = list(pattern) + [nstore.var(_CHANGE), nstore.var(_ALIVE)]
+    async for binding in nstore.select(tr, vnstore.tuples, *full, seed=seed):
+        if not binding[_ALIVE]:
+            continue
+        items = _bind(pattern, binding)
+        decisive = await _visible(tr, vnstore, await _records(tr, vnstore, items))
+        # Yield each alive tuple once: from the record that decides it.
+        if decisive is None or decisive.changeid != binding[_CHANGE] or not decisive.alive:
+            continue
+        out = {name: value for name, value in binding.items() if name not in (_CHANGE, _ALIVE)}
+        yield types.MappingProxyType(out)
+
+
+async def where(tr, vnstore, iterator, *pattern):
+    """For each binding from ``iterator``, bind ``pattern`` with it and yield
+    the matching bindings of ``vnstore``. Used to chain queries."""
+    _check_store(vnstore)
+    _check_pattern(vnstore, pattern)
+    async for binding in iterator:
+        bound = [
+            binding[item.name] if isinstance(item, _Variable) and item.name in binding else item
+            for item in pattern
+        ]
+        async for out in select(tr, vnstore, *bound, seed=binding):
+            yield out
+
+
+class _Bindings:
+    """The result of query: an async iterator of bindings, that may also be
+    awaited first (``await vnstore.query(...)``) as in found 0.13."""
+
+    def __init__(self, iterator):
+        self._iterator = iterator
+
+    def __aiter__(self):
+        return self._iterator.__aiter__()
+
+    def __await__(self):
+        return self._itself().__await__()
+
+    async def _itself(self):
+        return self._iterator
+
+
+def query(tr, vnstore, pattern, *patterns):
+    """Bindings (immutable mappings) where the nstore.var of ``pattern`` and
+    ``patterns`` take values that make every pattern an alive tuple. Iterate
+    with ``async for``, or ``await`` it first for the async iterator."""
+    _check_store(vnstore)
+    out = select(tr, vnstore, *pattern)
+    for other in patterns:
+        out = where(tr, vnstore, out, *other)
+    return _Bindings(out)
