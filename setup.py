@@ -9,10 +9,19 @@
 A piece whose sources are absent is skipped, so each can be built alone.
 FOUND_BUILD=engine,cffi,tuple builds only the named pieces.
 Set FOUND_SANITIZE=1 to build everything with ASan + UBSan.
+On PyPy (or FOUND_PURE_TUPLE=1) the tuple extension is not built: found/tuple.py,
+the pure-Python codec, is used instead.
+
+The target is detected (``toolchain()``: OS, architecture, compiler family) and
+the engine's link flags follow it: GNU ld's soname and version script on Linux,
+an install name on macOS. docs/build.md says how each wheel is produced.
 """
 import glob
 import os
+import platform
+import subprocess
 import sys
+import sysconfig
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -36,19 +45,65 @@ def rel(*parts):
     return os.path.join(*parts)
 
 
+def compiler_family(cc):
+    """'clang', 'gcc' or 'unknown', from what ``cc --version`` says of itself."""
+    try:
+        banner = subprocess.run(
+            cc.split() + ["--version"], capture_output=True, text=True, timeout=30
+        ).stdout.lower()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if "clang" in banner:
+        return "clang"
+    if "gcc" in banner or "free software foundation" in banner:
+        return "gcc"
+    return "unknown"
+
+
+def toolchain():
+    """The build target: ``(os, machine, compiler family)``, e.g. ('linux', 'aarch64', 'gcc').
+
+    ``CC`` wins over the interpreter's configured compiler, as in setuptools.
+    Machine names are normalised ('arm64' on macOS is 'aarch64' here).
+    """
+    system = "darwin" if sys.platform == "darwin" else sys.platform.rstrip("0123456789")
+    machine = platform.machine().lower()
+    machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine)
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return system, machine, compiler_family(cc)
+
+
+def engine_link_flags(system, version_script=None):
+    """Link flags for the engine: named libfdb_c.so wherever it is loaded from."""
+    if system == "darwin":
+        # Apple's ld has no version scripts; -fvisibility=hidden already keeps
+        # the export list to the C API's FDB_API functions.
+        return ["-Wl,-install_name,@rpath/libfdb_c.so"]
+    flags = ["-pthread", "-Wl,-soname,libfdb_c.so"]
+    if version_script:
+        flags.append("-Wl,--version-script=" + version_script)
+    return flags
+
+
+def build_tuple_extension():
+    """The C tuple codec uses CPython's C API; PyPy runs found/tuple.py instead."""
+    if os.environ.get("FOUND_PURE_TUPLE") == "1":
+        return False
+    return platform.python_implementation() == "CPython"
+
+
 def engine_extension():
     sources = sorted(glob.glob(rel("ffi", "engine", "*.c")))
     if not sources or not wanted("engine"):
         return []
+    system, _machine, _family = toolchain()
     flags = STRICT + ["-D_GNU_SOURCE", "-pthread"] + (SANITIZE if sanitize() else [])
-    link = ["-pthread", "-Wl,-soname,libfdb_c.so"]
     version_script = rel("ffi", "engine", "exports.map")
-    if os.path.exists(version_script):
-        link.append("-Wl,--version-script=" + version_script)
+    link = engine_link_flags(system, version_script if os.path.exists(version_script) else None)
     if sanitize():
         link += ["-fsanitize=address,undefined"]
     return [Extension(
-        "found._lib.libfdb_c",
+        ENGINE,
         sources=sources,
         include_dirs=[rel("ffi", "include"), rel("ffi", "engine")],
         libraries=["lmdb"],
@@ -59,7 +114,7 @@ def engine_extension():
 
 def tuple_extension():
     sources = sorted(glob.glob(rel("ffi", "tuple", "*.c")))
-    if not sources or not wanted("tuple"):
+    if not sources or not wanted("tuple") or not build_tuple_extension():
         return []
     flags = [f for f in STRICT if f != "-fvisibility=hidden"] + (SANITIZE if sanitize() else [])
     return [Extension(
@@ -77,23 +132,52 @@ def cffi_modules():
     return []
 
 
+ENGINE = "found._lib.libfdb_c"
+
+
 class BuildExt(build_ext):
     """build_ext that names the engine plainly ``libfdb_c.so`` (no ABI tag):
-    it is a C library for any FoundationDB binding, not a Python module."""
+    it is a C library for any FoundationDB binding, not a Python module.
+
+    setuptools asks for the file name both by full dotted name (outputs,
+    RECORD) and, through ``get_ext_fullpath``, by the last component alone;
+    both must give the plain name or the wheel gets an ABI-tagged engine.
+    """
 
     def get_ext_filename(self, fullname):
-        if fullname == "found._lib.libfdb_c":
+        if fullname == ENGINE:
             return os.path.join("found", "_lib", "libfdb_c.so")
         return super().get_ext_filename(fullname)
 
+    def get_ext_fullpath(self, ext_name):
+        path = super().get_ext_fullpath(ext_name)
+        if self.get_ext_fullname(ext_name) == ENGINE:
+            return os.path.join(os.path.dirname(path), "libfdb_c.so")
+        return path
+
+    def run(self):
+        # found/_lib holds only the built engine; it may not exist in a fresh tree.
+        if self.inplace and any(ext.name == ENGINE for ext in self.extensions):
+            os.makedirs(os.path.join("found", "_lib"), exist_ok=True)
+        super().run()
+
     def get_export_symbols(self, ext):
-        if ext.name == "found._lib.libfdb_c":
+        if ext.name == ENGINE:
             return []
         return super().get_export_symbols(ext)
 
 
-setup(
-    ext_modules=engine_extension() + tuple_extension(),
-    cffi_modules=cffi_modules(),
-    cmdclass={"build_ext": BuildExt},
-)
+def announce_target():
+    system, machine, family = toolchain()
+    impl = platform.python_implementation()
+    print(f"found build: {system} {machine}, compiler {family}, {impl} {platform.python_version()}",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":  # setuptools' build backend runs this file as __main__ too
+    announce_target()
+    setup(
+        ext_modules=engine_extension() + tuple_extension(),
+        cffi_modules=cffi_modules(),
+        cmdclass={"build_ext": BuildExt},
+    )

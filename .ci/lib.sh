@@ -1,0 +1,44 @@
+# Helpers for .ci/run (sourced, not run): timed steps and a summary.
+#   step NAME CMD...      run CMD, time it, remember whether it failed
+#   pytest_ok CMD...      run a pytest command; exit 5 (no test collected) fails
+#   summary               print each step's time and result; status 1 if any failed
+# The table ends with a plain "N passed, N failed" line over the steps.
+
+CI_STEPS=()
+CI_FAILED=0
+
+step() {
+  local name=$1
+  shift
+  local start=$SECONDS rc=0
+  echo "::: step $name: $*"
+  "$@" || rc=$?
+  local took=$((SECONDS - start))
+  if [ "$rc" = 0 ]; then
+    CI_STEPS+=("$(printf '%-12s %5ss  ok' "$name" "$took")")
+  else
+    CI_STEPS+=("$(printf '%-12s %5ss  FAILED (exit %s)' "$name" "$took" "$rc")")
+    CI_FAILED=$((CI_FAILED + 1))
+  fi
+  echo "::: step $name: exit $rc after ${took}s"
+  return "$rc"
+}
+
+pytest_ok() {
+  local rc=0
+  "$@" || rc=$?
+  if [ "$rc" = 5 ]; then
+    echo "pytest collected no test: $*" >&2
+  fi
+  return "$rc"
+}
+
+summary() {
+  echo "::: summary (seconds per step)"
+  local line
+  for line in "${CI_STEPS[@]}"; do
+    echo "    $line"
+  done
+  echo "steps: $((${#CI_STEPS[@]} - CI_FAILED)) passed, $CI_FAILED failed"
+  [ "$CI_FAILED" = 0 ]
+}
