@@ -1,0 +1,61 @@
+"""found: the asyncio SDK for FoundationDB (API version 730), with an embedded engine.
+
+The public API is asyncio-foundationdb 0.13's: ``db = await found.open()``,
+``await found.transactional(db, func, ...)``, ``await found.get(tx, key)``…
+See docs/driver.md for the library choice (a real cluster through the
+system libfdb_c, or the embedded engine) and found's additions.
+"""
+from found._codes import *  # noqa: F401,F403 — every FDB_* option, mode, mutation and predicate code
+from found._database import Database, database_set_option, open
+from found._errors import BaseFoundException, ForkError, FoundException, LibraryError
+from found._hooks import Hooks, TransactionStats, make_hooks
+from found._library import library
+from found._network import add_network_thread_completion_hook, network_set_option
+from found._selectors import KeySelector, gt, gte, lt, lte
+from found._transaction import (
+    MAX_SIZE_KEY,
+    MAX_SIZE_TRANSACTION,
+    MAX_SIZE_VALUE,
+    Transaction,
+    _make_transaction,
+    add,
+    add_conflict_range,
+    append_if_fits,
+    bit_and,
+    bit_or,
+    bit_xor,
+    byte_max,
+    byte_min,
+    cancel,
+    clear,
+    commit,
+    compare_and_clear,
+    estimated_size_bytes,
+    get,
+    get_addresses_for_key,
+    get_approximate_size,
+    get_committed_version,
+    get_key,
+    get_range_split_points,
+    get_versionstamp,
+    make_transaction,
+    max,
+    min,
+    on_error,
+    query,
+    read_version,
+    reset,
+    set,
+    set_option,
+    set_read_version,
+    set_versionstamped_key,
+    set_versionstamped_value,
+    watch,
+)
+from found._transactional import transaction, transactional
+from found._util import all, co, limit, next_prefix
+from found._version import error_predicate, get_client_version
+from found.tuple import Versionstamp, has_incomplete_versionstamp, pack, pack_with_versionstamp, unpack
+
+__VERSION__ = (0, 14, 0)
+HEADER_VERSION = VERSION = 730

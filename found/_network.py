@@ -1,0 +1,183 @@
+"""The FoundationDB network thread: one per process.
+
+Started by the first ``open()`` (API version selected, network options
+applied, ``fdb_setup_network``, then ``fdb_run_network`` in a daemon thread),
+stopped at interpreter exit (``fdb_stop_network`` + join).  After
+``os.fork()`` the child has no network thread and must not touch the parent's
+library state: every entry point then raises ForkError instead of hanging.
+"""
+import atexit
+import os
+import struct
+import threading
+from typing import Callable, List, Optional, Tuple
+
+from found import _library
+from found._errors import FoundException, ForkError
+from found._fdb import ffi, lib
+
+__all__ = ["start", "network_set_option", "add_network_thread_completion_hook", "guard_after_fork"]
+
+_lock = threading.Lock()
+_thread: Optional[threading.Thread] = None
+_pid = os.getpid()
+_forked = False
+_queued_options: List[Tuple[int, Optional[bytes]]] = []
+_queued_hooks: List[Callable[[], None]] = []
+_hooks: List[Callable[[], None]] = []
+_guarded: List[Tuple[dict, Tuple[str, ...], Callable]] = []
+
+
+def _forked_error(*args, **kwargs):
+    raise ForkError(
+        "found cannot be used in a process forked after the database was opened: the FoundationDB "
+        "network thread and the library's state belong to the parent (pid %d); open the database in "
+        "the child before any use, from a fresh process, or use the 'spawn' start method" % _pid)
+
+
+def _ignore(*args, **kwargs):
+    return None
+
+
+def guard_after_fork(namespace: dict, names: Tuple[str, ...], *, release: bool = False) -> None:
+    """After a fork, replace these module-level bindings of C functions.
+
+    Hot paths call C through module globals; swapping them in the child costs
+    the parent nothing per call.  Calls raise ForkError in the child; with
+    ``release=True`` (destructors) they do nothing instead: the parent's
+    objects are left alone rather than freed through the parent's library.
+    """
+    _guarded.append((namespace, tuple(names), _ignore if release else _forked_error))
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    if _thread is None and _library.library() is None:
+        return  # nothing was started: the child may use found freely
+    _forked = True
+    for namespace, names, replacement in _guarded:
+        for name in names:
+            namespace[name] = replacement
+
+
+def check_process() -> None:
+    """Raise ForkError in a child forked after found started."""
+    if _forked:
+        _forked_error()
+
+
+def _option_value(value) -> Tuple[object, int]:
+    if value is None:
+        return ffi.NULL, 0
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int):
+        value = struct.pack("<q", value)
+    elif isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes):
+        raise TypeError("option value must be bytes, str, int or None, not %s" % type(value).__name__)
+    return value, len(value)
+
+
+def option_value(value) -> Tuple[object, int]:
+    """C (pointer, length) for an option value: bytes as is, str as UTF-8, int as 8-byte little endian."""
+    return _option_value(value)
+
+
+def _set_network_option(option: int, value) -> None:
+    data, size = _option_value(value)
+    code = lib.fdb_network_set_option(option, data, size)
+    if code:
+        raise FoundException(code)
+
+
+def network_set_option(option: int, value=None) -> None:
+    """Set a network option (an ``FDB_NET_OPTION_*`` constant); ``value`` bytes or None.
+
+    Must be called before the network thread starts, i.e. before the first
+    ``found.open()``.  Before the library is loaded the option is checked and
+    queued, then applied by ``open()`` right before the network starts.
+    """
+    check_process()
+    if not isinstance(option, int):
+        raise TypeError("option must be an int (an FDB_NET_OPTION_* constant), not %s" % type(option).__name__)
+    _option_value(value)  # type errors now, not at open()
+    with _lock:
+        if _thread is not None:
+            raise FoundException(2009)  # network_already_setup
+        if _library.library() is None:
+            _queued_options.append((option, value))
+            return
+    _set_network_option(option, value)
+
+
+@ffi.def_extern()
+def _found_network_done(parameter):
+    """Runs on the network thread as it exits: call the registered completion hooks."""
+    hook = _hooks[int(ffi.cast("intptr_t", parameter))]
+    try:
+        hook()
+    except Exception:  # a hook's failure must not take the network thread down
+        import logging
+        logging.getLogger("found").exception("network thread completion hook %r failed", hook)
+
+
+def _register_hook(callback: Callable[[], None]) -> None:
+    index = len(_hooks)
+    _hooks.append(callback)
+    code = lib.fdb_add_network_thread_completion_hook(lib._found_network_done, ffi.cast("void *", index))
+    if code:
+        raise FoundException(code)
+
+
+def add_network_thread_completion_hook(callback: Callable[[], None]) -> None:
+    """Register ``callback()`` (no arguments) to run on the network thread when it exits."""
+    check_process()
+    if not callable(callback):
+        raise TypeError("callback must be callable, not %s" % type(callback).__name__)
+    with _lock:
+        if _thread is None:
+            _queued_hooks.append(callback)
+            return
+    _register_hook(callback)
+
+
+def _run() -> None:
+    code = lib.fdb_run_network()
+    if code:
+        import logging
+        logging.getLogger("found").error("fdb_run_network stopped with %s", FoundException(code))
+
+
+def start() -> None:
+    """Start the network thread once per process (the library must be loaded)."""
+    global _thread
+    check_process()
+    if _thread is not None:
+        return
+    with _lock:
+        if _thread is not None:
+            return
+        while _queued_options:
+            _set_network_option(*_queued_options.pop(0))
+        code = lib.fdb_setup_network()
+        if code:
+            raise FoundException(code)
+        while _queued_hooks:
+            _register_hook(_queued_hooks.pop(0))
+        thread = threading.Thread(target=_run, name="found-network", daemon=True)
+        thread.start()
+        _thread = thread
+
+
+@atexit.register
+def _stop() -> None:
+    if _thread is None or _forked or os.getpid() != _pid:
+        return
+    code = lib.fdb_stop_network()
+    if code == 0:
+        _thread.join()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,146 @@
+"""The retry loop (transactional) and the single-attempt context manager (transaction)."""
+import asyncio
+import contextlib
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
+
+from found._database import Database
+from found._errors import FoundException
+from found._hooks import TransactionStats
+from found._transaction import (
+    Transaction,
+    cancel,
+    commit,
+    get_approximate_size,
+    make_transaction,
+    on_error,
+)
+
+__all__ = ["transactional", "transaction"]
+
+T = TypeVar("T")
+_COMMIT_UNKNOWN_RESULT = 1021
+_TRANSACTION_TIMED_OUT = 1031
+_clock = time.perf_counter
+
+
+async def _fire(hooks, tx: Transaction) -> None:
+    for hook in hooks:
+        await hook(tx)
+
+
+async def _post_commit(db: Database, tx: Transaction, started: float, retries: int, maybe: int,
+                       commit_bytes: int) -> None:
+    stats = TransactionStats(retries, _clock() - started, commit_bytes, maybe)
+    for hook in db.hooks.on_post_commit:
+        await hook(tx, stats)
+
+
+async def _attempt(db: Database, tx: Transaction, func, args, kwargs, sizing: bool):
+    """One attempt: on_begin hooks, func, on_commit hooks, commit → (result, commit_bytes)."""
+    hooks = db.hooks
+    if hooks.on_begin:
+        await _fire(hooks.on_begin, tx)
+    out = await func(tx, *args, **kwargs)
+    if hooks.on_commit:
+        await _fire(hooks.on_commit, tx)
+    commit_bytes = await get_approximate_size(tx) if sizing else 0
+    await commit(tx)
+    return out, commit_bytes
+
+
+def _check_limits(found_retry_limit, found_timeout) -> None:
+    if found_retry_limit is not None and (not isinstance(found_retry_limit, int) or found_retry_limit < 0):
+        raise ValueError("found_retry_limit must be None or an int >= 0, not %r" % (found_retry_limit,))
+    if found_timeout is not None and (not isinstance(found_timeout, (int, float)) or found_timeout <= 0):
+        raise ValueError("found_timeout must be None or a number of seconds > 0, not %r" % (found_timeout,))
+
+
+def _timed_out() -> FoundException:
+    return FoundException(_TRANSACTION_TIMED_OUT)
+
+
+async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: Any, snapshot: bool = False,
+                        found_retry_limit: Optional[int] = None, found_timeout: Optional[float] = None,
+                        **kwargs: Any) -> T:
+    """Run ``await func(tx, *args, **kwargs)`` in a transaction on ``db`` and commit, retrying on conflicts.
+
+    Retryable FoundationDB errors go through ``on_error`` (backoff, reset) and
+    ``func`` runs again, so it should be idempotent; ``tx.vars`` is cleared
+    before each retry.  ``snapshot=True``: snapshot reads, read-only.
+    ``db.hooks`` fire as documented on Hooks.
+
+    found additions (keyword-only, named so they cannot clash with ``func``'s
+    own keywords): ``found_retry_limit`` — at most this many retries, then the
+    last error is raised; ``found_timeout`` — seconds for the whole call,
+    after which FoundException 1031 (transaction_timed_out) is raised.
+    A raised FoundException has ``maybe_committed`` true when the last
+    attempt ended with commit_unknown_result.
+    """
+    _check_limits(found_retry_limit, found_timeout)
+    started = _clock()
+    deadline = None if found_timeout is None else started + found_timeout
+    tx = make_transaction(db, snapshot)
+    retries = 0
+    maybe = 0
+    while True:
+        sizing = bool(db.hooks.on_post_commit)
+        try:
+            if deadline is None:
+                out, commit_bytes = await _attempt(db, tx, func, args, kwargs, sizing)
+            else:
+                remaining = deadline - _clock()
+                if remaining <= 0:
+                    raise _timed_out()
+                try:
+                    out, commit_bytes = await asyncio.wait_for(
+                        _attempt(db, tx, func, args, kwargs, sizing), remaining)
+                except asyncio.TimeoutError:
+                    cancel(tx)
+                    raise _timed_out() from None
+        except FoundException as exc:
+            if exc.code == _COMMIT_UNKNOWN_RESULT:
+                maybe += 1
+            # An earlier attempt that ended in commit_unknown_result may have committed.
+            exc.maybe_committed = exc.maybe_committed or maybe > 0
+            if exc.code == _TRANSACTION_TIMED_OUT and deadline is not None:
+                raise
+            if found_retry_limit is not None and retries >= found_retry_limit:
+                raise
+            try:
+                await on_error(tx, exc.code)
+            except FoundException:
+                raise exc from None
+            retries += 1
+            tx.vars.clear()
+            continue
+        if db.hooks.on_post_commit:
+            await _post_commit(db, tx, started, retries, maybe, commit_bytes)
+        return out
+
+
+@contextlib.asynccontextmanager
+async def transaction(db: Database, snapshot: bool = False) -> AsyncIterator[Transaction]:
+    """``async with found.transaction(db) as tx:`` — one attempt, no retry.
+
+    Commits on clean exit; on an exception the transaction is cancelled,
+    not committed, and the exception propagates.  Fires the same hooks as
+    transactional() (on_post_commit gets retries=0).
+    """
+    started = _clock()
+    tx = make_transaction(db, snapshot)
+    hooks = db.hooks
+    if hooks.on_begin:
+        await _fire(hooks.on_begin, tx)
+    try:
+        yield tx
+    except BaseException:
+        cancel(tx)
+        raise
+    if hooks.on_commit:
+        await _fire(hooks.on_commit, tx)
+    sizing = bool(hooks.on_post_commit)
+    commit_bytes = await get_approximate_size(tx) if sizing else 0
+    await commit(tx)
+    if hooks.on_post_commit:
+        await _post_commit(db, tx, started, 0, 0, commit_bytes)

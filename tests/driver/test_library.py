@@ -1,0 +1,155 @@
+"""Which library found loads (docs/driver.md, "Which library")."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+import found
+from found import _library
+
+from .conftest import ROOT, run_python
+
+REAL_CLUSTER = "# a FoundationDB cluster file\ndocker:Xa9bC3dE@127.0.0.1:4500,127.0.0.1:4501\n"
+
+
+def test_is_cluster_file(tmp_path):
+    real = tmp_path / "fdb.cluster"
+    real.write_text(REAL_CLUSTER)
+    embedded = tmp_path / "embedded.cluster"
+    embedded.write_text("embedded:%s\n" % (tmp_path / "data"))
+    assert _library.is_cluster_file(str(real))
+    assert not _library.is_cluster_file(str(embedded))
+    assert not _library.is_cluster_file(str(tmp_path))  # a directory
+    assert not _library.is_cluster_file(str(tmp_path / "missing.cluster"))
+
+
+def test_resolve_rule(tmp_path, monkeypatch):
+    real = tmp_path / "fdb.cluster"
+    real.write_text(REAL_CLUSTER)
+    monkeypatch.delenv("FOUND_LIBRARY", raising=False)
+    monkeypatch.delenv("FDB_CLUSTER_FILE", raising=False)
+    engine = found.engine.library_path()
+    assert _library.resolve(str(tmp_path / "db")) == ("embedded", engine)
+    assert _library.resolve(str(real))[0] == "system"
+    assert _library.resolve(str(real), library="embedded") == ("embedded", engine)
+    assert _library.resolve(str(tmp_path), library="/opt/libfdb_c.so") == ("system", "/opt/libfdb_c.so")
+    monkeypatch.setenv("FDB_CLUSTER_FILE", str(real))
+    assert _library.resolve(None)[0] == "system"
+    monkeypatch.setenv("FOUND_LIBRARY", "embedded")
+    assert _library.resolve(None) == ("embedded", engine)
+    monkeypatch.setenv("FOUND_LIBRARY", "/x/libfdb_c.so")
+    assert _library.resolve(str(tmp_path)) == ("system", "/x/libfdb_c.so")
+
+
+async def test_library_is_queryable(db):
+    kind, path = found.library()
+    assert kind == "embedded" and path == found.engine.library_path()
+    assert db.library == (kind, path)
+
+
+async def test_conflicting_choice_raises(db, tmp_path):
+    with pytest.raises(found.LibraryError, match="one FoundationDB library per process"):
+        await found.open(str(tmp_path / "other"), library="/nonexistent/libfdb_c.so")
+
+
+def test_real_cluster_never_falls_back(tmp_path):
+    """A real cluster file with no loadable libfdb_c is an error, not the engine."""
+    real = tmp_path / "fdb.cluster"
+    real.write_text(REAL_CLUSTER)
+    run_python("""
+        import asyncio, sys, found
+        async def main():
+            try:
+                await found.open(sys.argv[1])
+            except found.LibraryError as exc:
+                assert "never falls back" in str(exc), exc
+                assert found.library() is None
+            else:
+                raise AssertionError("opened %r" % (found.library(),))
+        asyncio.run(main())
+    """, str(real), env={"LD_LIBRARY_PATH": str(tmp_path)})
+
+
+def test_environment_cluster_file_is_honoured(tmp_path):
+    real = tmp_path / "fdb.cluster"
+    real.write_text(REAL_CLUSTER)
+    run_python("""
+        import asyncio, found
+        async def main():
+            try:
+                await found.open()
+            except found.LibraryError:
+                pass
+            else:
+                raise AssertionError("opened %r" % (found.library(),))
+        asyncio.run(main())
+    """, env={"FDB_CLUSTER_FILE": str(real)})
+
+
+def test_explicit_library_path_and_logging(tmp_path):
+    done = run_python("""
+        import asyncio, logging, sys, found, found.engine
+        logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
+        async def main():
+            db = await found.open(sys.argv[1], library=found.engine.library_path())
+            await found.transactional(db, found.set, b"a", b"b")
+            await found.open(sys.argv[1], library=found.engine.library_path())
+            print(found.library()[0])
+        asyncio.run(main())
+    """, str(tmp_path / "db"))
+    assert done.stdout.strip() == "embedded"  # the bundled engine's own path
+    assert done.stderr.count("found: using the embedded FoundationDB library") == 1
+
+
+def test_embedded_cluster_file_and_environment(tmp_path):
+    pointer = tmp_path / "local.cluster"
+    pointer.write_text("embedded:%s\n" % (tmp_path / "data"))
+    run_python("""
+        import asyncio, os, sys, found
+        async def main():
+            db = await found.open(sys.argv[1])
+            await found.transactional(db, found.set, b"via", b"file")
+            db = await found.open()  # $FDB_CLUSTER_FILE
+            assert await found.transactional(db, found.get, b"via") == b"file"
+            assert found.library()[0] == "embedded"
+        asyncio.run(main())
+    """, str(pointer), env={"FDB_CLUSTER_FILE": str(pointer)})
+    assert os.path.isdir(tmp_path / "data")
+
+
+def test_client_version_before_open_loads_default(tmp_path):
+    done = run_python("""
+        import found
+        print(found.get_client_version())
+        print(found.library()[0])
+    """, env={"FDB_CLUSTER_FILE": str(tmp_path / "db")})
+    version, kind = done.stdout.split()
+    assert version.startswith("7.3") and kind == "embedded"
+
+
+def test_python_m_found_engine_prints_path():
+    done = subprocess.run([sys.executable, "-m", "found.engine"], capture_output=True, text=True,
+                          cwd=ROOT, check=True)
+    path = done.stdout.strip()
+    assert path == found.engine.library_path() and os.path.isfile(path)
+
+
+def test_default_directory_is_a_path():
+    assert os.path.isabs(found.engine.default_directory())
+
+
+def test_official_binding_reads_what_found_wrote(tmp_path):
+    """The engine is a libfdb_c for other bindings too (fdb loaded on it by path)."""
+    run_python("""
+        import asyncio, ctypes, sys, found, found.engine
+        async def write():
+            db = await found.open(sys.argv[1])
+            await found.transactional(db, found.set, found.pack(("k", 1)), b"from found")
+        asyncio.run(write())
+        ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
+        import fdb
+        fdb.api_version(730)
+        db = fdb.open(sys.argv[1])
+        assert db[fdb.tuple.pack(("k", 1))] == b"from found"
+    """, str(tmp_path / "db"))
