@@ -9,8 +9,8 @@
 A piece whose sources are absent is skipped, so each can be built alone.
 FOUND_BUILD=engine,cffi,tuple builds only the named pieces.
 Set FOUND_SANITIZE=1 to build everything with ASan + UBSan.
-On PyPy (or FOUND_PURE_TUPLE=1) the tuple extension is not built: found/tuple.py,
-the pure-Python codec, is used instead.
+On PyPy the tuple extension (CPython C API) is not built: the pure-Python
+codec is used instead.
 
 The target is detected (``toolchain()``: OS, architecture, compiler family) and
 the engine's link flags follow it: GNU ld's soname and version script on Linux,
@@ -86,9 +86,7 @@ def engine_link_flags(system, version_script=None):
 
 
 def build_tuple_extension():
-    """The C tuple codec uses CPython's C API; PyPy runs found/tuple.py instead."""
-    if os.environ.get("FOUND_PURE_TUPLE") == "1":
-        return False
+    """The C tuple codec uses CPython's C API; PyPy runs the pure-Python codec."""
     return platform.python_implementation() == "CPython"
 
 
