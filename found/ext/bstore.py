@@ -1,0 +1,364 @@
+"""Content-addressed blob store.
+
+A blob is named by its content: its uid is the first 16 bytes of its
+32-byte blake2b digest, as a ``uuid.UUID``.  Storing the same bytes again
+returns the same uid and writes no blob data (only the reference count in the
+blob's small record changes); ``delete`` drops one reference and the bytes go
+with the last one.  Reads check the content against the full digest.
+
+Key layout, under the store's tuple ``prefix``::
+
+    prefix + ("blob", uid)            -> pack((sid, size, chunk_count, digest, refs))
+    prefix + ("chunk", sid, i)        -> bytes i*CHUNK_SIZE .. (i+1)*CHUNK_SIZE of the blob
+    prefix + ("upload", sid)          -> pack((started_at,))  while put_large stages
+
+``sid`` is a random uuid naming one physical copy.  A blob is visible once its
+``blob`` record exists; ``put_large`` writes the chunks of a blob too big for
+one transaction under a fresh sid in many transactions, guarded by an
+``upload`` marker, then publishes the record and drops the marker in one small
+transaction.  Chunks of an unfinished upload are never reachable from a uid;
+``gc`` removes those whose marker is older than a grace period.
+"""
+import time
+from hashlib import blake2b
+from uuid import UUID, uuid4
+
+import found
+
+#: Bytes per chunk key: FoundationDB's value size limit.
+CHUNK_SIZE = 100_000
+#: Largest blob ``get_or_create`` writes in the caller's transaction; the
+#: limit of a transaction is 10,000,000 bytes, keys and all.
+TRANSACTION_BLOB_LIMIT = 9_000_000
+#: Chunk bytes ``put_large`` and ``get_large`` move per transaction.
+BATCH_BYTES = 4_000_000
+
+_DIGEST_SIZE = 32
+
+
+class BStoreException(found.BaseFoundException):
+    """Bad input to a bstore, an unknown uid, or content that does not match
+    its digest."""
+
+
+class BStore:
+    """Handle over a bstore: ``name`` and ``prefix`` (a tuple).  Build with
+    ``make``."""
+
+    __slots__ = ("name", "prefix", "_packed")
+
+    def __init__(self, name, prefix):
+        self.name = name
+        self.prefix = prefix
+        self._packed = found.pack(prefix)
+
+    def __repr__(self):
+        return "<bstore {!r} prefix={!r}>".format(self.name, self.prefix)
+
+    def key(self, *parts):
+        """Packed key ``prefix + parts``."""
+        return self._packed + found.pack(parts)
+
+    def range(self, *parts):
+        """(begin, end) of the keys strictly under ``prefix + parts``."""
+        packed = self.key(*parts)
+        return packed + b"\x00", packed + b"\xff"
+
+
+def make(name, prefix):
+    """Create a handle over a bstore called ``name`` (a str, for debugging)
+    keeping its keys under the tuple ``prefix``."""
+    if not isinstance(name, str):
+        raise BStoreException("name must be str, got {}".format(type(name).__name__))
+    if not isinstance(prefix, tuple):
+        raise BStoreException("prefix must be tuple, got {}".format(type(prefix).__name__))
+    try:
+        return BStore(name, prefix)
+    except Exception as exc:  # the tuple layer raises several types
+        raise BStoreException("prefix {!r} cannot be packed: {}".format(prefix, exc)) from exc
+
+
+# --- content addressing -----------------------------------------------------
+
+
+def _as_bytes(blob):
+    if isinstance(blob, bytes):
+        return blob
+    if isinstance(blob, (bytearray, memoryview)):
+        return bytes(blob)
+    raise BStoreException("blob must be bytes, got {}".format(type(blob).__name__))
+
+
+def _digest(blob):
+    return blake2b(blob, digest_size=_DIGEST_SIZE).digest()
+
+
+def uid_of(blob):
+    """Return the uid ``blob`` has (or would have) in any bstore."""
+    return UUID(bytes=_digest(_as_bytes(blob))[:16])
+
+
+def _check_uid(uid):
+    if not isinstance(uid, UUID):
+        raise BStoreException("uid must be uuid.UUID, got {}".format(type(uid).__name__))
+
+
+def _chunk_count(size):
+    return -(-size // CHUNK_SIZE)
+
+
+class _Record:
+    """The ``blob`` record: where a blob's chunks are and how to check them."""
+
+    __slots__ = ("sid", "size", "chunks", "digest", "refs")
+
+    def __init__(self, sid, size, chunks, digest, refs):
+        self.sid = sid
+        self.size = size
+        self.chunks = chunks
+        self.digest = digest
+        self.refs = refs
+
+    def pack(self):
+        return found.pack((self.sid, self.size, self.chunks, self.digest, self.refs))
+
+
+async def _record(tx, bstore, uid):
+    value = await found.get(tx, bstore.key("blob", uid))
+    return None if value is None else _Record(*found.unpack(value))
+
+
+async def _must_record(tx, bstore, uid):
+    _check_uid(uid)
+    record = await _record(tx, bstore, uid)
+    if record is None:
+        raise BStoreException("{}: no blob with uid={}".format(bstore.name, uid))
+    return record
+
+
+async def _add_reference(tx, bstore, uid, record, digest):
+    if record.digest != digest:
+        raise BStoreException(
+            "{}: two contents share uid={} (digest prefix collision)".format(bstore.name, uid)
+        )
+    record.refs += 1
+    await found.set(tx, bstore.key("blob", uid), record.pack())
+
+
+async def _write_chunks(tx, bstore, sid, blob, first_index, first_offset, end_offset):
+    index = first_index
+    for offset in range(first_offset, end_offset, CHUNK_SIZE):
+        chunk = blob[offset:min(offset + CHUNK_SIZE, end_offset)]
+        await found.set(tx, bstore.key("chunk", sid, index), chunk)
+        index += 1
+
+
+def _verify(bstore, uid, record, pieces):
+    """Join the chunks read for ``record`` and check them: count, indices,
+    size and digest; raise BStoreException on any mismatch."""
+    indices = [index for index, _ in pieces]
+    if indices != list(range(record.chunks)):
+        raise BStoreException(
+            "{}: blob uid={} has chunks {} of {} (deleted or damaged)".format(
+                bstore.name, uid, len(indices), record.chunks
+            )
+        )
+    blob = b"".join(chunk for _, chunk in pieces)
+    if len(blob) != record.size or _digest(blob) != record.digest or record.digest[:16] != uid.bytes:
+        raise BStoreException("{}: blob uid={} does not match its digest".format(bstore.name, uid))
+    return blob
+
+
+async def _read_chunks(tx, bstore, sid, begin_index=0, limit=0):
+    begin, end = bstore.range("chunk", sid)
+    if begin_index:
+        begin = bstore.key("chunk", sid, begin_index)
+    skip = len(bstore.key("chunk", sid))
+    pieces = []
+    async for key, value in found.query(tx, begin, end, limit=limit):
+        (index,) = found.unpack(key[skip:])
+        pieces.append((index, value))
+    return pieces
+
+
+# --- within one transaction -------------------------------------------------
+
+
+async def get_or_create(tx, bstore, blob):
+    """Store ``blob`` (bytes) and return its uid; if the same content is
+    already stored, return its uid, writing no blob data but one more
+    reference.  Blobs above TRANSACTION_BLOB_LIMIT need ``put_large``."""
+    blob = _as_bytes(blob)
+    if len(blob) > TRANSACTION_BLOB_LIMIT:
+        raise BStoreException(
+            "{}: blob of {} bytes does not fit in one transaction (limit {}); "
+            "use bstore.put_large(db, bstore, blob)".format(
+                bstore.name, len(blob), TRANSACTION_BLOB_LIMIT
+            )
+        )
+    digest = _digest(blob)
+    uid = UUID(bytes=digest[:16])
+    record = await _record(tx, bstore, uid)
+    if record is not None:
+        await _add_reference(tx, bstore, uid, record, digest)
+        return uid
+    record = _Record(uuid4(), len(blob), _chunk_count(len(blob)), digest, 1)
+    await _write_chunks(tx, bstore, record.sid, blob, 0, 0, len(blob))
+    await found.set(tx, bstore.key("blob", uid), record.pack())
+    return uid
+
+
+async def get(tx, bstore, uid):
+    """Return the blob (bytes) stored under ``uid``; raise BStoreException
+    when there is none or its content does not match its digest."""
+    record = await _must_record(tx, bstore, uid)
+    pieces = await _read_chunks(tx, bstore, record.sid)
+    return _verify(bstore, uid, record, pieces)
+
+
+async def delete(tx, bstore, uid):
+    """Drop one reference to ``uid`` and return how many remain; at zero the
+    blob's record and chunks are cleared (one range clear, whatever the
+    size).  Raise BStoreException for an unknown uid."""
+    record = await _must_record(tx, bstore, uid)
+    record.refs -= 1
+    if record.refs > 0:
+        await found.set(tx, bstore.key("blob", uid), record.pack())
+        return record.refs
+    await found.clear(tx, bstore.key("blob", uid))
+    await found.clear(tx, *bstore.range("chunk", record.sid))
+    return 0
+
+
+async def references(tx, bstore, uid):
+    """Return the reference count of ``uid`` (0 when it is not stored)."""
+    _check_uid(uid)
+    record = await _record(tx, bstore, uid)
+    return 0 if record is None else record.refs
+
+
+# --- across transactions ----------------------------------------------------
+
+
+async def _stage(tx, bstore, sid, blob, first_index, first_offset, end_offset, started_at):
+    marker = bstore.key("upload", sid)
+    if first_index == 0:
+        await found.set(tx, marker, found.pack((started_at,)))
+    elif await found.get(tx, marker) is None:
+        raise BStoreException(
+            "{}: upload {} was collected by gc before it finished".format(bstore.name, sid)
+        )
+    await _write_chunks(tx, bstore, sid, blob, first_index, first_offset, end_offset)
+
+
+async def _publish(tx, bstore, sid, uid, size, digest):
+    record = await _record(tx, bstore, uid)
+    if record is not None:
+        # Someone stored the same content meanwhile: keep theirs.
+        await _add_reference(tx, bstore, uid, record, digest)
+        await _discard_upload(tx, bstore, sid)
+        return
+    if await found.get(tx, bstore.key("upload", sid)) is None:
+        raise BStoreException(
+            "{}: upload {} was collected by gc before it finished".format(bstore.name, sid)
+        )
+    record = _Record(sid, size, _chunk_count(size), digest, 1)
+    await found.set(tx, bstore.key("blob", uid), record.pack())
+    await found.clear(tx, bstore.key("upload", sid))
+
+
+async def _discard_upload(tx, bstore, sid):
+    await found.clear(tx, *bstore.range("chunk", sid))
+    await found.clear(tx, bstore.key("upload", sid))
+
+
+async def _reference_if_stored(tx, bstore, uid, digest):
+    record = await _record(tx, bstore, uid)
+    if record is None:
+        return False
+    await _add_reference(tx, bstore, uid, record, digest)
+    return True
+
+
+async def put_large(db, bstore, blob):
+    """Store ``blob`` (bytes, any size) and return its uid, like
+    ``get_or_create`` but over as many transactions of ``db`` as needed.
+
+    The chunks are staged under a fresh sid, then one small transaction
+    publishes the blob: readers never see part of it.  On failure the staged
+    chunks are cleared (if that fails too, ``gc`` removes them later).
+    """
+    blob = _as_bytes(blob)
+    digest = _digest(blob)
+    uid = UUID(bytes=digest[:16])
+    if await found.transactional(db, _reference_if_stored, bstore, uid, digest):
+        return uid
+    sid = uuid4()
+    started_at = time.time()
+    step = BATCH_BYTES - BATCH_BYTES % CHUNK_SIZE
+    try:
+        for offset in range(0, max(len(blob), 1), step):
+            end = min(offset + step, len(blob))
+            await found.transactional(
+                db, _stage, bstore, sid, blob, offset // CHUNK_SIZE, offset, end, started_at
+            )
+        await found.transactional(db, _publish, bstore, sid, uid, len(blob), digest)
+    except BaseException:
+        try:
+            await found.transactional(db, _discard_upload, bstore, sid)
+        except Exception:  # the original failure matters more; gc cleans up
+            pass
+        raise
+    return uid
+
+
+async def get_large(db, bstore, uid):
+    """Return the blob stored under ``uid`` reading it over as many
+    transactions of ``db`` as needed (chunks never change once published;
+    a blob deleted meanwhile fails the check).  Raise BStoreException like
+    ``get``."""
+    record = await found.transactional(db, _must_record, bstore, uid)
+    per_batch = max(1, BATCH_BYTES // CHUNK_SIZE)
+    pieces = []
+    while True:
+        after = pieces[-1][0] + 1 if pieces else 0
+        batch = await found.transactional(db, _read_chunks, bstore, record.sid, after, per_batch)
+        pieces.extend(batch)
+        if len(batch) < per_batch or len(pieces) >= record.chunks:
+            break
+    return _verify(bstore, uid, record, pieces)
+
+
+async def _stale_uploads(tx, bstore, deadline):
+    begin, end = bstore.range("upload")
+    skip = len(bstore.key("upload"))
+    stale = []
+    async for key, value in found.query(tx, begin, end):
+        (started_at,) = found.unpack(value)
+        if started_at <= deadline:
+            (sid,) = found.unpack(key[skip:])
+            stale.append(sid)
+    return stale
+
+
+async def _collect(tx, bstore, sid, deadline):
+    value = await found.get(tx, bstore.key("upload", sid))
+    if value is None or found.unpack(value)[0] > deadline:
+        return False
+    await _discard_upload(tx, bstore, sid)
+    return True
+
+
+async def gc(db, bstore, *, older_than=3600.0):
+    """Remove the chunks of uploads started more than ``older_than`` seconds
+    ago that never published (a crashed or failed ``put_large``); return how
+    many uploads were removed.  ``older_than=0`` also removes uploads still
+    in progress, which then fail."""
+    if isinstance(older_than, bool) or not isinstance(older_than, (int, float)) or older_than < 0:
+        raise BStoreException("older_than must be a number >= 0, got {!r}".format(older_than))
+    deadline = time.time() - older_than
+    stale = await found.transactional(db, _stale_uploads, bstore, deadline)
+    removed = 0
+    for sid in stale:
+        removed += await found.transactional(db, _collect, bstore, sid, deadline)
+    return removed
