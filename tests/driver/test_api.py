@@ -5,7 +5,7 @@ import pytest
 
 import found
 
-from .conftest import everything, put
+from driver_support import everything, put
 
 
 async def test_get_set(db):

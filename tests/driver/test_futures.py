@@ -9,7 +9,7 @@ import found
 from found import _futures
 from found._fdb import lib
 
-from .conftest import everything, futures_alive, put, run_python
+from driver_support import everything, futures_alive, put, run_python
 
 
 async def test_thousand_concurrent_tasks(db):

@@ -3,7 +3,7 @@ import pytest
 
 import found
 
-from .conftest import everything
+from driver_support import everything
 
 
 @pytest.mark.parametrize("call, message", [

@@ -8,7 +8,7 @@ import pytest
 import found
 from found import _library
 
-from .conftest import ROOT, run_python
+from driver_support import ROOT, run_python
 
 REAL_CLUSTER = "# a FoundationDB cluster file\ndocker:Xa9bC3dE@127.0.0.1:4500,127.0.0.1:4501\n"
 

@@ -5,7 +5,7 @@ import pytest
 
 import found
 
-from .conftest import everything, run_python
+from driver_support import everything, run_python
 
 
 async def test_conflict_forces_retry_hooks_in_order(db, directory):
