@@ -96,7 +96,17 @@ class _Packer:
             if self.version_pos >= 0:
                 raise ValueError("tuple contains more than one incomplete Versionstamp")
             self.version_pos = len(out)
-        out += value.to_bytes()
+        out += _versionstamp_bytes(value)
+
+
+def _versionstamp_bytes(value):
+    # The attributes are mutable: check them again rather than trust __init__.
+    tr_version, user_version = value.tr_version, value.user_version
+    if tr_version is not None and not (isinstance(tr_version, bytes) and len(tr_version) == 10):
+        raise ValueError("Versionstamp.tr_version must be 10 bytes or None, not %s" % type(tr_version).__name__)
+    if not isinstance(user_version, int) or not 0 <= user_version <= 0xFFFF:
+        raise ValueError("Versionstamp.user_version must be an int in [0, 65535]")
+    return (tr_version or b"\xff" * 10) + struct.pack(">H", user_version)
 
 
 def _pack_int(out, value):

@@ -7,7 +7,8 @@
 Versionstamp.to_bytes reaches into ``fdb.impl``, whose import loads
 ``libfdb_c.so``. That library is our embedded engine (SONAME libfdb_c.so);
 loading it RTLD_GLOBAL first lets fdb.impl's own dlopen find it. The engine
-is located, or built with its Makefile when only its sources exist.
+is $FOUND_LIBRARY when that is a path, else the bundled or Makefile build,
+built with the Makefile when none loads.
 """
 import ctypes
 import glob
@@ -86,30 +87,38 @@ def codec(request):
     return _python_codec()
 
 
-def _engine_library():
-    for path in ENGINE_CANDIDATES:
-        if os.path.exists(path):
-            return path
-    if glob.glob(os.path.join(ROOT, "ffi", "engine", "*.c")):
-        subprocess.run(["make", "-C", os.path.join(ROOT, "ffi", "engine")], check=False, timeout=600)
-    for path in ENGINE_CANDIDATES:
-        if os.path.exists(path):
-            return path
-    return None
+def _load_engine():
+    """Loads the first engine build that loads; builds one if none does.
+    Returns the list of failures (empty on success)."""
+    failures = []
+    chosen = os.environ.get("FOUND_LIBRARY", "")
+    candidates = ((chosen,) if os.path.isabs(chosen) else ()) + ENGINE_CANDIDATES
+    for attempt in range(2):
+        for path in candidates:
+            if not os.path.exists(path):
+                failures.append("%s: not built" % path)
+                continue
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                return []
+            except OSError as exc:
+                failures.append("%s: %s" % (path, exc))
+        if attempt == 0 and glob.glob(os.path.join(ROOT, "ffi", "engine", "*.c")):
+            subprocess.run(["make", "-C", os.path.join(ROOT, "ffi", "engine")], check=False, timeout=600)
+    return failures
 
 
 @pytest.fixture(scope="session")
 def fdb_tuple():
     """fdb.tuple with fdb.impl importable (needed to pack Versionstamps)."""
     if "fdb.impl" not in sys.modules:
-        path = _engine_library()
-        if path is None:
+        failures = _load_engine()
+        if failures:
             pytest.fail(
-                "fdb.tuple needs libfdb_c.so to pack Versionstamps and the engine is neither built "
-                "(%s) nor buildable with `make -C ffi/engine`" % " or ".join(ENGINE_CANDIDATES)
+                "fdb.tuple needs libfdb_c.so (the engine) to pack Versionstamps; none loads and "
+                "`make -C ffi/engine` did not produce one:\n" + "\n".join(failures)
             )
-        ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
-        import fdb.impl  # noqa: F401  (loads the library found above)
+        import fdb.impl  # noqa: F401  (finds the library loaded above by its SONAME)
     import fdb.tuple
 
     return fdb.tuple

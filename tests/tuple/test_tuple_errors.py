@@ -1,0 +1,232 @@
+"""Bad input: wrong types, impossible tuples, and bytes that are not a packed tuple."""
+import enum
+import re
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from found.tuple import Versionstamp
+from tuple_values import canonical, to_fdb, tuples
+
+SETTINGS = settings(max_examples=300, deadline=None)
+
+
+class Opaque:
+    pass
+
+
+@pytest.mark.parametrize("value", [object(), Opaque(), {1: 2}, {1}, bytearray(b"x"), 1j, memoryview(b"x")])
+def test_unsupported_element_names_its_type(codec, value):
+    with pytest.raises(TypeError, match=re.escape(type(value).__name__)):
+        codec.pack((1, value))
+    with pytest.raises(TypeError, match=re.escape(type(value).__name__)):
+        codec.pack(((value,),))
+
+
+@pytest.mark.parametrize("t", [[1, 2], "ab", b"ab", 5, None, {"a": 1}])
+def test_pack_needs_a_tuple(codec, t):
+    with pytest.raises(TypeError, match=type(t).__name__):
+        codec.pack(t)
+    with pytest.raises(TypeError, match=type(t).__name__):
+        codec.pack_with_versionstamp(t)
+    with pytest.raises(TypeError, match=type(t).__name__):
+        codec.range(t)
+
+
+def test_prefix_type(codec):
+    with pytest.raises(TypeError, match="prefix.*str"):
+        codec.pack((1,), "abc")
+    assert codec.pack((1,), memoryview(b"ab")) == b"ab\x15\x01"
+
+
+@pytest.mark.parametrize("key", ["abc", 12, None, [1], (1,)])
+def test_unpack_needs_bytes(codec, key):
+    with pytest.raises(TypeError, match=type(key).__name__):
+        codec.unpack(key)
+
+
+def test_unpack_accepts_bytes_like(codec):
+    assert codec.unpack(bytearray(b"\x15\x01\x01a\x00")) == (1, b"a")
+    assert codec.unpack(memoryview(b"zz\x15\x01"), 2) == (1,)
+
+
+def test_prefix_len(codec):
+    assert codec.unpack(b"\x15\x01", 2) == ()
+    assert codec.unpack(b"ab\x15\x01", prefix_len=2) == (1,)
+    for bad in (-1, 3, 2**70):
+        with pytest.raises(ValueError, match="prefix_len"):
+            codec.unpack(b"\x15\x01", bad)
+    with pytest.raises(TypeError, match="prefix_len.*str"):
+        codec.unpack(b"\x15\x01", "1")
+
+
+def test_keyword_arguments(codec):
+    assert codec.pack(t=(1,), prefix=b"p") == b"p\x15\x01"
+    assert codec.unpack(key=b"p\x15\x01", prefix_len=1) == (1,)
+    with pytest.raises(TypeError):
+        codec.pack((1,), b"", 3)
+    with pytest.raises(TypeError):
+        codec.pack((1,), prefx=b"")
+    with pytest.raises(TypeError):
+        codec.unpack()
+
+
+def test_incomplete_versionstamp_in_plain_pack(codec):
+    with pytest.raises(ValueError, match="incomplete Versionstamp"):
+        codec.pack((1, (2, Versionstamp())))
+
+
+def test_two_incomplete_versionstamps(codec):
+    with pytest.raises(ValueError, match="more than one incomplete Versionstamp"):
+        codec.pack_with_versionstamp((Versionstamp(), (Versionstamp(user_version=3),)))
+
+
+def test_no_incomplete_versionstamp(codec):
+    with pytest.raises(ValueError, match="needs an incomplete Versionstamp"):
+        codec.pack_with_versionstamp((1, Versionstamp(b"\x01" * 10)))
+
+
+def test_tampered_versionstamp(codec):
+    stamp = Versionstamp(b"\x01" * 10, 5)
+    stamp.tr_version = b"short"
+    with pytest.raises(ValueError, match="tr_version"):
+        codec.pack((stamp,))
+    stamp = Versionstamp(b"\x01" * 10, 5)
+    stamp.user_version = 70000
+    with pytest.raises(ValueError, match="user_version"):
+        codec.pack((stamp,))
+
+
+def test_integer_too_large(codec):
+    assert codec.unpack(codec.pack((2 ** 2040 - 1,))) == (2 ** 2040 - 1,)
+    assert codec.unpack(codec.pack((-(2 ** 2040 - 1),))) == (-(2 ** 2040 - 1),)
+    for value in (2 ** 2040, -(2 ** 2040)):
+        with pytest.raises(ValueError, match="too large"):
+            codec.pack((value,))
+
+
+def test_unencodable_str(codec):
+    with pytest.raises(UnicodeEncodeError):
+        codec.pack(("\ud800",))
+
+
+def test_subclasses_pack_like_their_base(codec, fdb_tuple):
+    import collections
+
+    class Color(enum.IntEnum):
+        RED = 7
+
+    class Name(str):
+        pass
+
+    class Blob(bytes):
+        pass
+
+    class Real(float):
+        pass
+
+    Point = collections.namedtuple("Point", "x y")
+    t = (Color.RED, Name("n"), Blob(b"b"), Real(2.5), Point(1, [Name("z")]))
+    assert codec.pack(t) == fdb_tuple.pack(t)
+
+
+def test_ctypes_numbers(codec, fdb_tuple):
+    import ctypes
+
+    t = (ctypes.c_float(1.25), ctypes.c_double(-3.5), (ctypes.c_float(-0.0),))
+    assert codec.pack(t) == fdb_tuple.pack(t)
+
+
+def test_recursive_list_raises(codec):
+    cyclic = []
+    cyclic.append(cyclic)
+    with pytest.raises(RecursionError):
+        codec.pack((cyclic,))
+
+
+def test_deep_nesting_is_not_a_stack_overflow(codec):
+    depth = 100_000
+    value = codec.unpack(b"\x05" * depth + b"\x00" * depth)
+    for _ in range(depth):
+        (value,) = value
+    assert value == ()
+    assert codec.has_incomplete_versionstamp(((((1,),),),)) is False
+
+
+# --- malformed bytes ------------------------------------------------------
+
+MALFORMED = [
+    (b"\x15", 0, "truncated int"),
+    (b"\x14\x1c\x01\x02", 1, "truncated int"),
+    (b"\x0c\x00", 0, "truncated int"),
+    (b"\x1d", 0, "truncated int"),
+    (b"\x1d\x09\x01", 0, "truncated int"),
+    (b"\x0b\xf0\x00", 0, "truncated int"),
+    (b"\x01abc", 0, "unterminated"),
+    (b"\x14\x02ab\x00\xff", 1, "unterminated"),
+    (b"\x02\xff\x00", 0, "UTF-8"),
+    (b"\x02a\x00\xff\xc3\x00", 0, "UTF-8"),
+    (b"\x21\x00", 0, "truncated double"),
+    (b"\x20\x00\x00\x00", 0, "truncated float"),
+    (b"\x30" + b"\x00" * 15, 0, "truncated UUID"),
+    (b"\x14\x33" + b"\x00" * 11, 1, "truncated Versionstamp"),
+    (b"\x05\x14", 0, "unterminated nested"),
+    (b"\x05\x05\x00", 0, "unterminated nested"),
+    (b"\x05\x00\xff", 0, "unterminated nested"),
+    (b"\x14\x05\x05\x00\x14", 1, "unterminated nested"),
+    (b"\x03", 0, "unknown type code 0x03"),
+    (b"\x00\xff", 1, "unknown type code 0xff"),
+    (b"\x14\x05\x14\x40\x00", 3, "unknown type code 0x40"),
+]
+
+
+@pytest.mark.parametrize("data,offset,what", MALFORMED)
+def test_malformed_names_the_offset(codec, data, offset, what):
+    with pytest.raises(ValueError) as info:
+        codec.unpack(data)
+    message = str(info.value)
+    assert what in message
+    assert "offset %d" % offset in message
+
+
+@SETTINGS
+@given(data=st.binary(max_size=40))
+def test_random_bytes(codec, fdb_tuple, data):
+    """Only a tuple or ValueError; when we accept bytes, fdb.tuple reads the same."""
+    try:
+        value = codec.unpack(data)
+    except ValueError:
+        return
+    assert canonical(value) == canonical(fdb_tuple.unpack(data))
+
+
+@SETTINGS
+@given(t=tuples(), cut=st.integers(0, 200), flip=st.integers(0, 255), at=st.integers(0, 200))
+def test_mutated_packed_bytes(fdb_tuple, t, cut, flip, at):
+    """C and Python agree on damaged keys: same tuple or both ValueError."""
+    from found import _ctuple, _tuple_py
+
+    data = bytearray(fdb_tuple.pack(to_fdb(t, fdb_tuple)))
+    if data:
+        data[at % len(data)] ^= flip
+    data = bytes(data[: len(data) - cut % (len(data) + 1)])
+    outcomes = []
+    for unpack in (_ctuple.unpack, _tuple_py.unpack):
+        try:
+            outcomes.append(canonical(unpack(data)))
+        except ValueError as exc:
+            outcomes.append(("error", re.search(r"offset \d+", str(exc)).group()))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_errors_leave_no_references(codec):
+    """A failed unpack releases the values decoded before the error."""
+    payload = b"\x01" + b"x" * 100 + b"\x00"
+    data = payload * 50 + b"\x05\x14"
+    before = sys.getrefcount(None)
+    for _ in range(100):
+        with pytest.raises(ValueError):
+            codec.unpack(b"\x00" * 10 + data)
+    assert sys.getrefcount(None) - before < 50
