@@ -1,0 +1,72 @@
+"""What every workload is: the interface the client and the checker drive.
+
+A workload instance lives in one task of one client process and owns that
+task's state (its random stream, its in-memory model). The class methods
+``setup`` and ``check`` run in the harness process, once, without faults:
+``setup`` before any client starts, ``check`` after every client has stopped,
+against what the clients left in the database (including clients killed with
+-9 midway, which is why ``check`` must never rely on client memory).
+"""
+import found
+
+
+class Workload:
+    """Base class: override ``step`` (one logical operation), and as needed
+    ``setup``, ``finish`` (end-of-task checks against the task's model) and
+    ``check`` (the invariant over the database)."""
+
+    name = "?"
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.rng = ctx.rng
+        self.space = ctx.space(self.name)
+
+    def key(self, *items):
+        """A key of this workload: the packed tuple ``space + items``."""
+        return found.pack(self.space + items)
+
+    async def transact(self, func, *args):
+        """Run ``func(tx, *args)`` as one transaction through the retry loop."""
+        return await self.ctx.transact(self.name, func, *args)
+
+    def violation(self, message):
+        """Report a broken invariant (the run will exit non-zero)."""
+        self.ctx.violation(self.name, message)
+
+    async def step(self):
+        """Perform one logical operation; return a JSON-able description of it."""
+        raise NotImplementedError
+
+    async def after_failure(self, error):
+        """Called when ``step`` raised a FoundException (the transaction may or
+        may not have committed); model-based workloads resynchronise here."""
+
+    async def finish(self):
+        """End of this task's run: check the task's model against the database."""
+
+    @classmethod
+    async def setup(cls, db, space, config):
+        """Initialise the workload's data (harness process, faults off)."""
+
+    @classmethod
+    async def check(cls, db, space, config, runs):
+        """Return a list of invariant violations found in the database.
+
+        ``runs`` lists every (client, generation, task) that ran, killed or not."""
+        return []
+
+
+def space_of(root, name):
+    """The key-space tuple of workload ``name`` under the run prefix ``root``."""
+    return tuple(root) + (name,)
+
+
+def task_tag(client, generation, task):
+    """A short tuple naming one task of one client generation, used in keys."""
+    return (client, generation, task)
+
+
+async def read_range(tx, prefix_key):
+    """All (key, value) pairs under the packed prefix ``prefix_key``."""
+    return await found.all(found.query(tx, prefix_key, found.next_prefix(prefix_key)))
