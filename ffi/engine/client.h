@@ -1,0 +1,49 @@
+/*
+ * client.h — shared definitions of the engine's client side (the C API
+ * layer above store.h): export macro, clocks, byte-string helpers, limits.
+ */
+#ifndef FOUND_ENGINE_CLIENT_H
+#define FOUND_ENGINE_CLIENT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "fdb_c_api.h"
+#include "gen_errors.h"
+#include "gen_options.h"
+
+#define FDB_EXPORT __attribute__((visibility("default")))
+#define FOUND_API_VERSION 730
+#define FOUND_CLIENT_VERSION "7.3.69-found-engine"
+
+/* FoundationDB's documented limits. */
+#define KEY_SIZE_LIMIT 10000
+#define SYSTEM_KEY_SIZE_LIMIT 30000
+#define VALUE_SIZE_LIMIT 100000
+#define TRANSACTION_SIZE_DEFAULT 10000000
+#define TRANSACTION_LIFETIME_NS 5000000000LL   /* MVCC window: 5 s */
+#define DEFAULT_MAX_RETRY_DELAY_MS 1000
+#define INITIAL_BACKOFF_MS 10
+#define DEFAULT_MAX_WATCHES 10000
+
+/* Monotonic clock in nanoseconds. */
+int64_t now_ns(void);
+
+/* Three-way comparison of byte strings (shorter prefix sorts first). */
+static inline int bytes_cmp(const uint8_t *a, int alen, const uint8_t *b, int blen) {
+    int n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, (size_t)n) : 0;
+    if (c) return c;
+    return (alen > blen) - (alen < blen);
+}
+
+/* Set while this thread runs a store callback (commit done, watch fired):
+ * closing a store from its own thread would deadlock, so final releases
+ * made there are handed to the timer thread. */
+extern _Thread_local int on_store_thread;
+
+/* The API version chosen by fdb_select_api_version_impl (0 = unset). */
+int api_version_selected(void);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * commit.c — fdb_transaction_commit: hand the write set to the store and
+ * complete the commit future (plus versionstamp futures and watches) when
+ * the store's commit thread reports back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buggify.h"
+#include "future.h"
+#include "timer.h"
+#include "transaction.h"
+#include "tx_watch.h"
+
+typedef struct commit_job {
+    commit_request req;
+    FDBTransaction *tr;
+    unsigned generation;
+    tx_writes *wr;
+    FDBFuture *f;
+    FDBFuture *waiters;        /* versionstamp futures */
+    tx_watch *watches;
+    int report_unknown;        /* buggify: applied, reported as 1021 */
+    int64_t latency_ns;        /* buggify: complete this much later */
+    int err;
+    int64_t version;
+    uint16_t index;
+} commit_job;
+
+static void _stamp(uint8_t out[10], int64_t version, uint16_t index) {
+    for (int i = 0; i < 8; i++) out[i] = (uint8_t)((uint64_t)version >> (56 - 8 * i));
+    out[8] = (uint8_t)(index >> 8);
+    out[9] = (uint8_t)index;
+}
+
+static void _complete_waiters(FDBFuture *waiters, int err, const uint8_t stamp[10]) {
+    while (waiters) {
+        FDBFuture *next = waiters->link;
+        int e = err;
+        if (!e && future_reserve(waiters, 10)) {
+            memcpy(waiters->buf, stamp, 10);
+            waiters->buf_len = 10;
+        } else if (!e) {
+            e = FDB_ERR_INTERNAL_ERROR;
+        }
+        future_complete(waiters, e);
+        future_release(waiters);
+        waiters = next;
+    }
+}
+
+static void _finish(commit_job *job) {
+    FDBTransaction *tr = job->tr;
+    uint8_t stamp[10];
+    _stamp(stamp, job->version, job->index);
+    pthread_mutex_lock(&tr->lock);
+    if (tr->generation == job->generation) {
+        tr->committed_version = job->err ? -1 : job->version;
+        memcpy(tr->versionstamp, stamp, 10);
+        tr->versionstamp_err = job->err;
+        tr->commit_future = NULL;
+        if (atomic_load(&tr->state) == TX_COMMITTING)
+            atomic_store(&tr->state, job->err ? TX_ACTIVE : TX_COMMITTED);
+    }
+    pthread_mutex_unlock(&tr->lock);
+    _complete_waiters(job->waiters, job->err, stamp);
+    if (job->err) txw_fail(job->watches, job->err);
+    else txw_activate(job->watches, tr->db->s, tr->db->max_watches);
+    future_complete(job->f, job->err);
+    future_release(job->f);
+    tx_writes_recycle(job->wr);
+    tx_unref(tr);
+    free(job);
+}
+
+static void _finish_later(void *ctx) {
+    _finish(ctx);
+}
+
+static void _done(commit_request *req, int err, int64_t version, uint16_t batch_index) {
+    commit_job *job = req->ctx;
+    on_store_thread = 1;
+    if (!err && job->report_unknown) err = FDB_ERR_COMMIT_UNKNOWN_RESULT;
+    job->err = err;
+    job->version = version;
+    job->index = batch_index;
+    if (job->latency_ns) timer_after(job->latency_ns, _finish_later, job);
+    else _finish(job);
+    on_store_thread = 0;
+}
+
+/* A read-only transaction: nothing to send, no version (-1). */
+static FDBFuture *_commit_read_only(FDBTransaction *tr) {
+    int err = txw_capture(tr->watches, tr);
+    if (err) return future_error(err);
+    pthread_mutex_lock(&tr->lock);
+    FDBFuture *waiters = tr->versionstamp_waiters;
+    tx_watch *watches = tr->watches;
+    tr->versionstamp_waiters = NULL;
+    tr->watches = NULL;
+    tr->committed_version = -1;
+    tr->versionstamp_err = FDB_ERR_NO_COMMIT_VERSION;
+    atomic_store(&tr->state, TX_COMMITTED);
+    pthread_mutex_unlock(&tr->lock);
+    _complete_waiters(waiters, FDB_ERR_NO_COMMIT_VERSION, NULL);
+    txw_activate(watches, tr->db->s, tr->db->max_watches);
+    return future_error(0);
+}
+
+static int _injected_commit_error(void) {
+    static const int codes[] = {FDB_ERR_NOT_COMMITTED, FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_PROCESS_BEHIND};
+    return codes[buggify_random(3)];
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_commit(FDBTransaction *tr) {
+    int err = tx_check_usable(tr);
+    if (err) return future_error(err);
+    tx_writes *wr = tr->wr;
+    if (wr->size > tr->opt.size_limit) return future_error(FDB_ERR_TRANSACTION_TOO_LARGE);
+    if (!wr->mutations.len && !wr->writes.len) return _commit_read_only(tr);
+    if (wr->reads.len && tr->snap && now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
+        return future_error(FDB_ERR_TRANSACTION_TOO_OLD);
+    if (buggify_fires(BUG_COMMIT_ERROR)) return future_error(_injected_commit_error());
+    if ((err = txw_capture(tr->watches, tr))) return future_error(err);
+
+    commit_job *job = calloc(1, sizeof *job);
+    FDBFuture *f = future_new(FK_NONE);
+    tx_writes *fresh = tx_writes_new();
+    if (!job || !f || !fresh) {
+        free(job);
+        if (f) future_release(f);
+        if (fresh) tx_writes_recycle(fresh);
+        return future_error(FDB_ERR_INTERNAL_ERROR);
+    }
+    job->req.read_version = tr->snap ? snapshot_version(tr->snap) : store_committed_version(tr->db->s);
+    job->req.reads = wr->reads.items;
+    job->req.n_reads = (int)wr->reads.len;
+    job->req.writes = wr->writes.items;
+    job->req.n_writes = (int)wr->writes.len;
+    job->req.mutations = wr->mutations.items;
+    job->req.n_mutations = (int)wr->mutations.len;
+    job->req.done = _done;
+    job->req.ctx = job;
+    job->tr = tr;
+    job->wr = wr;
+    job->f = f;
+    future_retain(f);                  /* the job's reference */
+    atomic_fetch_add(&tr->refs, 1);
+
+    pthread_mutex_lock(&tr->lock);
+    job->generation = tr->generation;
+    job->waiters = tr->versionstamp_waiters;
+    job->watches = tr->watches;
+    tr->versionstamp_waiters = NULL;
+    tr->watches = NULL;
+    tr->commit_future = f;
+    tr->wr = fresh;
+    atomic_store(&tr->state, TX_COMMITTING);
+    pthread_mutex_unlock(&tr->lock);
+
+    if (buggify_fires(BUG_COMMIT_LATENCY)) job->latency_ns = (1 + (int64_t)buggify_random(50)) * 1000000LL;
+    if (buggify_fires(BUG_COMMIT_UNKNOWN_NOT_APPLIED)) {
+        job->err = FDB_ERR_COMMIT_UNKNOWN_RESULT;
+        timer_after(job->latency_ns, _finish_later, job);
+        return f;
+    }
+    job->report_unknown = buggify_fires(BUG_COMMIT_UNKNOWN_APPLIED);
+    store_commit_submit(tr->db->s, &job->req);
+    return f;
+}

@@ -1,0 +1,344 @@
+/* future.c — FDBFuture (see future.h) and its fdb_future_* functions. */
+#include "future.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "database.h"
+
+/* One lock and condition for every pending future: completions are rare
+ * (commits, watches, retries) and waits are short, so sharing is cheap and
+ * saves initialising a mutex per read. */
+static pthread_mutex_t _lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t _cond = PTHREAD_COND_INITIALIZER;
+
+/* Recycled futures keep their buffers (up to a cap) to avoid malloc churn. */
+#define POOL_MAX 256
+#define KEEP_BUF_MAX (256 * 1024)
+static pthread_mutex_t _pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static FDBFuture *_pool;
+static int _pool_size;
+
+static FDBFuture *_pool_take(void) {
+    pthread_mutex_lock(&_pool_lock);
+    FDBFuture *f = _pool;
+    if (f) {
+        _pool = f->link;
+        _pool_size--;
+    }
+    pthread_mutex_unlock(&_pool_lock);
+    return f;
+}
+
+/* A database result nobody took is ours to close. */
+static void _free_payload(FDBFuture *f) {
+    if (f->on_free) f->on_free(f->hook_ctx);
+    if (f->kind == FK_DATABASE && f->u.ptr) fdb_database_destroy((FDBDatabase *)f->u.ptr);
+}
+
+static void _recycle(FDBFuture *f) {
+    _free_payload(f);
+    if (f->buf_cap > KEEP_BUF_MAX) {
+        free(f->buf);
+        f->buf = NULL;
+        f->buf_cap = 0;
+    }
+    if (f->kvs_cap * sizeof(FDBKeyValue) > KEEP_BUF_MAX) {
+        free(f->kvs);
+        f->kvs = NULL;
+        f->kvs_cap = 0;
+    }
+    pthread_mutex_lock(&_pool_lock);
+    if (_pool_size < POOL_MAX) {
+        f->link = _pool;
+        _pool = f;
+        _pool_size++;
+        f = NULL;
+    }
+    pthread_mutex_unlock(&_pool_lock);
+    if (f) {
+        free(f->buf);
+        free(f->kvs);
+        free(f);
+    }
+}
+
+FDBFuture *future_new(int kind) {
+    FDBFuture *f = _pool_take();
+    uint8_t *buf = NULL; size_t buf_cap = 0;
+    FDBKeyValue *kvs = NULL; size_t kvs_cap = 0;
+    if (f) {
+        buf = f->buf; buf_cap = f->buf_cap;
+        kvs = f->kvs; kvs_cap = f->kvs_cap;
+    } else {
+        f = malloc(sizeof(FDBFuture));
+        if (!f) return NULL;
+    }
+    memset(f, 0, sizeof(*f));
+    f->buf = buf; f->buf_cap = buf_cap;
+    f->kvs = kvs; f->kvs_cap = kvs_cap;
+    f->kind = kind;
+    atomic_init(&f->ready, 0);
+    atomic_init(&f->refs, 1);
+    return f;
+}
+
+/* Futures that cannot even be allocated still need a valid handle: a
+ * static one, complete with internal_error, that destroy never frees. */
+static FDBFuture _oom_future = { .ready = 1, .refs = 1 << 30, .err = FDB_ERR_INTERNAL_ERROR };
+
+FDBFuture *future_error(int err) {
+    FDBFuture *f = future_new(FK_NONE);
+    if (!f) return &_oom_future;
+    future_set_ready_fresh(f, err);
+    return f;
+}
+
+void future_retain(FDBFuture *f) {
+    atomic_fetch_add(&f->refs, 1);
+}
+
+void future_release(FDBFuture *f) {
+    if (f == &_oom_future) return;
+    if (atomic_fetch_sub(&f->refs, 1) == 1) _recycle(f);
+}
+
+uint8_t *future_reserve(FDBFuture *f, size_t n) {
+    if (n > f->buf_cap) {
+        size_t cap = f->buf_cap ? f->buf_cap : 64;
+        while (cap < n) cap *= 2;
+        uint8_t *b = realloc(f->buf, cap);
+        if (!b) return NULL;
+        f->buf = b;
+        f->buf_cap = cap;
+    }
+    return f->buf;
+}
+
+int future_reserve_kvs(FDBFuture *f, size_t n) {
+    if (n > f->kvs_cap) {
+        size_t cap = f->kvs_cap ? f->kvs_cap : 16;
+        while (cap < n) cap *= 2;
+        FDBKeyValue *k = realloc(f->kvs, cap * sizeof(FDBKeyValue));
+        if (!k) return FDB_ERR_INTERNAL_ERROR;
+        f->kvs = k;
+        f->kvs_cap = cap;
+    }
+    return 0;
+}
+
+int future_complete(FDBFuture *f, int err) {
+    pthread_mutex_lock(&_lock);
+    if (atomic_load(&f->ready)) {
+        pthread_mutex_unlock(&_lock);
+        return 1;
+    }
+    f->err = err;
+    FDBCallback cb = f->callback;
+    void *param = f->callback_param;
+    f->callback = NULL;
+    f->on_cancel = NULL;
+    atomic_store_explicit(&f->ready, 1, memory_order_release);
+    pthread_cond_broadcast(&_cond);
+    pthread_mutex_unlock(&_lock);
+    if (cb) cb(f, param);
+    return 0;
+}
+
+/* --- C API ---------------------------------------------------------------- */
+
+FDB_EXPORT fdb_bool_t fdb_future_is_ready(FDBFuture *f) {
+    return atomic_load_explicit(&f->ready, memory_order_acquire) != 0;
+}
+
+FDB_EXPORT fdb_bool_t fdb_future_is_error(FDBFuture *f) {
+    return fdb_future_is_ready(f) && f->err != 0;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_block_until_ready(FDBFuture *f) {
+    if (fdb_future_is_ready(f)) return 0;
+    pthread_mutex_lock(&_lock);
+    while (!atomic_load(&f->ready)) pthread_cond_wait(&_cond, &_lock);
+    pthread_mutex_unlock(&_lock);
+    return 0;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_set_callback(FDBFuture *f, FDBCallback callback,
+                                               void *callback_parameter) {
+    if (!fdb_future_is_ready(f)) {
+        pthread_mutex_lock(&_lock);
+        if (!atomic_load(&f->ready)) {
+            f->callback = callback;
+            f->callback_param = callback_parameter;
+            pthread_mutex_unlock(&_lock);
+            return 0;
+        }
+        pthread_mutex_unlock(&_lock);
+    }
+    callback(f, callback_parameter);
+    return 0;
+}
+
+FDB_EXPORT void fdb_future_cancel(FDBFuture *f) {
+    if (fdb_future_is_ready(f)) return;
+    pthread_mutex_lock(&_lock);
+    void (*hook)(void *) = atomic_load(&f->ready) ? NULL : f->on_cancel;
+    void *ctx = f->hook_ctx;
+    f->on_cancel = NULL;
+    pthread_mutex_unlock(&_lock);
+    future_complete(f, FDB_ERR_OPERATION_CANCELLED);
+    if (hook) hook(ctx);
+}
+
+FDB_EXPORT void fdb_future_release_memory(FDBFuture *f) {
+    if (!fdb_future_is_ready(f) || f == &_oom_future) return;
+    f->released = 1;
+}
+
+FDB_EXPORT void fdb_future_destroy(FDBFuture *f) {
+    if (!f) return;
+    fdb_future_cancel(f);
+    future_release(f);
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_error(FDBFuture *f) {
+    if (!fdb_future_is_ready(f)) return FDB_ERR_FUTURE_NOT_SET;
+    return f->err;
+}
+
+/* Common checks of every result accessor. */
+static int _check(FDBFuture *f, int kind) {
+    if (!fdb_future_is_ready(f)) return FDB_ERR_FUTURE_NOT_SET;
+    if (f->err) return f->err;
+    if (f->released) return FDB_ERR_FUTURE_RELEASED;
+    if (f->kind != kind) return FDB_ERR_CLIENT_INVALID_OPERATION;
+    return 0;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_int64(FDBFuture *f, int64_t *out) {
+    int err = _check(f, FK_INT64);
+    if (!err) *out = f->u.i64;
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_version(FDBFuture *f, int64_t *out_version) {
+    return fdb_future_get_int64(f, out_version);
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_uint64(FDBFuture *f, uint64_t *out) {
+    int err = _check(f, FK_INT64);
+    if (!err) *out = (uint64_t)f->u.i64;
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_double(FDBFuture *f, double *out) {
+    int err = _check(f, FK_DOUBLE);
+    if (!err) *out = f->u.d;
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_bool(FDBFuture *f, fdb_bool_t *out) {
+    int err = _check(f, FK_BOOL);
+    if (!err) *out = f->u.b;
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_key(FDBFuture *f, const uint8_t **out_key, int *out_key_length) {
+    int err = _check(f, FK_KEY);
+    if (!err) {
+        *out_key = f->buf ? f->buf : (const uint8_t *)"";
+        *out_key_length = (int)f->buf_len;
+    }
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_value(FDBFuture *f, fdb_bool_t *out_present,
+                                            const uint8_t **out_value, int *out_value_length) {
+    int err = _check(f, FK_VALUE);
+    if (!err) {
+        *out_present = f->present;
+        *out_value = f->present ? (f->buf ? f->buf : (const uint8_t *)"") : NULL;
+        *out_value_length = f->present ? (int)f->buf_len : 0;
+    }
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_keyvalue_array(FDBFuture *f, const FDBKeyValue **out_kv,
+                                                     int *out_count, fdb_bool_t *out_more) {
+    int err = _check(f, FK_KV_ARRAY);
+    if (!err) {
+        *out_kv = f->kvs;
+        *out_count = f->count;
+        *out_more = f->more;
+    }
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_key_array(FDBFuture *f, const FDBKey **out_key_array,
+                                                int *out_count) {
+    int err = _check(f, FK_KEY_ARRAY);
+    if (!err) {
+        *out_key_array = (const FDBKey *)f->kvs;
+        *out_count = f->count;
+    }
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_string_array(FDBFuture *f, const char ***out_strings,
+                                                   int *out_count) {
+    int err = _check(f, FK_STRING_ARRAY);
+    if (!err) {
+        *out_strings = (const char **)f->kvs;
+        *out_count = f->count;
+    }
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_database(FDBFuture *f, FDBDatabase **out_database) {
+    int err = _check(f, FK_DATABASE);
+    if (!err) {
+        *out_database = (FDBDatabase *)f->u.ptr;
+        f->u.ptr = NULL;        /* the caller owns it now */
+    }
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_cluster(FDBFuture *f, FDBCluster **out_cluster) {
+    int err = _check(f, FK_CLUSTER);
+    if (!err) *out_cluster = (FDBCluster *)f->u.ptr;
+    return err;
+}
+
+/* Kinds the engine never produces: a ready future of another kind gives
+ * client_invalid_operation, like any accessor of the wrong type. */
+FDB_EXPORT fdb_error_t fdb_future_get_mappedkeyvalue_array(FDBFuture *f, const FDBMappedKeyValue **out_kv,
+                                                           int *out_count, fdb_bool_t *out_more) {
+    (void)out_kv; (void)out_count; (void)out_more;
+    int err = _check(f, -1);
+    return err;
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_keyrange_array(FDBFuture *f, const FDBKeyRange **out_ranges,
+                                                     int *out_count) {
+    (void)out_ranges; (void)out_count;
+    return _check(f, -1);
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_granule_summary_array(FDBFuture *f,
+                                                            const FDBGranuleSummary **out_summaries,
+                                                            int *out_count) {
+    (void)out_summaries; (void)out_count;
+    return _check(f, -1);
+}
+
+FDB_EXPORT fdb_error_t fdb_future_get_shared_state(FDBFuture *f, DatabaseSharedState **out_state) {
+    (void)out_state;
+    return _check(f, -1);
+}
+
+FDB_EXPORT fdb_error_t fdb_future_readbg_get_descriptions(FDBFuture *f, FDBBGFileDescription **out,
+                                                          int *desc_count) {
+    (void)out; (void)desc_count;
+    return _check(f, -1);
+}

@@ -1,0 +1,81 @@
+/*
+ * future.h — FDBFuture: a one-shot result cell, thread-safe.
+ *
+ * Reads build their result and complete the future before returning it (no
+ * thread hop); commits, watches and on_error delays complete it later from a
+ * store or timer thread. The callback runs exactly once: at completion, or
+ * immediately in fdb_future_set_callback's caller when already complete.
+ * References: the caller's (dropped by fdb_future_destroy) plus one per
+ * producer still holding the future (future_retain / future_release).
+ */
+#ifndef FOUND_ENGINE_FUTURE_H
+#define FOUND_ENGINE_FUTURE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include "client.h"
+
+enum future_kind {
+    FK_NONE = 0,       /* error only / void */
+    FK_INT64,
+    FK_DOUBLE,
+    FK_BOOL,
+    FK_KEY,            /* bytes in buf */
+    FK_VALUE,          /* present + bytes in buf */
+    FK_KV_ARRAY,
+    FK_KEY_ARRAY,
+    FK_STRING_ARRAY,
+    FK_DATABASE,
+    FK_CLUSTER,
+};
+
+struct FDB_future {
+    atomic_int ready;
+    atomic_int refs;
+    int err;
+    int kind;
+    int released;              /* fdb_future_release_memory was called */
+    FDBCallback callback;
+    void *callback_param;
+    /* Optional hook run (outside locks) when the caller cancels a pending
+     * future, e.g. to cancel a store watch. */
+    void (*on_cancel)(void *ctx);
+    /* Optional hook run when the future is freed. */
+    void (*on_free)(void *ctx);
+    void *hook_ctx;
+    struct FDB_future *link;   /* free list / a transaction's pending list */
+    union {
+        int64_t i64;
+        double d;
+        int b;
+        void *ptr;
+    } u;
+    int present;
+    uint8_t *buf; size_t buf_len, buf_cap;
+    FDBKeyValue *kvs; int count, more; size_t kvs_cap;
+};
+
+/* A new pending future of `kind` with one reference (the caller's). */
+FDBFuture *future_new(int kind);
+/* A future already complete with error `err`. */
+FDBFuture *future_error(int err);
+void future_retain(FDBFuture *f);
+void future_release(FDBFuture *f);
+
+/* Room for n bytes in f->buf (previous contents kept); NULL on OOM. */
+uint8_t *future_reserve(FDBFuture *f, size_t n);
+/* Room for n key-values in f->kvs; 0 or 4100. */
+int future_reserve_kvs(FDBFuture *f, size_t n);
+
+/* Complete (value fields set by the producer beforehand, or err != 0).
+ * Returns 0 if this call completed it, 1 if it was already complete (then
+ * nothing changes). Runs the callback in this thread. */
+int future_complete(FDBFuture *f, int err);
+/* Mark a read result complete without callback bookkeeping: only for a
+ * future nobody else can see yet. */
+static inline void future_set_ready_fresh(FDBFuture *f, int err) {
+    f->err = err;
+    atomic_store_explicit(&f->ready, 1, memory_order_release);
+}
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * location.h — the directory rule: which data directory a cluster-file
+ * path or connection string names (docs/engine.md, "Which directory").
+ */
+#ifndef FOUND_ENGINE_LOCATION_H
+#define FOUND_ENGINE_LOCATION_H
+
+#include <stddef.h>
+
+/* Resolve fdb_create_database's argument to a data directory (created if
+ * missing). Returns 0 or an FDB error code, with a detail recorded by
+ * set_last_error_detail. */
+int location_from_cluster_file(const char *path, char *dir, size_t dir_len);
+/* Resolve a connection string ("embedded:<dir>"). */
+int location_from_connection_string(const char *conn, char *dir, size_t dir_len);
+
+#endif

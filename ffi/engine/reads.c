@@ -1,0 +1,463 @@
+/*
+ * reads.c — fdb_transaction_get / get_key / get_range and the other reads.
+ * Every read runs in the caller's thread and returns a completed future.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buggify.h"
+#include "future.h"
+#include "selectors.h"
+#include "timer.h"
+#include "transaction.h"
+#include "view.h"
+
+/* \xff/metadataVersion is readable without the system-key options. */
+static const uint8_t METADATA_VERSION_KEY[] = "\xff/metadataVersion";
+#define METADATA_VERSION_KEY_LEN 17
+
+static void _deliver_later(void *ctx) {
+    FDBFuture *f = ctx;
+    future_complete(f, f->err);
+    future_release(f);
+}
+
+/* Complete a freshly built read result, now or (buggify) a little later. */
+static FDBFuture *_deliver(FDBFuture *f, int err) {
+    if (buggify_fires(BUG_READ_LATENCY)) {
+        f->err = err;
+        future_retain(f);
+        timer_after((1 + (int64_t)buggify_random(20)) * 1000000LL, _deliver_later, f);
+        return f;
+    }
+    future_set_ready_fresh(f, err);
+    return f;
+}
+
+static int _injected_read_error(void) {
+    static const int codes[] = {FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_FUTURE_VERSION, FDB_ERR_PROCESS_BEHIND};
+    return codes[buggify_random(3)];
+}
+
+/* Checks every read makes before touching data. */
+static int _read_prologue(FDBTransaction *tr) {
+    int err = tx_check_usable(tr);
+    if (!err) err = tx_ensure_snapshot(tr);
+    if (!err && buggify_fires(BUG_READ_ERROR)) err = _injected_read_error();
+    return err;
+}
+
+int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot,
+                  int *present, const uint8_t **value, int *value_len, int *from_store) {
+    int err = tx_ensure_snapshot(tr);
+    if (err) return err;
+    ryw *w = tx_ryw_for_read(tr, snapshot);
+    ryw_node *n = w ? ryw_find(w, key, key_len) : NULL;
+    *from_store = 0;
+    if (!n && w && ryw_clear_containing(w, key, key_len)) {
+        *present = 0;
+        *value = NULL;
+        *value_len = 0;
+        return 0;
+    }
+    if (n && n->kind != W_OPS) return ryw_resolve(w, n, 0, NULL, 0, present, value, value_len);
+    int found = 0, len = 0;
+    const uint8_t *v = NULL;
+    err = snapshot_get(tr->snap, key, key_len, &found, &v, &len);
+    if (err) return err;
+    *from_store = 1;
+    if (n) return ryw_resolve(w, n, found, v, len, present, value, value_len);
+    *present = found;
+    *value = v;
+    *value_len = len;
+    return 0;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                          fdb_bool_t snapshot) {
+    int err = tx_check_usable(tr);
+    if (err) return future_error(err);
+    const uint8_t *maxk;
+    int max_len;
+    tx_max_read_key(tr, &maxk, &max_len);
+    if (bytes_cmp(key, key_len, maxk, max_len) >= 0 &&
+        bytes_cmp(key, key_len, METADATA_VERSION_KEY, METADATA_VERSION_KEY_LEN) != 0)
+        return future_error(FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE);
+    FDBFuture *f = future_new(FK_VALUE);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    /* No key that long can exist. */
+    if (key_len > (key_len && key[0] == 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT))
+        return _deliver(f, 0);
+    err = _read_prologue(tr);
+    int present = 0, len = 0, from_store = 0;
+    const uint8_t *v = NULL;
+    if (!err) err = tx_read_value(tr, key, key_len, snapshot, &present, &v, &len, &from_store);
+    if (!err && !snapshot && from_store) err = tx_add_read_conflict_key(tr, key, key_len);
+    if (!err && present) {
+        if (!future_reserve(f, (size_t)len + 1)) err = FDB_ERR_INTERNAL_ERROR;
+        else if (len) memcpy(f->buf, v, (size_t)len);
+    }
+    f->present = present;
+    f->buf_len = (size_t)len;
+    return _deliver(f, err);
+}
+
+/* Reject selector keys beyond the readable space: 2004. */
+static int _check_selector_key(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    const uint8_t *maxk;
+    int max_len;
+    tx_max_read_key(tr, &maxk, &max_len);
+    return bytes_cmp(key, key_len, maxk, max_len) > 0 ? FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE : 0;
+}
+
+static int _open_view(FDBTransaction *tr, int snapshot, view_iter *it) {
+    store_cursor *cur;
+    int err = tx_cursor(tr, &cur);
+    if (err) return err;
+    const uint8_t *maxk;
+    int max_len;
+    tx_max_read_key(tr, &maxk, &max_len);
+    view_init(it, cur, tx_ryw_for_read(tr, snapshot), maxk, max_len);
+    return 0;
+}
+
+/* Read conflict over what resolving a selector looked at: from the
+ * selector's key to the key it resolved to, both included. */
+static int _selector_conflict(FDBTransaction *tr, const selector *sel, const uint8_t *res, int res_len) {
+    const uint8_t *lo = sel->key, *hi = res;
+    int lo_len = sel->key_len, hi_len = res_len;
+    if (bytes_cmp(lo, lo_len, hi, hi_len) > 0) {
+        lo = res; lo_len = res_len;
+        hi = sel->key; hi_len = sel->key_len;
+    }
+    uint8_t *end = malloc((size_t)hi_len + 1);
+    if (!end) return FDB_ERR_INTERNAL_ERROR;
+    memcpy(end, hi, (size_t)hi_len);
+    end[hi_len] = 0;
+    int err = tx_add_read_conflict(tr, lo, lo_len, end, hi_len + 1);
+    free(end);
+    return err;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                              fdb_bool_t or_equal, int offset, fdb_bool_t snapshot) {
+    int err = tx_check_usable(tr);
+    if (!err) err = _check_selector_key(tr, key, key_len);
+    if (err) return future_error(err);
+    FDBFuture *f = future_new(FK_KEY);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    err = _read_prologue(tr);
+    view_iter it;
+    if (!err) err = _open_view(tr, snapshot, &it);
+    selector sel = {key, key_len, or_equal, offset};
+    const uint8_t *res = NULL;
+    int res_len = 0;
+    /* get_key always walks, even for offset 1, to name an existing key. */
+    selector walk = sel;
+    uint8_t *scratch = NULL;
+    if (!err) {
+        if (selector_is_plain(&walk)) {
+            err = walk.or_equal ? view_seek_gt(&it, key, key_len) : view_seek_ge(&it, key, key_len);
+            if (!err) {
+                res = it.valid ? it.key : it.max_key;
+                res_len = it.valid ? it.key_len : it.max_len;
+            }
+        } else {
+            err = selector_resolve(&it, &walk, scratch, &res, &res_len);
+        }
+    }
+    if (!err && !snapshot) err = _selector_conflict(tr, &sel, res, res_len);
+    if (!err) {
+        if (!future_reserve(f, (size_t)res_len + 1)) err = FDB_ERR_INTERNAL_ERROR;
+        else {
+            if (res_len) memcpy(f->buf, res, (size_t)res_len);
+            f->buf_len = (size_t)res_len;
+        }
+    }
+    return _deliver(f, err);
+}
+
+/* Byte budget of one get_range call, as FoundationDB's streaming modes set it. */
+static int _range_byte_limit(int mode, int iteration, int target_bytes, int limit, int64_t *out) {
+    static const int64_t mode_bytes[] = {0, 256, 1000, 4096, 80000};   /* exact .. serial */
+    static const int64_t iterator_bytes[] = {4096, 6144, 9216, 13824, 20736, 31104, 46656, 69984, 80000, 120000};
+    if (mode == FDB_STREAMING_MODE_EXACT && limit <= 0 && target_bytes <= 0)
+        return FDB_ERR_EXACT_MODE_WITHOUT_LIMITS;
+    if (mode == FDB_STREAMING_MODE_WANT_ALL) mode = FDB_STREAMING_MODE_SERIAL;
+    int64_t budget;
+    if (mode == FDB_STREAMING_MODE_ITERATOR) {
+        if (iteration <= 0) return FDB_ERR_CLIENT_INVALID_OPERATION;
+        int n = (int)(sizeof iterator_bytes / sizeof iterator_bytes[0]);
+        budget = iterator_bytes[(iteration > n ? n : iteration) - 1];
+    } else if (mode >= FDB_STREAMING_MODE_EXACT && mode <= FDB_STREAMING_MODE_SERIAL) {
+        budget = mode_bytes[mode];
+    } else {
+        return FDB_ERR_CLIENT_INVALID_OPERATION;
+    }
+    if (target_bytes > 0 && (budget == 0 || target_bytes < budget)) budget = target_bytes;
+    *out = budget;   /* 0: unlimited */
+    return 0;
+}
+
+typedef struct range_out {
+    FDBFuture *f;
+    size_t used;
+    int count;
+} range_out;
+
+static int _append(range_out *o, const uint8_t *k, int kl, const uint8_t *v, int vl) {
+    FDBFuture *f = o->f;
+    if (future_reserve_kvs(f, (size_t)o->count + 1)) return FDB_ERR_INTERNAL_ERROR;
+    size_t need = o->used + (size_t)kl + (size_t)vl;
+    if (!future_reserve(f, need ? need : 1)) return FDB_ERR_INTERNAL_ERROR;
+    memcpy(f->buf + o->used, k, (size_t)kl);
+    memcpy(f->buf + o->used + kl, v, (size_t)vl);
+    /* offsets for now: the buffer may still move */
+    FDBKeyValue *kv = &f->kvs[o->count++];
+    kv->key = (const uint8_t *)(uintptr_t)o->used;
+    kv->key_length = kl;
+    kv->value = (const uint8_t *)(uintptr_t)(o->used + (size_t)kl);
+    kv->value_length = vl;
+    o->used = need;
+    return 0;
+}
+
+static void _fix_pointers(range_out *o) {
+    FDBFuture *f = o->f;
+    for (int i = 0; i < o->count; i++) {
+        f->kvs[i].key = f->buf + (uintptr_t)f->kvs[i].key;
+        f->kvs[i].value = f->buf + (uintptr_t)f->kvs[i].value;
+    }
+    f->count = o->count;
+    f->buf_len = o->used;
+}
+
+static int _in_range(const view_iter *it, int reverse, const uint8_t *b, int bl, const uint8_t *e, int el) {
+    if (!it->valid) return 0;
+    return reverse ? bytes_cmp(it->key, it->key_len, b, bl) >= 0
+                   : bytes_cmp(it->key, it->key_len, e, el) < 0;
+}
+
+/* The conflict range a range read leaves: the whole range when it was read
+ * to the end, else up to (and including) the last row returned. */
+static int _range_conflict(FDBTransaction *tr, int reverse, int more, const FDBFuture *f, int count,
+                           const uint8_t *b, int bl, const uint8_t *e, int el) {
+    if (!more || count == 0) return tx_add_read_conflict(tr, b, bl, e, el);
+    const FDBKeyValue *last = &f->kvs[count - 1];
+    const uint8_t *lk = f->buf + (uintptr_t)last->key;
+    if (reverse) return tx_add_read_conflict(tr, lk, last->key_length, e, el);
+    uint8_t *end = malloc((size_t)last->key_length + 1);
+    if (!end) return FDB_ERR_INTERNAL_ERROR;
+    memcpy(end, lk, (size_t)last->key_length);
+    end[last->key_length] = 0;
+    int err = tx_add_read_conflict(tr, b, bl, end, last->key_length + 1);
+    free(end);
+    return err;
+}
+
+static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const selector *esel,
+                             int limit, int target_bytes, int mode, int iteration,
+                             int snapshot, int reverse) {
+    int err = tx_check_usable(tr);
+    int64_t byte_limit = 0;
+    if (!err && limit < 0) err = FDB_ERR_CLIENT_INVALID_OPERATION;
+    if (!err) err = _range_byte_limit(mode, iteration, target_bytes, limit, &byte_limit);
+    if (!err) err = _check_selector_key(tr, bsel->key, bsel->key_len);
+    if (!err) err = _check_selector_key(tr, esel->key, esel->key_len);
+    if (err) return future_error(err);
+    FDBFuture *f = future_new(FK_KV_ARRAY);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    err = _read_prologue(tr);
+    view_iter it;
+    if (!err) err = _open_view(tr, snapshot, &it);
+    const uint8_t *b = NULL, *e = NULL;
+    int bl = 0, el = 0;
+    uint8_t *bscratch = NULL, *escratch = NULL;
+    if (!err && (!(bscratch = malloc((size_t)bsel->key_len + 1)) || !(escratch = malloc((size_t)esel->key_len + 1))))
+        err = FDB_ERR_INTERNAL_ERROR;
+    if (!err) err = selector_resolve(&it, bsel, bscratch, &b, &bl);
+    if (!err) err = selector_resolve(&it, esel, escratch, &e, &el);
+    range_out o = {f, 0, 0};
+    int more = 0;
+    if (!err && bytes_cmp(b, bl, e, el) < 0) {
+        int64_t bytes = 0;
+        err = reverse ? view_seek_lt(&it, e, el) : view_seek_ge(&it, b, bl);
+        while (!err && _in_range(&it, reverse, b, bl, e, el)) {
+            if ((limit && o.count >= limit) || (byte_limit && bytes >= byte_limit)) {
+                more = 1;
+                break;
+            }
+            err = _append(&o, it.key, it.key_len, it.value, it.value_len);
+            bytes += it.key_len + it.value_len;
+            if (!err) err = reverse ? view_prev(&it) : view_next(&it);
+        }
+    }
+    if (!err && !snapshot) {
+        /* A selector that needed a walk depended on keys outside [b, e). */
+        const uint8_t *cb = b, *ce = e;
+        int cbl = bl, cel = el;
+        if (!selector_is_plain(bsel) && bytes_cmp(bsel->key, bsel->key_len, cb, cbl) < 0) {
+            cb = bsel->key;
+            cbl = bsel->key_len;
+        }
+        if (!selector_is_plain(esel) && bytes_cmp(esel->key, esel->key_len, ce, cel) > 0) {
+            ce = esel->key;
+            cel = esel->key_len;
+        }
+        if (bytes_cmp(cb, cbl, ce, cel) < 0) err = _range_conflict(tr, reverse, more, f, o.count, cb, cbl, ce, cel);
+    }
+    free(bscratch);
+    free(escratch);
+    if (!err) {
+        _fix_pointers(&o);
+        f->more = more;
+    } else {
+        f->count = 0;
+    }
+    return _deliver(f, err);
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_range(FDBTransaction *tr,
+                                                const uint8_t *begin_key, int begin_key_length,
+                                                fdb_bool_t begin_or_equal, int begin_offset,
+                                                const uint8_t *end_key, int end_key_length,
+                                                fdb_bool_t end_or_equal, int end_offset,
+                                                int limit, int target_bytes, int mode, int iteration,
+                                                fdb_bool_t snapshot, fdb_bool_t reverse) {
+    selector b = {begin_key, begin_key_length, begin_or_equal, begin_offset};
+    selector e = {end_key, end_key_length, end_or_equal, end_offset};
+    return _get_range(tr, &b, &e, limit, target_bytes, mode, iteration, snapshot, reverse);
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_range_selector(FDBTransaction *tr,
+                                                         const uint8_t *begin_key, int begin_key_length,
+                                                         fdb_bool_t begin_or_equal, int begin_offset,
+                                                         const uint8_t *end_key, int end_key_length,
+                                                         fdb_bool_t end_or_equal, int end_offset,
+                                                         int limit, int target_bytes, int mode,
+                                                         int iteration, fdb_bool_t snapshot,
+                                                         fdb_bool_t reverse) {
+    return fdb_transaction_get_range(tr, begin_key, begin_key_length, begin_or_equal, begin_offset,
+                                     end_key, end_key_length, end_or_equal, end_offset, limit,
+                                     target_bytes, mode, iteration, snapshot, reverse);
+}
+
+/* Mapped ranges need FoundationDB's server-side index mapper: unsupported. */
+FDB_EXPORT FDBFuture *fdb_transaction_get_mapped_range(FDBTransaction *tr,
+                                                       const uint8_t *begin_key, int begin_key_length,
+                                                       fdb_bool_t begin_or_equal, int begin_offset,
+                                                       const uint8_t *end_key, int end_key_length,
+                                                       fdb_bool_t end_or_equal, int end_offset,
+                                                       const uint8_t *mapper, int mapper_length,
+                                                       int limit, int target_bytes, int mode,
+                                                       int iteration, fdb_bool_t snapshot,
+                                                       fdb_bool_t reverse) {
+    (void)tr; (void)begin_key; (void)begin_key_length; (void)begin_or_equal; (void)begin_offset;
+    (void)end_key; (void)end_key_length; (void)end_or_equal; (void)end_offset; (void)mapper;
+    (void)mapper_length; (void)limit; (void)target_bytes; (void)mode; (void)iteration;
+    (void)snapshot; (void)reverse;
+    return future_error(FDB_ERR_UNSUPPORTED_OPERATION);
+}
+
+static int _check_range_keys(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el) {
+    int err = tx_check_usable(tr);
+    if (!err && bytes_cmp(b, bl, e, el) > 0) err = FDB_ERR_INVERTED_RANGE;
+    if (!err) err = _check_selector_key(tr, b, bl);
+    if (!err) err = _check_selector_key(tr, e, el);
+    if (!err) err = tx_ensure_snapshot(tr);
+    return err;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransaction *tr,
+                                                                     const uint8_t *b, int bl,
+                                                                     const uint8_t *e, int el) {
+    int err = _check_range_keys(tr, b, bl, e, el);
+    int64_t bytes = 0;
+    if (!err) err = store_estimate_range(tr->snap, b, bl, e, el, &bytes);
+    if (err) return future_error(err);
+    FDBFuture *f = future_new(FK_INT64);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    f->u.i64 = bytes;
+    future_set_ready_fresh(f, 0);
+    return f;
+}
+
+/* Keys as an FDBKey array in f->kvs (room for an FDBKeyValue each) with
+ * the bytes in f->buf. */
+typedef struct key_out {
+    FDBFuture *f;
+    size_t used;
+    int count;
+} key_out;
+
+static int _append_key(key_out *o, const uint8_t *k, int kl) {
+    if (future_reserve_kvs(o->f, (size_t)o->count + 1)) return FDB_ERR_INTERNAL_ERROR;
+    if (!future_reserve(o->f, o->used + (size_t)kl + 1)) return FDB_ERR_INTERNAL_ERROR;
+    memcpy(o->f->buf + o->used, k, (size_t)kl);
+    FDBKey *keys = (FDBKey *)o->f->kvs;
+    keys[o->count].key = (const uint8_t *)(uintptr_t)o->used;
+    keys[o->count].key_length = kl;
+    o->count++;
+    o->used += (size_t)kl;
+    return 0;
+}
+
+static void _fix_keys(key_out *o) {
+    FDBKey *keys = (FDBKey *)o->f->kvs;
+    for (int i = 0; i < o->count; i++) keys[i].key = o->f->buf + (uintptr_t)keys[i].key;
+    o->f->count = o->count;
+    o->f->buf_len = o->used;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_range_split_points(FDBTransaction *tr, const uint8_t *b, int bl,
+                                                             const uint8_t *e, int el, int64_t chunk_size) {
+    int err = _check_range_keys(tr, b, bl, e, el);
+    if (!err && chunk_size <= 0) err = FDB_ERR_INVALID_OPTION_VALUE;
+    if (err) return future_error(err);
+    FDBFuture *f = future_new(FK_KEY_ARRAY);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    key_out o = {f, 0, 0};
+    store_cursor *cur = NULL;
+    err = tx_cursor(tr, &cur);
+    if (!err) err = _append_key(&o, b, bl);
+    int valid = 0;
+    if (!err) err = cursor_seek_ge(cur, b, bl, &valid);
+    int64_t acc = 0;
+    while (!err && valid) {
+        const uint8_t *k, *v;
+        int kl, vl;
+        cursor_current(cur, &k, &kl, &v, &vl);
+        if (bytes_cmp(k, kl, e, el) >= 0) break;
+        if (acc >= chunk_size && bytes_cmp(k, kl, b, bl) > 0) {
+            err = _append_key(&o, k, kl);
+            acc = 0;
+        }
+        acc += kl + vl;
+        if (!err) err = cursor_next(cur, &valid);
+    }
+    if (!err) err = _append_key(&o, e, el);
+    if (!err) _fix_keys(&o);
+    future_set_ready_fresh(f, err);
+    return f;
+}
+
+/* One process holds all the data: a single pseudo address. */
+#define LOCAL_ADDRESS "127.0.0.1:0"
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_addresses_for_key(FDBTransaction *tr, const uint8_t *key,
+                                                            int key_len) {
+    (void)key; (void)key_len;
+    int err = tx_check_usable(tr);
+    if (err) return future_error(err);
+    FDBFuture *f = future_new(FK_STRING_ARRAY);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    if (future_reserve_kvs(f, 1) || !future_reserve(f, sizeof LOCAL_ADDRESS)) {
+        future_set_ready_fresh(f, FDB_ERR_INTERNAL_ERROR);
+        return f;
+    }
+    memcpy(f->buf, LOCAL_ADDRESS, sizeof LOCAL_ADDRESS);
+    ((const char **)(void *)f->kvs)[0] = (const char *)f->buf;
+    f->count = 1;
+    future_set_ready_fresh(f, 0);
+    return f;
+}

@@ -1,0 +1,104 @@
+/* timer.c — see timer.h. */
+#include "timer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "client.h"
+
+typedef struct task {
+    struct task *next;
+    int64_t due;
+    timer_fn fn;
+    void *ctx;
+} task;
+
+static pthread_mutex_t _lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t _cond;
+static task *_tasks;               /* sorted by due */
+static int _started;
+
+int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *_run(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&_lock);
+    for (;;) {
+        if (!_tasks) {
+            pthread_cond_wait(&_cond, &_lock);
+            continue;
+        }
+        int64_t now = now_ns();
+        if (_tasks->due > now) {
+            struct timespec ts = {
+                .tv_sec = (time_t)(_tasks->due / 1000000000LL),
+                .tv_nsec = (long)(_tasks->due % 1000000000LL),
+            };
+            pthread_cond_timedwait(&_cond, &_lock, &ts);
+            continue;
+        }
+        task *t = _tasks;
+        _tasks = t->next;
+        pthread_mutex_unlock(&_lock);
+        t->fn(t->ctx);
+        free(t);
+        pthread_mutex_lock(&_lock);
+    }
+    return NULL;
+}
+
+/* A forked child has no timer thread: start a fresh one on first use. */
+static void _after_fork_child(void) {
+    pthread_mutex_init(&_lock, NULL);
+    _tasks = NULL;
+    _started = 0;
+}
+
+static int _start(void) {
+    static int atfork_registered;
+    if (!atfork_registered) {
+        pthread_atfork(NULL, NULL, _after_fork_child);
+        atfork_registered = 1;
+    }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_t th;
+    pthread_attr_t ta;
+    pthread_attr_init(&ta);
+    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&th, &ta, _run, NULL);
+    pthread_attr_destroy(&ta);
+    return rc;
+}
+
+int timer_after(int64_t delay_ns, timer_fn fn, void *ctx) {
+    task *t = malloc(sizeof(task));
+    pthread_mutex_lock(&_lock);
+    if (!_started && t) {
+        if (_start() == 0) _started = 1;
+    }
+    if (!t || !_started) {
+        pthread_mutex_unlock(&_lock);
+        free(t);
+        fn(ctx);
+        return FDB_ERR_INTERNAL_ERROR;
+    }
+    t->due = now_ns() + (delay_ns > 0 ? delay_ns : 0);
+    t->fn = fn;
+    t->ctx = ctx;
+    task **p = &_tasks;
+    while (*p && (*p)->due <= t->due) p = &(*p)->next;
+    t->next = *p;
+    *p = t;
+    pthread_cond_signal(&_cond);
+    pthread_mutex_unlock(&_lock);
+    return 0;
+}

@@ -1,0 +1,587 @@
+/*
+ * transaction.c — FDBTransaction lifecycle, writes, conflict ranges,
+ * commit, on_error (see transaction.h). Reads are in reads.c.
+ */
+#include "transaction.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "buggify.h"
+#include "future.h"
+#include "options.h"
+#include "timer.h"
+#include "tx_watch.h"
+
+/* ---- pooled write sets ---------------------------------------------------- */
+
+#define WRITES_POOL_MAX 64
+static pthread_mutex_t _pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static tx_writes *_pool;
+static int _pool_size;
+
+tx_writes *tx_writes_new(void) {
+    pthread_mutex_lock(&_pool_lock);
+    tx_writes *wr = _pool;
+    if (wr) {
+        _pool = wr->next_free;
+        _pool_size--;
+    }
+    pthread_mutex_unlock(&_pool_lock);
+    if (!wr) {
+        wr = calloc(1, sizeof *wr);
+        if (!wr) return NULL;
+        arena_init(&wr->a);
+        vec_init(&wr->mutations, sizeof(mutation));
+        vec_init(&wr->reads, sizeof(key_range));
+        vec_init(&wr->writes, sizeof(key_range));
+    }
+    wr->size = 0;
+    wr->next_free = NULL;
+    if (ryw_init(&wr->w, &wr->a)) {
+        arena_free(&wr->a);
+        free(wr);
+        return NULL;
+    }
+    return wr;
+}
+
+static void _writes_free(tx_writes *wr) {
+    arena_free(&wr->a);
+    ryw_free_scratch(&wr->w);
+    vec_free(&wr->mutations);
+    vec_free(&wr->reads);
+    vec_free(&wr->writes);
+    free(wr);
+}
+
+void tx_writes_recycle(tx_writes *wr) {
+    if (!wr) return;
+    arena_reset(&wr->a);
+    vec_clear(&wr->mutations);
+    vec_clear(&wr->reads);
+    vec_clear(&wr->writes);
+    pthread_mutex_lock(&_pool_lock);
+    if (_pool_size < WRITES_POOL_MAX) {
+        wr->next_free = _pool;
+        _pool = wr;
+        _pool_size++;
+        wr = NULL;
+    }
+    pthread_mutex_unlock(&_pool_lock);
+    if (wr) _writes_free(wr);
+}
+
+/* Clear the pending writes in place for reuse by the same transaction. */
+static int _writes_reset(tx_writes *wr) {
+    arena_reset(&wr->a);
+    vec_clear(&wr->mutations);
+    vec_clear(&wr->reads);
+    vec_clear(&wr->writes);
+    wr->size = 0;
+    return ryw_init(&wr->w, &wr->a);
+}
+
+/* ---- create / destroy / reset ----------------------------------------------- */
+
+static void _release_snapshot(FDBTransaction *tr) {
+    if (tr->cur) cursor_close(tr->cur);
+    if (tr->snap) snapshot_release(tr->snap);
+    tr->cur = NULL;
+    tr->snap = NULL;
+}
+
+static void _options_from_db(FDBTransaction *tr) {
+    tr->opt = tr->db->defaults;
+    tr->ryw_disable = 0;
+    tr->read_system = tr->write_system = 0;
+    tr->next_write_no_conflict = 0;
+    tr->report_conflicting_keys = 0;
+}
+
+static void _free_transaction(FDBTransaction *tr) {
+    if (tr->wr) tx_writes_recycle(tr->wr);
+    pthread_mutex_destroy(&tr->lock);
+    database_release(tr->db);
+    free(tr);
+}
+
+static void _free_later(void *ctx) {
+    _free_transaction(ctx);
+}
+
+void tx_unref(FDBTransaction *tr) {
+    if (atomic_fetch_sub(&tr->refs, 1) != 1) return;
+    if (on_store_thread) timer_after(0, _free_later, tr);
+    else _free_transaction(tr);
+}
+
+FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransaction **out) {
+    FDBTransaction *tr = calloc(1, sizeof *tr);
+    if (!tr) return FDB_ERR_INTERNAL_ERROR;
+    tr->wr = tx_writes_new();
+    if (!tr->wr) {
+        free(tr);
+        return FDB_ERR_INTERNAL_ERROR;
+    }
+    pthread_mutex_init(&tr->lock, NULL);
+    atomic_init(&tr->refs, 1);
+    atomic_init(&tr->state, TX_ACTIVE);
+    database_retain(d);
+    tr->db = d;
+    _options_from_db(tr);
+    tr->wanted_read_version = -1;
+    tr->committed_version = -1;
+    tr->start_ns = now_ns();
+    tr->backoff_ms = INITIAL_BACKOFF_MS;
+    *out = tr;
+    return 0;
+}
+
+/* Fail everything waiting on this attempt (versionstamps, uncommitted
+ * watches) and drop the attempt's state; options and retry state stay. */
+void tx_abandon_attempt(FDBTransaction *tr, int err) {
+    pthread_mutex_lock(&tr->lock);
+    FDBFuture *waiters = tr->versionstamp_waiters;
+    tx_watch *watches = tr->watches;
+    tr->versionstamp_waiters = NULL;
+    tr->watches = NULL;
+    tr->commit_future = NULL;
+    tr->generation++;
+    pthread_mutex_unlock(&tr->lock);
+    while (waiters) {
+        FDBFuture *next = waiters->link;
+        future_complete(waiters, err);
+        future_release(waiters);
+        waiters = next;
+    }
+    txw_fail(watches, err);
+    _release_snapshot(tr);
+    if (!tr->wr) {
+        tr->wr = tx_writes_new();
+    } else if (_writes_reset(tr->wr)) {
+        _writes_free(tr->wr);
+        tr->wr = tx_writes_new();
+    }
+    tr->deferred_err = tr->wr ? 0 : FDB_ERR_INTERNAL_ERROR;
+    tr->wanted_read_version = -1;
+    tr->committed_version = -1;
+    tr->versionstamp_err = 0;
+    atomic_store(&tr->state, TX_ACTIVE);
+}
+
+FDB_EXPORT void fdb_transaction_reset(FDBTransaction *tr) {
+    tx_abandon_attempt(tr, FDB_ERR_TRANSACTION_CANCELLED);
+    _options_from_db(tr);
+    tr->retries = 0;
+    tr->backoff_ms = INITIAL_BACKOFF_MS;
+    tr->start_ns = now_ns();
+}
+
+FDB_EXPORT void fdb_transaction_destroy(FDBTransaction *tr) {
+    if (!tr) return;
+    tx_abandon_attempt(tr, FDB_ERR_TRANSACTION_CANCELLED);
+    tx_unref(tr);
+}
+
+FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
+    pthread_mutex_lock(&tr->lock);
+    FDBFuture *commit = tr->commit_future;
+    if (commit) future_retain(commit);
+    FDBFuture *waiters = tr->versionstamp_waiters;
+    tx_watch *watches = tr->watches;
+    tr->commit_future = NULL;
+    tr->versionstamp_waiters = NULL;
+    tr->watches = NULL;
+    atomic_store(&tr->state, TX_CANCELLED);
+    pthread_mutex_unlock(&tr->lock);
+    if (commit) {
+        future_complete(commit, FDB_ERR_TRANSACTION_CANCELLED);
+        future_release(commit);
+    }
+    while (waiters) {
+        FDBFuture *next = waiters->link;
+        future_complete(waiters, FDB_ERR_TRANSACTION_CANCELLED);
+        future_release(waiters);
+        waiters = next;
+    }
+    txw_fail(watches, FDB_ERR_TRANSACTION_CANCELLED);
+}
+
+FDB_EXPORT fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option, const uint8_t *value,
+                                                  int value_length) {
+    return transaction_option(tr, option, value, value_length);
+}
+
+/* ---- shared checks ------------------------------------------------------------ */
+
+int tx_check_usable(FDBTransaction *tr) {
+    int state = atomic_load_explicit(&tr->state, memory_order_acquire);
+    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
+    if (state == TX_COMMITTING) return FDB_ERR_USED_DURING_COMMIT;
+    if (tr->opt.timeout_ms && now_ns() - tr->start_ns >= tr->opt.timeout_ms * 1000000LL)
+        return FDB_ERR_TRANSACTION_TIMED_OUT;
+    return tr->deferred_err;
+}
+
+int tx_ensure_snapshot(FDBTransaction *tr) {
+    if (tr->snap) {
+        if (now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS) return FDB_ERR_TRANSACTION_TOO_OLD;
+        return 0;
+    }
+    store *s = tr->db->s;
+    int err = tr->wanted_read_version >= 0 ? store_snapshot_at(s, tr->wanted_read_version, &tr->snap)
+                                           : store_snapshot_latest(s, &tr->snap);
+    if (err) {
+        tr->snap = NULL;
+        return err;
+    }
+    tr->snap_time = now_ns();
+    return 0;
+}
+
+int tx_cursor(FDBTransaction *tr, store_cursor **out) {
+    if (!tr->cur) {
+        int err = snapshot_cursor_open(tr->snap, &tr->cur);
+        if (err) {
+            tr->cur = NULL;
+            return err;
+        }
+    }
+    *out = tr->cur;
+    return 0;
+}
+
+void tx_max_read_key(const FDBTransaction *tr, const uint8_t **key, int *len) {
+    *key = (const uint8_t *)"\xff\xff";
+    *len = tr->read_system ? 2 : 1;
+}
+
+static int _push_range(vec *v, arena *a, const uint8_t *b, int bl, const uint8_t *e, int el) {
+    key_range *r = vec_push(v);
+    if (!r) return FDB_ERR_INTERNAL_ERROR;
+    r->begin = arena_dup(a, b, (size_t)bl);
+    r->end = arena_dup(a, e, (size_t)el);
+    if (!r->begin || !r->end) return FDB_ERR_INTERNAL_ERROR;
+    r->begin_len = bl;
+    r->end_len = el;
+    return 0;
+}
+
+/* [key, key + \0) into v. */
+static int _push_key_range(vec *v, arena *a, const uint8_t *key, int key_len) {
+    key_range *r = vec_push(v);
+    if (!r) return FDB_ERR_INTERNAL_ERROR;
+    uint8_t *k = arena_alloc(a, (size_t)key_len + 1);
+    if (!k) return FDB_ERR_INTERNAL_ERROR;
+    memcpy(k, key, (size_t)key_len);
+    k[key_len] = 0;
+    *r = (key_range){k, key_len, k, key_len + 1};
+    return 0;
+}
+
+int tx_add_read_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el) {
+    if (bytes_cmp(b, bl, e, el) >= 0) return 0;
+    tr->wr->size += bl + el;
+    return _push_range(&tr->wr->reads, &tr->wr->a, b, bl, e, el);
+}
+
+int tx_add_read_conflict_key(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    tr->wr->size += 2 * key_len + 1;
+    return _push_key_range(&tr->wr->reads, &tr->wr->a, key, key_len);
+}
+
+ryw *tx_ryw_for_read(FDBTransaction *tr, int snapshot) {
+    if (tr->ryw_disable || (snapshot && tr->opt.snapshot_ryw_disable)) return NULL;
+    return ryw_empty(&tr->wr->w) ? NULL : &tr->wr->w;
+}
+
+/* ---- writes ------------------------------------------------------------------ */
+
+/* Write-time errors are remembered and reported by later reads and the
+ * commit, as FoundationDB does; the first one wins. */
+static void _defer(FDBTransaction *tr, int err) {
+    if (err && !tr->deferred_err) tr->deferred_err = err;
+}
+
+static int _check_write_key(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    int system = key_len > 0 && key[0] == 0xff;
+    if (system && !tr->write_system) return FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
+    if (system && key_len >= 2 && key[1] == 0xff) return FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
+    if (key_len > (system ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT)) return FDB_ERR_KEY_TOO_LARGE;
+    return 0;
+}
+
+/* Common entry of set/clear/atomic: 0 when the write may proceed. */
+static int _writable(FDBTransaction *tr) {
+    int state = atomic_load(&tr->state);
+    if (state == TX_COMMITTING) {
+        _defer(tr, FDB_ERR_USED_DURING_COMMIT);
+        return FDB_ERR_USED_DURING_COMMIT;
+    }
+    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
+    if (!tr->wr) return FDB_ERR_INTERNAL_ERROR;
+    return 0;
+}
+
+static int _log(FDBTransaction *tr, int kind, int op, const uint8_t *key, int key_len,
+                const uint8_t *end, int end_len, const uint8_t *param, int param_len) {
+    tx_writes *wr = tr->wr;
+    mutation *m = vec_push(&wr->mutations);
+    if (!m) return FDB_ERR_INTERNAL_ERROR;
+    m->kind = kind;
+    m->op = op;
+    m->key = arena_dup(&wr->a, key, (size_t)key_len);
+    m->key_len = key_len;
+    if (end) {
+        m->end = arena_dup(&wr->a, end, (size_t)end_len);
+        m->end_len = end_len;
+    }
+    if (param) {
+        m->param = arena_dup(&wr->a, param, (size_t)param_len);
+        m->param_len = param_len;
+    }
+    if (!m->key || (end && !m->end) || (param && !m->param)) return FDB_ERR_INTERNAL_ERROR;
+    wr->size += key_len + end_len + param_len + 16;
+    return 0;
+}
+
+/* The write conflict range of one write, unless next_write_no_write_conflict_range. */
+static int _write_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el) {
+    if (tr->next_write_no_conflict) {
+        tr->next_write_no_conflict = 0;
+        return 0;
+    }
+    tr->wr->size += bl + el;
+    if (!e) return _push_key_range(&tr->wr->writes, &tr->wr->a, b, bl);
+    return _push_range(&tr->wr->writes, &tr->wr->a, b, bl, e, el);
+}
+
+FDB_EXPORT void fdb_transaction_set(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                    const uint8_t *value, int value_len) {
+    if (_writable(tr)) return;
+    int err = _check_write_key(tr, key, key_len);
+    if (!err && value_len > VALUE_SIZE_LIMIT) err = FDB_ERR_VALUE_TOO_LARGE;
+    if (!err) err = _log(tr, MUT_SET, 0, key, key_len, NULL, 0, value, value_len);
+    if (!err) err = ryw_set(&tr->wr->w, key, key_len, value, value_len);
+    if (!err) err = _write_conflict(tr, key, key_len, NULL, 0);
+    _defer(tr, err);
+}
+
+static void _clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el) {
+    int err = 0;
+    const uint8_t *maxk = (const uint8_t *)"\xff\xff";
+    int max_len = tr->write_system ? 2 : 1;
+    if (bytes_cmp(b, bl, e, el) > 0) err = FDB_ERR_INVERTED_RANGE;
+    else if (bytes_cmp(b, bl, maxk, max_len) > 0 || bytes_cmp(e, el, maxk, max_len) > 0)
+        err = FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
+    if (err) {
+        _defer(tr, err);
+        return;
+    }
+    if (bytes_cmp(b, bl, e, el) == 0) return;
+    err = _log(tr, MUT_CLEAR_RANGE, 0, b, bl, e, el, NULL, 0);
+    if (!err) err = ryw_clear_range(&tr->wr->w, b, bl, e, el);
+    if (!err) err = _write_conflict(tr, b, bl, e, el);
+    _defer(tr, err);
+}
+
+FDB_EXPORT void fdb_transaction_clear(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    if (_writable(tr)) return;
+    int err = _check_write_key(tr, key, key_len);
+    if (err) {
+        _defer(tr, err);
+        return;
+    }
+    uint8_t *end = arena_alloc(&tr->wr->a, (size_t)key_len + 1);
+    if (!end) {
+        _defer(tr, FDB_ERR_INTERNAL_ERROR);
+        return;
+    }
+    memcpy(end, key, (size_t)key_len);
+    end[key_len] = 0;
+    _clear_range(tr, key, key_len, end, key_len + 1);
+}
+
+FDB_EXPORT void fdb_transaction_clear_range(FDBTransaction *tr, const uint8_t *begin, int begin_len,
+                                            const uint8_t *end, int end_len) {
+    if (_writable(tr)) return;
+    _clear_range(tr, begin, begin_len, end, end_len);
+}
+
+static uint32_t _le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Offset of the 10-byte placeholder in a versionstamped key or value (the
+ * last 4 bytes, little-endian), or -1 when it does not fit. */
+static int64_t _stamp_offset(const uint8_t *p, int len) {
+    if (len < 4) return -1;
+    int64_t off = _le32(p + len - 4);
+    return off + 10 <= len - 4 ? off : -1;
+}
+
+static int _versionstamped_key(FDBTransaction *tr, const uint8_t *key, int key_len,
+                               const uint8_t *param, int param_len) {
+    int64_t off = _stamp_offset(key, key_len);
+    if (off < 0) return FDB_ERR_CLIENT_INVALID_OPERATION;
+    int err = _check_write_key(tr, key, key_len - 4);
+    if (err) return err;
+    if (param_len > VALUE_SIZE_LIMIT) return FDB_ERR_VALUE_TOO_LARGE;
+    err = _log(tr, MUT_ATOMIC, FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY, key, key_len, NULL, 0,
+               param, param_len);
+    if (err) return err;
+    /* The key is only known at commit: conflict with every key it may be. */
+    int n = key_len - 4;
+    uint8_t *lo = arena_alloc(&tr->wr->a, (size_t)n);
+    uint8_t *hi = arena_alloc(&tr->wr->a, (size_t)n + 1);
+    if (!lo || !hi) return FDB_ERR_INTERNAL_ERROR;
+    memcpy(lo, key, (size_t)n);
+    memcpy(hi, key, (size_t)n);
+    memset(lo + off, 0x00, 10);
+    memset(hi + off, 0xff, 10);
+    hi[n] = 0;
+    return _write_conflict(tr, lo, n, hi, n + 1);
+}
+
+FDB_EXPORT void fdb_transaction_atomic_op(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                          const uint8_t *param, int param_len, int op) {
+    if (_writable(tr)) return;
+    int err;
+    if (!atomic_is_valid_op(op)) {
+        err = FDB_ERR_INVALID_MUTATION_TYPE;
+    } else if (op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY) {
+        err = _versionstamped_key(tr, key, key_len, param, param_len);
+    } else {
+        err = _check_write_key(tr, key, key_len);
+        if (!err && param_len > VALUE_SIZE_LIMIT + (op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE ? 4 : 0))
+            err = FDB_ERR_VALUE_TOO_LARGE;
+        if (!err && op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE && _stamp_offset(param, param_len) < 0)
+            err = FDB_ERR_CLIENT_INVALID_OPERATION;
+        if (!err) err = _log(tr, MUT_ATOMIC, op, key, key_len, NULL, 0, param, param_len);
+        if (!err) {
+            err = op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE
+                      ? ryw_mark_unreadable(&tr->wr->w, key, key_len)
+                      : ryw_atomic(&tr->wr->w, key, key_len, op, param, param_len);
+        }
+        if (!err) err = _write_conflict(tr, key, key_len, NULL, 0);
+    }
+    _defer(tr, err);
+}
+
+FDB_EXPORT fdb_error_t fdb_transaction_add_conflict_range(FDBTransaction *tr, const uint8_t *begin,
+                                                          int begin_len, const uint8_t *end,
+                                                          int end_len, int type) {
+    int err = tx_check_usable(tr);
+    if (err) return err;
+    if (type != FDB_CONFLICT_RANGE_TYPE_READ && type != FDB_CONFLICT_RANGE_TYPE_WRITE)
+        return FDB_ERR_INVALID_OPTION_VALUE;
+    if (bytes_cmp(begin, begin_len, end, end_len) > 0) return FDB_ERR_INVERTED_RANGE;
+    const uint8_t *maxk;
+    int max_len;
+    tx_max_read_key(tr, &maxk, &max_len);
+    if (bytes_cmp(begin, begin_len, maxk, max_len) > 0 || bytes_cmp(end, end_len, maxk, max_len) > 0)
+        return FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
+    if (bytes_cmp(begin, begin_len, end, end_len) == 0) return 0;
+    if (type == FDB_CONFLICT_RANGE_TYPE_READ) return tx_add_read_conflict(tr, begin, begin_len, end, end_len);
+    tr->wr->size += begin_len + end_len;
+    return _push_range(&tr->wr->writes, &tr->wr->a, begin, begin_len, end, end_len);
+}
+
+/* ---- versions, sizes ------------------------------------------------------------ */
+
+FDB_EXPORT void fdb_transaction_set_read_version(FDBTransaction *tr, int64_t version) {
+    /* Only before the first read, as in FoundationDB; later it is ignored. */
+    if (!tr->snap) tr->wanted_read_version = version;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_read_version(FDBTransaction *tr) {
+    int err = tx_check_usable(tr);
+    if (!err) err = tx_ensure_snapshot(tr);
+    if (err) return future_error(err);
+    FDBFuture *f = future_new(FK_INT64);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    f->u.i64 = snapshot_version(tr->snap);
+    future_set_ready_fresh(f, 0);
+    return f;
+}
+
+FDB_EXPORT fdb_error_t fdb_transaction_get_committed_version(FDBTransaction *tr, int64_t *out_version) {
+    pthread_mutex_lock(&tr->lock);
+    *out_version = tr->committed_version;
+    pthread_mutex_unlock(&tr->lock);
+    return 0;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_approximate_size(FDBTransaction *tr) {
+    FDBFuture *f = future_new(FK_INT64);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    f->u.i64 = tr->wr ? tr->wr->size : 0;
+    future_set_ready_fresh(f, 0);
+    return f;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_versionstamp(FDBTransaction *tr) {
+    int state = atomic_load(&tr->state);
+    if (state == TX_CANCELLED) return future_error(FDB_ERR_TRANSACTION_CANCELLED);
+    if (state == TX_COMMITTING) return future_error(FDB_ERR_USED_DURING_COMMIT);
+    FDBFuture *f = future_new(FK_KEY);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    pthread_mutex_lock(&tr->lock);
+    if (atomic_load(&tr->state) == TX_COMMITTED) {
+        int err = tr->versionstamp_err;
+        if (!err && future_reserve(f, 10)) {
+            memcpy(f->buf, tr->versionstamp, 10);
+            f->buf_len = 10;
+        } else if (!err) {
+            err = FDB_ERR_INTERNAL_ERROR;
+        }
+        pthread_mutex_unlock(&tr->lock);
+        future_set_ready_fresh(f, err);
+        return f;
+    }
+    future_retain(f);
+    f->link = tr->versionstamp_waiters;
+    tr->versionstamp_waiters = f;
+    pthread_mutex_unlock(&tr->lock);
+    return f;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_tag_throttled_duration(FDBTransaction *tr) {
+    (void)tr;
+    FDBFuture *f = future_new(FK_DOUBLE);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    f->u.d = 0.0;
+    future_set_ready_fresh(f, 0);
+    return f;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_total_cost(FDBTransaction *tr) {
+    FDBFuture *f = future_new(FK_INT64);
+    if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
+    f->u.i64 = tr->wr ? tr->wr->size : 0;
+    future_set_ready_fresh(f, 0);
+    return f;
+}
+
+/* ---- watches ------------------------------------------------------------------ */
+
+FDB_EXPORT FDBFuture *fdb_transaction_watch(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    int err = tx_check_usable(tr);
+    if (!err && tr->ryw_disable) err = FDB_ERR_WATCHES_DISABLED;
+    const uint8_t *maxk;
+    int max_len;
+    tx_max_read_key(tr, &maxk, &max_len);
+    if (!err && bytes_cmp(key, key_len, maxk, max_len) >= 0) err = FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
+    if (!err && key_len > (key_len && key[0] == 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT))
+        err = FDB_ERR_KEY_TOO_LARGE;
+    if (err) return future_error(err);
+    FDBFuture *f = NULL;
+    tx_watch *x = txw_new(key, key_len, &f);
+    if (!x) return future_error(FDB_ERR_INTERNAL_ERROR);
+    pthread_mutex_lock(&tr->lock);
+    tr->watches = txw_push(tr->watches, x);
+    pthread_mutex_unlock(&tr->lock);
+    return f;
+}

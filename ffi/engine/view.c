@@ -1,0 +1,189 @@
+/* view.c — see view.h. */
+#include "view.h"
+
+#include "client.h"
+
+void view_init(view_iter *it, store_cursor *cur, ryw *w, const uint8_t *max_key, int max_len) {
+    memset(it, 0, sizeof *it);
+    it->cur = cur;
+    it->w = w && !ryw_empty(w) ? w : NULL;
+    it->max_key = max_key;
+    it->max_len = max_len;
+}
+
+static int _below_max(const view_iter *it, const uint8_t *k, int kl) {
+    return bytes_cmp(k, kl, it->max_key, it->max_len) < 0;
+}
+
+/* Settle on the first visible row at or after both sources' positions. */
+static int _settle_forward(view_iter *it) {
+    it->dir = 1;
+    for (;;) {
+        const uint8_t *sk = NULL, *sv = NULL;
+        int skl = 0, svl = 0;
+        if (it->s_valid) {
+            cursor_current(it->cur, &sk, &skl, &sv, &svl);
+            if (!_below_max(it, sk, skl)) it->s_valid = 0;
+        }
+        if (it->wn && !_below_max(it, it->wn->key, it->wn->key_len)) it->wn = NULL;
+        if (!it->s_valid && !it->wn) {
+            it->valid = 0;
+            return 0;
+        }
+        int c = !it->s_valid ? 1 : !it->wn ? -1 : bytes_cmp(sk, skl, it->wn->key, it->wn->key_len);
+        if (c < 0) {
+            ryw_node *cleared = it->w ? ryw_clear_containing(it->w, sk, skl) : NULL;
+            if (cleared) {
+                int err = cursor_seek_ge(it->cur, cleared->end, cleared->end_len, &it->s_valid);
+                if (err) return err;
+                continue;
+            }
+            it->key = sk; it->key_len = skl;
+            it->value = sv; it->value_len = svl;
+            it->from_store = 1; it->from_w = 0;
+            it->valid = 1;
+            it->depends_on_store = 1;
+            return 0;
+        }
+        int present = 0, vl = 0;
+        const uint8_t *v = NULL;
+        int err = ryw_resolve(it->w, it->wn, c == 0, sv, svl, &present, &v, &vl);
+        if (err) return err;
+        if (it->wn->kind == W_OPS) it->depends_on_store = 1;
+        if (present) {
+            it->key = it->wn->key; it->key_len = it->wn->key_len;
+            it->value = v; it->value_len = vl;
+            it->from_store = c == 0; it->from_w = 1;
+            it->valid = 1;
+            return 0;
+        }
+        it->wn = ryw_next(it->wn);
+        if (c == 0 && (err = cursor_next(it->cur, &it->s_valid))) return err;
+    }
+}
+
+/* Settle on the last visible row at or before both sources' positions. */
+static int _settle_backward(view_iter *it) {
+    it->dir = -1;
+    for (;;) {
+        const uint8_t *sk = NULL, *sv = NULL;
+        int skl = 0, svl = 0;
+        if (it->s_valid) {
+            cursor_current(it->cur, &sk, &skl, &sv, &svl);
+            if (!_below_max(it, sk, skl)) {
+                /* Only possible right after a seek from beyond the bound. */
+                int err = cursor_seek_lt(it->cur, it->max_key, it->max_len, &it->s_valid);
+                if (err) return err;
+                continue;
+            }
+        }
+        while (it->wn && !_below_max(it, it->wn->key, it->wn->key_len)) it->wn = it->wn->prev;
+        if (!it->s_valid && !it->wn) {
+            it->valid = 0;
+            return 0;
+        }
+        int c = !it->s_valid ? -1 : !it->wn ? 1 : bytes_cmp(sk, skl, it->wn->key, it->wn->key_len);
+        if (c > 0) {
+            ryw_node *cleared = it->w ? ryw_clear_containing(it->w, sk, skl) : NULL;
+            if (cleared) {
+                int err = cursor_seek_lt(it->cur, cleared->key, cleared->key_len, &it->s_valid);
+                if (err) return err;
+                continue;
+            }
+            it->key = sk; it->key_len = skl;
+            it->value = sv; it->value_len = svl;
+            it->from_store = 1; it->from_w = 0;
+            it->valid = 1;
+            it->depends_on_store = 1;
+            return 0;
+        }
+        int present = 0, vl = 0;
+        const uint8_t *v = NULL;
+        int err = ryw_resolve(it->w, it->wn, c == 0, sv, svl, &present, &v, &vl);
+        if (err) return err;
+        if (it->wn->kind == W_OPS) it->depends_on_store = 1;
+        if (present) {
+            it->key = it->wn->key; it->key_len = it->wn->key_len;
+            it->value = v; it->value_len = vl;
+            it->from_store = c == 0; it->from_w = 1;
+            it->valid = 1;
+            return 0;
+        }
+        it->wn = it->wn->prev;
+        if (c == 0 && (err = cursor_prev(it->cur, &it->s_valid))) return err;
+    }
+}
+
+int view_seek_ge(view_iter *it, const uint8_t *key, int key_len) {
+    int err = cursor_seek_ge(it->cur, key, key_len, &it->s_valid);
+    if (err) return err;
+    it->wn = it->w ? ryw_seek_ge(it->w, key, key_len) : NULL;
+    return _settle_forward(it);
+}
+
+int view_seek_gt(view_iter *it, const uint8_t *key, int key_len) {
+    int err = cursor_seek_ge(it->cur, key, key_len, &it->s_valid);
+    if (err) return err;
+    if (it->s_valid) {
+        const uint8_t *sk, *sv;
+        int skl, svl;
+        cursor_current(it->cur, &sk, &skl, &sv, &svl);
+        if (bytes_cmp(sk, skl, key, key_len) == 0 && (err = cursor_next(it->cur, &it->s_valid)))
+            return err;
+    }
+    it->wn = it->w ? ryw_seek_ge(it->w, key, key_len) : NULL;
+    if (it->wn && bytes_cmp(it->wn->key, it->wn->key_len, key, key_len) == 0) it->wn = ryw_next(it->wn);
+    return _settle_forward(it);
+}
+
+int view_seek_lt(view_iter *it, const uint8_t *key, int key_len) {
+    if (!key || bytes_cmp(key, key_len, it->max_key, it->max_len) > 0) {
+        key = it->max_key;
+        key_len = it->max_len;
+    }
+    int err = cursor_seek_lt(it->cur, key, key_len, &it->s_valid);
+    if (err) return err;
+    it->wn = it->w ? ryw_seek_lt(it->w, key, key_len) : NULL;
+    return _settle_backward(it);
+}
+
+int view_seek_le(view_iter *it, const uint8_t *key, int key_len) {
+    if (bytes_cmp(key, key_len, it->max_key, it->max_len) >= 0) return view_seek_lt(it, NULL, 0);
+    int err = cursor_seek_ge(it->cur, key, key_len, &it->s_valid);
+    if (err) return err;
+    int at_key = 0;
+    if (it->s_valid) {
+        const uint8_t *sk, *sv;
+        int skl, svl;
+        cursor_current(it->cur, &sk, &skl, &sv, &svl);
+        at_key = bytes_cmp(sk, skl, key, key_len) == 0;
+    }
+    if (!at_key && (err = cursor_seek_lt(it->cur, key, key_len, &it->s_valid))) return err;
+    if (it->w) {
+        it->wn = ryw_find(it->w, key, key_len);
+        if (!it->wn) it->wn = ryw_seek_lt(it->w, key, key_len);
+    } else {
+        it->wn = NULL;
+    }
+    return _settle_backward(it);
+}
+
+int view_next(view_iter *it) {
+    if (!it->valid) return 0;
+    if (it->dir < 0) return view_seek_gt(it, it->key, it->key_len);
+    int err = 0;
+    if (it->from_store) err = cursor_next(it->cur, &it->s_valid);
+    if (err) return err;
+    if (it->from_w) it->wn = ryw_next(it->wn);
+    return _settle_forward(it);
+}
+
+int view_prev(view_iter *it) {
+    if (!it->valid) return 0;
+    if (it->dir > 0) return view_seek_lt(it, it->key, it->key_len);
+    int err = 0;
+    if (it->from_store) err = cursor_prev(it->cur, &it->s_valid);
+    if (err) return err;
+    if (it->from_w) it->wn = it->wn->prev;
+    return _settle_backward(it);
+}
