@@ -230,3 +230,44 @@ def test_errors_leave_no_references(codec):
         with pytest.raises(ValueError):
             codec.unpack(b"\x00" * 10 + data)
     assert sys.getrefcount(None) - before < 50
+
+
+def test_no_memory_growth(codec):
+    """Repeated successes and failures of every entry point keep memory flat."""
+    import tracemalloc
+    import uuid
+
+    good = (None, b"a\x00b", "é\x00", 2**100, -(2**70), 1.5, True, uuid.UUID(int=7), ((None, 1), [2]),
+            Versionstamp(b"\x01" * 10, 3))
+    packed = codec.pack(good)
+
+    def exercise():
+        codec.unpack(packed)
+        codec.pack(good, b"prefix")
+        codec.pack_with_versionstamp(good + (Versionstamp(),))
+        codec.has_incomplete_versionstamp(good)
+        # plain try/except: pytest.raises keeps state that would count as growth
+        for bad in (b"\x05\x01abc\x00\x05", packed[:-3], b"\x02\xff\x00", b"\x15\x01" * 40 + b"\x33"):
+            try:
+                codec.unpack(bad)
+                raise AssertionError("accepted %r" % bad)
+            except ValueError:
+                pass
+        for bad_tuple in ((1, object()), ((1, [Versionstamp()]), Versionstamp()), (2**3000,)):
+            try:
+                codec.pack(bad_tuple)
+                raise AssertionError("packed %r" % (bad_tuple,))
+            except (TypeError, ValueError):
+                pass
+
+    for _ in range(200):
+        exercise()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2000):
+            exercise()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 64 * 1024
