@@ -159,6 +159,15 @@ static void _free_store(store *s)
     free(s);
 }
 
+/* FOUND_ENGINE_MAP_SIZE (bytes) overrides the map size: tests use a small
+ * one to reach "disk full". Every process sharing a directory must agree. */
+static size_t _map_size(void)
+{
+    const char *env = getenv("FOUND_ENGINE_MAP_SIZE");
+    unsigned long long v = env ? strtoull(env, NULL, 10) : 0;
+    return v ? (size_t)v : (size_t)STORE_MAP_SIZE;
+}
+
 static int _open_new(const char *path, store **out, char *detail, size_t n)
 {
     char file[PATH_MAX + 16];
@@ -176,7 +185,7 @@ static int _open_new(const char *path, store **out, char *detail, size_t n)
     pthread_cond_init(&s->watch_cv, NULL);
     int rc = mdb_env_create(&s->env);
     if (!rc) rc = mdb_env_set_maxdbs(s->env, 4);
-    if (!rc) rc = mdb_env_set_mapsize(s->env, STORE_MAP_SIZE);
+    if (!rc) rc = mdb_env_set_mapsize(s->env, _map_size());
     if (!rc) rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
     if (!rc) rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0644);
     if (rc) {

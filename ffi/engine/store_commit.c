@@ -9,6 +9,7 @@
  * Mutations are validated before anything is written, so the only failures
  * after that are LMDB's own (disk full, I/O), which fail the whole batch.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,7 @@ static int _clear_range(MDB_txn *txn, store *s, const mutation *m)
         }
         if ((rc = mdb_cursor_del(c, 0))) break;
         rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+        if (rc == EINVAL) rc = MDB_NOTFOUND;   /* deleted the last key: cursor unset */
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;

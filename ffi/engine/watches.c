@@ -76,10 +76,12 @@ static void *_watcher(void *arg)
         mdb_env_info(s->env, &info);
         if (!s->watch_kick && info.me_last_txnid == seen_txnid) continue;
         s->watch_kick = 0;
-        seen_txnid = info.me_last_txnid;
         store_watch *fire_list = NULL;
         snapshot *snap = NULL;
         if (s->watches && store_snapshot_latest(s, &snap)) snap = NULL;
+        /* The snapshot's own id, not the one just polled: a commit being
+         * published shows in the meta page before a new reader can see it. */
+        seen_txnid = snap ? snap->txnid : info.me_last_txnid;
         _collect(s, snap, &fire_list);
         pthread_mutex_unlock(&s->watch_mu);
         snapshot_release(snap);

@@ -1,0 +1,844 @@
+/*
+ * store_test.c — drives the storage core (store.h, atomic.h) directly.
+ *
+ *   store_test --list        names of all tests
+ *   store_test NAME DIR      run one test in the empty directory DIR
+ *
+ * tests/storage/test_store_c.py runs each test in its own temp directory.
+ * A failed CHECK prints file:line and exits 1.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "gen_errors.h"
+#include "gen_options.h"
+#include "store.h"
+#include "store_internal.h"
+
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); exit(1); } } while (0)
+#define CHECK_EQ(a, b) do { long long _a = (a), _b = (b); if (_a != _b) { \
+    fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, _a, _b); exit(1); } } while (0)
+#define S(str) (const uint8_t *)(str), (int)strlen(str)
+
+static const char *dir;
+
+/* --- helpers: synchronous commits ------------------------------------------ */
+
+typedef struct waiter {
+    commit_request req;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int finished, err;
+    int64_t version;
+    uint16_t index;
+} waiter;
+
+static void _done(commit_request *req, int err, int64_t version, uint16_t index)
+{
+    waiter *w = req->ctx;
+    pthread_mutex_lock(&w->mu);
+    w->finished = 1, w->err = err, w->version = version, w->index = index;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void waiter_init(waiter *w, int64_t rv, const key_range *reads, int nr,
+                        const key_range *writes, int nw, const mutation *m, int nm)
+{
+    memset(w, 0, sizeof *w);
+    w->req = (commit_request){rv, reads, nr, writes, nw, m, nm, _done, w, NULL};
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+}
+
+static int waiter_wait(waiter *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->finished) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    return w->err;
+}
+
+static int commit(store *s, int64_t rv, const key_range *reads, int nr,
+                  const mutation *m, int nm, int64_t *version)
+{
+    waiter w;
+    key_range writes[16];
+    int nw = 0;
+    for (int i = 0; i < nm && nw < 16; i++)
+        writes[nw++] = m[i].kind == MUT_CLEAR_RANGE
+            ? (key_range){m[i].key, m[i].key_len, m[i].end, m[i].end_len}
+            : (key_range){m[i].key, m[i].key_len, NULL, 0};
+    /* single-key ranges [k, k+\0) need storage for the end key */
+    uint8_t ends[16][600];
+    for (int i = 0; i < nw; i++)
+        if (!writes[i].end) {
+            memcpy(ends[i], writes[i].begin, (size_t)writes[i].begin_len);
+            ends[i][writes[i].begin_len] = 0;
+            writes[i].end = ends[i];
+            writes[i].end_len = writes[i].begin_len + 1;
+        }
+    waiter_init(&w, rv, reads, nr, writes, nw, m, nm);
+    store_commit_submit(s, &w.req);
+    int err = waiter_wait(&w);
+    if (version) *version = w.version;
+    return err;
+}
+
+static mutation set_m(const char *k, const char *v)
+{
+    return (mutation){MUT_SET, 0, S(k), NULL, 0, S(v)};
+}
+
+static int set1(store *s, const char *k, const char *v)
+{
+    mutation m = set_m(k, v);
+    return commit(s, 0, NULL, 0, &m, 1, NULL);
+}
+
+static store *open_ok(void)
+{
+    store *s;
+    char detail[512];
+    int err = store_open(dir, &s, detail, sizeof detail);
+    if (err) fprintf(stderr, "store_open: %d %s\n", err, detail);
+    CHECK_EQ(err, 0);
+    return s;
+}
+
+/* The value of key in the newest snapshot, or "<absent>". */
+static char *get(store *s, const char *key)
+{
+    static char buf[4096];
+    snapshot *snap;
+    int found, len;
+    const uint8_t *v;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_get(snap, S(key), &found, &v, &len), 0);
+    if (found) { memcpy(buf, v, (size_t)len); buf[len] = 0; }
+    else strcpy(buf, "<absent>");
+    snapshot_release(snap);
+    return buf;
+}
+
+/* --- tests ----------------------------------------------------------------- */
+
+static void test_open_set_get(void)
+{
+    store *s = open_ok(), *t = open_ok();
+    CHECK(s == t);   /* one environment per directory per process */
+    store_close(t);
+    int64_t v0 = store_committed_version(s), v1, v2;
+    CHECK(v0 > 0);
+    mutation m[2] = {set_m("a", "1"), set_m("b", "2")};
+    CHECK_EQ(commit(s, 0, NULL, 0, m, 2, &v1), 0);
+    CHECK(v1 > v0);
+    CHECK_EQ(store_committed_version(s), v1);
+    CHECK(!strcmp(get(s, "a"), "1") && !strcmp(get(s, "b"), "2"));
+    CHECK(!strcmp(get(s, "c"), "<absent>"));
+    CHECK_EQ(set1(s, "a", "3"), 0);
+    v2 = store_committed_version(s);
+    CHECK(v2 > v1);
+    CHECK(!strcmp(get(s, "a"), "3"));
+    CHECK(strstr(store_path(s), "") != NULL);
+    store_close(s);
+    s = open_ok();   /* durable across close and reopen */
+    CHECK(!strcmp(get(s, "a"), "3"));
+    CHECK_EQ(store_committed_version(s), v2);
+    store_close(s);
+}
+
+static void test_empty_key_and_long_keys(void)
+{
+    store *s = open_ok();
+    mutation m = {MUT_SET, 0, (const uint8_t *)"", 0, NULL, 0, S("empty")};
+    CHECK_EQ(commit(s, 0, NULL, 0, &m, 1, NULL), 0);
+    CHECK(!strcmp(get(s, ""), "empty"));
+    static uint8_t big[STORE_MAX_KEY + 1];
+    memset(big, 'k', sizeof big);
+    mutation ok = {MUT_SET, 0, big, STORE_MAX_KEY, NULL, 0, S("max")};
+    CHECK_EQ(commit(s, 0, NULL, 0, &ok, 1, NULL), 0);
+    mutation too = {MUT_SET, 0, big, STORE_MAX_KEY + 1, NULL, 0, S("x")};
+    CHECK_EQ(commit(s, 0, NULL, 0, &too, 1, NULL), FDB_ERR_KEY_TOO_LARGE);
+    /* seeking with a key longer than any stored one */
+    snapshot *snap;
+    store_cursor *c;
+    int valid;
+    const uint8_t *k, *v;
+    int kl, vl;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_cursor_open(snap, &c), 0);
+    CHECK_EQ(cursor_seek_ge(c, big, STORE_MAX_KEY + 1, &valid), 0);
+    CHECK(!valid);
+    CHECK_EQ(cursor_seek_lt(c, big, STORE_MAX_KEY + 1, &valid), 0);
+    CHECK(valid);
+    cursor_current(c, &k, &kl, &v, &vl);
+    CHECK_EQ(kl, STORE_MAX_KEY);
+    CHECK_EQ(cursor_seek_ge(c, (const uint8_t *)"", 0, &valid), 0);
+    cursor_current(c, &k, &kl, &v, &vl);
+    CHECK(valid && kl == 0 && vl == 5);
+    cursor_close(c);
+    snapshot_release(snap);
+    store_close(s);
+}
+
+static void collect(store *s, const char *from, char *out)
+{
+    snapshot *snap;
+    store_cursor *c;
+    int valid;
+    out[0] = 0;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_cursor_open(snap, &c), 0);
+    CHECK_EQ(cursor_seek_ge(c, S(from), &valid), 0);
+    for (; valid; cursor_next(c, &valid)) {
+        const uint8_t *k, *v;
+        int kl, vl;
+        cursor_current(c, &k, &kl, &v, &vl);
+        strncat(out, (const char *)k, (size_t)kl);
+        strcat(out, ",");
+    }
+    cursor_close(c);
+    snapshot_release(snap);
+}
+
+static void test_cursors_and_clear_range(void)
+{
+    store *s = open_ok();
+    const char *keys[] = {"a", "b", "ba", "c", "d", "e"};
+    mutation m[6];
+    for (int i = 0; i < 6; i++) m[i] = set_m(keys[i], keys[i]);
+    CHECK_EQ(commit(s, 0, NULL, 0, m, 6, NULL), 0);
+    char out[256];
+    collect(s, "", out);
+    CHECK(!strcmp(out, "a,b,ba,c,d,e,"));
+    collect(s, "bb", out);
+    CHECK(!strcmp(out, "c,d,e,"));
+    snapshot *snap;
+    store_cursor *c;
+    int valid, kl, vl;
+    const uint8_t *k, *v;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_cursor_open(snap, &c), 0);
+    CHECK_EQ(cursor_seek_lt(c, S("c"), &valid), 0);
+    cursor_current(c, &k, &kl, &v, &vl);
+    CHECK(valid && kl == 2 && !memcmp(k, "ba", 2));
+    CHECK_EQ(cursor_prev(c, &valid), 0);
+    cursor_current(c, &k, &kl, &v, &vl);
+    CHECK(valid && kl == 1 && k[0] == 'b');
+    CHECK_EQ(cursor_seek_lt(c, NULL, 0, &valid), 0);
+    cursor_current(c, &k, &kl, &v, &vl);
+    CHECK(valid && k[0] == 'e');
+    CHECK_EQ(cursor_next(c, &valid), 0);
+    CHECK(!valid);
+    CHECK_EQ(cursor_seek_lt(c, S("a"), &valid), 0);
+    CHECK(!valid);
+    int64_t bytes;
+    CHECK_EQ(store_estimate_range(snap, S("b"), S("d"), &bytes), 0);
+    CHECK_EQ(bytes, 2 + 4 + 2);   /* b, ba, c: keys + values */
+    cursor_close(c);
+    mutation clr = {MUT_CLEAR_RANGE, 0, S("b"), S("d"), NULL, 0};
+    CHECK_EQ(commit(s, 0, NULL, 0, &clr, 1, NULL), 0);
+    collect(s, "", out);
+    CHECK(!strcmp(out, "a,d,e,"));
+    /* the old snapshot still sees everything */
+    CHECK_EQ(store_estimate_range(snap, S("b"), S("d"), &bytes), 0);
+    CHECK_EQ(bytes, 8);
+    snapshot_release(snap);
+    mutation rev = {MUT_CLEAR_RANGE, 0, S("e"), S("a"), NULL, 0};   /* empty range: no-op */
+    CHECK_EQ(commit(s, 0, NULL, 0, &rev, 1, NULL), 0);
+    collect(s, "", out);
+    CHECK(!strcmp(out, "a,d,e,"));
+    mutation all = {MUT_CLEAR_RANGE, 0, (const uint8_t *)"", 0, S("\xff"), NULL, 0};
+    CHECK_EQ(commit(s, 0, NULL, 0, &all, 1, NULL), 0);
+    collect(s, "", out);
+    CHECK(!strcmp(out, ""));
+    store_close(s);
+}
+
+static int count_keys(store *s)
+{
+    snapshot *snap;
+    store_cursor *c;
+    int valid, n = 0;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_cursor_open(snap, &c), 0);
+    CHECK_EQ(cursor_seek_ge(c, NULL, 0, &valid), 0);
+    for (; valid; cursor_next(c, &valid)) n++;
+    cursor_close(c);
+    snapshot_release(snap);
+    return n;
+}
+
+static void test_clear_range_many_pages(void)
+{
+    store *s = open_ok();
+    static mutation m[5000];
+    static char keys[5000][16];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%05d", i);
+        m[i] = set_m(keys[i], "0123456789012345678901234567890123456789");
+    }
+    waiter w;
+    waiter_init(&w, 0, NULL, 0, NULL, 0, m, 5000);
+    store_commit_submit(s, &w.req);
+    CHECK_EQ(waiter_wait(&w), 0);
+    CHECK_EQ(count_keys(s), 5000);
+    mutation clr = {MUT_CLEAR_RANGE, 0, S("k01000"), S("k04000"), NULL, 0};
+    CHECK_EQ(commit(s, 0, NULL, 0, &clr, 1, NULL), 0);
+    CHECK_EQ(count_keys(s), 2000);
+    CHECK(!strcmp(get(s, "k00999"), "0123456789012345678901234567890123456789"));
+    CHECK(!strcmp(get(s, "k01000"), "<absent>"));
+    CHECK(!strcmp(get(s, "k03999"), "<absent>"));
+    CHECK(strcmp(get(s, "k04000"), "<absent>"));
+    mutation tail = {MUT_CLEAR_RANGE, 0, S("k04500"), S("z"), NULL, 0};
+    CHECK_EQ(commit(s, 0, NULL, 0, &tail, 1, NULL), 0);
+    CHECK_EQ(count_keys(s), 1500);
+    store_close(s);
+}
+
+static int apply(int op, const char *old, int old_len, const char *param, int param_len,
+                 uint8_t *out, int *out_len, int *present)
+{
+    return atomic_apply(op, old != NULL, (const uint8_t *)old, old_len,
+                        (const uint8_t *)param, param_len, out, out_len, present);
+}
+
+#define EXPECT_ATOMIC(op, old, ol, param, pl, want, wl) do { \
+    static uint8_t out[ATOMIC_MAX_RESULT]; int n = -1, p = -1; \
+    CHECK_EQ(apply(op, old, ol, param, pl, out, &n, &p), 0); \
+    CHECK_EQ(p, 1); CHECK_EQ(n, wl); CHECK(!memcmp(out, want, (size_t)(wl))); } while (0)
+
+static void test_atomic_ops(void)
+{
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_ADD, "\xff\x00", 2, "\x01\x00", 2, "\x00\x01", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_ADD, "\xff\xff", 2, "\x01\x00", 2, "\x00\x00", 2);  /* wraps */
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_ADD, NULL, 0, "\x05", 1, "\x05", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_ADD, "\x01\x02\x03", 3, "\x01", 1, "\x02", 1);     /* truncated */
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_ADD, "\x01", 1, "\x01\x01", 2, "\x02\x01", 2);    /* extended */
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BIT_AND, "\x0f\xff", 2, "\xf3", 1, "\x03", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BIT_AND, NULL, 0, "\xf3", 1, "\xf3", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BIT_AND, "\x0f", 1, "\xff\xff", 2, "\x0f\x00", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BIT_OR, "\x0f", 1, "\xf0\x01", 2, "\xff\x01", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BIT_XOR, "\x0f", 1, "\xff", 1, "\xf0", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_MAX, "\x00\x02", 2, "\xff\x01", 2, "\x00\x02", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_MAX, "\x00\x01", 2, "\xff\x01", 2, "\xff\x01", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_MAX, "", 0, "\x07", 1, "\x07", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_MIN, "\x00\x02", 2, "\xff\x01", 2, "\xff\x01", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_MIN, "\x03", 1, "\x05\x00", 2, "\x03\x00", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_MIN, NULL, 0, "\x05", 1, "\x05", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_MIN, "", 0, "\x05", 1, "\x00", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BYTE_MIN, "abc", 3, "abd", 3, "abc", 3);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BYTE_MIN, "ab", 2, "abc", 3, "ab", 2);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BYTE_MAX, "ab", 2, "abc", 3, "abc", 3);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_BYTE_MAX, NULL, 0, "q", 1, "q", 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_APPEND_IF_FITS, "ab", 2, "cd", 2, "abcd", 4);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_APPEND_IF_FITS, NULL, 0, "cd", 2, "cd", 2);
+    static char big[ATOMIC_MAX_RESULT];
+    memset(big, 'x', sizeof big);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_APPEND_IF_FITS, big, ATOMIC_MAX_RESULT - 1, "cd", 2, big, ATOMIC_MAX_RESULT - 1);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_APPEND_IF_FITS, big, ATOMIC_MAX_RESULT - 2, "xx", 2, big, ATOMIC_MAX_RESULT);
+    EXPECT_ATOMIC(FDB_MUTATION_TYPE_COMPARE_AND_CLEAR, "ab", 2, "ac", 2, "ab", 2);
+    uint8_t out[8];
+    int n, p;
+    CHECK_EQ(apply(FDB_MUTATION_TYPE_COMPARE_AND_CLEAR, "ab", 2, "ab", 2, out, &n, &p), 0);
+    CHECK_EQ(p, 0);
+    CHECK_EQ(apply(FDB_MUTATION_TYPE_COMPARE_AND_CLEAR, NULL, 0, "ab", 2, out, &n, &p), 0);
+    CHECK_EQ(p, 0);
+    CHECK_EQ(apply(3, "a", 1, "b", 1, out, &n, &p), FDB_ERR_INVALID_MUTATION_TYPE);
+    CHECK_EQ(apply(FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY, "a", 1, "b", 1, out, &n, &p), FDB_ERR_INVALID_MUTATION_TYPE);
+    CHECK(atomic_is_valid_op(FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE));
+    CHECK(!atomic_is_valid_op(0) && !atomic_is_valid_op(1) && !atomic_is_valid_op(10));
+}
+
+static void test_atomic_commits(void)
+{
+    store *s = open_ok();
+    mutation add = {MUT_ATOMIC, FDB_MUTATION_TYPE_ADD, S("n"), NULL, 0, (const uint8_t *)"\x01\x00\x00\x00", 4};
+    for (int i = 0; i < 300; i++) CHECK_EQ(commit(s, 0, NULL, 0, &add, 1, NULL), 0);
+    snapshot *snap;
+    int found, len;
+    const uint8_t *v;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_get(snap, S("n"), &found, &v, &len), 0);
+    CHECK(found && len == 4 && v[0] == 300 % 256 && v[1] == 1);
+    snapshot_release(snap);
+    CHECK_EQ(set1(s, "c", "same"), 0);
+    mutation cac = {MUT_ATOMIC, FDB_MUTATION_TYPE_COMPARE_AND_CLEAR, S("c"), NULL, 0, S("same")};
+    CHECK_EQ(commit(s, 0, NULL, 0, &cac, 1, NULL), 0);
+    CHECK(!strcmp(get(s, "c"), "<absent>"));
+    mutation bad = {MUT_ATOMIC, 3, S("n"), NULL, 0, S("x")};
+    CHECK_EQ(commit(s, 0, NULL, 0, &bad, 1, NULL), FDB_ERR_INVALID_MUTATION_TYPE);
+    store_close(s);
+}
+
+static void test_versionstamps(void)
+{
+    store *s = open_ok();
+    /* key "vs" + 10-byte placeholder + "!" with offset 2; value likewise at offset 1 */
+    uint8_t key[2 + 10 + 1 + 4] = "vs__________!\x02\x00\x00\x00";
+    uint8_t val[1 + 10 + 4] = "v__________\x01\x00\x00\x00";
+    mutation m[2] = {{MUT_ATOMIC, FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY, key, sizeof key, NULL, 0, S("x")},
+                     {MUT_ATOMIC, FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE, S("val"), NULL, 0, val, sizeof val}};
+    int64_t version;
+    CHECK_EQ(commit(s, 0, NULL, 0, m, 2, &version), 0);
+    uint8_t stamp[10];
+    for (int i = 0; i < 8; i++) stamp[i] = (uint8_t)((uint64_t)version >> (56 - 8 * i));
+    stamp[8] = stamp[9] = 0;
+    snapshot *snap;
+    int found, len;
+    const uint8_t *v;
+    uint8_t want_key[13] = "vs";
+    memcpy(want_key + 2, stamp, 10);
+    want_key[12] = '!';
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_get(snap, want_key, 13, &found, &v, &len), 0);
+    CHECK(found && len == 1 && v[0] == 'x');
+    CHECK_EQ(snapshot_get(snap, S("val"), &found, &v, &len), 0);
+    CHECK(found && len == 11 && v[0] == 'v' && !memcmp(v + 1, stamp, 10));
+    snapshot_release(snap);
+    uint8_t bad[6] = "ab\x05\x00\x00\x00";   /* offset 5 + 10 > 2 */
+    mutation b = {MUT_ATOMIC, FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY, bad, 6, NULL, 0, S("x")};
+    CHECK_EQ(commit(s, 0, NULL, 0, &b, 1, NULL), FDB_ERR_CLIENT_INVALID_OPERATION);
+    store_close(s);
+}
+
+/* Queue several requests so the commit thread takes them as one batch. */
+static void submit_batch(store *s, waiter *w, int n)
+{
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < n; i++) {
+        w[i].req.next = NULL;
+        if (s->tail) s->tail->next = &w[i].req;
+        else s->head = &w[i].req;
+        s->tail = &w[i].req;
+    }
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void test_batch_index_and_in_batch_conflict(void)
+{
+    store *s = open_ok();
+    int64_t rv = store_committed_version(s);
+    mutation m[3] = {set_m("x", "1"), set_m("y", "2"), set_m("z", "3")};
+    key_range wx = {S("x"), (const uint8_t *)"x\x00", 2}, wy = {S("y"), (const uint8_t *)"y\x00", 2}, wz = {S("z"), (const uint8_t *)"z\x00", 2};
+    key_range rx = {S("x"), (const uint8_t *)"x\x00", 2};
+    waiter w[3];
+    waiter_init(&w[0], rv, NULL, 0, &wx, 1, &m[0], 1);
+    waiter_init(&w[1], rv, &rx, 1, &wy, 1, &m[1], 1);   /* reads x, written earlier in the batch */
+    waiter_init(&w[2], rv, NULL, 0, &wz, 1, &m[2], 1);
+    submit_batch(s, w, 3);
+    CHECK_EQ(waiter_wait(&w[0]), 0);
+    CHECK_EQ(waiter_wait(&w[1]), FDB_ERR_NOT_COMMITTED);
+    CHECK_EQ(waiter_wait(&w[2]), 0);
+    CHECK_EQ(w[0].version, w[2].version);   /* one batch, one version */
+    CHECK_EQ(w[0].index, 0);
+    CHECK_EQ(w[2].index, 1);
+    CHECK(!strcmp(get(s, "y"), "<absent>"));
+    CHECK(!strcmp(get(s, "z"), "3"));
+    store_close(s);
+}
+
+static void test_conflicts(void)
+{
+    store *s = open_ok();
+    int64_t rv = store_committed_version(s);
+    CHECK_EQ(set1(s, "k", "1"), 0);
+    key_range rk = {S("k"), (const uint8_t *)"k\x00", 2}, ro = {S("l"), S("m")}, rall = {S(""), S("\xff")};
+    mutation m = set_m("out", "1");
+    CHECK_EQ(commit(s, rv, &rk, 1, &m, 1, NULL), FDB_ERR_NOT_COMMITTED);
+    CHECK_EQ(commit(s, rv, &rall, 1, &m, 1, NULL), FDB_ERR_NOT_COMMITTED);
+    CHECK_EQ(commit(s, rv, &ro, 1, &m, 1, NULL), 0);          /* disjoint read */
+    CHECK_EQ(commit(s, rv, NULL, 0, &m, 1, NULL), 0);         /* blind write */
+    int64_t now = store_committed_version(s);
+    CHECK_EQ(commit(s, now, &rk, 1, &m, 1, NULL), 0);          /* read after the write */
+    CHECK(!strcmp(get(s, "out"), "1"));
+    store_close(s);
+}
+
+static void test_too_old(void)
+{
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "a", "1"), 0);
+    int64_t rv = store_committed_version(s);
+    /* Pretend history before now was pruned. */
+    MDB_txn *txn;
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    CHECK_EQ(_store_meta_put_i64(txn, s, "floor", rv + 1), 0);
+    CHECK_EQ(mdb_txn_commit(txn), 0);
+    key_range r = {S("a"), S("b")};
+    mutation m = set_m("b", "2");
+    CHECK_EQ(commit(s, rv, &r, 1, &m, 1, NULL), FDB_ERR_TRANSACTION_TOO_OLD);
+    CHECK_EQ(commit(s, rv, NULL, 0, &m, 1, NULL), 0);   /* no reads, no check */
+    CHECK_EQ(commit(s, store_committed_version(s), &r, 1, &m, 1, NULL), 0);
+    store_close(s);
+}
+
+static void test_history_pruned(void)
+{
+    store *s = open_ok();
+    int64_t v0 = store_committed_version(s);
+    /* Move the version clock 7 s ahead: the next commit prunes history. */
+    MDB_txn *txn;
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    CHECK_EQ(_store_meta_put_i64(txn, s, "version", v0 + 7000000), 0);
+    CHECK_EQ(mdb_txn_commit(txn), 0);
+    CHECK_EQ(set1(s, "a", "1"), 0);
+    int64_t v1 = store_committed_version(s), floor;
+    CHECK(v1 > v0 + 7000000);
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+    CHECK_EQ(_conflicts_floor(txn, s, &floor), 0);
+    MDB_stat st;
+    CHECK_EQ(mdb_stat(txn, s->hist, &st), 0);
+    mdb_txn_abort(txn);
+    CHECK_EQ(floor, v1 - STORE_HISTORY_VERSIONS);
+    CHECK_EQ(st.ms_entries, 1);
+    key_range r = {S("a"), S("b")};
+    mutation m = set_m("b", "2");
+    CHECK_EQ(commit(s, v0, &r, 1, &m, 1, NULL), FDB_ERR_TRANSACTION_TOO_OLD);
+    store_close(s);
+}
+
+static void test_snapshot_at(void)
+{
+    store *s = open_ok();
+    snapshot *a, *b, *x;
+    CHECK_EQ(set1(s, "k", "1"), 0);
+    CHECK_EQ(store_snapshot_latest(s, &a), 0);
+    int64_t va = snapshot_version(a);
+    CHECK_EQ(set1(s, "k", "2"), 0);
+    CHECK_EQ(store_snapshot_latest(s, &b), 0);
+    CHECK(snapshot_version(b) > va);
+    CHECK_EQ(store_snapshot_at(s, va, &x), 0);
+    CHECK_EQ(snapshot_version(x), va);
+    int found, len;
+    const uint8_t *v;
+    CHECK_EQ(snapshot_get(x, S("k"), &found, &v, &len), 0);
+    CHECK(found && v[0] == '1');
+    snapshot_release(x);
+    /* a version between two commits reads the earlier commit's state */
+    CHECK_EQ(store_snapshot_at(s, va + 1, &x), 0);
+    CHECK_EQ(snapshot_version(x), va);
+    snapshot_release(x);
+    CHECK_EQ(store_snapshot_at(s, snapshot_version(b) + 1, &x), FDB_ERR_FUTURE_VERSION);
+    CHECK_EQ(store_snapshot_at(s, 1, &x), FDB_ERR_TRANSACTION_TOO_OLD);
+    snapshot_release(a);
+    snapshot_release(b);
+    store_close(s);
+}
+
+typedef struct fired { pthread_mutex_t mu; pthread_cond_t cv; int n, err; } fired;
+
+static void _fire(void *ctx, int err)
+{
+    fired *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    f->n++, f->err = err;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static int wait_fired(fired *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (!f->n) pthread_cond_wait(&f->cv, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+    return f->err;
+}
+
+static void test_watches(void)
+{
+    store *s = open_ok();
+    fired f1 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    fired f2 = f1, f3 = f1, f4 = f1;
+    store_watch *w1, *w2, *w3, *w4;
+    CHECK_EQ(set1(s, "w", "1"), 0);
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 10, _fire, &f1, &w1), 0);
+    CHECK_EQ(store_watch_add(s, S("other"), 0, NULL, 0, 10, _fire, &f2, &w2), 0);
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 2, _fire, &f3, &w3), FDB_ERR_TOO_MANY_WATCHES);
+    CHECK_EQ(set1(s, "unrelated", "x"), 0);
+    CHECK_EQ(set1(s, "w", "1"), 0);      /* same value: no fire */
+    CHECK_EQ(set1(s, "w", "2"), 0);
+    CHECK_EQ(wait_fired(&f1), 0);
+    CHECK_EQ(f1.n, 1);
+    store_watch_cancel(w2);
+    CHECK_EQ(wait_fired(&f2), FDB_ERR_OPERATION_CANCELLED);
+    /* a watch whose value already changed fires at once */
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 10, _fire, &f3, &w3), 0);
+    CHECK_EQ(wait_fired(&f3), 0);
+    /* closing the store cancels what is left */
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("2"), 10, _fire, &f4, &w4), 0);
+    store_close(s);
+    CHECK_EQ(f4.n, 1);
+    CHECK_EQ(f4.err, FDB_ERR_OPERATION_CANCELLED);
+}
+
+static void test_watch_other_process(void)
+{
+    store *s = open_ok();
+    fired f = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    store_watch *w;
+    CHECK_EQ(store_watch_add(s, S("w"), 0, NULL, 0, 10, _fire, &f, &w), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {   /* the child must not use the parent's store: it opens its own */
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "/proc/%d/exe", (int)getpid());
+        execl(cmd, cmd, "_child_set_w", dir, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ(wait_fired(&f), 0);
+    CHECK(!strcmp(get(s, "w"), "from child"));
+    store_close(s);
+}
+
+static void child_set_w(void)
+{
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "w", "from child"), 0);
+    store_close(s);
+}
+
+static void child_add(void)
+{
+    store *s = open_ok();
+    mutation add = {MUT_ATOMIC, FDB_MUTATION_TYPE_ADD, S("n"), NULL, 0, (const uint8_t *)"\x01\x00\x00\x00", 4};
+    key_range rn = {S("m"), (const uint8_t *)"m\x00", 2};
+    mutation set = {MUT_SET, 0, S("m"), NULL, 0, NULL, 0};
+    for (int i = 0; i < 200; i++) CHECK_EQ(commit(s, 0, NULL, 0, &add, 1, NULL), 0);
+    /* read-modify-write of "m" with retries on conflict */
+    for (int i = 0; i < 100; i++) {
+        for (;;) {
+            snapshot *snap;
+            int found, len;
+            const uint8_t *v;
+            uint32_t n = 0;
+            CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+            CHECK_EQ(snapshot_get(snap, S("m"), &found, &v, &len), 0);
+            if (found) memcpy(&n, v, 4);
+            int64_t rv = snapshot_version(snap);
+            snapshot_release(snap);
+            n++;
+            set.param = (const uint8_t *)&n, set.param_len = 4;
+            int err = commit(s, rv, &rn, 1, &set, 1, NULL);
+            if (!err) break;
+            CHECK_EQ(err, FDB_ERR_NOT_COMMITTED);
+        }
+    }
+    store_close(s);
+}
+
+static void test_multi_process_counters(void)
+{
+    pid_t pids[3];
+    fflush(NULL);
+    for (int i = 0; i < 3; i++) {
+        if ((pids[i] = fork()) == 0) {
+            char exe[64];
+            snprintf(exe, sizeof exe, "/proc/%d/exe", (int)getpid());
+            execl(exe, exe, "_child_add", dir, (char *)NULL);
+            _exit(127);
+        }
+    }
+    child_add();   /* the parent takes part too */
+    for (int i = 0; i < 3; i++) {
+        int status;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    store *s = open_ok();
+    snapshot *snap;
+    int found, len;
+    const uint8_t *v;
+    uint32_t n = 0, m = 0;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_get(snap, S("n"), &found, &v, &len), 0);
+    memcpy(&n, v, 4);
+    CHECK_EQ(snapshot_get(snap, S("m"), &found, &v, &len), 0);
+    memcpy(&m, v, 4);
+    snapshot_release(snap);
+    CHECK_EQ(n, 4 * 200);
+    CHECK_EQ(m, 4 * 100);
+    store_close(s);
+}
+
+static void write_file(const char *name, const void *data, size_t len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    CHECK(fwrite(data, 1, len, f) == len);
+    fclose(f);
+}
+
+static void expect_open_error(int code, const char *fragment)
+{
+    store *s;
+    char detail[1024];
+    int err = store_open(dir, &s, detail, sizeof detail);
+    if (err != code || !strstr(detail, "data.mdb") || !strstr(detail, fragment))
+        fprintf(stderr, "store_open: %d %s\n", err, detail);
+    CHECK_EQ(err, code);
+    CHECK(strstr(detail, "data.mdb") != NULL);
+    CHECK(strstr(detail, fragment) != NULL);
+}
+
+static void test_corrupt_random_bytes(void)
+{
+    static uint8_t junk[64 * 1024];
+    srand(7);
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)rand();
+    write_file("data.mdb", junk, sizeof junk);
+    expect_open_error(FDB_ERR_FILE_CORRUPT, "not an LMDB file");
+}
+
+static void test_corrupt_text_file(void)
+{
+    write_file("data.mdb", "hello, I am a text file\n", 24);
+    expect_open_error(FDB_ERR_FILE_CORRUPT, "truncated");
+}
+
+static void test_corrupt_truncated(void)
+{
+    store *s = open_ok();
+    static char val[4000];
+    memset(val, 'v', sizeof val - 1);
+    for (int i = 0; i < 50; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%03d", i);
+        CHECK_EQ(set1(s, k, val), 0);
+    }
+    store_close(s);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    CHECK_EQ(truncate(path, 5 * 4096), 0);
+    expect_open_error(FDB_ERR_FILE_CORRUPT, "truncated");
+}
+
+static void test_foreign_lmdb(void)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    CHECK_EQ(mdb_env_create(&env), 0);
+    CHECK_EQ(mdb_env_open(env, dir, 0, 0644), 0);
+    CHECK_EQ(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    CHECK_EQ(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    MDB_val k = {3, "foo"}, v = {3, "bar"};
+    CHECK_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+    CHECK_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    expect_open_error(FDB_ERR_FILE_CORRUPT, "foreign LMDB");
+}
+
+static void test_bad_magic(void)
+{
+    store *s = open_ok();
+    MDB_txn *txn;
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    MDB_val k = {5, "magic"}, v = {5, "other"};
+    CHECK_EQ(mdb_put(txn, s->meta, &k, &v, 0), 0);
+    CHECK_EQ(mdb_txn_commit(txn), 0);
+    store_close(s);
+    expect_open_error(FDB_ERR_FILE_CORRUPT, "bad magic");
+}
+
+static void test_not_a_directory(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plain", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fclose(f);
+    store *s;
+    char detail[1024];
+    CHECK_EQ(store_open(path, &s, detail, sizeof detail), FDB_ERR_FILE_NOT_FOUND);
+    CHECK(strstr(detail, "plain") != NULL);
+}
+
+static void test_map_full_fails_batch(void)
+{
+    /* run with FOUND_ENGINE_MAP_SIZE small (the pytest wrapper sets it) */
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "keep", "1"), 0);
+    static uint8_t big[90000];
+    memset(big, 'b', sizeof big);
+    int err = 0, i;
+    for (i = 0; i < 1000 && !err; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "big%04d", i);
+        mutation m[2] = {{MUT_SET, 0, S(k), NULL, 0, big, sizeof big}, set_m("keep", "2")};
+        err = commit(s, 0, NULL, 0, m, 2, NULL);
+    }
+    CHECK_EQ(err, FDB_ERR_IO_ERROR);
+    /* the failed commit left nothing behind; earlier ones are intact */
+    char k[16];
+    snprintf(k, sizeof k, "big%04d", i - 1);
+    CHECK(!strcmp(get(s, k), "<absent>"));
+    CHECK(!strcmp(get(s, "keep"), i > 1 ? "2" : "1"));
+    mutation clr = {MUT_CLEAR_RANGE, 0, S("big"), S("bih"), NULL, 0};
+    CHECK_EQ(commit(s, 0, NULL, 0, &clr, 1, NULL), 0);   /* the store still works */
+    CHECK_EQ(set1(s, "after", "ok"), 0);
+    store_close(s);
+}
+
+typedef struct test { const char *name; void (*fn)(void); } test;
+static const test tests[] = {
+    {"open_set_get", test_open_set_get},
+    {"empty_key_and_long_keys", test_empty_key_and_long_keys},
+    {"cursors_and_clear_range", test_cursors_and_clear_range},
+    {"clear_range_many_pages", test_clear_range_many_pages},
+    {"atomic_ops", test_atomic_ops},
+    {"atomic_commits", test_atomic_commits},
+    {"versionstamps", test_versionstamps},
+    {"batch_index_and_in_batch_conflict", test_batch_index_and_in_batch_conflict},
+    {"conflicts", test_conflicts},
+    {"too_old", test_too_old},
+    {"history_pruned", test_history_pruned},
+    {"snapshot_at", test_snapshot_at},
+    {"watches", test_watches},
+    {"watch_other_process", test_watch_other_process},
+    {"multi_process_counters", test_multi_process_counters},
+    {"corrupt_random_bytes", test_corrupt_random_bytes},
+    {"corrupt_text_file", test_corrupt_text_file},
+    {"corrupt_truncated", test_corrupt_truncated},
+    {"foreign_lmdb", test_foreign_lmdb},
+    {"bad_magic", test_bad_magic},
+    {"not_a_directory", test_not_a_directory},
+    {"map_full_fails_batch", test_map_full_fails_batch},
+    {"_child_set_w", child_set_w},
+    {"_child_add", child_add},
+};
+
+int main(int argc, char **argv)
+{
+    int n = (int)(sizeof tests / sizeof tests[0]);
+    if (argc == 2 && !strcmp(argv[1], "--list")) {
+        for (int i = 0; i < n; i++)
+            if (tests[i].name[0] != '_') puts(tests[i].name);
+        return 0;
+    }
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s --list | NAME DIR\n", argv[0]);
+        return 2;
+    }
+    dir = argv[2];
+    for (int i = 0; i < n; i++)
+        if (!strcmp(tests[i].name, argv[1])) {
+            tests[i].fn();
+            return 0;
+        }
+    fprintf(stderr, "no test named %s\n", argv[1]);
+    return 2;
+}
