@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-FUZZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_unpack.py")
+FUZZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz.py")
 
 
 def test_fuzz_under_address_sanitizer():

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fuzz found._ctuple under AddressSanitizer + UndefinedBehaviorSanitizer.
 
-    python3 tests/tuple/fuzz_unpack.py [--seconds 45] [--seed N]
+    python3 tests/tuple/fuzz.py [--seconds 45] [--seed N]
 
 Builds the C codec with FOUND_SANITIZE=1 into a temporary directory, then
 re-runs itself with libasan preloaded and feeds ``unpack`` random bytes and
