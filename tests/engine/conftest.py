@@ -1,0 +1,81 @@
+"""Fixtures of the engine tests: the OFFICIAL FoundationDB Python binding
+(foundationdb 7.3.69, unchanged) running on found's embedded engine.
+
+The binding loads ``ctypes.CDLL("libfdb_c.so")``. Loading our engine first
+with RTLD_GLOBAL under its SONAME ``libfdb_c.so`` makes the dynamic loader
+hand that same library to the binding (checked by test_loading.py).
+
+Which engine: $FOUND_ENGINE_LIB if set, else found/_lib/libfdb_c.so, built
+(``FOUND_BUILD=engine python3 setup.py build_ext --inplace``) when missing
+or older than ffi/engine's sources.
+"""
+import ctypes
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILT = os.path.join(ROOT, "found", "_lib", "libfdb_c.so")
+
+
+def _stale(lib):
+    if not os.path.exists(lib):
+        return True
+    sources = glob.glob(os.path.join(ROOT, "ffi", "engine", "*.[ch]")) + [
+        os.path.join(ROOT, "ffi", "engine", "exports.map")]
+    newest = max(os.path.getmtime(s) for s in sources if os.path.exists(s))
+    return newest > os.path.getmtime(lib)
+
+
+def engine_path():
+    """Path of the engine library under test (built if needed)."""
+    explicit = os.environ.get("FOUND_ENGINE_LIB")
+    if explicit:
+        return os.path.abspath(explicit)
+    if _stale(BUILT):
+        env = dict(os.environ, FOUND_BUILD="engine")
+        subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return BUILT
+
+
+ENGINE = engine_path()
+CAPI = ctypes.CDLL(ENGINE, mode=ctypes.RTLD_GLOBAL)
+
+import fdb  # noqa: E402  (must come after the engine is loaded)
+
+fdb.api_version(730)
+import fdb.impl  # noqa: E402
+
+CAPI.found_engine_last_error_detail.restype = ctypes.c_char_p
+CAPI.fdb_get_error.restype = ctypes.c_char_p
+CAPI.fdb_get_client_version.restype = ctypes.c_char_p
+
+
+@pytest.fixture
+def capi():
+    """The engine as a ctypes library (for calls the binding does not make)."""
+    return CAPI
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A database in a fresh data directory, through the official binding."""
+    return fdb.open(cluster_file=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def db2(tmp_path):
+    """A second, independent handle on the same data as ``db``."""
+    handle = ctypes.c_void_p()
+    err = CAPI.fdb_create_database(str(tmp_path / "data").encode(), ctypes.byref(handle))
+    assert err == 0
+    return fdb.impl.Database(handle)
+
+
+def error_code(excinfo):
+    """The FoundationDB error code of a raised FDBError."""
+    return excinfo.value.code

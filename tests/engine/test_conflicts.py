@@ -1,0 +1,184 @@
+"""Serializable optimistic transactions: conflicts on what was read."""
+import fdb
+import pytest
+
+
+
+def _commit_code(tr):
+    try:
+        tr.commit().wait()
+        return 0
+    except fdb.FDBError as e:
+        return e.code
+
+
+def test_read_then_concurrent_write_conflicts(db):
+    db[b"a"] = b"0"
+    t1 = db.create_transaction()
+    t1[b"a"].wait()
+    t1[b"b"] = b"1"
+    t2 = db.create_transaction()
+    t2[b"a"] = b"2"
+    t2.commit().wait()
+    assert _commit_code(t1) == 1020
+    assert db[b"b"] is None
+
+
+def test_snapshot_read_does_not_conflict(db):
+    t1 = db.create_transaction()
+    t1.snapshot[b"a"].wait()
+    t1[b"b"] = b"1"
+    t2 = db.create_transaction()
+    t2[b"a"] = b"2"
+    t2.commit().wait()
+    assert _commit_code(t1) == 0
+
+
+def test_write_outside_read_range_does_not_conflict(db):
+    t1 = db.create_transaction()
+    list(t1.get_range(b"a", b"c"))
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2[b"c"] = b"outside"                    # range end is exclusive
+    t2.commit().wait()
+    assert _commit_code(t1) == 0
+
+
+def test_range_read_conflicts_with_insert_inside(db):
+    t1 = db.create_transaction()
+    assert list(t1.get_range(b"a", b"c")) == []
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2[b"b"] = b"phantom"
+    t2.commit().wait()
+    assert _commit_code(t1) == 1020
+
+
+def test_limited_range_read_covers_only_rows_returned(db):
+    for k in (b"a", b"b", b"c", b"d"):
+        db[k] = b"v"
+    t1 = db.create_transaction()
+    assert [kv.key for kv in t1.get_range(b"a", b"z", limit=2)] == [b"a", b"b"]
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2[b"c"] = b"changed"                    # beyond what t1 saw
+    t2.commit().wait()
+    assert _commit_code(t1) == 0
+
+
+def test_read_of_own_write_does_not_conflict(db):
+    t1 = db.create_transaction()
+    t1[b"a"] = b"mine"
+    assert t1[b"a"].value == b"mine"
+    t2 = db.create_transaction()
+    t2[b"a"] = b"theirs"
+    t2.commit().wait()
+    assert _commit_code(t1) == 0
+    assert db[b"a"] == b"mine"
+
+
+def test_add_read_conflict_range(db):
+    t1 = db.create_transaction()
+    t1.get_read_version().wait()       # conflicts are judged from the read version
+    t1.add_read_conflict_range(b"m", b"n")
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2[b"m1"] = b"2"
+    t2.commit().wait()
+    assert _commit_code(t1) == 1020
+
+
+def test_add_write_conflict_range(db):
+    t1 = db.create_transaction()
+    t1[b"q"].wait()
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2.add_write_conflict_range(b"p", b"r")   # no mutation, still a writer
+    t2.commit().wait()
+    assert _commit_code(t1) == 1020
+
+
+def test_add_conflict_key(db):
+    t1 = db.create_transaction()
+    t1.get_read_version().wait()
+    t1.add_read_conflict_key(b"k")
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2.add_write_conflict_key(b"k")
+    t2.commit().wait()
+    assert _commit_code(t1) == 1020
+
+
+def test_next_write_no_write_conflict_range(db):
+    t1 = db.create_transaction()
+    t1[b"a"].wait()
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2.options.set_next_write_no_write_conflict_range()
+    t2[b"a"] = b"silent"
+    t2.commit().wait()
+    assert _commit_code(t1) == 0
+
+
+def test_key_selector_read_conflicts_with_key_it_skipped(db):
+    db[b"a"] = b"1"
+    db[b"c"] = b"1"
+    t1 = db.create_transaction()
+    assert t1.get_key(fdb.KeySelector.first_greater_than(b"a")).value == b"c"
+    t1[b"x"] = b"1"
+    t2 = db.create_transaction()
+    t2[b"b"] = b"inserted"
+    t2.commit().wait()
+    assert _commit_code(t1) == 1020
+
+
+def test_read_only_transaction_commits_without_version(db):
+    db[b"a"] = b"1"
+    t1 = db.create_transaction()
+    t1[b"a"].wait()
+    t2 = db.create_transaction()
+    t2[b"a"] = b"2"
+    t2.commit().wait()
+    assert _commit_code(t1) == 0
+    assert t1.get_committed_version() == -1
+
+
+def test_committed_version_grows(db):
+    versions = []
+    for i in range(3):
+        tr = db.create_transaction()
+        tr[b"k"] = bytes([i])
+        tr.commit().wait()
+        versions.append(tr.get_committed_version())
+    assert versions == sorted(versions) and len(set(versions)) == 3
+    tr = db.create_transaction()
+    assert tr.get_read_version().wait() >= versions[-1]
+
+
+def test_reads_see_one_snapshot(db):
+    db[b"a"] = b"1"
+    t1 = db.create_transaction()
+    assert t1[b"a"].value == b"1"
+    db[b"a"] = b"2"
+    db[b"b"] = b"new"
+    assert t1[b"a"].value == b"1"
+    assert t1[b"b"].value is None
+
+
+def test_set_read_version_reads_the_past(db):
+    db[b"a"] = b"old"
+    v = db.create_transaction().get_read_version().wait()
+    db[b"a"] = b"new"
+    tr = db.create_transaction()
+    tr.set_read_version(v)
+    assert tr[b"a"].value == b"old"
+
+
+def test_set_read_version_in_the_future(db):
+    tr = db.create_transaction()
+    v = tr.get_read_version().wait()
+    t2 = db.create_transaction()
+    t2.set_read_version(v + 10**9)
+    with pytest.raises(fdb.FDBError) as e:
+        t2[b"a"].wait()
+    assert e.value.code == 1009
