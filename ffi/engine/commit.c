@@ -112,16 +112,39 @@ static int _injected_commit_error(void) {
     return codes[buggify_random(3)];
 }
 
+/* A commit that fails before reaching the store: its watches and
+ * versionstamp futures get the same error, as in FoundationDB. */
+static FDBFuture *_fail_commit(FDBTransaction *tr, int err) {
+    pthread_mutex_lock(&tr->lock);
+    FDBFuture *waiters = tr->versionstamp_waiters;
+    tx_watch *watches = tr->watches;
+    tr->versionstamp_waiters = NULL;
+    tr->watches = NULL;
+    pthread_mutex_unlock(&tr->lock);
+    _complete_waiters(waiters, err, NULL);
+    txw_fail(watches, err);
+    return future_error(err);
+}
+
+/* Why this commit cannot start, or 0. */
+static int _precheck(FDBTransaction *tr) {
+    tx_writes *wr = tr->wr;
+    if (wr->size > tr->opt.size_limit) return FDB_ERR_TRANSACTION_TOO_LARGE;
+    if (!wr->mutations.len && !wr->writes.len) return 0;
+    if (wr->reads.len && tr->snap && now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
+        return FDB_ERR_TRANSACTION_TOO_OLD;
+    if (buggify_fires(BUG_COMMIT_ERROR)) return _injected_commit_error();
+    return txw_capture(tr->watches, tr);
+}
+
 FDB_EXPORT FDBFuture *fdb_transaction_commit(FDBTransaction *tr) {
     int err = tx_check_usable(tr);
-    if (err) return future_error(err);
+    int state = atomic_load(&tr->state);
+    if (err && (state == TX_COMMITTING || state == TX_CANCELLED)) return future_error(err);
+    if (!err) err = _precheck(tr);
+    if (err) return _fail_commit(tr, err);
     tx_writes *wr = tr->wr;
-    if (wr->size > tr->opt.size_limit) return future_error(FDB_ERR_TRANSACTION_TOO_LARGE);
     if (!wr->mutations.len && !wr->writes.len) return _commit_read_only(tr);
-    if (wr->reads.len && tr->snap && now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
-        return future_error(FDB_ERR_TRANSACTION_TOO_OLD);
-    if (buggify_fires(BUG_COMMIT_ERROR)) return future_error(_injected_commit_error());
-    if ((err = txw_capture(tr->watches, tr))) return future_error(err);
 
     commit_job *job = calloc(1, sizeof *job);
     FDBFuture *f = future_new(FK_NONE);

@@ -1,0 +1,164 @@
+"""Every limit's error code, reported the way FoundationDB reports it."""
+import ctypes
+import struct
+
+import fdb
+import pytest
+
+from conftest import CAPI
+
+
+def _code(fn):
+    with pytest.raises(fdb.FDBError) as e:
+        fn()
+    return e.value.code
+
+
+def _commit(tr):
+    return tr.commit().wait()
+
+
+def test_key_too_large_at_commit(db):
+    tr = db.create_transaction()
+    tr[b"k" * 10001] = b"v"
+    assert _code(lambda: _commit(tr)) == 2102
+
+
+def test_value_too_large_at_commit(db):
+    tr = db.create_transaction()
+    tr[b"k"] = b"v" * 100001
+    assert _code(lambda: _commit(tr)) == 2103
+
+
+def test_largest_key_is_accepted(db):
+    db[b"k" * 10000] = b"v"
+    assert db[b"k" * 10000] == b"v"
+
+
+def test_largest_value_is_accepted(db):
+    db[b"k"] = b"v" * 100000
+    assert len(db[b"k"]) == 100000
+
+
+def test_write_errors_are_deferred_to_later_reads(db):
+    tr = db.create_transaction()
+    tr[b"k"] = b"v" * 100001
+    assert _code(lambda: tr[b"other"].wait()) == 2103
+
+
+def test_transaction_too_large(db):
+    tr = db.create_transaction()
+    for i in range(110):
+        tr[b"k%d" % i] = b"v" * 95000
+    assert _code(lambda: _commit(tr)) == 2101
+
+
+def test_size_limit_option(db):
+    tr = db.create_transaction()
+    tr.options.set_size_limit(1000)
+    tr[b"k"] = b"v" * 2000
+    assert _code(lambda: _commit(tr)) == 2101
+    with pytest.raises(fdb.FDBError) as e:
+        tr.options.set_size_limit(10)       # below the minimum of 32
+    assert e.value.code == 2006
+
+
+def test_approximate_size_grows(db):
+    tr = db.create_transaction()
+    before = tr.get_approximate_size().wait()
+    tr[b"key"] = b"x" * 1000
+    assert tr.get_approximate_size().wait() >= before + 1000
+
+
+def test_system_keys_need_an_option(db):
+    tr = db.create_transaction()
+    assert _code(lambda: tr[b"\xff/x"].wait()) == 2004
+    tr = db.create_transaction()
+    tr[b"\xff/x"] = b"1"
+    assert _code(lambda: _commit(tr)) == 2004
+    tr = db.create_transaction()
+    tr.options.set_access_system_keys()
+    tr[b"\xff/x"] = b"1"
+    tr.commit().wait()
+    tr = db.create_transaction()
+    tr.options.set_read_system_keys()
+    assert tr[b"\xff/x"].value == b"1"
+
+
+def test_special_key_space_is_out_of_range(db):
+    tr = db.create_transaction()
+    tr.options.set_read_system_keys()
+    assert _code(lambda: tr[b"\xff\xff/status/json"].wait()) == 2004
+
+
+def test_metadata_version_key_is_readable(db):
+    tr = db.create_transaction()
+    assert tr[b"\xff/metadataVersion"].value is None
+
+
+def test_inverted_clear_range(db):
+    tr = db.create_transaction()
+    tr.clear_range(b"b", b"a")
+    assert _code(lambda: _commit(tr)) == 2005
+
+
+def test_inverted_conflict_range(db):
+    tr = db.create_transaction()
+    assert _code(lambda: tr.add_read_conflict_range(b"b", b"a")) == 2005
+
+
+def test_used_during_commit(db):
+    tr = db.create_transaction()
+    tr[b"a"] = b"1"
+    f = tr.commit()
+    if not f.is_ready():                   # the commit is still in the store's hands
+        assert _code(lambda: tr[b"a"].wait()) == 2017
+    f.wait()
+
+
+def test_timeout_option(db):
+    tr = db.create_transaction()
+    tr.options.set_timeout(1)
+    import time
+    time.sleep(0.01)
+    assert _code(lambda: tr[b"a"].wait()) == 1031
+    assert _code(lambda: tr.on_error(fdb.FDBError(1020)).wait()) == 1031
+
+
+def test_transaction_too_old_after_five_seconds(db):
+    import time
+    tr = db.create_transaction()
+    tr[b"a"].wait()
+    time.sleep(5.1)
+    assert _code(lambda: tr[b"a"].wait()) == 1007
+    tr[b"b"] = b"1"
+    assert _code(lambda: tr.commit().wait()) == 1007
+
+
+def test_unretained_read_version_is_too_old(db):
+    db[b"a"] = b"1"
+    tr = db.create_transaction()
+    tr.set_read_version(1)
+    assert _code(lambda: tr[b"a"].wait()) == 1007
+
+
+def test_invalid_option_code(db):
+    tr = db.create_transaction()
+    assert CAPI.fdb_transaction_set_option(ctypes.c_void_p(tr.tpointer), 12345, None, 0) == 2007
+    assert CAPI.fdb_transaction_set_option(ctypes.c_void_p(tr.tpointer), 500, b"\x01", 1) == 2006
+    assert CAPI.fdb_network_set_option(9999, None, 0) == 2007
+
+
+def test_max_watches(db):
+    db.options.set_max_watches(0)
+    tr = db.create_transaction()
+    w = tr.watch(b"k")
+    tr.commit().wait()
+    assert _code(lambda: w.wait()) == 1032
+    db.options.set_max_watches(10000)
+
+
+def test_counter_le64(db):
+    for _ in range(3):
+        db.add(b"c", struct.pack("<q", 1))
+    assert struct.unpack("<q", db[b"c"])[0] == 3
