@@ -35,6 +35,9 @@ from found.ext import bstore, nstore, pstore  # noqa: E402
 
 BATCH = 1_000
 SUBJECTS = 10_000
+#: Each case alternates raw and store this many times and keeps each side's
+#: best time, so neither side profits from running second (warm cache) alone.
+ROUNDS = 2
 
 
 def timed(function):
@@ -86,8 +89,10 @@ async def nstore_cases(db, triples, queries):
         for keys in raw_keys:
             await found.transactional(db, raw_batch, keys)
 
-    add_seconds, _ = await adds()
-    raw_seconds, _ = await raw_adds()
+    raw_seconds = add_seconds = float("inf")
+    for _ in range(ROUNDS):  # the second round overwrites the same keys
+        raw_seconds = min(raw_seconds, (await raw_adds())[0])
+        add_seconds = min(add_seconds, (await adds())[0])
     keys_written = triples * len(store.indices)
     results = {
         "nstore add": {
@@ -130,8 +135,13 @@ async def nstore_cases(db, triples, queries):
         return ranges
 
     for label, patterns in (("nstore select 1 variable", one), ("nstore select 2 variables", two)):
-        seconds, found_count = await timed(found.transactional)(db, selects, patterns)
-        raw_seconds, raw_count = await timed(found.transactional)(db, raw_queries, raw_equivalents(patterns))
+        ranges = raw_equivalents(patterns)
+        seconds = raw_seconds = float("inf")
+        for _ in range(ROUNDS):
+            spent, raw_count = await timed(found.transactional)(db, raw_queries, ranges)
+            raw_seconds = min(raw_seconds, spent)
+            spent, found_count = await timed(found.transactional)(db, selects, patterns)
+            seconds = min(seconds, spent)
         assert found_count == raw_count, (label, found_count, raw_count)
         results[label] = {
             "store queries per s": len(patterns) / seconds,
@@ -177,17 +187,29 @@ async def bstore_cases(db):
                 out.extend(await found.transactional(db, raw_read, first, per_tx))
             return b"".join(out)
 
-        if megabytes * 1_000_000 <= bstore.TRANSACTION_BLOB_LIMIT:
-            write, read = "get_or_create", "get"
-            write_seconds, uid = await timed(found.transactional)(db, bstore.get_or_create, store, blob)
-            read_seconds, back = await timed(found.transactional)(db, bstore.get, store, uid)
-        else:
-            write, read = "put_large", "get_large"
-            write_seconds, uid = await timed(bstore.put_large)(db, store, blob)
-            read_seconds, back = await timed(bstore.get_large)(db, store, uid)
-        raw_write_seconds, _ = await raw_writes()
-        raw_read_seconds, raw_back = await raw_reads()
-        assert back == blob and raw_back == blob
+        small = megabytes * 1_000_000 <= bstore.TRANSACTION_BLOB_LIMIT
+        write, read = ("get_or_create", "get") if small else ("put_large", "get_large")
+        best = {"write": float("inf"), "read": float("inf"), "raw write": float("inf"), "raw read": float("inf")}
+        for _ in range(ROUNDS):
+            spent, _ = await raw_writes()
+            best["raw write"] = min(best["raw write"], spent)
+            if small:
+                spent, uid = await timed(found.transactional)(db, bstore.get_or_create, store, blob)
+            else:
+                spent, uid = await timed(bstore.put_large)(db, store, blob)
+            best["write"] = min(best["write"], spent)
+            spent, raw_back = await raw_reads()
+            best["raw read"] = min(best["raw read"], spent)
+            if small:
+                spent, back = await timed(found.transactional)(db, bstore.get, store, uid)
+            else:
+                spent, back = await timed(bstore.get_large)(db, store, uid)
+            best["read"] = min(best["read"], spent)
+            assert back == blob and raw_back == blob
+            # Deleted, so that the next round writes the blob again.
+            await found.transactional(db, bstore.delete, store, uid)
+        write_seconds, read_seconds = best["write"], best["read"]
+        raw_write_seconds, raw_read_seconds = best["raw write"], best["raw read"]
         results["bstore {} MB {}".format(megabytes, write)] = {
             "store MB per s": megabytes / write_seconds,
             "raw MB per s": megabytes / raw_write_seconds,
@@ -198,7 +220,6 @@ async def bstore_cases(db):
             "raw MB per s": megabytes / raw_read_seconds,
             "ratio": raw_read_seconds / read_seconds,
         }
-        await found.transactional(db, bstore.delete, store, uid)
     return results
 
 
@@ -241,8 +262,12 @@ async def pstore_cases(db, documents, searches):
                     pairs += 1
         return pairs
 
-    seconds, hits = await timed(found.transactional)(db, search_all)
-    raw_seconds, postings = await timed(found.transactional)(db, raw_all)
+    seconds = raw_seconds = float("inf")
+    for _ in range(ROUNDS):
+        spent, postings = await timed(found.transactional)(db, raw_all)
+        raw_seconds = min(raw_seconds, spent)
+        spent, hits = await timed(found.transactional)(db, search_all)
+        seconds = min(seconds, spent)
     return {
         "pstore search ({} documents)".format(documents): {
             "mean latency ms": 1000 * seconds / len(queries),

@@ -229,15 +229,19 @@ def substitute(pattern, bindings):
 
 
 class Plan:
-    """How to answer one pattern: the range ``[begin, end)`` of one index and,
-    in index order, the (column, variable) pairs that the keys' tails bind."""
+    """How to answer one pattern: the range ``[begin, end)`` of one index,
+    in index order the (column, variable name) pairs that the keys' tails
+    bind, and ``skip``, the length of the keys' common head."""
 
-    __slots__ = ("begin", "end", "free")
+    __slots__ = ("begin", "end", "free", "skip", "names", "repeated")
 
-    def __init__(self, begin, end, free):
+    def __init__(self, begin, end, free, skip):
         self.begin = begin
         self.end = end
         self.free = free
+        self.skip = skip
+        self.names = tuple(name for _, name in free)
+        self.repeated = len(set(self.names)) != len(self.names)
 
 
 def plan(nstore, pattern):
@@ -254,7 +258,7 @@ def plan(nstore, pattern):
         begin, end = _subspace_range(packed)
     else:
         begin, end = packed, packed + b"\x00"
-    return Plan(begin, end, free)
+    return Plan(begin, end, free, len(packed))
 
 
 def bind(plan_, tail, bindings):
@@ -328,11 +332,20 @@ async def select(tx, nstore, *pattern, seed=None):
     elif not isinstance(seed, Mapping):
         raise NStoreException("seed must be a mapping, got {}".format(type(seed).__name__))
     plan_ = plan(nstore, substitute(pattern, seed))
-    skip = len(plan_.begin) - (1 if plan_.free else 0)
-    async for key, _ in found.query(tx, plan_.begin, plan_.end):
-        binding = bind(plan_, found.unpack(key[skip:]), seed)
-        if binding is not None:
+    skip, names, unpack = plan_.skip, plan_.names, found.unpack
+    if plan_.repeated:
+        async for key, _ in found.query(tx, plan_.begin, plan_.end):
+            binding = bind(plan_, unpack(key[skip:]), seed)
+            if binding is not None:
+                yield binding
+    elif seed:
+        async for key, _ in found.query(tx, plan_.begin, plan_.end):
+            binding = dict(seed)
+            binding.update(zip(names, unpack(key[skip:])))
             yield binding
+    else:
+        async for key, _ in found.query(tx, plan_.begin, plan_.end):
+            yield dict(zip(names, unpack(key[skip:])))
 
 
 async def _aiterate(iterable):
