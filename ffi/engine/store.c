@@ -32,14 +32,6 @@ int _store_lmdb_error(int rc)
     }
 }
 
-void _store_encode_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *out)
-{
-    buf[0] = STORE_KEY_PREFIX;
-    if (key_len) memcpy(buf + 1, key, (size_t)key_len);
-    out->mv_data = buf;
-    out->mv_size = (size_t)key_len + 1;
-}
-
 int _store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out)
 {
     MDB_val k = {strlen(name), (void *)name}, v;

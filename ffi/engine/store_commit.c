@@ -65,70 +65,21 @@ static int _validate(const commit_request *r)
         } else if (m->kind != MUT_SET) {
             return FDB_ERR_INVALID_MUTATION_TYPE;
         }
-        if (key_len > STORE_MAX_KEY) return FDB_ERR_KEY_TOO_LARGE;
+        if (key_len > STORE_KEY_LIMIT) return FDB_ERR_KEY_TOO_LARGE;
     }
     return 0;
 }
 
-static int _user_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len)
-{
-    int c = memcmp(a, b, (size_t)(a_len < b_len ? a_len : b_len));
-    return c ? c : (a_len > b_len) - (a_len < b_len);
-}
-
-static int _put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
-                const uint8_t *val, int val_len)
-{
-    uint8_t kb[STORE_MAX_KEY + 2];
-    MDB_val k, v = {(size_t)val_len, (void *)val};
-    _store_encode_key(key, key_len, kb, &k);
-    return mdb_put(txn, s->data, &k, &v, 0);
-}
-
-static int _clear_range(MDB_txn *txn, store *s, const mutation *m)
-{
-    uint8_t kb[STORE_MAX_KEY + 2];
-    MDB_cursor *c;
-    MDB_val k, v;
-    int b_len = m->key_len > STORE_MAX_KEY ? STORE_MAX_KEY : m->key_len;
-    if (_user_cmp(m->key, m->key_len, m->end, m->end_len) >= 0) return 0;
-    _store_encode_key(m->key, b_len, kb, &k);
-    int rc = mdb_cursor_open(txn, s->data, &c);
-    if (rc) return rc;
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; ) {
-        const uint8_t *uk = (const uint8_t *)k.mv_data + 1;
-        int ul = (int)k.mv_size - 1;
-        if (_user_cmp(uk, ul, m->end, m->end_len) >= 0) break;
-        if (_user_cmp(uk, ul, m->key, m->key_len) < 0) {   /* the truncated begin itself */
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-            continue;
-        }
-        if ((rc = mdb_cursor_del(c, 0))) break;
-        rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-        if (rc == EINVAL) rc = MDB_NOTFOUND;   /* deleted the last key: cursor unset */
-    }
-    mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 static int _atomic(MDB_txn *txn, store *s, const mutation *m, uint8_t *scratch)
 {
-    uint8_t kb[STORE_MAX_KEY + 2];
-    MDB_val k, v = {0, NULL};
-    _store_encode_key(m->key, m->key_len, kb, &k);
-    int rc = mdb_get(txn, s->data, &k, &v);
-    if (rc && rc != MDB_NOTFOUND) return rc;
-    int out_len = 0, present = 0;
-    if (atomic_apply(m->op, rc == 0, v.mv_data, (int)v.mv_size, m->param, m->param_len,
-                     scratch, &out_len, &present))
+    const uint8_t *old = NULL;
+    int found, old_len = 0, out_len = 0, present = 0;
+    int err = _data_get(txn, s, m->key, m->key_len, &found, &old, &old_len);
+    if (err) return err == FDB_ERR_FILE_CORRUPT ? MDB_CORRUPTED : EIO;
+    if (atomic_apply(m->op, found, old, old_len, m->param, m->param_len, scratch, &out_len, &present))
         return MDB_BAD_VALSIZE;   /* unreachable: ops were validated */
-    if (!present) {
-        rc = mdb_del(txn, s->data, &k, NULL);
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    }
-    v.mv_size = (size_t)out_len;
-    v.mv_data = scratch;
-    return mdb_put(txn, s->data, &k, &v, 0);
+    if (!present) return found ? _data_del(txn, s, m->key, m->key_len) : 0;
+    return _data_put(txn, s, m->key, m->key_len, scratch, out_len);
 }
 
 static void _stamp(uint8_t out[10], int64_t version, uint16_t index)
@@ -149,9 +100,9 @@ static int _apply(MDB_txn *txn, store *s, batch *b, const commit_request *r,
         const mutation *m = &r->mutations[i];
         int rc = 0;
         if (m->kind == MUT_SET) {
-            rc = _put(txn, s, m->key, m->key_len, m->param, m->param_len);
+            rc = _data_put(txn, s, m->key, m->key_len, m->param, m->param_len);
         } else if (m->kind == MUT_CLEAR_RANGE) {
-            rc = _clear_range(txn, s, m);
+            rc = _data_clear_range(txn, s, m->key, m->key_len, m->end, m->end_len);
         } else if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY) {
             int len = m->key_len - 4;
             uint8_t *key = *keys;
@@ -161,12 +112,12 @@ static int _apply(MDB_txn *txn, store *s, batch *b, const commit_request *r,
             b->stamped[*n_stamped] = (key_range){key, len, key, len + 1};
             ++*n_stamped;
             *keys += len + 1;
-            rc = _put(txn, s, key, len, m->param, m->param_len);
+            rc = _data_put(txn, s, key, len, m->param, m->param_len);
         } else if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE) {
             int len = m->param_len - 4;
             memcpy(b->scratch, m->param, (size_t)len);
             memcpy(b->scratch + _le32(m->param + len), stamp, 10);
-            rc = _put(txn, s, m->key, m->key_len, b->scratch, len);
+            rc = _data_put(txn, s, m->key, m->key_len, b->scratch, len);
         } else {
             rc = _atomic(txn, s, m, b->scratch);
         }

@@ -4,7 +4,8 @@
  *
  * On disk: one LMDB environment (data.mdb + lock.mdb) with three named
  * databases:
- *   "data"  user keys, each prefixed by one byte (LMDB rejects empty keys)
+ *   "data"  user keys, each prefixed by one byte (LMDB rejects empty keys);
+ *           keys too long for LMDB share "bucket" records (store_keys.c)
  *   "meta"  format magic, committed version, conflict-history floor
  *   "hist"  conflict history: version (8 BE) + batch index (2 BE) → the
  *           committed transaction's write ranges
@@ -27,7 +28,9 @@
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
 #define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
 #define STORE_KEY_PREFIX 0x00
-#define STORE_MAX_KEY 509                  /* LMDB key limit 511 less prefix and spare */
+#define STORE_MAX_KEY 509                  /* longest key with a record of its own */
+#define STORE_BUCKET_KEY (STORE_MAX_KEY + 2) /* record of the longer keys (store_keys.c) */
+#define STORE_KEY_LIMIT (1 << 20)          /* the store's own bound; clients enforce 10,000 */
 
 struct snapshot {
     store *s;
@@ -37,11 +40,19 @@ struct snapshot {
     atomic_int refs;
 };
 
+/* One long key's entry inside a bucket record. */
+typedef struct bucket_entry {
+    const uint8_t *key; int key_len;
+    const uint8_t *val; int val_len;
+    size_t off, next;             /* offsets of this entry and the next */
+} bucket_entry;
+
 struct store_cursor {
     snapshot *snap;
     MDB_cursor *mc;
-    MDB_val k, v;
-    int valid;
+    MDB_val k, v;                 /* the LMDB record under the cursor */
+    int in_bucket;                /* on a bucket record: `e` is the entry */
+    bucket_entry e;
 };
 
 struct store_watch {
@@ -90,9 +101,21 @@ struct store {
 
 /* store.c */
 int _store_lmdb_error(int rc);
-void _store_encode_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *out);
 int _store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out);
 int _store_meta_put_i64(MDB_txn *txn, store *s, const char *name, int64_t v);
+
+/* store_keys.c */
+int _user_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len);
+void _store_encode_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *out);
+void _store_bucket_key(const uint8_t *key, uint8_t *buf, MDB_val *out);
+int _bucket_entry(const MDB_val *b, size_t off, bucket_entry *e);
+int _bucket_seek(const MDB_val *b, const uint8_t *key, int key_len, size_t *off);
+int _data_get(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
+              int *found, const uint8_t **value, int *value_len);
+int _data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
+              const uint8_t *val, int val_len);
+int _data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
+int _data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
 
 /* versions.c */
 int64_t _versions_next(int64_t last);

@@ -2,7 +2,8 @@
  * store_read.c — point reads and ordered cursors over a snapshot.
  *
  * Values and keys handed out point into LMDB's read-only map: no copy, no
- * allocation, valid while the snapshot lives.
+ * allocation, valid while the snapshot lives. A cursor walks LMDB records
+ * and, on a bucket record (store_keys.c), the long keys inside it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,18 @@
 int snapshot_get(snapshot *snap, const uint8_t *key, int key_len,
                  int *found, const uint8_t **value, int *value_len)
 {
-    uint8_t buf[STORE_MAX_KEY + 2];
-    MDB_val k, v;
-    *found = 0;
-    if (key_len > STORE_MAX_KEY) return 0;   /* no such key can be stored */
-    _store_encode_key(key, key_len, buf, &k);
-    int rc = mdb_get(snap->txn, snap->s->data, &k, &v);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return _store_lmdb_error(rc);
-    *found = 1;
-    *value = v.mv_data;
-    *value_len = (int)v.mv_size;
-    return 0;
+    if (key_len <= STORE_MAX_KEY) {   /* the common case, inline */
+        uint8_t buf[STORE_BUCKET_KEY];
+        MDB_val k, v;
+        _store_encode_key(key, key_len, buf, &k);
+        int rc = mdb_get(snap->txn, snap->s->data, &k, &v);
+        *found = rc == 0;
+        if (rc) return rc == MDB_NOTFOUND ? 0 : _store_lmdb_error(rc);
+        *value = v.mv_data;
+        *value_len = (int)v.mv_size;
+        return 0;
+    }
+    return _data_get(snap->txn, snap->s, key, key_len, found, value, value_len);
 }
 
 int snapshot_cursor_open(snapshot *snap, store_cursor **out)
@@ -38,27 +39,48 @@ int snapshot_cursor_open(snapshot *snap, store_cursor **out)
     return 0;
 }
 
-/* Position with `op`; MDB_NOTFOUND means "ran off the data", not an error. */
+/* Enter the record just reached: a bucket at its first entry (forward) or
+ * its last (backward). */
+static int _enter(store_cursor *c, int backward)
+{
+    c->in_bucket = c->k.mv_size == STORE_BUCKET_KEY;
+    if (!c->in_bucket) return 0;
+    size_t off = 0;
+    int rc;
+    while (!(rc = _bucket_entry(&c->v, off, &c->e)) && backward && c->e.next < c->v.mv_size)
+        off = c->e.next;
+    return rc ? FDB_ERR_FILE_CORRUPT : 0;
+}
+
+/* Move the LMDB cursor with `op`; MDB_NOTFOUND means "ran off the data". */
 static int _move(store_cursor *c, MDB_cursor_op op, int *valid)
 {
     int rc = mdb_cursor_get(c->mc, &c->k, &c->v, op);
-    c->valid = rc == 0;
-    *valid = c->valid;
-    return rc == MDB_NOTFOUND ? 0 : _store_lmdb_error(rc);
+    *valid = rc == 0;
+    c->in_bucket = 0;
+    if (rc) return rc == MDB_NOTFOUND ? 0 : _store_lmdb_error(rc);
+    return _enter(c, op == MDB_PREV || op == MDB_LAST);
 }
 
 int cursor_seek_ge(store_cursor *c, const uint8_t *key, int key_len, int *valid)
 {
-    uint8_t buf[STORE_MAX_KEY + 2];
-    int long_key = key_len > STORE_MAX_KEY;
-    /* Stored keys are at most STORE_MAX_KEY long, so the first one >= a
-     * longer key is the first one > its STORE_MAX_KEY-byte prefix. */
-    _store_encode_key(key, long_key ? STORE_MAX_KEY : key_len, buf, &c->k);
+    uint8_t buf[STORE_BUCKET_KEY];
+    if (key_len <= STORE_MAX_KEY) {
+        _store_encode_key(key, key_len, buf, &c->k);
+        return _move(c, MDB_SET_RANGE, valid);   /* a bucket reached is all > key */
+    }
+    /* A long key: find its prefix, step over the short key equal to it,
+     * then search the prefix's bucket. */
+    _store_encode_key(key, STORE_MAX_KEY, buf, &c->k);
     int err = _move(c, MDB_SET_RANGE, valid);
-    if (!err && *valid && long_key && c->k.mv_size == STORE_MAX_KEY + 1 &&
+    if (!err && *valid && !c->in_bucket && c->k.mv_size == STORE_MAX_KEY + 1 &&
         !memcmp(c->k.mv_data, buf, STORE_MAX_KEY + 1))
         err = _move(c, MDB_NEXT, valid);
-    return err;
+    if (err || !*valid || !c->in_bucket || memcmp(c->k.mv_data, buf, STORE_MAX_KEY + 1)) return err;
+    size_t off;
+    if (_bucket_seek(&c->v, key, key_len, &off)) return FDB_ERR_FILE_CORRUPT;
+    if (off == c->v.mv_size) return _move(c, MDB_NEXT, valid);
+    return _bucket_entry(&c->v, off, &c->e) ? FDB_ERR_FILE_CORRUPT : 0;
 }
 
 int cursor_seek_lt(store_cursor *c, const uint8_t *key, int key_len, int *valid)
@@ -66,22 +88,37 @@ int cursor_seek_lt(store_cursor *c, const uint8_t *key, int key_len, int *valid)
     if (!key && !key_len) return _move(c, MDB_LAST, valid);
     int err = cursor_seek_ge(c, key, key_len, valid);
     if (err) return err;
-    return _move(c, *valid ? MDB_PREV : MDB_LAST, valid);
+    return *valid ? cursor_prev(c, valid) : _move(c, MDB_LAST, valid);
 }
 
 int cursor_next(store_cursor *c, int *valid)
 {
+    if (c->in_bucket && c->e.next < c->v.mv_size) {
+        *valid = 1;
+        return _bucket_entry(&c->v, c->e.next, &c->e) ? FDB_ERR_FILE_CORRUPT : 0;
+    }
     return _move(c, MDB_NEXT, valid);
 }
 
 int cursor_prev(store_cursor *c, int *valid)
 {
+    if (c->in_bucket && c->e.off > 0) {
+        size_t target = c->e.off, off = 0;
+        *valid = 1;
+        while (!_bucket_entry(&c->v, off, &c->e) && c->e.next < target) off = c->e.next;
+        return c->e.next == target ? 0 : FDB_ERR_FILE_CORRUPT;
+    }
     return _move(c, MDB_PREV, valid);
 }
 
 void cursor_current(store_cursor *c, const uint8_t **key, int *key_len,
                     const uint8_t **value, int *value_len)
 {
+    if (c->in_bucket) {
+        *key = c->e.key, *key_len = c->e.key_len;
+        *value = c->e.val, *value_len = c->e.val_len;
+        return;
+    }
     *key = (const uint8_t *)c->k.mv_data + 1;
     *key_len = (int)c->k.mv_size - 1;
     *value = c->v.mv_data;
@@ -93,12 +130,6 @@ void cursor_close(store_cursor *c)
     if (!c) return;
     mdb_cursor_close(c->mc);
     free(c);
-}
-
-static int _user_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len)
-{
-    int c = memcmp(a, b, (size_t)(a_len < b_len ? a_len : b_len));
-    return c ? c : (a_len > b_len) - (a_len < b_len);
 }
 
 int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len,

@@ -78,9 +78,10 @@ static int commit(store *s, int64_t rv, const key_range *reads, int nr,
             ? (key_range){m[i].key, m[i].key_len, m[i].end, m[i].end_len}
             : (key_range){m[i].key, m[i].key_len, NULL, 0};
     /* single-key ranges [k, k+\0) need storage for the end key */
-    uint8_t ends[16][600];
+    uint8_t *ends[16] = {0};
     for (int i = 0; i < nw; i++)
         if (!writes[i].end) {
+            ends[i] = malloc((size_t)writes[i].begin_len + 1);
             memcpy(ends[i], writes[i].begin, (size_t)writes[i].begin_len);
             ends[i][writes[i].begin_len] = 0;
             writes[i].end = ends[i];
@@ -89,6 +90,7 @@ static int commit(store *s, int64_t rv, const key_range *reads, int nr,
     waiter_init(&w, rv, reads, nr, writes, nw, m, nm);
     store_commit_submit(s, &w.req);
     int err = waiter_wait(&w);
+    for (int i = 0; i < nw; i++) free(ends[i]);
     if (version) *version = w.version;
     return err;
 }
@@ -166,8 +168,6 @@ static void test_empty_key_and_long_keys(void)
     memset(big, 'k', sizeof big);
     mutation ok = {MUT_SET, 0, big, STORE_MAX_KEY, NULL, 0, S("max")};
     CHECK_EQ(commit(s, 0, NULL, 0, &ok, 1, NULL), 0);
-    mutation too = {MUT_SET, 0, big, STORE_MAX_KEY + 1, NULL, 0, S("x")};
-    CHECK_EQ(commit(s, 0, NULL, 0, &too, 1, NULL), FDB_ERR_KEY_TOO_LARGE);
     /* seeking with a key longer than any stored one */
     snapshot *snap;
     store_cursor *c;
@@ -793,12 +793,167 @@ static void test_map_full_fails_batch(void)
     store_close(s);
 }
 
+/* --- long keys: random operations checked against an in-memory model ----- */
+
+typedef struct mkey { uint8_t *k; int kl; uint8_t v[8]; int vl; } mkey;
+static mkey model[256];
+static int n_model;
+
+static void must(int err)
+{
+    CHECK_EQ(err, 0);
+}
+
+static int ucmp(const uint8_t *a, int al, const uint8_t *b, int bl)
+{
+    int c = memcmp(a, b, (size_t)(al < bl ? al : bl));
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Keys clustered around the LMDB limit so that many share bucket records. */
+static int random_key(uint8_t *buf)
+{
+    static const int lens[] = {0, 1, STORE_MAX_KEY - 1, STORE_MAX_KEY, STORE_MAX_KEY + 1,
+                               STORE_MAX_KEY + 2, STORE_MAX_KEY + 7, 1000, 10000};
+    static const uint8_t tail[] = {0x00, 'a', 'b', 0xff};
+    int len = lens[rand() % 9];
+    memset(buf, 'a', (size_t)len);
+    if (len > 3 && rand() % 3 == 0) buf[len / 2] = 'b';          /* another prefix */
+    for (int i = len - 2; i < len; i++) if (i >= 0) buf[i] = tail[rand() % 4];
+    return len;
+}
+
+static int model_find(const uint8_t *k, int kl, int *exact)
+{
+    int i = 0;
+    while (i < n_model && ucmp(model[i].k, model[i].kl, k, kl) < 0) i++;
+    *exact = i < n_model && !ucmp(model[i].k, model[i].kl, k, kl);
+    return i;
+}
+
+static void model_set(const uint8_t *k, int kl, const uint8_t *v, int vl)
+{
+    int exact, i = model_find(k, kl, &exact);
+    if (!exact) {
+        CHECK(n_model < 256);
+        memmove(model + i + 1, model + i, sizeof model[0] * (size_t)(n_model - i));
+        n_model++;
+        model[i].k = malloc((size_t)kl + 1);
+        memcpy(model[i].k, k, (size_t)kl);
+        model[i].kl = kl;
+    }
+    memcpy(model[i].v, v, (size_t)vl);
+    model[i].vl = vl;
+}
+
+static void model_clear(const uint8_t *b, int bl, const uint8_t *e, int el)
+{
+    int j = 0;
+    for (int i = 0; i < n_model; i++) {
+        if (ucmp(model[i].k, model[i].kl, b, bl) >= 0 && ucmp(model[i].k, model[i].kl, e, el) < 0) free(model[i].k);
+        else model[j++] = model[i];
+    }
+    n_model = j;
+}
+
+static void check_against_model(store *s)
+{
+    snapshot *snap;
+    store_cursor *c;
+    int valid, i = 0, kl, vl, found;
+    const uint8_t *k, *v;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(snapshot_cursor_open(snap, &c), 0);
+    CHECK_EQ(cursor_seek_ge(c, NULL, 0, &valid), 0);
+    for (; valid; must(cursor_next(c, &valid)), i++) {
+        cursor_current(c, &k, &kl, &v, &vl);
+        CHECK(i < n_model && !ucmp(k, kl, model[i].k, model[i].kl));
+        CHECK(vl == model[i].vl && !memcmp(v, model[i].v, (size_t)vl));
+    }
+    CHECK_EQ(i, n_model);
+    CHECK_EQ(cursor_seek_lt(c, NULL, 0, &valid), 0);
+    for (i = n_model - 1; valid; must(cursor_prev(c, &valid)), i--) {
+        cursor_current(c, &k, &kl, &v, &vl);
+        CHECK(i >= 0 && !ucmp(k, kl, model[i].k, model[i].kl));
+    }
+    CHECK_EQ(i, -1);
+    static uint8_t probe[10001];
+    for (int t = 0; t < 12; t++) {
+        int pl = random_key(probe), exact, at = model_find(probe, pl, &exact);
+        CHECK_EQ(cursor_seek_ge(c, probe, pl, &valid), 0);
+        CHECK_EQ(valid, at < n_model);
+        if (valid) { cursor_current(c, &k, &kl, &v, &vl); CHECK(!ucmp(k, kl, model[at].k, model[at].kl)); }
+        CHECK_EQ(cursor_seek_lt(c, probe, pl, &valid), 0);
+        CHECK_EQ(valid, at > 0);
+        if (valid) { cursor_current(c, &k, &kl, &v, &vl); CHECK(!ucmp(k, kl, model[at - 1].k, model[at - 1].kl)); }
+        CHECK_EQ(snapshot_get(snap, probe, pl, &found, &v, &vl), 0);
+        CHECK_EQ(found, exact);
+        if (found) CHECK(vl == model[at].vl && !memcmp(v, model[at].v, (size_t)vl));
+    }
+    cursor_close(c);
+    snapshot_release(snap);
+}
+
+static void test_long_keys_model(void)
+{
+    store *s = open_ok();
+    static uint8_t kbuf[4][10001];
+    srand(12345);
+    for (int round = 0; round < 150; round++) {
+        mutation m[3];
+        uint8_t vals[3][8];
+        int nm = 1 + rand() % 3;
+        for (int i = 0; i < nm; i++) {
+            int op = rand() % 10, kl = random_key(kbuf[i]);
+            snprintf((char *)vals[i], 8, "v%d", rand() % 100);
+            if (op < 6) {
+                m[i] = (mutation){MUT_SET, 0, kbuf[i], kl, NULL, 0, vals[i], (int)strlen((char *)vals[i])};
+            } else if (op < 8) {
+                int el = random_key(kbuf[3]);
+                uint8_t *e = malloc((size_t)el + 1);
+                memcpy(e, kbuf[3], (size_t)el);
+                m[i] = (mutation){MUT_CLEAR_RANGE, 0, kbuf[i], kl, e, el, NULL, 0};
+            } else {   /* compare_and_clear with the value the model holds, if any */
+                int exact, at = model_find(kbuf[i], kl, &exact);
+                const uint8_t *cmp = exact ? model[at].v : (const uint8_t *)"x";
+                int cl = exact ? model[at].vl : 1;
+                memcpy(vals[i], cmp, (size_t)cl);
+                m[i] = (mutation){MUT_ATOMIC, FDB_MUTATION_TYPE_COMPARE_AND_CLEAR, kbuf[i], kl, NULL, 0, vals[i], cl};
+            }
+        }
+        waiter w;
+        waiter_init(&w, 0, NULL, 0, NULL, 0, m, nm);
+        store_commit_submit(s, &w.req);
+        CHECK_EQ(waiter_wait(&w), 0);
+        for (int i = 0; i < nm; i++) {
+            if (m[i].kind == MUT_SET) model_set(m[i].key, m[i].key_len, m[i].param, m[i].param_len);
+            else if (m[i].kind == MUT_CLEAR_RANGE) {
+                if (ucmp(m[i].key, m[i].key_len, m[i].end, m[i].end_len) < 0)
+                    model_clear(m[i].key, m[i].key_len, m[i].end, m[i].end_len);
+                free((void *)m[i].end);
+            } else {
+                int exact, at = model_find(m[i].key, m[i].key_len, &exact);
+                if (exact && model[at].vl == m[i].param_len && !memcmp(model[at].v, m[i].param, (size_t)m[i].param_len)) {
+                    free(model[at].k);
+                    memmove(model + at, model + at + 1, sizeof model[0] * (size_t)(n_model - at - 1));
+                    n_model--;
+                }
+            }
+        }
+        check_against_model(s);
+    }
+    CHECK(n_model > 3);   /* the run exercised non-trivial states */
+    for (int i = 0; i < n_model; i++) free(model[i].k);
+    store_close(s);
+}
+
 typedef struct test { const char *name; void (*fn)(void); } test;
 static const test tests[] = {
     {"open_set_get", test_open_set_get},
     {"empty_key_and_long_keys", test_empty_key_and_long_keys},
     {"cursors_and_clear_range", test_cursors_and_clear_range},
     {"clear_range_many_pages", test_clear_range_many_pages},
+    {"long_keys_model", test_long_keys_model},
     {"atomic_ops", test_atomic_ops},
     {"atomic_commits", test_atomic_commits},
     {"versionstamps", test_versionstamps},
