@@ -138,6 +138,8 @@ static inline uint32_t ct_restore_float(uint32_t bits)
 
 /* Arbitrary-size int <-> unsigned big-endian bytes, across CPython versions. */
 PyObject *ct_long_from_be(const unsigned char *p, size_t n);
-int ct_long_to_be(PyObject *v, unsigned char *p, size_t n);
+int ct_long_as_bytes(PyObject *v, unsigned char *p, size_t n, int little_endian, int is_signed);
+/* Bits of |v|; (size_t)-1 with an exception set on error. */
+size_t ct_long_bit_length(PyObject *v);
 
 #endif

@@ -128,35 +128,35 @@ static int put_small_int(packer *p, uint64_t magnitude, int negative)
     return 0;
 }
 
-static int put_big_int(packer *p, PyObject *value, int negative)
+/* Magnitude of `bits` bits, at least 2**64 - 1: a length byte then the
+ * magnitude (negative: its one's complement, and the length inverted). */
+static int put_big_int(packer *p, PyObject *value, int negative, size_t bits)
 {
-    PyObject *magnitude = negative ? PyNumber_Negative(value) : (Py_INCREF(value), value);
-    if (magnitude == NULL)
-        return -1;
-    PyObject *bits_obj = PyObject_CallMethodNoArgs(magnitude, ct.str_bit_length);
-    size_t bits = bits_obj ? PyLong_AsSize_t(bits_obj) : (size_t)-1;
-    Py_XDECREF(bits_obj);
-    int rc = -1;
-    if (bits == (size_t)-1 && PyErr_Occurred())
-        goto done;
     size_t n = (bits + 7) / 8;
     if (n > MAX_BIG_INT_BYTES) {
         PyErr_Format(PyExc_ValueError, "integer too large to pack: %zu bytes (at most 255)", n);
-        goto done;
+        return -1;
     }
     unsigned char *dst = reserve(p, n + 2);
-    if (dst == NULL || ct_long_to_be(magnitude, dst + 2, n) < 0)
-        goto done;
+    if (dst == NULL)
+        return -1;
+    if (!negative) {
+        if (ct_long_as_bytes(value, dst + 2, n, 0, 0) < 0)
+            return -1;
+        dst[1] = (unsigned char)n;
+    } else {
+        /* n+1 bytes of two's complement: a sign byte, then 2**(8n) + value,
+         * which is one more than the one's complement wanted. */
+        if (ct_long_as_bytes(value, dst + 1, n + 1, 0, 1) < 0)
+            return -1;
+        for (size_t i = n + 2; i-- > 2;)
+            if (dst[i]-- != 0)
+                break;
+        dst[1] = (unsigned char)(n ^ 0xff);
+    }
     dst[0] = negative ? CODE_NEG_BIG_INT : CODE_POS_BIG_INT;
-    dst[1] = (unsigned char)(negative ? n ^ 0xff : n);
-    if (negative)
-        for (size_t i = 0; i < n; i++)
-            dst[2 + i] = (unsigned char)~dst[2 + i];
     p->len += n + 2;
-    rc = 0;
-done:
-    Py_DECREF(magnitude);
-    return rc;
+    return 0;
 }
 
 static int put_int(packer *p, PyObject *value)
@@ -174,19 +174,21 @@ static int put_int(packer *p, PyObject *value)
     }
     /* Beyond 64-bit signed: magnitudes up to 2**64 - 2 still take 8 bytes. */
     int negative = overflow < 0;
-    PyObject *magnitude = negative ? PyNumber_Negative(value) : (Py_INCREF(value), value);
-    if (magnitude == NULL)
+    size_t bits = ct_long_bit_length(value);
+    if (bits == (size_t)-1 && PyErr_Occurred())
         return -1;
-    unsigned long long u = PyLong_AsUnsignedLongLong(magnitude);
-    Py_DECREF(magnitude);
-    if (u == (unsigned long long)-1 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+    if (bits <= 64) {
+        unsigned char raw[16];
+        if (ct_long_as_bytes(value, raw, sizeof raw, 1, 1) < 0)
             return -1;
-        PyErr_Clear();
-    } else if (u != UINT64_MAX) {
-        return put_small_int(p, u, negative);
+        uint64_t low = 0;
+        for (int i = 7; i >= 0; i--)
+            low = (low << 8) | raw[i];
+        uint64_t magnitude = negative ? (uint64_t)0 - low : low;
+        if (magnitude != UINT64_MAX)
+            return put_small_int(p, magnitude, negative);
     }
-    return put_big_int(p, value, negative);
+    return put_big_int(p, value, negative, bits);
 }
 
 static int put_double(packer *p, double d)
@@ -234,7 +236,7 @@ static int put_uuid(packer *p, PyObject *obj)
         return -1;
     int rc = -1;
     unsigned char *dst = reserve(p, 1 + UUID_LEN);
-    if (dst != NULL && PyLong_Check(value) && ct_long_to_be(value, dst + 1, UUID_LEN) == 0) {
+    if (dst != NULL && PyLong_Check(value) && ct_long_as_bytes(value, dst + 1, UUID_LEN, 0, 0) == 0) {
         dst[0] = CODE_UUID;
         p->len += 1 + UUID_LEN;
         rc = 0;

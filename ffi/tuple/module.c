@@ -48,12 +48,24 @@ PyObject *ct_long_from_be(const unsigned char *p, size_t n)
     return _PyLong_FromByteArray(p, n, 0, 0);
 }
 
-int ct_long_to_be(PyObject *v, unsigned char *p, size_t n)
+int ct_long_as_bytes(PyObject *v, unsigned char *p, size_t n, int little_endian, int is_signed)
 {
 #if PY_VERSION_HEX >= 0x030D0000
-    return _PyLong_AsByteArray((PyLongObject *)v, p, n, 0, 0, 1);
+    return _PyLong_AsByteArray((PyLongObject *)v, p, n, little_endian, is_signed, 1);
 #else
-    return _PyLong_AsByteArray((PyLongObject *)v, p, n, 0, 0);
+    return _PyLong_AsByteArray((PyLongObject *)v, p, n, little_endian, is_signed);
+#endif
+}
+
+size_t ct_long_bit_length(PyObject *v)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    return _PyLong_NumBits(v);
+#else
+    PyObject *bits = PyObject_CallMethodNoArgs(v, ct.str_bit_length);
+    size_t n = bits ? PyLong_AsSize_t(bits) : (size_t)-1;
+    Py_XDECREF(bits);
+    return n;
 #endif
 }
 
