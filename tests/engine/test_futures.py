@@ -1,0 +1,147 @@
+"""The future API through raw C calls: readiness, callbacks, cancellation,
+accessor errors (2015 future_not_set, 1102 future_released, 1101)."""
+import ctypes
+import threading
+
+import pytest
+
+from conftest import CAPI
+
+vp = ctypes.c_void_p
+CALLBACK = ctypes.CFUNCTYPE(None, vp, vp)
+CAPI.fdb_transaction_watch.restype = vp
+CAPI.fdb_transaction_watch.argtypes = [vp, ctypes.c_char_p, ctypes.c_int]
+CAPI.fdb_transaction_get.restype = vp
+CAPI.fdb_transaction_get.argtypes = [vp, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
+CAPI.fdb_transaction_get_read_version.restype = vp
+CAPI.fdb_transaction_get_read_version.argtypes = [vp]
+CAPI.fdb_transaction_commit.restype = vp
+CAPI.fdb_transaction_commit.argtypes = [vp]
+CAPI.fdb_transaction_set.argtypes = [vp, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+for name in ("fdb_future_is_ready", "fdb_future_get_error", "fdb_future_block_until_ready",
+             "fdb_future_is_error"):
+    getattr(CAPI, name).argtypes = [vp]
+for name in ("fdb_future_cancel", "fdb_future_destroy", "fdb_future_release_memory"):
+    getattr(CAPI, name).argtypes = [vp]
+    getattr(CAPI, name).restype = None
+CAPI.fdb_future_set_callback.argtypes = [vp, CALLBACK, vp]
+CAPI.fdb_future_get_value.argtypes = [vp, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(vp), ctypes.POINTER(ctypes.c_int)]
+CAPI.fdb_future_get_int64.argtypes = [vp, ctypes.POINTER(ctypes.c_int64)]
+CAPI.fdb_database_create_transaction.argtypes = [vp, ctypes.POINTER(vp)]
+CAPI.fdb_transaction_destroy.argtypes = [vp]
+CAPI.fdb_transaction_destroy.restype = None
+
+
+@pytest.fixture
+def tr(db):
+    handle = vp()
+    assert CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle)) == 0
+    yield handle.value
+    CAPI.fdb_transaction_destroy(handle.value)
+
+
+def get_value(f):
+    present, value, length = ctypes.c_int(), vp(), ctypes.c_int()
+    err = CAPI.fdb_future_get_value(f, ctypes.byref(present), ctypes.byref(value), ctypes.byref(length))
+    return err, (ctypes.string_at(value, length.value) if present.value else None)
+
+
+def test_reads_return_ready_futures(tr):
+    f = CAPI.fdb_transaction_get(tr, b"k", 1, 0)
+    assert CAPI.fdb_future_is_ready(f) == 1
+    assert CAPI.fdb_future_get_error(f) == 0
+    assert get_value(f) == (0, None)
+    CAPI.fdb_future_destroy(f)
+
+
+def test_pending_future_accessors_say_not_set(tr):
+    f = CAPI.fdb_transaction_watch(tr, b"k", 1)
+    assert CAPI.fdb_future_is_ready(f) == 0
+    assert CAPI.fdb_future_get_error(f) == 2015
+    assert get_value(f)[0] == 2015
+    CAPI.fdb_future_destroy(f)
+
+
+def test_wrong_accessor_is_invalid_operation(tr):
+    f = CAPI.fdb_transaction_get(tr, b"k", 1, 0)
+    out = ctypes.c_int64()
+    assert CAPI.fdb_future_get_int64(f, ctypes.byref(out)) == 2000
+    CAPI.fdb_future_destroy(f)
+
+
+def test_release_memory(tr):
+    f = CAPI.fdb_transaction_get_read_version(tr)
+    CAPI.fdb_future_release_memory(f)
+    out = ctypes.c_int64()
+    assert CAPI.fdb_future_get_int64(f, ctypes.byref(out)) == 1102
+    CAPI.fdb_future_destroy(f)
+
+
+def test_callback_on_ready_future_runs_now_in_this_thread(tr):
+    seen = []
+    cb = CALLBACK(lambda fut, param: seen.append((fut, param, threading.get_ident())))
+    f = CAPI.fdb_transaction_get(tr, b"k", 1, 0)
+    assert CAPI.fdb_future_set_callback(f, cb, 42) == 0
+    assert seen == [(f, 42, threading.get_ident())]
+    CAPI.fdb_future_destroy(f)
+
+
+def test_cancel_pending_future_fires_callback_once(tr):
+    seen = []
+    cb = CALLBACK(lambda fut, param: seen.append(CAPI.fdb_future_get_error(fut)))
+    f = CAPI.fdb_transaction_watch(tr, b"k", 1)
+    CAPI.fdb_future_set_callback(f, cb, None)
+    CAPI.fdb_future_cancel(f)
+    CAPI.fdb_future_cancel(f)
+    assert seen == [1101]
+    assert CAPI.fdb_future_is_error(f) == 1
+    CAPI.fdb_future_destroy(f)
+    assert seen == [1101]
+
+
+def test_destroying_a_pending_future_with_callback(tr):
+    seen = []
+    cb = CALLBACK(lambda fut, param: seen.append(CAPI.fdb_future_get_error(fut)))
+    f = CAPI.fdb_transaction_watch(tr, b"k", 1)
+    CAPI.fdb_future_set_callback(f, cb, None)
+    CAPI.fdb_future_destroy(f)
+    assert seen == [1101]
+
+
+def test_block_until_ready_wakes_on_completion(db, tr):
+    f = CAPI.fdb_transaction_watch(tr, b"k", 1)
+    c = CAPI.fdb_transaction_commit(tr)
+    CAPI.fdb_future_block_until_ready(c)
+    assert CAPI.fdb_future_get_error(c) == 0
+    CAPI.fdb_future_destroy(c)
+    changer = threading.Thread(target=lambda: db.__setitem__(b"k", b"changed"))
+    changer.start()
+    assert CAPI.fdb_future_block_until_ready(f) == 0
+    changer.join()
+    assert CAPI.fdb_future_get_error(f) == 0
+    CAPI.fdb_future_destroy(f)
+
+
+def test_commit_completes_on_another_thread(tr):
+    seen = []
+    done = threading.Event()
+    cb = CALLBACK(lambda fut, param: (seen.append(CAPI.fdb_future_get_error(fut)), done.set()))
+    CAPI.fdb_transaction_set(tr, b"a", 1, b"b", 1)
+    c = CAPI.fdb_transaction_commit(tr)
+    CAPI.fdb_future_set_callback(c, cb, None)
+    assert done.wait(30)
+    assert seen == [0]
+    CAPI.fdb_future_destroy(c)
+
+
+def test_destroying_the_transaction_while_its_commit_runs(db):
+    for _ in range(20):
+        handle = vp()
+        CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle))
+        CAPI.fdb_transaction_set(handle.value, b"d", 1, b"1", 1)
+        c = CAPI.fdb_transaction_commit(handle.value)
+        CAPI.fdb_transaction_destroy(handle.value)
+        CAPI.fdb_future_block_until_ready(c)
+        assert CAPI.fdb_future_get_error(c) == 0
+        CAPI.fdb_future_destroy(c)
+    assert db[b"d"] == b"1"
