@@ -115,14 +115,14 @@ static int _bucket_rewrite(MDB_txn *txn, store *s, MDB_val *k, const MDB_val *ol
     }
     uint8_t *buf = malloc(head + mid + tail);
     if (!buf) return ENOMEM;
-    memcpy(buf, old->mv_data, head);
+    if (head) memcpy(buf, old->mv_data, head);
     if (key) {
         _put_u32(buf + head, (uint32_t)key_len);
         _put_u32(buf + head + 4, (uint32_t)val_len);
         memcpy(buf + head + 8, key, (size_t)key_len);
         if (val_len) memcpy(buf + head + 8 + key_len, val, (size_t)val_len);
     }
-    memcpy(buf + head + mid, (const uint8_t *)old->mv_data + cut_to, tail);
+    if (tail) memcpy(buf + head + mid, (const uint8_t *)old->mv_data + cut_to, tail);
     MDB_val v = {head + mid + tail, buf};
     int rc = mdb_put(txn, s->data, k, &v, 0);
     free(buf);
