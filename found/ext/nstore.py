@@ -201,19 +201,24 @@ def _pack_items(nstore, items, what):
     return [_pack_item(nstore, position, item) for position, item in enumerate(items)]
 
 
-def _keys(nstore, packed_items):
-    """Every index's key for one tuple; a tuple's encoding is the
+def _key(nstore, packed_items, number):
+    """The key of one tuple in index ``number``; a tuple's encoding is the
     concatenation of its elements' encodings."""
-    keys = []
-    for number, order in enumerate(nstore.indices):
-        key = nstore.index_prefix(number) + b"".join(packed_items[c] for c in order)
-        if len(key) > KEY_LIMIT:
-            raise NStoreException(
-                "{}: items make a key of {} bytes, over the {} byte limit".format(
-                    nstore.name, len(key), KEY_LIMIT
-                )
+    order = nstore.indices[number]
+    return nstore.index_prefix(number) + b"".join(packed_items[c] for c in order)
+
+
+def _keys(nstore, packed_items, count=None):
+    """The keys of one tuple in the first ``count`` indices (default: all),
+    refused when over the key size limit (they all have the same length)."""
+    numbers = range(len(nstore.indices) if count is None else count)
+    keys = [_key(nstore, packed_items, number) for number in numbers]
+    if len(keys[0]) > KEY_LIMIT:
+        raise NStoreException(
+            "{}: items make a key of {} bytes, over the {} byte limit".format(
+                nstore.name, len(keys[0]), KEY_LIMIT
             )
-        keys.append(key)
+        )
     return keys
 
 
@@ -315,8 +320,8 @@ async def remove(tx, nstore, *items):
 async def get(tx, nstore, *items):
     """Return the value (bytes) of the tuple ``items``, or None when the
     tuple is not in ``nstore``."""
-    keys = _keys(nstore, _pack_items(nstore, items, "get"))
-    return await found.get(tx, keys[0])
+    (key,) = _keys(nstore, _pack_items(nstore, items, "get"), 1)
+    return await found.get(tx, key)
 
 
 async def select(tx, nstore, *pattern, seed=None):

@@ -1,6 +1,7 @@
 """bstore against an in-memory model: content addressing, reference
 counts, blobs beyond the value and transaction limits, staging and gc,
 verification on read, bad input."""
+import asyncio
 import random
 import uuid
 from hashlib import blake2b
@@ -123,7 +124,7 @@ class BStoreMachine(AsyncMachine):
 def test_bstore_machine(tmp_path, monkeypatch):
     # Two chunks per staging transaction, so put_large spans several.
     monkeypatch.setattr(bstore, "BATCH_BYTES", 2 * CHUNK_SIZE)
-    run_machine(BStoreMachine, tmp_path, examples=20, steps=20)
+    run_machine(BStoreMachine, tmp_path, examples=40, steps=25)
 
 
 # --- content addressing ---------------------------------------------------------
@@ -365,3 +366,30 @@ async def test_bad_input_raises_and_writes_nothing(db):
 def test_bad_handle(name, prefix):
     with pytest.raises(BStoreException):
         bstore.make(name, prefix)
+
+
+async def test_concurrent_stores_of_the_same_content_keep_one_copy(db):
+    store = bstore.make("concurrent", PREFIX)
+    await reset(db)
+    blob = noise(3 * CHUNK_SIZE, 12)
+    uids = await asyncio.gather(
+        *(found.transactional(db, bstore.get_or_create, store, blob) for _ in range(4))
+    )
+    assert set(uids) == {expected_uid(blob)}
+    assert await found.transactional(db, bstore.references, store, uids[0]) == 4
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 3, "upload": 0}
+
+
+async def test_contents_sharing_a_uid_are_refused(db, monkeypatch):
+    store = bstore.make("collision", PREFIX)
+    await reset(db)
+    real = bstore._digest
+    # A digest whose first 16 bytes (the uid) ignore the content.
+    monkeypatch.setattr(bstore, "_digest", lambda blob: bytes(16) + real(blob)[16:])
+    await found.transactional(db, bstore.get_or_create, store, b"one")
+    before = await snapshot(db)
+    error = await attempt(db, bstore.get_or_create, store, b"two", exception=BStoreException)
+    assert isinstance(error, BStoreException) and "collision" in str(error)
+    with pytest.raises(BStoreException, match="collision"):
+        await bstore.put_large(db, store, b"two")
+    assert await snapshot(db) == before

@@ -113,7 +113,7 @@ class EAVMachine(AsyncMachine):
 
 
 def test_eavstore_machine(tmp_path):
-    run_machine(EAVMachine, tmp_path, examples=25, steps=25)
+    run_machine(EAVMachine, tmp_path, examples=50, steps=30)
 
 
 async def test_create_with_an_existing_uid_replaces(db):

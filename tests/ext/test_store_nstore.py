@@ -217,11 +217,11 @@ class QuadMachine(NStoreMachine):
 
 
 def test_triple_store_machine(tmp_path):
-    run_machine(NStoreMachine, tmp_path, examples=25, steps=25)
+    run_machine(NStoreMachine, tmp_path, examples=60, steps=30)
 
 
 def test_quad_store_machine(tmp_path):
-    run_machine(QuadMachine, tmp_path, examples=15, steps=20)
+    run_machine(QuadMachine, tmp_path, examples=30, steps=25)
 
 
 # --- behaviour details ---------------------------------------------------------

@@ -90,7 +90,7 @@ class PStoreMachine(AsyncMachine):
 
 
 def test_pstore_machine(tmp_path):
-    run_machine(PStoreMachine, tmp_path, examples=25, steps=25)
+    run_machine(PStoreMachine, tmp_path, examples=50, steps=30)
 
 
 async def test_equal_scores_rank_by_docuid(db):
