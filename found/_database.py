@@ -60,8 +60,16 @@ async def open(cluster_file: Optional[PathLike] = None, *, library: Optional[Pat
     out = ffi.new("FDBDatabase **")
     code = lib.fdb_create_database(path, out)
     if code:
-        raise FoundException(code)
+        raise _open_error(code, cluster_file)
     return Database(out[0], os.fsdecode(cluster_file) if cluster_file is not None else None, chosen)
+
+
+def _open_error(code: int, cluster_file) -> FoundException:
+    exc = FoundException(code)
+    detail = _library.engine_error_detail()
+    where = os.fsdecode(cluster_file) if cluster_file is not None else "the default cluster file"
+    exc.message = "%s: %s" % (exc.message, detail or where)
+    return exc
 
 
 def database_set_option(db: Database, option: int, value=None) -> None:

@@ -141,6 +141,15 @@ def _load(kind: str, path: str, cluster_file: Optional[str]) -> None:
         raise FoundException(code)
 
 
+def engine_error_detail() -> str:
+    """The engine's explanation of its last failed fdb_create_database on this thread ("" if none)."""
+    symbol = lib.found_optional_symbol(b"found_engine_last_error_detail")
+    if symbol == ffi.NULL:
+        return ""
+    detail = ffi.cast("const char *(*)(void)", symbol)()
+    return ffi.string(detail).decode("utf-8", "replace") if detail != ffi.NULL else ""
+
+
 def ensure_any_loaded() -> None:
     """Load the default library if nothing is loaded yet (for calls made before open())."""
     if _loaded is None:

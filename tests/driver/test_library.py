@@ -139,17 +139,14 @@ def test_default_directory_is_a_path():
     assert os.path.isabs(found.engine.default_directory())
 
 
-def test_official_binding_reads_what_found_wrote(tmp_path):
+async def test_official_binding_reads_what_found_wrote(db, directory):
     """The engine is a libfdb_c for other bindings too (fdb loaded on it by path)."""
+    await found.transactional(db, found.set, found.pack(("k", 1)), b"from found")
     run_python("""
-        import asyncio, ctypes, sys, found, found.engine
-        async def write():
-            db = await found.open(sys.argv[1])
-            await found.transactional(db, found.set, found.pack(("k", 1)), b"from found")
-        asyncio.run(write())
+        import ctypes, sys, found.engine
         ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
         import fdb
         fdb.api_version(730)
         db = fdb.open(sys.argv[1])
         assert db[fdb.tuple.pack(("k", 1))] == b"from found"
-    """, str(tmp_path / "db"))
+    """, directory)

@@ -184,7 +184,7 @@ def test_commit_unknown_result_from_the_engine(tmp_path):
         import asyncio, sys, found
         found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_ENABLE)
         found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_ACTIVATED_PROBABILITY, 100)
-        found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_FIRED_PROBABILITY, 30)
+        found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_FIRED_PROBABILITY, 10)
         async def main():
             db = await found.open(sys.argv[1])
             seen = []
@@ -192,14 +192,14 @@ def test_commit_unknown_result_from_the_engine(tmp_path):
                 seen.append(stats)
             db.hooks.on_post_commit.append(post)
             failures = 0
-            for i in range(300):
+            for i in range(60):
                 try:
                     await found.transactional(db, found.set, b"k%d" % i, b"v", found_retry_limit=0)
                 except found.FoundException as exc:
                     failures += 1
                     assert exc.maybe_committed == (exc.code == 1021), exc
             assert failures > 0
-            for i in range(100):
+            for i in range(40):
                 await found.transactional(db, found.set, b"j%d" % i, b"v")
             assert sum(s.maybe_committed for s in seen) > 0, seen
         asyncio.run(main())
