@@ -1,0 +1,114 @@
+"""A client process for the storage tests: loads the engine into the official
+`fdb` binding and runs one workload, reporting on stdout line by line.
+
+    python fdb_child.py LIB DIR MODE [ARGS...]
+
+Run as a separate process so each workload gets its own network thread and
+so the parent can kill it with SIGKILL at any instant.
+"""
+import ctypes
+import struct
+import sys
+import threading
+
+_print_lock = threading.Lock()
+
+
+def _load(lib):
+    engine = ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)   # fdb's dlopen("libfdb_c.so") finds it
+    import fdb
+    fdb.api_version(730)
+    return fdb, engine
+
+
+def _say(*parts):
+    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
+    sys.stdout.flush()
+
+
+def ack(fdb, db, run, count, threads=4):
+    """Commit keys (run, thread, i) one transaction each from several threads
+    (so commits share group-commit batches); print each acknowledged key.
+    First print every key already present, so the parent can check them."""
+    for k, v in db.get_range(b"ack/", b"ack0"):
+        _say("have", k.decode(), v.decode())
+    _say("ready")
+
+    def writer(t):
+        for i in range(int(count)):
+            key = b"ack/%s/%d/%06d" % (run.encode(), t, i)
+            db[key] = key[::-1]
+            with _print_lock:
+                _say("acked", key.decode())
+
+    workers = [threading.Thread(target=writer, args=(t,)) for t in range(int(threads))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+
+def add(fdb, db, n):
+    """n atomic adds, then n read-modify-write increments (retried on conflict)."""
+    @fdb.transactional
+    def add_one(tr):
+        tr.add(b"counter/add", struct.pack("<q", 1))
+
+    @fdb.transactional
+    def rmw_one(tr):
+        v = tr[b"counter/rmw"]
+        tr[b"counter/rmw"] = struct.pack("<q", (struct.unpack("<q", bytes(v))[0] if v.present() else 0) + 1)
+
+    for _ in range(int(n)):
+        add_one(db)
+    for _ in range(int(n)):
+        rmw_one(db)
+    _say("done")
+
+
+def stamps(fdb, db, name, n):
+    """n transactions each writing a versionstamped key; print each stamp."""
+    for i in range(int(n)):
+        tr = db.create_transaction()
+        key = fdb.tuple.pack_with_versionstamp((b"vs", fdb.tuple.Versionstamp(), name.encode(), i))
+        tr.set_versionstamped_key(key, b"")
+        f = tr.get_versionstamp()
+        tr.commit().wait()
+        _say("stamp", f.wait().hex(), i)
+
+
+def watch(fdb, db, key):
+    """Arm a watch on key, say so, and report when it fires."""
+    @fdb.transactional
+    def arm(tr):
+        return tr.watch(key.encode())
+
+    w = arm(db)
+    _say("armed")
+    w.wait()
+    _say("fired", db[key.encode()].decode())
+
+
+def setkey(fdb, db, key, value):
+    db[key.encode()] = value.encode()
+    _say("set")
+
+
+def open_only(fdb, db):
+    _say("opened")
+
+
+def main():
+    lib, directory, mode, *args = sys.argv[1:]
+    fdb, engine = _load(lib)
+    try:
+        db = fdb.open(cluster_file=directory)
+    except fdb.FDBError as e:
+        engine.found_engine_last_error_detail.restype = ctypes.c_char_p
+        _say("error", e.code, engine.found_engine_last_error_detail().decode())
+        return
+    globals()[mode](fdb, db, *args)
+
+
+if __name__ == "__main__":
+    main()
