@@ -219,9 +219,11 @@ def _fail(message, offset):
     return ValueError("cannot unpack tuple: %s at offset %d" % (message, offset))
 
 
-def _need(data, start, count, offset, what):
-    if start + count > len(data):
+def _payload(data, start, size, offset, what):
+    """``size`` bytes of ``data`` from ``start``, or ValueError if truncated."""
+    if start + size > len(data):
         raise _fail("truncated %s" % what, offset)
+    return data[start:start + size]
 
 
 def _escaped_end(data, start, offset):
@@ -237,49 +239,96 @@ def _escaped_end(data, start, offset):
             return pos
 
 
-def _decode_scalar(data, pos):
-    """The value at ``pos`` (not None, not nested) and the offset after it."""
-    code = data[pos]
-    if code == BYTES or code == STRING:
-        end = _escaped_end(data, pos + 1, pos)
-        raw = data[pos + 1:end].replace(b"\x00\xff", b"\x00")
-        if code == BYTES:
-            return raw, end + 1
-        try:
-            return raw.decode("utf-8"), end + 1
-        except UnicodeDecodeError as exc:
-            raise _fail("invalid UTF-8 in str", pos) from exc
-    if INT_ZERO <= code < POS_BIG_INT:
-        size = code - INT_ZERO
-        _need(data, pos + 1, size, pos, "int")
-        return int.from_bytes(data[pos + 1:pos + 1 + size], "big"), pos + 1 + size
-    if NEG_BIG_INT < code < INT_ZERO:
-        size = INT_ZERO - code
-        _need(data, pos + 1, size, pos, "int")
-        return int.from_bytes(data[pos + 1:pos + 1 + size], "big") - (1 << (8 * size)) + 1, pos + 1 + size
-    if code == POS_BIG_INT or code == NEG_BIG_INT:
-        _need(data, pos + 1, 1, pos, "int")
-        size = data[pos + 1] if code == POS_BIG_INT else data[pos + 1] ^ 0xFF
-        _need(data, pos + 2, size, pos, "int")
-        magnitude = int.from_bytes(data[pos + 2:pos + 2 + size], "big")
-        if code == NEG_BIG_INT:
-            magnitude -= (1 << (8 * size)) - 1
-        return magnitude, pos + 2 + size
-    if code == DOUBLE:
-        _need(data, pos + 1, 8, pos, "double")
-        return struct.unpack(">d", _restore_float_bits(data[pos + 1:pos + 9]))[0], pos + 9
-    if code == FLOAT:
-        _need(data, pos + 1, 4, pos, "float")
-        return SingleFloat(struct.unpack(">f", _restore_float_bits(data[pos + 1:pos + 5]))[0]), pos + 5
-    if code == FALSE or code == TRUE:
-        return code == TRUE, pos + 1
-    if code == UUID:
-        _need(data, pos + 1, 16, pos, "UUID")
-        return uuid.UUID(bytes=data[pos + 1:pos + 17]), pos + 17
-    if code == VERSIONSTAMP:
-        _need(data, pos + 1, _VERSIONSTAMP_LEN, pos, "Versionstamp")
-        return Versionstamp.from_bytes(data, pos + 1), pos + 1 + _VERSIONSTAMP_LEN
-    raise _fail("unknown type code 0x%02x" % code, pos)
+# Each decoder takes (data, pos of the type code) and returns (value, next pos).
+
+
+def _decode_bytes(data, pos):
+    end = _escaped_end(data, pos + 1, pos)
+    return data[pos + 1:end].replace(b"\x00\xff", b"\x00"), end + 1
+
+
+def _decode_str(data, pos):
+    raw, end = _decode_bytes(data, pos)
+    try:
+        return raw.decode("utf-8"), end
+    except UnicodeDecodeError as exc:
+        raise _fail("invalid UTF-8 in str", pos) from exc
+
+
+def _decode_positive_int(data, pos):
+    size = data[pos] - INT_ZERO
+    return int.from_bytes(_payload(data, pos + 1, size, pos, "int"), "big"), pos + 1 + size
+
+
+def _decode_negative_int(data, pos):
+    # stored as the one's complement of the magnitude in `size` bytes
+    size = INT_ZERO - data[pos]
+    raw = int.from_bytes(_payload(data, pos + 1, size, pos, "int"), "big")
+    return raw - (1 << (8 * size)) + 1, pos + 1 + size
+
+
+def _decode_big_int(data, pos):
+    negative = data[pos] == NEG_BIG_INT
+    size = _payload(data, pos + 1, 1, pos, "int")[0]
+    if negative:
+        size ^= 0xFF
+    value = int.from_bytes(_payload(data, pos + 2, size, pos, "int"), "big")
+    if negative:
+        value -= (1 << (8 * size)) - 1
+    return value, pos + 2 + size
+
+
+def _decode_double(data, pos):
+    raw = _restore_float_bits(_payload(data, pos + 1, 8, pos, "double"))
+    return struct.unpack(">d", raw)[0], pos + 9
+
+
+def _decode_single(data, pos):
+    raw = _restore_float_bits(_payload(data, pos + 1, 4, pos, "float"))
+    return SingleFloat(struct.unpack(">f", raw)[0]), pos + 5
+
+
+def _decode_false(data, pos):
+    return False, pos + 1
+
+
+def _decode_true(data, pos):
+    return True, pos + 1
+
+
+def _decode_uuid(data, pos):
+    return uuid.UUID(bytes=_payload(data, pos + 1, 16, pos, "UUID")), pos + 17
+
+
+def _decode_versionstamp(data, pos):
+    _payload(data, pos + 1, _VERSIONSTAMP_LEN, pos, "Versionstamp")
+    return Versionstamp.from_bytes(data, pos + 1), pos + 1 + _VERSIONSTAMP_LEN
+
+
+def _decode_unknown(data, pos):
+    raise _fail("unknown type code 0x%02x" % data[pos], pos)
+
+
+def _decoder_table():
+    table = [_decode_unknown] * 256
+    table[BYTES] = _decode_bytes
+    table[STRING] = _decode_str
+    for code in _builtin_range(NEG_BIG_INT + 1, INT_ZERO):
+        table[code] = _decode_negative_int
+    for code in _builtin_range(INT_ZERO, POS_BIG_INT):
+        table[code] = _decode_positive_int
+    table[NEG_BIG_INT] = table[POS_BIG_INT] = _decode_big_int
+    table[FLOAT] = _decode_single
+    table[DOUBLE] = _decode_double
+    table[FALSE] = _decode_false
+    table[TRUE] = _decode_true
+    table[UUID] = _decode_uuid
+    table[VERSIONSTAMP] = _decode_versionstamp
+    return table
+
+
+# None (0x00) and nested tuples (0x05) are handled by unpack itself.
+_DECODERS = _decoder_table()
 
 
 def _as_bytes(key):
@@ -326,7 +375,7 @@ def unpack(key, prefix_len=0):
             openings.append(pos)
             pos += 1
         else:
-            value, pos = _decode_scalar(data, pos)
+            value, pos = _DECODERS[code](data, pos)
             items.append(value)
     if openings:
         raise _fail("unterminated nested tuple", openings[-1])
