@@ -1,6 +1,5 @@
 """Fixtures for vnstore's tests: an embedded database directory, a fresh store
 per test, and the ASGI app with its lifespan run."""
-import asyncio
 import uuid
 
 import httpx
@@ -9,6 +8,7 @@ import pytest
 import found
 from found.ext import vnstore
 from found.ext.vnstore import server as vnserver
+from vnstore_helpers import Lifespan, ServerProcess
 
 
 @pytest.fixture(scope="session")
@@ -30,34 +30,6 @@ def store():
     return vnstore.make("test", prefix, ("uid", "key", "value"))
 
 
-class Lifespan:
-    """Runs an ASGI app's lifespan protocol around a block and passes the
-    lifespan state to each request, as an ASGI server does."""
-
-    def __init__(self, app):
-        self.app = app
-        self.state = {}
-        self._to_app = asyncio.Queue()
-        self._from_app = asyncio.Queue()
-        self._task = None
-
-    async def startup(self):
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.3"}, "state": self.state}
-        self._task = asyncio.create_task(self.app(scope, self._to_app.get, self._from_app.put))
-        await self._to_app.put({"type": "lifespan.startup"})
-        return await self._from_app.get()
-
-    async def shutdown(self):
-        await self._to_app.put({"type": "lifespan.shutdown"})
-        message = await self._from_app.get()
-        await self._task
-        return message
-
-    async def __call__(self, scope, receive, send):
-        scope = dict(scope, state=dict(self.state))
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
 async def app_database(tmp_path):
     return str(tmp_path / "server-db")
@@ -77,3 +49,19 @@ async def client(lifespan):
     transport = httpx.ASGITransport(app=lifespan)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as out:
         yield out
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """Factory: start_server(*args) runs a server with those arguments and
+    returns it once it accepts connections; all are stopped afterwards."""
+    started = []
+
+    def start(*args, env=None):
+        server = ServerProcess(args, str(tmp_path / "server-{}.log".format(len(started))), env)
+        started.append(server)
+        return server.wait_ready()
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,82 @@
+"""found-vnstore: the command line, a real uvicorn server, several workers
+sharing one embedded directory."""
+import asyncio
+import re
+
+import httpx
+
+from found.ext.vnstore import server as vnserver
+
+
+def test_defaults_are_loopback_port_8000_one_worker():
+    args = vnserver._parser().parse_args([])
+    assert (args.host, args.port, args.database, args.workers) == ("127.0.0.1", 8000, None, 1)
+
+
+def test_workers_must_be_positive(capsys):
+    try:
+        vnserver._parser().parse_args(["--workers", "0"])
+    except SystemExit as exit:
+        assert exit.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_default_database_is_described():
+    text = vnserver.describe_database(None)
+    assert text.startswith("embedded engine directory ")
+
+
+async def test_serves_and_prints_the_database(start_server, tmp_path):
+    directory = str(tmp_path / "db")
+    server = start_server("--database", directory)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.get("/")
+        assert response.status_code == 200
+        assert directory in response.text
+        response = await client.post("/history/change/", data={"message": "Through uvicorn"})
+        assert response.status_code == 303
+    log = server.log()
+    assert "database: embedded engine directory {}".format(directory) in log
+    assert "serving {}/".format(server.url) in log
+
+
+async def test_workers_share_one_embedded_directory(start_server, tmp_path):
+    directory = str(tmp_path / "shared")
+    server = start_server("--database", directory, "--workers", "2")
+    server.wait_log("Application startup complete.", 2)
+    pids = set(re.findall(r"Started server process \[(\d+)\]", server.log()))
+    assert len(pids) == 2, server.log()
+    limits = httpx.Limits(max_keepalive_connections=0)  # new connection each time: spread over workers
+    async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
+        response = await client.post("/history/change/", data={"message": "Shared by workers"})
+        change = response.headers["location"]
+
+        async def add(number):
+            response = await client.post(change + "add/", data={"uid": "w", "key": "n", "value": "#i{}".format(number)})
+            assert response.status_code == 303, response.text
+
+        await asyncio.gather(*(add(n) for n in range(20)))
+        response = await client.post(change + "apply/")
+        assert response.status_code == 303
+        pages = await asyncio.gather(*(client.get("/navigate/", params={"uid": "w"}) for _ in range(10)))
+    for page in pages:
+        assert page.status_code == 200
+        assert len(re.findall(r"#i\d+</a>", page.text)) == 20
+
+
+async def test_two_servers_share_one_embedded_directory(start_server, tmp_path):
+    """Two processes on one directory: each sees the other's commits."""
+    directory = str(tmp_path / "shared")
+    one = start_server("--database", directory)
+    two = start_server("--database", directory)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(one.url + "/history/change/", data={"message": "Made on server one"})
+        change = response.headers["location"]
+        response = await client.post(two.url + change + "add/", data={"uid": "x", "key": "made", "value": "on two"})
+        assert response.status_code == 303
+        response = await client.post(one.url + change + "apply/")
+        assert response.status_code == 303
+        page = await client.get(two.url + "/navigate/", params={"uid": "x"})
+        assert "on two" in page.text
+        page = await client.get(two.url + change)
+        assert "Made on server one" in page.text and "applied" in page.text
