@@ -5,7 +5,7 @@ a plain found.set / found.query loop touching the same keys and bytes; the
 ratio store/raw is printed (the raw loop is the limit, 1.0).
 
     python3 bench/stores_bench.py [--triples 100000] [--queries 2000]
-                                  [--documents 10000] [--searches 300] [--json]
+                                  [--documents 10000] [--searches 300] [--rounds 2] [--json]
 
 Cases:
 - nstore add: triples added 1,000 per transaction (each writes 3 keys) vs
@@ -280,6 +280,8 @@ async def pstore_cases(db, documents, searches):
 
 
 async def main(args):
+    global ROUNDS
+    ROUNDS = max(1, args.rounds)
     with tempfile.TemporaryDirectory(prefix="stores-bench-") as directory:
         db = await found.open(directory)
         results = {}
@@ -303,5 +305,6 @@ if __name__ == "__main__":
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--searches", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="alternations of raw and store per case")
     parser.add_argument("--json", action="store_true")
     asyncio.run(main(parser.parse_args()))

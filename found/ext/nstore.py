@@ -20,6 +20,7 @@ The helpers ``minimal_indices``, ``Variable``/``var``, ``substitute`` and
 """
 from collections.abc import Mapping, Sequence
 from math import comb
+from operator import itemgetter
 
 import found
 
@@ -127,7 +128,7 @@ class NStore:
     """Handle over an nstore: ``name``, ``prefix`` (a tuple), ``n`` (width)
     and ``indices`` (the column permutations).  Build with ``make``."""
 
-    __slots__ = ("name", "prefix", "n", "indices", "_by_bound", "_packed_prefix")
+    __slots__ = ("name", "prefix", "n", "indices", "_by_bound", "_packed_prefix", "_heads", "_permute")
 
     def __init__(self, name, prefix, n):
         self.name = name
@@ -136,17 +137,28 @@ class NStore:
         self.indices = minimal_indices(n)
         self._by_bound = _index_by_bound_columns(self.indices, n)
         self._packed_prefix = _pack_prefix(prefix)
+        # Precomputed because every add, remove and get builds these keys.
+        self._heads = [self._packed_prefix + found.pack((number,)) for number in range(len(self.indices))]
+        self._permute = [_permuter(order) for order in self.indices]
 
     def __repr__(self):
         return "<nstore {!r} prefix={!r} n={}>".format(self.name, self.prefix, self.n)
 
     def index_prefix(self, number):
         """Packed key prefix of index ``number``."""
-        return self._packed_prefix + found.pack((number,))
+        return self._heads[number]
 
     def range(self):
         """(begin, end) covering every key of this store."""
         return _subspace_range(self._packed_prefix)
+
+
+def _permuter(order):
+    """A function returning its argument's items in ``order``, as a tuple."""
+    if len(order) == 1:
+        (column,) = order
+        return lambda items: (items[column],)
+    return itemgetter(*order)
 
 
 def _pack_prefix(prefix):
@@ -204,8 +216,7 @@ def _pack_items(nstore, items, what):
 def _key(nstore, packed_items, number):
     """The key of one tuple in index ``number``; a tuple's encoding is the
     concatenation of its elements' encodings."""
-    order = nstore.indices[number]
-    return nstore.index_prefix(number) + b"".join(packed_items[c] for c in order)
+    return nstore._heads[number] + b"".join(nstore._permute[number](packed_items))
 
 
 def _keys(nstore, packed_items, count=None):

@@ -15,6 +15,7 @@ The compressed counter lets ``index`` (which replaces) and ``remove`` find
 and clear the postings a document had.
 """
 import heapq
+from operator import itemgetter
 from collections.abc import Iterable, Mapping
 
 import zstandard
@@ -192,9 +193,10 @@ def _check_limit(store, limit):
 async def _postings(tx, store, keyword):
     """{packed docuid: count} of the documents containing ``keyword``."""
     head = store._term + found.pack((keyword,))
+    skip, unpack = len(head), found.unpack
     out = {}
     async for key, value in found.query(tx, head + b"\x00", head + b"\xff"):
-        (out[key[len(head):]],) = found.unpack(value)
+        (out[key[skip:]],) = unpack(value)
     return out
 
 
@@ -213,5 +215,7 @@ async def search(tx, store, keywords, limit=13):
             scores = {doc: score + postings[doc] for doc, score in scores.items() if doc in postings}
         if not scores:
             return []
-    best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
+    # ``scores`` is in posting order, that is by encoded docuid, and
+    # nlargest keeps that order among equal scores.
+    best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
     return [(found.unpack(packed)[0], score) for packed, score in best]
