@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Bazel sh_test body: run one tests/<area> with pytest against the pieces
 # built by //:found_built, in a private copy of the sources.
-# Usage: run_pytest.sh BUILT.tar tests/AREA
+# Usage: run_pytest.sh BUILT.tar PATH... (a tests/<area>, or test files)
 set -euo pipefail
 built=$(pwd)/$1
-area=$2
+shift
 tree="${TEST_TMPDIR:?}/tree"
 mkdir -p "$tree"
 # Runfiles are symlinks into the source tree; copy them so nothing the tests
@@ -14,6 +14,8 @@ tar -xf "$built" -C "$tree"
 cd "$tree"
 export PYTHONPATH="$tree${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
+# Temporary files stay in this test's own directory, away from parallel tests.
+export TMPDIR="$TEST_TMPDIR"
 # The package under test must be this copy, not an installed or editable one.
 python3 - <<'PY'
 import os, found
@@ -21,8 +23,8 @@ here = os.path.realpath(os.path.dirname(found.__file__))
 assert here == os.path.realpath("found"), f"imported found from {here}"
 PY
 status=0
-python3 -m pytest -q -p no:cacheprovider "$area" || status=$?
+python3 -m pytest -q -p no:cacheprovider --basetemp="$TEST_TMPDIR/pytest" "$@" || status=$?
 if [ "$status" = 5 ]; then
-  echo "run_pytest: no test collected in $area" >&2
+  echo "run_pytest: no test collected in $*" >&2
 fi
 exit "$status"
