@@ -158,6 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--transactions", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per side, alternating; the best counts")
+    parser.add_argument("--cases", default="read-tx,gets,stream")
     parser.add_argument("--side", choices=["found", "fdb"])
     parser.add_argument("--case")
     parser.add_argument("--dir")
@@ -174,9 +176,13 @@ def main() -> None:
         asyncio.run(found_load(directory, max(args.pairs, SEQUENTIAL_GETS)))
         print("loaded %d pairs in %.1f s" % (max(args.pairs, SEQUENTIAL_GETS), time.perf_counter() - started))
         targets = {"read-tx": 3.0, "gets": 1.5, "stream": 1.5}
-        for case in ("read-tx", "gets", "stream"):
-            ours = run_side("found", directory, case, args.transactions)
-            theirs = run_side("fdb", directory, case, args.transactions)
+        for case in args.cases.split(","):
+            runs = {"found": [], "fdb": []}
+            for _ in range(args.repeat):  # alternate, so both sides see the same machine load
+                for side in ("found", "fdb"):
+                    runs[side].append(run_side(side, directory, case, args.transactions))
+            ours = min(runs["found"], key=lambda r: r["seconds"])
+            theirs = min(runs["fdb"], key=lambda r: r["seconds"])
             rate_ours = ours["ops"] / ours["seconds"]
             rate_theirs = theirs["ops"] / theirs["seconds"]
             line = "%-8s found %10.0f ops/s   fdb %10.0f ops/s   ratio %5.2fx (target >= %.1fx)" % (

@@ -179,6 +179,12 @@ found_int found_take_int64(FDBFuture *f);
 found_int found_take_error(FDBFuture *f);
 found_int found_commit(FDBTransaction *tr);
 void found_free(void *block);
+
+typedef struct {
+    int error;
+    FDBTransaction *transaction;
+} found_new_transaction;
+found_new_transaction found_create_transaction(FDBDatabase *db);
 """
 
 HELPERS_C = r"""
@@ -360,6 +366,15 @@ static found_int found_commit(FDBTransaction *tr)
 static void found_free(void *block)
 {
     free(block);
+}
+
+typedef struct { int error; FDBTransaction *transaction; } found_new_transaction;
+
+static found_new_transaction found_create_transaction(FDBDatabase *db)
+{
+    found_new_transaction out = {0, NULL};
+    out.error = fdb_database_create_transaction(db, &out.transaction);
+    return out;
 }
 """
 

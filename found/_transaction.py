@@ -60,7 +60,8 @@ _free = lib.found_free
 _is_ready = lib.fdb_future_is_ready
 _destroy_future = lib.fdb_future_destroy
 _destroy_transaction = lib.fdb_transaction_destroy
-_create_transaction = lib.fdb_database_create_transaction
+_create_transaction = lib.found_create_transaction
+_new_transaction = object.__new__
 _set = lib.fdb_transaction_set
 _clear = lib.fdb_transaction_clear
 _clear_range = lib.fdb_transaction_clear_range
@@ -95,14 +96,22 @@ class Transaction:
 
 def make_transaction(db: Database, snapshot: bool = False) -> Transaction:
     """Create a transaction on ``db`` (snapshot=True: snapshot reads, read-only)."""
-    _network.check_process()
+    if type(db) is not Database:
+        _check_database(db)
+    made = _create_transaction(db.pointer)
+    if made.error:
+        raise FoundException(made.error)
+    tx = _new_transaction(Transaction)
+    tx.pointer = made.transaction
+    tx.db = db
+    tx.snapshot = snapshot if snapshot is False or snapshot is True else bool(snapshot)
+    tx.vars = {}
+    return tx
+
+
+def _check_database(db) -> None:
     if not isinstance(db, Database):
         raise TypeError("db must be a found.Database (from found.open()), not %s" % type(db).__name__)
-    out = ffi.new("FDBTransaction **")
-    code = _create_transaction(db.pointer, out)
-    if code:
-        raise FoundException(code)
-    return Transaction(out[0], db, bool(snapshot))
 
 
 _make_transaction = make_transaction

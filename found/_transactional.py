@@ -8,7 +8,11 @@ from found._database import Database
 from found._errors import FoundException
 from found._hooks import TransactionStats
 from found._transaction import (
+    _FAILED,
+    _READY,
     Transaction,
+    _found_commit,
+    _void_of,
     cancel,
     commit,
     get_approximate_size,
@@ -77,46 +81,73 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
     A raised FoundException has ``maybe_committed`` true when the last
     attempt ended with commit_unknown_result.
     """
-    _check_limits(found_retry_limit, found_timeout)
+    if found_retry_limit is not None or found_timeout is not None:
+        _check_limits(found_retry_limit, found_timeout)
     started = _clock()
-    deadline = None if found_timeout is None else started + found_timeout
     tx = make_transaction(db, snapshot)
+    hooks = db.hooks
+    if not (hooks.on_begin or hooks.on_commit or hooks.on_post_commit or found_timeout is not None):
+        # The common case, kept short: no hooks, no deadline.
+        try:
+            out = await func(tx, *args, **kwargs)
+            r = _found_commit(tx.pointer)
+            if r.status == _READY:
+                return out
+            if r.status == _FAILED:
+                raise FoundException(r.error)
+            await _void_of(r.future)
+            return out
+        except FoundException as exc:
+            first_error = exc
+    else:
+        first_error = None
+    return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout, first_error)
+
+
+async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started: float,
+                      found_retry_limit: Optional[int], found_timeout: Optional[float],
+                      error: Optional[FoundException]):
+    """transactional() from its first failure, or from the start when hooks or a deadline apply."""
+    deadline = None if found_timeout is None else started + found_timeout
     retries = 0
     maybe = 0
     while True:
-        sizing = bool(db.hooks.on_post_commit)
-        try:
-            if deadline is None:
-                out, commit_bytes = await _attempt(db, tx, func, args, kwargs, sizing)
-            else:
-                remaining = deadline - _clock()
-                if remaining <= 0:
-                    raise _timed_out()
-                try:
-                    out, commit_bytes = await asyncio.wait_for(
-                        _attempt(db, tx, func, args, kwargs, sizing), remaining)
-                except asyncio.TimeoutError:
-                    cancel(tx)
-                    raise _timed_out() from None
-        except FoundException as exc:
-            if exc.code == _COMMIT_UNKNOWN_RESULT:
-                maybe += 1
-            # An earlier attempt that ended in commit_unknown_result may have committed.
-            exc.maybe_committed = exc.maybe_committed or maybe > 0
-            if exc.code == _TRANSACTION_TIMED_OUT and deadline is not None:
-                raise
-            if found_retry_limit is not None and retries >= found_retry_limit:
-                raise
+        if error is None:
+            sizing = bool(db.hooks.on_post_commit)
             try:
-                await on_error(tx, exc.code)
-            except FoundException:
-                raise exc from None
-            retries += 1
-            tx.vars.clear()
-            continue
-        if db.hooks.on_post_commit:
-            await _post_commit(db, tx, started, retries, maybe, commit_bytes)
-        return out
+                if deadline is None:
+                    out, commit_bytes = await _attempt(db, tx, func, args, kwargs, sizing)
+                else:
+                    remaining = deadline - _clock()
+                    if remaining <= 0:
+                        raise _timed_out()
+                    try:
+                        out, commit_bytes = await asyncio.wait_for(
+                            _attempt(db, tx, func, args, kwargs, sizing), remaining)
+                    except asyncio.TimeoutError:
+                        cancel(tx)
+                        raise _timed_out() from None
+            except FoundException as exc:
+                error = exc
+            else:
+                if db.hooks.on_post_commit:
+                    await _post_commit(db, tx, started, retries, maybe, commit_bytes)
+                return out
+        exc, error = error, None
+        if exc.code == _COMMIT_UNKNOWN_RESULT:
+            maybe += 1
+        # An earlier attempt that ended in commit_unknown_result may have committed.
+        exc.maybe_committed = exc.maybe_committed or maybe > 0
+        if exc.code == _TRANSACTION_TIMED_OUT and deadline is not None:
+            raise exc
+        if found_retry_limit is not None and retries >= found_retry_limit:
+            raise exc
+        try:
+            await on_error(tx, exc.code)
+        except FoundException:
+            raise exc from None
+        retries += 1
+        tx.vars.clear()
 
 
 @contextlib.asynccontextmanager
