@@ -29,6 +29,9 @@
 
 /* Monotonic clock in nanoseconds. */
 int64_t now_ns(void);
+/* The same clock at tick resolution (a few ms), cheap enough for every
+ * read's lifetime and timeout checks. */
+int64_t coarse_now_ns(void);
 
 /* Three-way comparison of byte strings (shorter prefix sorts first). */
 static inline int bytes_cmp(const uint8_t *a, int alen, const uint8_t *b, int blen) {

@@ -131,7 +131,7 @@ static int _precheck(FDBTransaction *tr) {
     tx_writes *wr = tr->wr;
     if (wr->size > tr->opt.size_limit) return FDB_ERR_TRANSACTION_TOO_LARGE;
     if (!wr->mutations.len && !wr->writes.len) return 0;
-    if (wr->reads.len && tr->snap && now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
+    if (wr->reads.len && tr->snap && coarse_now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
         return FDB_ERR_TRANSACTION_TOO_OLD;
     if (buggify_fires(BUG_COMMIT_ERROR)) return _injected_commit_error();
     return txw_capture(tr->watches, tr);

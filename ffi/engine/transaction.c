@@ -227,7 +227,7 @@ int tx_check_usable(FDBTransaction *tr) {
 
 int tx_ensure_snapshot(FDBTransaction *tr) {
     if (tr->snap) {
-        if (now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS) return FDB_ERR_TRANSACTION_TOO_OLD;
+        if (coarse_now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS) return FDB_ERR_TRANSACTION_TOO_OLD;
         return 0;
     }
     store *s = tr->db->s;
@@ -237,7 +237,7 @@ int tx_ensure_snapshot(FDBTransaction *tr) {
         tr->snap = NULL;
         return err;
     }
-    tr->snap_time = now_ns();
+    tr->snap_time = coarse_now_ns();
     return 0;
 }
 
