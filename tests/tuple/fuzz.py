@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Fuzz found._ctuple under AddressSanitizer + UndefinedBehaviorSanitizer.
 
-    python3 tests/tuple/fuzz.py [--seconds 45] [--seed N]
+    python3 tests/tuple/fuzz.py [--seconds 60] [--seed N]
 
-Builds the C codec with FOUND_SANITIZE=1 into a temporary directory, then
-re-runs itself with libasan preloaded and feeds ``unpack`` random bytes and
+Within --seconds in all, builds the C codec with FOUND_SANITIZE=1 into a
+temporary directory, then re-runs itself with libasan preloaded and feeds ``unpack`` random bytes and
 mutations of valid packed tuples (bit flips, truncations, insertions,
 deletions, splices), and ``pack``/``pack_with_versionstamp`` random values.
 Every result must equal the pure-Python reference's (same tuple, or
@@ -43,8 +43,11 @@ def sanitizer_runtime():
 
 
 def parent(args):
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="found-fuzz-") as tmp:
         module = build_sanitized(tmp)
+        # --seconds bounds the whole run, build included
+        remaining = max(1.0, args.seconds - (time.monotonic() - started) - 1.0)
         env = dict(
             os.environ,
             LD_PRELOAD=sanitizer_runtime(),
@@ -55,7 +58,7 @@ def parent(args):
             # every object from malloc, so ASan sees the bounds of each one
             PYTHONMALLOC="malloc",
         )
-        cmd = [sys.executable, __file__, "--child", module, "--seconds", str(args.seconds), "--seed", str(args.seed)]
+        cmd = [sys.executable, __file__, "--child", module, "--seconds", str(remaining), "--seed", str(args.seed)]
         return subprocess.run(cmd, env=env, cwd=ROOT).returncode
 
 
@@ -204,7 +207,7 @@ def check(ok, what, value, *details):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=45.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
