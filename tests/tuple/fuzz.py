@@ -4,12 +4,13 @@
     python3 tests/tuple/fuzz.py [--seconds 60] [--seed N]
 
 Within --seconds in all, builds the C codec with FOUND_SANITIZE=1 into a
-temporary directory, then re-runs itself with libasan preloaded and feeds ``unpack`` random bytes and
-mutations of valid packed tuples (bit flips, truncations, insertions,
-deletions, splices), and ``pack``/``pack_with_versionstamp`` random values.
-Every result must equal the pure-Python reference's (same tuple, or
-ValueError naming the same offset); any other exception, or any sanitizer
-report, fails the run (non-zero exit). A seed makes a run reproducible.
+temporary directory, then re-runs itself with libasan preloaded and feeds
+``unpack`` random bytes and mutations of valid packed tuples (bit flips,
+truncations, insertions, deletions, splices), and ``pack`` /
+``pack_with_versionstamp`` random values. Every result must equal the
+pure-Python reference's (same tuple, or ValueError naming the same offset);
+any other exception, or any sanitizer report, fails the run (non-zero exit).
+A seed makes a run reproducible.
 """
 import argparse
 import glob
