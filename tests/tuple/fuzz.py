@@ -166,6 +166,7 @@ def child(args):
     if "libasan" not in maps or args.child not in maps:
         print("fuzz: the sanitized module or libasan is not loaded", file=sys.stderr)
         return 1
+    print("fuzz: seed %d (rerun with --seed %d)" % (args.seed, args.seed), flush=True)
     rng = random.Random(args.seed)
     values = Values(rng, _tuple_types)
     deadline = time.monotonic() + args.seconds
@@ -196,7 +197,7 @@ def child(args):
                 expected = outcome(_tuple_py.unpack, data, start)
                 check(got == expected, "unpack", (data, start), got, expected)
                 counts["unpack"] += 1
-    print("fuzz: %(unpack)d unpack and %(pack)d pack inputs, no finding" % counts, "(seed %d)" % args.seed)
+    print("fuzz: %(unpack)d unpack and %(pack)d pack inputs, no finding" % counts)
     return 0
 
 
