@@ -32,7 +32,7 @@ def library_path() -> str:
 def default_directory() -> str:
     """The data directory the engine uses when opened with no cluster file and no $FDB_CLUSTER_FILE."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "found")
+    return os.path.join(base, "found", "engine")
 
 
 def main() -> int:
