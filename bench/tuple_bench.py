@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tuple codec speed, as ratios to references measured in the same run.
 
-    python3 bench/tuple_bench.py [--rounds 5] [--number 2000]
+    python3 bench/tuple_bench.py [--rounds 9] [--number 1000]
 
 For a mix of representative keys it times pack and unpack with the official
 fdb.tuple, found's C codec and found's pure-Python codec, and, as the floor,
@@ -81,8 +81,8 @@ def report(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--number", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--number", type=int, default=1000)
     args = parser.parse_args()
     report(measure(args.rounds, args.number))
 
