@@ -20,18 +20,21 @@ class Database:
     ``hooks`` holds the lifecycle hooks fired by transactional() and transaction().
     """
 
-    __slots__ = ("pointer", "hooks", "cluster_file", "library", "__weakref__")
+    __slots__ = ("pointer", "hooks", "cluster_file", "library", "_spare", "__weakref__")
 
     def __init__(self, pointer, cluster_file: Optional[str], library: Tuple[str, str]) -> None:
         self.pointer = pointer
         self.hooks: Hooks = make_hooks()
         self.cluster_file = cluster_file
         self.library = library
+        # Transactions transactional() finished with and reset, for reuse (see _transaction.recycle).
+        self._spare: list = []
 
     def __del__(self) -> None:
         pointer = getattr(self, "pointer", None)
         if pointer is not None:
             self.pointer = None
+            self._spare.clear()  # their own __del__ destroys them, before the database
             _destroy_database(pointer)
 
     def __repr__(self) -> str:

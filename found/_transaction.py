@@ -98,6 +98,12 @@ def make_transaction(db: Database, snapshot: bool = False) -> Transaction:
     """Create a transaction on ``db`` (snapshot=True: snapshot reads, read-only)."""
     if type(db) is not Database:
         _check_database(db)
+    spare = db._spare
+    if spare:
+        tx = _reuse(spare)
+        tx.db = db
+        tx.snapshot = snapshot if snapshot is False or snapshot is True else bool(snapshot)
+        return tx
     made = _create_transaction(db.pointer)
     if made.error:
         raise FoundException(made.error)
@@ -107,6 +113,34 @@ def make_transaction(db: Database, snapshot: bool = False) -> Transaction:
     tx.snapshot = snapshot if snapshot is False or snapshot is True else bool(snapshot)
     tx.vars = {}
     return tx
+
+
+_SPARE_LIMIT = 256
+_reuse = list.pop
+_reset_transaction = lib.fdb_transaction_reset
+try:
+    from sys import getrefcount as _refcount
+except ImportError:  # not CPython: no reuse
+    _refcount = None
+
+
+def recycle(tx: Transaction) -> None:
+    """Keep a finished transaction for reuse when nothing else refers to it.
+
+    Called by transactional() after a successful commit, with ``tx`` held
+    only by the caller's local variable: then no one can observe the reuse.
+    fdb_transaction_reset makes it as good as new; it is cheaper than
+    destroy + create, and skips a Python object and its finalizer.
+    """
+    if _refcount is None or _refcount(tx) > 3:  # the caller's variable, our argument, getrefcount's
+        return
+    db = tx.db
+    spare = db._spare
+    if len(spare) < _SPARE_LIMIT:
+        _reset_transaction(tx.pointer)
+        tx.vars.clear()
+        tx.db = None  # no cycle while parked: db → spare → tx → db
+        spare.append(tx)
 
 
 def _check_database(db) -> None:
@@ -570,7 +604,8 @@ def watch(tx: Transaction, key: bytes) -> "asyncio.Future[None]":
 
 def _guard():
     names = tuple(name for name in globals() if name.startswith(("_found_", "_take_", "_set", "_clear",
-                                                                 "_atomic_op", "_create_", "_is_ready")))
+                                                                 "_atomic_op", "_create_", "_is_ready",
+                                                                 "_reuse", "_reset_")))
     _network.guard_after_fork(globals(), names)
     _network.guard_after_fork(globals(), ("_destroy_future", "_destroy_transaction", "_free"), release=True)
 

@@ -18,6 +18,7 @@ from found._transaction import (
     get_approximate_size,
     make_transaction,
     on_error,
+    recycle,
 )
 
 __all__ = ["transactional", "transaction"]
@@ -91,11 +92,11 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
         try:
             out = await func(tx, *args, **kwargs)
             r = _found_commit(tx.pointer)
-            if r.status == _READY:
-                return out
-            if r.status == _FAILED:
-                raise FoundException(r.error)
-            await _void_of(r.future)
+            if r.status != _READY:
+                if r.status == _FAILED:
+                    raise FoundException(r.error)
+                await _void_of(r.future)
+            recycle(tx)
             return out
         except FoundException as exc:
             first_error = exc

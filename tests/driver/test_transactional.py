@@ -244,3 +244,41 @@ async def test_transaction_context_manager_does_not_retry(db, directory):
             await found.set(tx, b"a", b"mine")
     assert info.value.code == 1020
     assert await everything(db) == [(b"a", b"other")]
+
+
+async def test_finished_transactions_are_reused_as_new(db):
+    seen = []
+
+    async def first(tx):
+        seen.append(tx)
+        tx.vars["x"] = 1
+        await found.set(tx, b"a", b"1")
+
+    await found.transactional(db, first)  # seen keeps tx: it must not be reused
+    kept = seen.pop()
+    assert kept.db is db and kept.vars == {"x": 1}
+    identities = set()
+
+    async def probe(tx):
+        identities.add(id(tx))
+        assert tx.vars == {} and tx.db is db
+        assert await found.get(tx, b"a") == b"1"
+        await found.set(tx, b"b", b"2")
+
+    for _ in range(5):
+        await found.transactional(db, probe)
+    assert len(identities) == 1 and id(kept) not in identities  # reused, reset each time
+
+    async def snap(tx):
+        return tx.snapshot
+
+    assert await found.transactional(db, snap, snapshot=True) is True
+    assert await found.transactional(db, snap) is False
+
+    async def leaks_nothing(tx):
+        await found.set(tx, b"c", b"3")
+        raise RuntimeError("abandon")
+
+    with pytest.raises(RuntimeError):
+        await found.transactional(db, leaks_nothing)
+    assert dict(await everything(db)) == {b"a": b"1", b"b": b"2"}
