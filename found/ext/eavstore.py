@@ -75,7 +75,7 @@ def _check_size(store, what, data, limit):
         )
 
 
-def _rows(store, uid, packed_uid, mapping):
+def _rows(store, packed_uid, mapping):
     """Every (key, value) to write for ``mapping``, all checked before any
     write happens."""
     if not isinstance(mapping, Mapping):
@@ -132,7 +132,7 @@ async def create(tx, eavstore, dict, uid=None):
     else:
         existing = None
     packed_uid = _pack_one(eavstore, "uid", uid)
-    rows = _rows(eavstore, uid, packed_uid, dict)
+    rows = _rows(eavstore, packed_uid, dict)
     if existing is None:
         _, existing = await _read(tx, eavstore, packed_uid)
     await _erase(tx, eavstore, packed_uid, existing)
@@ -165,7 +165,7 @@ async def update(tx, eavstore, uid, dict):
     """Replace the entity ``uid`` with the mapping ``dict``; raise
     EAVStoreException when there is none."""
     packed_uid = _pack_one(eavstore, "uid", uid)
-    rows = _rows(eavstore, uid, packed_uid, dict)
+    rows = _rows(eavstore, packed_uid, dict)
     attributes = await _must_exist(tx, eavstore, uid, packed_uid)
     await _erase(tx, eavstore, packed_uid, attributes)
     for key, value in rows:

@@ -322,9 +322,8 @@ async def test_damaged_content_is_refused(db, damage):
             await found.set(tx, found.pack(PREFIX + ("blob", uid)), record)
 
     await found.transactional(db, spoil)
-    for read in (lambda tx: bstore.get(tx, store, uid),):
-        error = await attempt(db, read, exception=BStoreException)
-        assert isinstance(error, BStoreException) and str(uid) in str(error)
+    error = await attempt(db, bstore.get, store, uid, exception=BStoreException)
+    assert isinstance(error, BStoreException) and str(uid) in str(error)
     with pytest.raises(BStoreException):
         await bstore.get_large(db, store, uid)
 
