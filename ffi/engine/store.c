@@ -144,6 +144,8 @@ static void _free_store(store *s)
     if (s->env) mdb_env_close(s->env);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->done_mu);
+    pthread_cond_destroy(&s->done_cv);
     pthread_mutex_destroy(&s->snap_mu);
     pthread_mutex_destroy(&s->watch_mu);
     pthread_cond_destroy(&s->watch_cv);
@@ -172,6 +174,8 @@ static int _open_new(const char *path, store **out, char *detail, size_t n)
     s->refs = 1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->done_mu, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
     pthread_mutex_init(&s->snap_mu, NULL);
     pthread_mutex_init(&s->watch_mu, NULL);
     pthread_cond_init(&s->watch_cv, NULL);

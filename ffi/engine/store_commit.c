@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "atomic.h"
@@ -18,7 +19,7 @@
 #include "gen_options.h"
 #include "store_internal.h"
 
-typedef struct batch {
+struct batch {
     commit_request **req;
     int *err;
     uint16_t *index;
@@ -31,7 +32,10 @@ typedef struct batch {
     key_range *stamped;
     uint8_t *stamped_keys;
     uint8_t *scratch;    /* ATOMIC_MAX_RESULT bytes for atomic results */
-} batch;
+    int64_t version;
+    int fail;            /* the whole batch failed with this error */
+    struct batch *next_done;
+};
 
 static uint32_t _le32(const uint8_t *p)
 {
@@ -193,6 +197,7 @@ static void _batch_free(batch *b)
 {
     free(b->req); free(b->err); free(b->index); free(b->ranges);
     free(b->n_ranges); free(b->stamped); free(b->stamped_keys);
+    free(b);
 }
 
 /* 1 when nothing in the batch writes: no LMDB write transaction needed. */
@@ -203,54 +208,116 @@ static int _read_only(const batch *b)
     return 1;
 }
 
+/* Call every request's done() and free the batch: on the completer thread,
+ * so the committer can start the next batch (and its fsync) meanwhile. */
+static void _complete(store *s, batch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        int e = b->fail ? b->fail : b->err[i];
+        b->req[i]->done(b->req[i], e, e ? 0 : b->version, e ? 0 : b->index[i]);
+    }
+    int kick = !b->fail;
+    _batch_free(b);
+    if (kick) _watches_kick(s);
+}
+
+static void *_completer(void *arg)
+{
+    store *s = arg;
+    pthread_mutex_lock(&s->done_mu);
+    for (;;) {
+        while (!s->done_head && !s->done_stopping) pthread_cond_wait(&s->done_cv, &s->done_mu);
+        batch *list = s->done_head;
+        if (!list) break;
+        s->done_head = s->done_tail = NULL;
+        pthread_mutex_unlock(&s->done_mu);
+        for (batch *b = list, *next; b; b = next) {
+            next = b->next_done;
+            _complete(s, b);
+        }
+        pthread_mutex_lock(&s->done_mu);
+    }
+    pthread_mutex_unlock(&s->done_mu);
+    return NULL;
+}
+
+static void _hand_to_completer(store *s, batch *b)
+{
+    pthread_mutex_lock(&s->done_mu);
+    if (s->done_tail) s->done_tail->next_done = b;
+    else s->done_head = b;
+    s->done_tail = b;
+    pthread_cond_signal(&s->done_cv);
+    pthread_mutex_unlock(&s->done_mu);
+}
+
 static void _commit_batch(store *s, commit_request *list, uint8_t *scratch)
 {
-    batch b = {.scratch = scratch};
-    int err = _batch_alloc(&b, list);
-    int64_t version = 0;
-    if (!err && _read_only(&b)) {
-        version = store_committed_version(s);
+    batch *b = calloc(1, sizeof *b);
+    int err = b ? _batch_alloc(b, list) : FDB_ERR_INTERNAL_ERROR;
+    if (!b || !b->req) {                /* out of memory before the batch began */
+        for (commit_request *r = list, *next; r; r = next) {
+            next = r->next;
+            r->done(r, FDB_ERR_INTERNAL_ERROR, 0, 0);
+        }
+        if (b) _batch_free(b);
+        return;
+    }
+    b->scratch = scratch;
+    if (!err && _read_only(b)) {
+        b->version = store_committed_version(s);
     } else if (!err) {
         MDB_txn *txn;
         int64_t last;
         int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
         if (!rc) {
             rc = _store_meta_get_i64(txn, s, "version", &last);
-            if (!rc) version = _versions_next(last);
-            if (!rc) rc = _run_batch(txn, s, &b, version);
+            if (!rc) b->version = _versions_next(last);
+            if (!rc) rc = _run_batch(txn, s, b, b->version);
             if (!rc) rc = mdb_txn_commit(txn);
             else mdb_txn_abort(txn);
         }
         err = _store_lmdb_error(rc);
         if (!err) {
             int64_t seen = atomic_load(&s->committed);
-            while (seen < version && !atomic_compare_exchange_weak(&s->committed, &seen, version)) {}
+            while (seen < b->version && !atomic_compare_exchange_weak(&s->committed, &seen, b->version)) {}
         }
     }
-    if (!b.req) {                       /* out of memory before the batch began */
-        for (commit_request *r = list, *next; r; r = next) {
-            next = r->next;
-            r->done(r, FDB_ERR_INTERNAL_ERROR, 0, 0);
-        }
-    }
-    for (int i = 0; b.req && i < b.n; i++) {
-        int e = err ? err : b.err[i];
-        b.req[i]->done(b.req[i], e, e ? 0 : version, e ? 0 : b.index[i]);
-    }
-    _batch_free(&b);
-    if (!err) _watches_kick(s);
+    b->fail = err;
+    b->scratch = NULL;
+    _hand_to_completer(s, b);
+}
+
+/* Let a batch fill up: when fewer requests wait than the last batch held,
+ * their clients are most likely still being told of that batch and about
+ * to commit again, so wait for them a little (at most STORE_GATHER_NS)
+ * rather than pay a whole fsync for a few. A lone sequential client never
+ * waits (its batches hold one request). Caller holds s->mu. */
+static void _gather(store *s, int last_n)
+{
+    if (s->queued >= last_n || s->stopping) return;
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += STORE_GATHER_NS;
+    if (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
+    while (s->queued < last_n && !s->stopping)
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &t)) break;
 }
 
 static void *_committer(void *arg)
 {
     store *s = arg;
     uint8_t *scratch = malloc(ATOMIC_MAX_RESULT + 16);
+    int last_n = 0;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->head && !s->stopping) pthread_cond_wait(&s->cv, &s->mu);
         if (!s->head) break;
+        _gather(s, last_n);
         commit_request *list = s->head;
+        last_n = s->queued;
         s->head = s->tail = NULL;
+        s->queued = 0;
         pthread_mutex_unlock(&s->mu);
         _commit_batch(s, list, scratch);
         pthread_mutex_lock(&s->mu);
@@ -267,13 +334,21 @@ void store_commit_submit(store *s, commit_request *req)
     if (s->tail) s->tail->next = req;
     else s->head = req;
     s->tail = req;
+    s->queued++;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
 
 int _commit_start(store *s)
 {
-    return pthread_create(&s->committer, NULL, _committer, s);
+    if (pthread_create(&s->completer, NULL, _completer, s)) return -1;
+    if (!pthread_create(&s->committer, NULL, _committer, s)) return 0;
+    pthread_mutex_lock(&s->done_mu);
+    s->done_stopping = 1;
+    pthread_cond_signal(&s->done_cv);
+    pthread_mutex_unlock(&s->done_mu);
+    pthread_join(s->completer, NULL);
+    return -1;
 }
 
 void _commit_stop(store *s)
@@ -283,4 +358,9 @@ void _commit_stop(store *s)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->committer, NULL);
+    pthread_mutex_lock(&s->done_mu);   /* then let every done() run */
+    s->done_stopping = 1;
+    pthread_cond_signal(&s->done_cv);
+    pthread_mutex_unlock(&s->done_mu);
+    pthread_join(s->completer, NULL);
 }

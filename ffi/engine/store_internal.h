@@ -26,6 +26,7 @@
 #define STORE_MAX_READERS 1024
 #define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
+#define STORE_GATHER_NS 1000000           /* 1 ms: longest wait for a batch to fill */
 #define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
 #define STORE_KEY_PREFIX 0x00
 #define STORE_MAX_KEY 509                  /* longest key with a record of its own */
@@ -41,6 +42,8 @@ struct snapshot {
 };
 
 /* One long key's entry inside a bucket record. */
+typedef struct batch batch;   /* store_commit.c */
+
 typedef struct bucket_entry {
     const uint8_t *key; int key_len;
     const uint8_t *val; int val_len;
@@ -78,8 +81,15 @@ struct store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     commit_request *head, *tail;
+    int queued;                   /* requests in the queue */
     int stopping;
     pthread_t committer;
+    /* finished batches, whose done() calls run on `completer` */
+    pthread_mutex_t done_mu;
+    pthread_cond_t done_cv;
+    batch *done_head, *done_tail;
+    int done_stopping;
+    pthread_t completer;
     atomic_llong committed;       /* newest version this process has seen */
 
     /* snapshots: the newest plus a ring of recent ones for snapshot_at */

@@ -420,6 +420,7 @@ static void submit_batch(store *s, waiter *w, int n)
         if (s->tail) s->tail->next = &w[i].req;
         else s->head = &w[i].req;
         s->tail = &w[i].req;
+        s->queued++;
     }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);

@@ -1,0 +1,262 @@
+/*
+ * engine_bench.c — the engine through its C API against raw LMDB doing the
+ * same work in the same run. Run by bench/engine_bench.py, which builds it
+ * and prints the ratios; prints one "name engine_per_s raw_per_s" line each.
+ *
+ *   engine_bench DIR N_POINT N_COMMIT_PER_THREAD N_RANGE
+ */
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fdb_c_api.h"
+
+#define DIE(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
+#define OK(e) do { int _e = (e); if (_e) DIE("%s:%d: %s -> %d %s", __FILE__, __LINE__, #e, _e, fdb_get_error(_e)); } while (0)
+#define MDB(e) do { int _e = (e); if (_e) DIE("%s:%d: %s -> %s", __FILE__, __LINE__, #e, mdb_strerror(_e)); } while (0)
+
+static FDBDatabase *db;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int key_of(char *buf, const char *prefix, int i)
+{
+    return sprintf(buf, "%s%08d", prefix, i);
+}
+
+static void wait_ok(FDBFuture *f)
+{
+    OK(fdb_future_block_until_ready(f));
+    OK(fdb_future_get_error(f));
+}
+
+/* Fill the engine with n pairs prefix+i → 16-byte values, in big transactions. */
+static void fill_engine(const char *prefix, int n)
+{
+    char k[32], v[17] = "0123456789abcdef";
+    for (int i = 0; i < n;) {
+        FDBTransaction *tr;
+        OK(fdb_database_create_transaction(db, &tr));
+        for (int j = 0; j < 20000 && i < n; j++, i++)
+            fdb_transaction_set(tr, (uint8_t *)k, key_of(k, prefix, i), (uint8_t *)v, 16);
+        FDBFuture *f = fdb_transaction_commit(tr);
+        wait_ok(f);
+        fdb_future_destroy(f);
+        fdb_transaction_destroy(tr);
+    }
+}
+
+static MDB_env *raw_open(const char *dir)
+{
+    MDB_env *env;
+    mkdir(dir, 0755);
+    MDB(mdb_env_create(&env));
+    MDB(mdb_env_set_mapsize(env, 8ull << 30));
+    MDB(mdb_env_open(env, dir, MDB_NOTLS, 0644));
+    return env;
+}
+
+static void fill_raw(MDB_env *env, const char *prefix, int n)
+{
+    char k[32], v[17] = "0123456789abcdef";
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB(mdb_txn_begin(env, NULL, 0, &txn));
+    MDB(mdb_dbi_open(txn, NULL, 0, &dbi));
+    for (int i = 0; i < n; i++) {
+        MDB_val kv = {(size_t)key_of(k, prefix, i), k}, vv = {16, v};
+        MDB(mdb_put(txn, dbi, &kv, &vv, MDB_APPEND));
+    }
+    MDB(mdb_txn_commit(txn));
+}
+
+/* (a) point reads in one transaction, in a shuffled order */
+static void bench_point(const char *raw_dir, int n)
+{
+    fill_engine("p", n);
+    MDB_env *env = raw_open(raw_dir);
+    fill_raw(env, "p", n);
+    int *order = malloc(sizeof *order * (size_t)n);
+    for (int i = 0; i < n; i++) order[i] = i;
+    srand(1);
+    for (int i = n - 1; i > 0; i--) { int j = rand() % (i + 1), t = order[i]; order[i] = order[j]; order[j] = t; }
+    char k[32];
+    long sum = 0;
+
+    FDBTransaction *tr;
+    OK(fdb_database_create_transaction(db, &tr));
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        FDBFuture *f = fdb_transaction_get(tr, (uint8_t *)k, key_of(k, "p", order[i]), 0);
+        fdb_bool_t present;
+        const uint8_t *v;
+        int vl;
+        OK(fdb_future_block_until_ready(f));
+        OK(fdb_future_get_value(f, &present, &v, &vl));
+        sum += vl;
+        fdb_future_destroy(f);
+    }
+    double engine = now() - t0;
+    fdb_transaction_destroy(tr);
+
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    t0 = now();
+    MDB(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+    MDB(mdb_dbi_open(txn, NULL, 0, &dbi));
+    for (int i = 0; i < n; i++) {
+        MDB_val kv = {(size_t)key_of(k, "p", order[i]), k}, vv;
+        MDB(mdb_get(txn, dbi, &kv, &vv));
+        sum += (long)vv.mv_size;
+    }
+    mdb_txn_abort(txn);
+    double raw = now() - t0;
+    if (sum != 32L * n) DIE("point reads: wrong sizes");
+    printf("point_reads %.0f %.0f\n", n / engine, n / raw);
+    mdb_env_close(env);
+    free(order);
+}
+
+/* (b) durable small commits: 64 writer threads vs one fsync per commit */
+static int per_thread;
+
+static void *writer(void *arg)
+{
+    int t = (int)(long)arg;
+    char k[32];
+    for (int i = 0; i < per_thread; i++) {
+        FDBTransaction *tr;
+        OK(fdb_database_create_transaction(db, &tr));
+        int kl = sprintf(k, "w%02d/%08d", t, i);
+        fdb_transaction_set(tr, (uint8_t *)k, kl, (uint8_t *)"v", 1);
+        FDBFuture *f = fdb_transaction_commit(tr);
+        wait_ok(f);
+        fdb_future_destroy(f);
+        fdb_transaction_destroy(tr);
+    }
+    return NULL;
+}
+
+static void bench_commits(const char *raw_dir, int n)
+{
+    enum { THREADS = 64 };
+    pthread_t th[THREADS];
+    per_thread = n;
+    double t0 = now();
+    for (long i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, writer, (void *)i);
+    for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+    double engine = now() - t0;
+
+    MDB_env *env = raw_open(raw_dir);
+    MDB_dbi dbi;
+    MDB_txn *txn;
+    MDB(mdb_txn_begin(env, NULL, 0, &txn));
+    MDB(mdb_dbi_open(txn, NULL, 0, &dbi));
+    MDB(mdb_txn_commit(txn));
+    int raw_n = n * 8;   /* enough single commits to time */
+    char k[32];
+    for (int i = 0; i < raw_n + 200; i++) {
+        if (i == 200) t0 = now();   /* the first commits grow the file: warm up */
+        MDB(mdb_txn_begin(env, NULL, 0, &txn));
+        MDB_val kv = {(size_t)key_of(k, "w", i), k}, vv = {1, "v"};
+        MDB(mdb_put(txn, dbi, &kv, &vv, 0));
+        MDB(mdb_txn_commit(txn));   /* LMDB's default: fsync per commit */
+    }
+    double raw = now() - t0;
+    printf("durable_commits %.0f %.0f\n", THREADS * n / engine, raw_n / raw);
+    mdb_env_close(env);
+}
+
+/* (c) range read of n small pairs: iterator mode, batch after batch */
+static void bench_range(const char *raw_dir, int n)
+{
+    fill_engine("r", n);
+    MDB_env *env = raw_open(raw_dir);
+    fill_raw(env, "r", n);
+    long count = 0, bytes = 0;
+
+    FDBTransaction *tr;
+    OK(fdb_database_create_transaction(db, &tr));
+    double t0 = now();
+    uint8_t begin[64] = "r";
+    int begin_len = 1, or_equal = 0, offset = 1, more = 1;
+    for (int iteration = 1; more; iteration++) {
+        FDBFuture *f = fdb_transaction_get_range(tr, begin, begin_len, or_equal, offset,
+                                                 (const uint8_t *)"s", 1, 0, 1,
+                                                 0, 0, -1 /* FDB_STREAMING_MODE_ITERATOR */, iteration, 0, 0);
+        const FDBKeyValue *kv;
+        int n_kv;
+        OK(fdb_future_block_until_ready(f));
+        OK(fdb_future_get_keyvalue_array(f, &kv, &n_kv, &more));
+        for (int i = 0; i < n_kv; i++) bytes += kv[i].key_length + kv[i].value_length;
+        count += n_kv;
+        if (n_kv) {   /* continue after the last key: firstGreaterThan(last) */
+            memcpy(begin, kv[n_kv - 1].key, (size_t)kv[n_kv - 1].key_length);
+            begin_len = kv[n_kv - 1].key_length;
+            or_equal = 1, offset = 1;
+        }
+        fdb_future_destroy(f);
+    }
+    double engine = now() - t0;
+    fdb_transaction_destroy(tr);
+    if (count != n) DIE("range read: %ld pairs, expected %d", count, n);
+
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *c;
+    MDB_val kv, vv;
+    long raw_count = 0;
+    t0 = now();
+    MDB(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+    MDB(mdb_dbi_open(txn, NULL, 0, &dbi));
+    MDB(mdb_cursor_open(txn, dbi, &c));
+    for (int rc = mdb_cursor_get(c, &kv, &vv, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &kv, &vv, MDB_NEXT)) {
+        bytes -= (long)(kv.mv_size + vv.mv_size);
+        raw_count++;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    double raw = now() - t0;
+    if (raw_count != n || bytes) DIE("range read: raw scan differs");
+    printf("range_read %.0f %.0f\n", n / engine, n / raw);
+    mdb_env_close(env);
+}
+
+static void *run_network(void *arg)
+{
+    (void)arg;
+    OK(fdb_run_network());
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) DIE("usage: %s DIR N_POINT N_COMMIT_PER_THREAD N_RANGE", argv[0]);
+    char path[4096];
+    const char *dir = argv[1];
+    pthread_t net;
+    OK(fdb_select_api_version_impl(730, 730));
+    OK(fdb_setup_network());
+    pthread_create(&net, NULL, run_network, NULL);
+    snprintf(path, sizeof path, "%s/engine", dir);
+    OK(fdb_create_database(path, &db));
+    snprintf(path, sizeof path, "%s/raw_point", dir);
+    bench_point(path, atoi(argv[2]));
+    snprintf(path, sizeof path, "%s/raw_commit", dir);
+    bench_commits(path, atoi(argv[3]));
+    snprintf(path, sizeof path, "%s/raw_range", dir);
+    bench_range(path, atoi(argv[4]));
+    fdb_database_destroy(db);
+    OK(fdb_stop_network());
+    pthread_join(net, NULL);
+    return 0;
+}
