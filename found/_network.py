@@ -13,6 +13,7 @@ import threading
 from typing import Callable, List, Optional, Tuple
 
 from found import _library
+from found._codes import OPTIONS
 from found._errors import FoundException, ForkError
 from found._fdb import ffi, lib
 
@@ -25,6 +26,7 @@ _forked = False
 _queued_options: List[Tuple[int, Optional[bytes]]] = []
 _queued_hooks: List[Callable[[], None]] = []
 _hooks: List[Callable[[], None]] = []
+_NETWORK_OPTIONS = frozenset(code for scope, _, code, _ in OPTIONS if scope == "NetworkOption")
 _guarded: List[Tuple[dict, Tuple[str, ...], Callable]] = []
 
 
@@ -96,20 +98,22 @@ def network_set_option(option: int, value=None) -> None:
     """Set a network option (an ``FDB_NET_OPTION_*`` constant); ``value`` bytes or None.
 
     Must be called before the network thread starts, i.e. before the first
-    ``found.open()``.  Before the library is loaded the option is checked and
-    queued, then applied by ``open()`` right before the network starts.
+    ``found.open()``: the option is checked against API 730's network options
+    and queued, then applied by ``open()`` right before the network starts.
+    Later calls go straight to the library, which refuses what it no longer
+    accepts.
     """
     check_process()
     if not isinstance(option, int):
         raise TypeError("option must be an int (an FDB_NET_OPTION_* constant), not %s" % type(option).__name__)
     _option_value(value)  # type errors now, not at open()
     with _lock:
-        if _thread is not None:
-            raise FoundException(2009)  # network_already_setup
         if _library.library() is None:
+            if option not in _NETWORK_OPTIONS:
+                raise FoundException(2007)  # invalid_option
             _queued_options.append((option, value))
             return
-    _set_network_option(option, value)
+    _set_network_option(option, value)  # the library refuses what it no longer accepts
 
 
 @ffi.def_extern()

@@ -257,17 +257,26 @@ def test_network_thread_stops_at_exit_and_runs_completion_hooks(tmp_path):
     assert done.stdout.splitlines() == ["main done", "network thread done"]
 
 
-def test_network_options_after_start_are_refused(tmp_path):
+def test_network_options_are_checked_and_queued_until_open(tmp_path):
     run_python("""
         import asyncio, sys, found
+        try:
+            found.network_set_option(123456)
+        except found.FoundException as exc:
+            assert exc.code == 2007, exc  # invalid_option
+        else:
+            raise AssertionError("unknown option accepted")
+        try:
+            found.network_set_option(found.FDB_NET_OPTION_TRACE_ENABLE, 1.5)
+        except TypeError as exc:
+            assert "option value must be bytes" in str(exc)
+        else:
+            raise AssertionError("float accepted")
+        found.network_set_option(found.FDB_NET_OPTION_TRACE_ENABLE, sys.argv[1] + "-trace")
+        assert found.library() is None  # queued: nothing loaded yet
         async def main():
-            await found.open(sys.argv[1])
-            try:
-                found.network_set_option(found.FDB_NET_OPTION_TRACE_ENABLE, b"/tmp")
-            except found.FoundException as exc:
-                assert exc.code == 2009, exc
-            else:
-                raise AssertionError("accepted after start")
+            db = await found.open(sys.argv[1])
+            await found.transactional(db, found.set, b"a", b"b")
         asyncio.run(main())
     """, str(tmp_path / "db"))
 
