@@ -180,15 +180,19 @@ FDB_EXPORT fdb_error_t fdb_future_set_callback(FDBFuture *f, FDBCallback callbac
     return 0;
 }
 
-FDB_EXPORT void fdb_future_cancel(FDBFuture *f) {
+void future_abort(FDBFuture *f, int err) {
     if (fdb_future_is_ready(f)) return;
     pthread_mutex_lock(&_lock);
     void (*hook)(void *) = atomic_load(&f->ready) ? NULL : f->on_cancel;
     void *ctx = f->hook_ctx;
     f->on_cancel = NULL;
     pthread_mutex_unlock(&_lock);
-    future_complete(f, FDB_ERR_OPERATION_CANCELLED);
+    future_complete(f, err);
     if (hook) hook(ctx);
+}
+
+FDB_EXPORT void fdb_future_cancel(FDBFuture *f) {
+    future_abort(f, FDB_ERR_OPERATION_CANCELLED);
 }
 
 FDB_EXPORT void fdb_future_release_memory(FDBFuture *f) {

@@ -71,6 +71,9 @@ int future_reserve_kvs(FDBFuture *f, size_t n);
  * Returns 0 if this call completed it, 1 if it was already complete (then
  * nothing changes). Runs the callback in this thread. */
 int future_complete(FDBFuture *f, int err);
+/* Complete a pending future with err and run its on_cancel hook (what
+ * fdb_future_cancel does with 1101). */
+void future_abort(FDBFuture *f, int err);
 /* Mark a read result complete without callback bookkeeping: only for a
  * future nobody else can see yet. */
 static inline void future_set_ready_fresh(FDBFuture *f, int err) {

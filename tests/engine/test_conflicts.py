@@ -182,3 +182,23 @@ def test_set_read_version_in_the_future(db):
     with pytest.raises(fdb.FDBError) as e:
         t2[b"a"].wait()
     assert e.value.code == 1009
+
+
+def test_concurrent_read_modify_write_loses_no_update(db):
+    import threading
+    db[b"counter"] = b"0"
+
+    @fdb.transactional
+    def bump(tr):
+        tr[b"counter"] = str(int(tr[b"counter"].value) + 1).encode()
+
+    def worker():
+        for _ in range(25):
+            bump(db)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert db[b"counter"] == b"100"

@@ -122,3 +122,12 @@ def test_watch_callback_runs_exactly_once(db):
     assert fired.wait(LIVENESS_LIMIT_S)
     w.cancel()
     assert calls == [1]
+
+
+def test_transaction_timeout_ends_its_watches(db):
+    tr = db.create_transaction()
+    tr.options.set_timeout(50)
+    w = tr.watch(b"never-changed")
+    tr.commit().wait()
+    wait_ready(w)
+    assert _error(w) == 1031
