@@ -6,6 +6,7 @@ See docs/driver.md for the library choice (a real cluster through the
 system libfdb_c, or the embedded engine) and found's additions.
 """
 from found._codes import *  # noqa: F401,F403 — every FDB_* option, mode, mutation and predicate code
+from found import engine
 from found._database import Database, database_set_option, open
 from found._errors import BaseFoundException, ForkError, FoundException, LibraryError
 from found._hooks import Hooks, TransactionStats, make_hooks

@@ -133,6 +133,9 @@ def _load(kind: str, path: str, cluster_file: Optional[str]) -> None:
                 % (cluster_file, reason))
         raise LibraryError(reason)
     code = lib.fdb_select_api_version_impl(API_VERSION, API_VERSION)
+    if code == 2201:  # api_version_already_set: another binding in this process (e.g. fdb) chose it
+        _log.info("found: %s already had its API version selected in this process", path)
+        code = 0
     if code != 0:
         if code == 2203:
             raise LibraryError(

@@ -7,6 +7,7 @@ stopped at interpreter exit (``fdb_stop_network`` + join).  After
 library state: every entry point then raises ForkError instead of hanging.
 """
 import atexit
+import logging
 import os
 import struct
 import threading
@@ -21,6 +22,7 @@ __all__ = ["start", "network_set_option", "add_network_thread_completion_hook", 
 
 _lock = threading.Lock()
 _thread: Optional[threading.Thread] = None
+_shared = False  # another binding in this process set the network up and runs it
 _pid = os.getpid()
 _forked = False
 _queued_options: List[Tuple[int, Optional[bytes]]] = []
@@ -54,7 +56,7 @@ def guard_after_fork(namespace: dict, names: Tuple[str, ...], *, release: bool =
 
 def _after_fork_in_child() -> None:
     global _forked
-    if _thread is None and _library.library() is None:
+    if _thread is None and not _shared and _library.library() is None:
         return  # nothing was started: the child may use found freely
     _forked = True
     for namespace, names, replacement in _guarded:
@@ -123,7 +125,6 @@ def _found_network_done(parameter):
     try:
         hook()
     except Exception:  # a hook's failure must not take the network thread down
-        import logging
         logging.getLogger("found").exception("network thread completion hook %r failed", hook)
 
 
@@ -150,26 +151,30 @@ def add_network_thread_completion_hook(callback: Callable[[], None]) -> None:
 def _run() -> None:
     code = lib.fdb_run_network()
     if code:
-        import logging
         logging.getLogger("found").error("fdb_run_network stopped with %s", FoundException(code))
 
 
 def start() -> None:
     """Start the network thread once per process (the library must be loaded)."""
-    global _thread
+    global _thread, _shared
     check_process()
-    if _thread is not None:
+    if _thread is not None or _shared:
         return
     with _lock:
-        if _thread is not None:
+        if _thread is not None or _shared:
             return
         while _queued_options:
             _set_network_option(*_queued_options.pop(0))
         code = lib.fdb_setup_network()
-        if code:
+        if code == 2009:  # network_already_setup: e.g. the official binding, loaded on the same library
+            logging.getLogger("found").info("found: sharing the network thread another binding runs")
+            _shared = True
+        elif code:
             raise FoundException(code)
         while _queued_hooks:
             _register_hook(_queued_hooks.pop(0))
+        if _shared:
+            return
         thread = threading.Thread(target=_run, name="found-network", daemon=True)
         thread.start()
         _thread = thread

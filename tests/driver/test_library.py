@@ -150,3 +150,27 @@ async def test_official_binding_reads_what_found_wrote(db, directory):
         db = fdb.open(sys.argv[1])
         assert db[fdb.tuple.pack(("k", 1))] == b"from found"
     """, directory)
+
+
+def test_found_and_the_official_binding_share_one_process(tmp_path):
+    """fdb set the library up first (API version, network): found uses the same library and network."""
+    run_python("""
+        import asyncio, ctypes, sys, found, found.engine
+        ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
+        import fdb
+        fdb.api_version(730)
+        fdb_db = fdb.open(sys.argv[1])
+        fdb_db[b"from fdb"] = b"1"
+        async def main():
+            db = await found.open(sys.argv[1])
+            assert await found.transactional(db, found.get, b"from fdb") == b"1"
+            await found.transactional(db, found.set, b"from found", b"2")
+            tx = found.make_transaction(db)
+            watch = found.watch(tx, b"from found")
+            await found.commit(tx)
+            fdb_db[b"from found"] = b"3"
+            await asyncio.wait_for(watch, 30)
+        asyncio.run(main())
+        assert fdb_db[b"from found"] == b"3"
+        assert found.library()[0] == "embedded"
+    """, str(tmp_path / "db"))
