@@ -134,7 +134,7 @@ static int _selector_conflict(FDBTransaction *tr, const selector *sel, const uin
     if (!end) return FDB_ERR_INTERNAL_ERROR;
     memcpy(end, hi, (size_t)hi_len);
     end[hi_len] = 0;
-    int err = tx_add_read_conflict(tr, lo, lo_len, end, hi_len + 1);
+    int err = tx_add_read_conflict_ryw(tr, lo, lo_len, end, hi_len + 1);
     free(end);
     return err;
 }
@@ -242,15 +242,15 @@ static int _in_range(const view_iter *it, int reverse, const uint8_t *b, int bl,
  * to the end, else up to (and including) the last row returned. */
 static int _range_conflict(FDBTransaction *tr, int reverse, int more, const FDBFuture *f, int count,
                            const uint8_t *b, int bl, const uint8_t *e, int el) {
-    if (!more || count == 0) return tx_add_read_conflict(tr, b, bl, e, el);
+    if (!more || count == 0) return tx_add_read_conflict_ryw(tr, b, bl, e, el);
     const FDBKeyValue *last = &f->kvs[count - 1];
     const uint8_t *lk = f->buf + (uintptr_t)last->key;
-    if (reverse) return tx_add_read_conflict(tr, lk, last->key_length, e, el);
+    if (reverse) return tx_add_read_conflict_ryw(tr, lk, last->key_length, e, el);
     uint8_t *end = malloc((size_t)last->key_length + 1);
     if (!end) return FDB_ERR_INTERNAL_ERROR;
     memcpy(end, lk, (size_t)last->key_length);
     end[last->key_length] = 0;
-    int err = tx_add_read_conflict(tr, b, bl, end, last->key_length + 1);
+    int err = tx_add_read_conflict_ryw(tr, b, bl, end, last->key_length + 1);
     free(end);
     return err;
 }

@@ -143,6 +143,12 @@ ryw_node *ryw_clear_containing(ryw *w, const uint8_t *key, int key_len) {
     return NULL;
 }
 
+ryw_node *ryw_clear_from(ryw *w, const uint8_t *key, int key_len) {
+    if (!w->clears.count) return NULL;
+    ryw_node *c = ryw_clear_containing(w, key, key_len);
+    return c ? c : _search(&w->clears, key, key_len, NULL);
+}
+
 int ryw_set(ryw *w, const uint8_t *key, int key_len, const uint8_t *value, int value_len) {
     int created;
     ryw_node *n = _find_or_insert(&w->points, w->a, key, key_len, &created);

@@ -72,6 +72,9 @@ ryw_node *ryw_prev(ryw *w, ryw_node *n);
 /* The cleared range holding key, or NULL. */
 ryw_node *ryw_clear_containing(ryw *w, const uint8_t *key, int key_len);
 
+/* The cleared range holding key, else the first one after it, or NULL. */
+ryw_node *ryw_clear_from(ryw *w, const uint8_t *key, int key_len);
+
 /* The value a point entry gives when the database holds (base_present,
  * base). Sets *present and *value (which may point into scratch memory
  * valid until the next call). Returns 0, 1036 accessed_unreadable or 4100. */

@@ -287,6 +287,63 @@ int tx_add_read_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const uin
     return _push_range(&tr->wr->reads, &tr->wr->a, b, bl, e, el);
 }
 
+/* The next stretch of [pos, e) the transaction's own writes answer on
+ * their own (a cleared range or a known value); 0 when there is none. */
+static int _next_independent(ryw_node **clear, ryw_node **point,
+                             const uint8_t *e, int el, const uint8_t **xb, int *xbl,
+                             const uint8_t **xe, int *xel, int *point_key) {
+    while (*point && (*point)->kind != W_VALUE) *point = ryw_next(*point);
+    ryw_node *c = *clear && bytes_cmp((*clear)->key, (*clear)->key_len, e, el) < 0 ? *clear : NULL;
+    ryw_node *p = *point && bytes_cmp((*point)->key, (*point)->key_len, e, el) < 0 ? *point : NULL;
+    if (!c && !p) return 0;
+    if (c && (!p || bytes_cmp(c->key, c->key_len, p->key, p->key_len) <= 0)) {
+        *xb = c->key; *xbl = c->key_len;
+        *xe = c->end; *xel = c->end_len;
+        *point_key = 0;
+        *clear = c->next[0];
+    } else {
+        *xb = p->key; *xbl = p->key_len;
+        *point_key = 1;
+        *point = ryw_next(p);
+    }
+    return 1;
+}
+
+int tx_add_read_conflict_ryw(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el) {
+    ryw *w = tx_ryw_for_read(tr, 0);
+    if (!w) return tx_add_read_conflict(tr, b, bl, e, el);
+    /* Like FoundationDB, leave out what the transaction's own writes
+     * decide: only stored data read can conflict. */
+    ryw_node *clear = ryw_clear_from(w, b, bl);
+    ryw_node *point = ryw_seek_ge(w, b, bl);
+    const uint8_t *pos = b;
+    int pl = bl, err = 0;
+    const uint8_t *xb, *xe;
+    int xbl, xel, point_key;
+    while (!err && bytes_cmp(pos, pl, e, el) < 0) {
+        if (!_next_independent(&clear, &point, e, el, &xb, &xbl, &xe, &xel, &point_key))
+            return tx_add_read_conflict(tr, pos, pl, e, el);
+        if (point_key) {
+            uint8_t *after = arena_alloc(&tr->wr->a, (size_t)xbl + 1);
+            if (!after) return FDB_ERR_INTERNAL_ERROR;
+            memcpy(after, xb, (size_t)xbl);
+            after[xbl] = 0;
+            xe = after;
+            xel = xbl + 1;
+        }
+        if (bytes_cmp(xe, xel, pos, pl) <= 0) continue;     /* wholly before pos */
+        if (bytes_cmp(pos, pl, xb, xbl) < 0) {
+            const uint8_t *gap_end = xb;
+            int gap_len = xbl;
+            if (bytes_cmp(gap_end, gap_len, e, el) > 0) { gap_end = e; gap_len = el; }
+            err = tx_add_read_conflict(tr, pos, pl, gap_end, gap_len);
+        }
+        pos = xe;
+        pl = xel;
+    }
+    return err;
+}
+
 int tx_add_read_conflict_key(FDBTransaction *tr, const uint8_t *key, int key_len) {
     tr->wr->size += 2 * key_len + 1;
     return _push_key_range(&tr->wr->reads, &tr->wr->a, key, key_len);

@@ -77,6 +77,9 @@ int tx_ensure_snapshot(FDBTransaction *tr);
 void tx_max_read_key(const FDBTransaction *tr, const uint8_t **key, int *len);
 /* Record a read conflict range (copied). 0 or 4100. */
 int tx_add_read_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el);
+/* Record a read conflict range less the parts the transaction's own
+ * writes decide (cleared ranges, keys with a known value). */
+int tx_add_read_conflict_ryw(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el);
 /* Record [key, key+\0) as a read conflict. */
 int tx_add_read_conflict_key(FDBTransaction *tr, const uint8_t *key, int key_len);
 /* The transaction's pending writes to read through, or NULL when

@@ -202,3 +202,24 @@ def test_concurrent_read_modify_write_loses_no_update(db):
     for t in threads:
         t.join()
     assert db[b"counter"] == b"100"
+
+
+def test_range_read_of_own_writes_conflicts_only_on_stored_parts(db):
+    for k in (b"a", b"m", b"y"):
+        db[k] = b"v"
+    t1 = db.create_transaction()
+    t1.clear_range(b"a", b"n")               # t1 decides [a, n) itself
+    t1[b"p"] = b"mine"
+    assert [kv.key for kv in t1.get_range(b"a", b"z")] == [b"p", b"y"]
+    t2 = db.create_transaction()
+    t2[b"c"] = b"inside the cleared range"
+    t2[b"p"] = b"over t1's own value"
+    t2.commit().wait()
+    assert _commit_code(t1) == 0
+    t3 = db.create_transaction()
+    t3.clear_range(b"a", b"n")
+    list(t3.get_range(b"a", b"z"))
+    t4 = db.create_transaction()
+    t4[b"x"] = b"in the stored part"
+    t4.commit().wait()
+    assert _commit_code(t3) == 1020
