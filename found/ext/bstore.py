@@ -145,12 +145,9 @@ async def _add_reference(tx, bstore, uid, record, digest):
     await found.set(tx, bstore.key("blob", uid), record.pack())
 
 
-async def _write_chunks(tx, bstore, sid, blob, first_index, first_offset, end_offset):
-    index = first_index
-    for offset in range(first_offset, end_offset, CHUNK_SIZE):
-        chunk = blob[offset:min(offset + CHUNK_SIZE, end_offset)]
-        await found.set(tx, bstore.key("chunk", sid, index), chunk)
-        index += 1
+async def _write_chunks(tx, bstore, sid, blob):
+    for index, offset in enumerate(range(0, len(blob), CHUNK_SIZE)):
+        await found.set(tx, bstore.key("chunk", sid, index), blob[offset:offset + CHUNK_SIZE])
 
 
 def _verify(bstore, uid, record, pieces):
@@ -203,7 +200,7 @@ async def get_or_create(tx, bstore, blob):
         await _add_reference(tx, bstore, uid, record, digest)
         return uid
     record = _Record(uuid4(), len(blob), _chunk_count(len(blob)), digest, 1)
-    await _write_chunks(tx, bstore, record.sid, blob, 0, 0, len(blob))
+    await _write_chunks(tx, bstore, record.sid, blob)
     await found.set(tx, bstore.key("blob", uid), record.pack())
     return uid
 
@@ -240,7 +237,7 @@ async def references(tx, bstore, uid):
 # --- across transactions ----------------------------------------------------
 
 
-async def _stage(tx, bstore, sid, blob, first_index, first_offset, end_offset, started_at):
+async def _stage(tx, bstore, sid, first_index, chunks, started_at):
     marker = bstore.key("upload", sid)
     if first_index == 0:
         await found.set(tx, marker, found.pack((started_at,)))
@@ -248,7 +245,8 @@ async def _stage(tx, bstore, sid, blob, first_index, first_offset, end_offset, s
         raise BStoreException(
             "{}: upload {} was collected by gc before it finished".format(bstore.name, sid)
         )
-    await _write_chunks(tx, bstore, sid, blob, first_index, first_offset, end_offset)
+    for index, chunk in enumerate(chunks, first_index):
+        await found.set(tx, bstore.key("chunk", sid, index), chunk)
 
 
 async def _publish(tx, bstore, sid, uid, size, digest):
@@ -280,36 +278,141 @@ async def _reference_if_stored(tx, bstore, uid, digest):
     return True
 
 
-async def put_large(db, bstore, blob):
-    """Store ``blob`` (bytes, any size) and return its uid, like
-    ``get_or_create`` but over as many transactions of ``db`` as needed.
+def _chunks_per_batch():
+    return max(1, BATCH_BYTES // CHUNK_SIZE)
 
-    The chunks are staged under a fresh sid, then one small transaction
-    publishes the blob: readers never see part of it.  On failure the staged
-    chunks are cleared (if that fails too, ``gc`` removes them later).
-    """
-    blob = _as_bytes(blob)
-    digest = _digest(blob)
-    uid = UUID(bytes=digest[:16])
-    if await found.transactional(db, _reference_if_stored, bstore, uid, digest):
-        return uid
+
+async def _batches_of_bytes(blob):
+    """Lists of chunks of ``blob``, each list about BATCH_BYTES."""
+    step = _chunks_per_batch() * CHUNK_SIZE
+    for offset in range(0, len(blob), step):
+        end = min(offset + step, len(blob))
+        yield [blob[i:min(i + CHUNK_SIZE, end)] for i in range(offset, end, CHUNK_SIZE)]
+
+
+async def _aiterate(iterable):
+    if hasattr(iterable, "__aiter__"):
+        async for item in iterable:
+            yield item
+    else:
+        for item in iterable:
+            yield item
+
+
+async def _batches_of_stream(pieces, hasher, sizes):
+    """Lists of chunks re-cut from ``pieces`` (bytes-like of any sizes),
+    feeding ``hasher`` and appending each piece's size to ``sizes``."""
+    per_batch = _chunks_per_batch()
+    buffer = bytearray()
+    batch = []
+    async for piece in _aiterate(pieces):
+        if not isinstance(piece, (bytes, bytearray, memoryview)):
+            raise BStoreException(
+                "pieces of a blob must be bytes, got {}".format(type(piece).__name__)
+            )
+        hasher.update(piece)
+        sizes.append(len(piece))
+        buffer += piece
+        while len(buffer) >= CHUNK_SIZE:
+            batch.append(bytes(buffer[:CHUNK_SIZE]))
+            del buffer[:CHUNK_SIZE]
+            if len(batch) == per_batch:
+                yield batch
+                batch = []
+    if buffer:
+        batch.append(bytes(buffer))
+    if batch:
+        yield batch
+
+
+async def _upload(db, bstore, batches):
+    """Stage the chunks of ``batches`` under a fresh sid, one transaction
+    per batch; return the sid.  The first transaction writes the marker."""
     sid = uuid4()
     started_at = time.time()
-    step = BATCH_BYTES - BATCH_BYTES % CHUNK_SIZE
+    index = 0
     try:
-        for offset in range(0, max(len(blob), 1), step):
-            end = min(offset + step, len(blob))
-            await found.transactional(
-                db, _stage, bstore, sid, blob, offset // CHUNK_SIZE, offset, end, started_at
-            )
-        await found.transactional(db, _publish, bstore, sid, uid, len(blob), digest)
+        async for chunks in batches:
+            await found.transactional(db, _stage, bstore, sid, index, chunks, started_at)
+            index += len(chunks)
+        if index == 0:
+            await found.transactional(db, _stage, bstore, sid, 0, [], started_at)
     except BaseException:
-        try:
-            await found.transactional(db, _discard_upload, bstore, sid)
-        except Exception:  # the original failure matters more; gc cleans up
-            pass
+        await _abandon(db, bstore, sid)
+        raise
+    return sid
+
+
+async def _abandon(db, bstore, sid):
+    try:
+        await found.transactional(db, _discard_upload, bstore, sid)
+    except Exception:  # the original failure matters more; gc cleans up
+        pass
+
+
+async def _finish(db, bstore, sid, uid, size, digest):
+    try:
+        await found.transactional(db, _publish, bstore, sid, uid, size, digest)
+    except BaseException:
+        await _abandon(db, bstore, sid)
         raise
     return uid
+
+
+async def put_large(db, bstore, blob):
+    """Store ``blob`` and return its uid, like ``get_or_create`` but of any
+    size, over as many transactions of ``db`` as needed.
+
+    ``blob`` is bytes-like, or an iterable or async iterable of bytes-like
+    pieces (of any sizes) to store one after the other without holding the
+    whole blob in memory.  The chunks are staged under a fresh sid, then
+    one small transaction publishes the blob: readers never see part of it.
+    Bytes already stored only gain a reference; a stream's duplicate is
+    found at the end, and its staged copy dropped.  On failure the staged
+    chunks are cleared (if that fails too, ``gc`` removes them later).
+    """
+    if isinstance(blob, (bytes, bytearray, memoryview)):
+        blob = _as_bytes(blob)
+        digest = _digest(blob)
+        uid = UUID(bytes=digest[:16])
+        if await found.transactional(db, _reference_if_stored, bstore, uid, digest):
+            return uid
+        sid = await _upload(db, bstore, _batches_of_bytes(blob))
+        return await _finish(db, bstore, sid, uid, len(blob), digest)
+    if isinstance(blob, str) or not (hasattr(blob, "__aiter__") or hasattr(blob, "__iter__")):
+        raise BStoreException(
+            "blob must be bytes or an iterable of bytes, got {}".format(type(blob).__name__)
+        )
+    hasher = blake2b(digest_size=_DIGEST_SIZE)
+    sizes = []
+    sid = await _upload(db, bstore, _batches_of_stream(blob, hasher, sizes))
+    digest = hasher.digest()
+    return await _finish(db, bstore, sid, UUID(bytes=digest[:16]), sum(sizes), digest)
+
+
+async def stream(db, bstore, uid):
+    """Yield the chunks (bytes) of the blob ``uid`` in order, reading about
+    BATCH_BYTES per transaction of ``db``.  The content is checked as it
+    goes and against the digest after the last chunk: a BStoreException
+    then means the chunks already yielded must be discarded."""
+    record = await found.transactional(db, _must_record, bstore, uid)
+    hasher = blake2b(digest_size=_DIGEST_SIZE)
+    index = size = 0
+    while index < record.chunks:
+        batch = await found.transactional(
+            db, _read_chunks, bstore, record.sid, index, _chunks_per_batch()
+        )
+        if [number for number, _ in batch] != list(range(index, index + len(batch))) or not batch:
+            break  # a gap: deleted or damaged, reported below
+        for _, chunk in batch:
+            hasher.update(chunk)
+            size += len(chunk)
+            yield chunk
+        index += len(batch)
+    if index != record.chunks or size != record.size or hasher.digest() != record.digest:
+        raise BStoreException(
+            "{}: blob uid={} does not match its digest (deleted or damaged)".format(bstore.name, uid)
+        )
 
 
 async def get_large(db, bstore, uid):
@@ -317,16 +420,7 @@ async def get_large(db, bstore, uid):
     transactions of ``db`` as needed (chunks never change once published;
     a blob deleted meanwhile fails the check).  Raise BStoreException like
     ``get``."""
-    record = await found.transactional(db, _must_record, bstore, uid)
-    per_batch = max(1, BATCH_BYTES // CHUNK_SIZE)
-    pieces = []
-    while True:
-        after = pieces[-1][0] + 1 if pieces else 0
-        batch = await found.transactional(db, _read_chunks, bstore, record.sid, after, per_batch)
-        pieces.extend(batch)
-        if len(batch) < per_batch or len(pieces) >= record.chunks:
-            break
-    return _verify(bstore, uid, record, pieces)
+    return b"".join([chunk async for chunk in stream(db, bstore, uid)])
 
 
 async def _stale_uploads(tx, bstore, deadline):

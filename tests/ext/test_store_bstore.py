@@ -64,10 +64,15 @@ class BStoreMachine(AsyncMachine):
     def known(self):
         return st.sampled_from(sorted(self.model))
 
-    @rule(blob=st.sampled_from(BLOBS), large=st.booleans())
-    def put(self, blob, large):
-        if large:
+    @rule(blob=st.sampled_from(BLOBS), how=st.sampled_from(["transaction", "large", "stream"]), data=st.data())
+    def put(self, blob, how, data):
+        if how == "large":
             uid = self.run(bstore.put_large(self.db, self.store, blob))
+        elif how == "stream":
+            cuts = sorted(data.draw(st.lists(st.integers(0, len(blob)), max_size=4)))
+            bounds = [0] + cuts + [len(blob)]
+            pieces = [blob[a:b] for a, b in zip(bounds, bounds[1:])]
+            uid = self.run(bstore.put_large(self.db, self.store, pieces))
         else:
             uid = self.tx(bstore.get_or_create, self.store, blob)
         assert uid == expected_uid(blob)
@@ -295,6 +300,47 @@ async def test_upload_collected_midway_fails(db, monkeypatch):
     assert store_keys(await snapshot(db)) == []
 
 
+async def pieces_of(blob, sizes):
+    offset = 0
+    for size in sizes:
+        yield memoryview(blob)[offset:offset + size]
+        offset += size
+    yield blob[offset:]
+
+
+async def test_put_large_from_a_stream_of_uneven_pieces(db, monkeypatch):
+    store = bstore.make("stream", PREFIX)
+    await reset(db)
+    monkeypatch.setattr(bstore, "BATCH_BYTES", 3 * CHUNK_SIZE)
+    blob = noise(7 * CHUNK_SIZE + 3, 13)
+    sizes = [1, CHUNK_SIZE - 1, CHUNK_SIZE + 5, 0, 3 * CHUNK_SIZE, 17]
+    uid = await bstore.put_large(db, store, pieces_of(blob, sizes))
+    assert uid == expected_uid(blob)
+    assert await found.transactional(db, bstore.get, store, uid) == blob
+    chunks = [chunk async for chunk in bstore.stream(db, store, uid)]
+    assert b"".join(chunks) == blob and {len(c) for c in chunks[:-1]} == {CHUNK_SIZE}
+    # The same content again, streamed: one more reference, no second copy.
+    assert await bstore.put_large(db, store, [blob[:10], blob[10:]]) == uid
+    assert await found.transactional(db, bstore.references, store, uid) == 2
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 8, "upload": 0}
+    assert await bstore.put_large(db, store, iter([])) == expected_uid(b"")
+    assert await found.transactional(db, bstore.get, store, expected_uid(b"")) == b""
+
+
+async def test_a_bad_piece_abandons_the_upload(db):
+    store = bstore.make("bad-piece", PREFIX)
+    await reset(db)
+
+    async def pieces():
+        yield noise(2 * CHUNK_SIZE, 14)
+        yield noise(5 * CHUNK_SIZE, 15)
+        yield "not bytes"
+
+    with pytest.raises(BStoreException, match="pieces of a blob must be bytes, got str"):
+        await bstore.put_large(db, store, pieces())
+    assert store_keys(await snapshot(db)) == []
+
+
 # --- verification on read -------------------------------------------------------
 
 
@@ -326,6 +372,9 @@ async def test_damaged_content_is_refused(db, damage):
     assert isinstance(error, BStoreException) and str(uid) in str(error)
     with pytest.raises(BStoreException):
         await bstore.get_large(db, store, uid)
+    with pytest.raises(BStoreException):
+        async for _ in bstore.stream(db, store, uid):
+            pass
 
 
 # --- bad input ------------------------------------------------------------------
@@ -354,8 +403,11 @@ async def test_bad_input_raises_and_writes_nothing(db):
     for bad in (-1, "1", None, True):
         with pytest.raises(BStoreException, match="older_than"):
             await bstore.gc(db, store, older_than=bad)
-    with pytest.raises(BStoreException, match="blob must be bytes"):
+    with pytest.raises(BStoreException, match="pieces of a blob must be bytes"):
         await bstore.put_large(db, store, ["not", "bytes"])
+    for bad in ("text", 42, None):
+        with pytest.raises(BStoreException, match="blob must be bytes or an iterable"):
+            await bstore.put_large(db, store, bad)
     with pytest.raises(BStoreException, match="no blob"):
         await bstore.get_large(db, store, unknown)
     assert await snapshot(db) == before
