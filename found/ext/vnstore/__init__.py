@@ -17,10 +17,14 @@ Layout under ``prefix`` (every key is a packed tuple)::
     (*prefix, "stamp", uid, "started")        -> (Versionstamp,)  create commit
     (*prefix, "stamp", uid, "significance")   -> (Versionstamp,)  apply commit
     (*prefix, "applied", Versionstamp)        -> (uid,)            history order
-    nstore (*prefix, "tuples"): (*items, changeid, alive)
+    nstore (*prefix, "tuples"): (*items, changeid, alive)  every change's edits
+    nstore (*prefix, "alive"):  (*items)                   alive tuples
 
 Each change holds at most one record per tuple: ``alive`` True when the change
-makes the tuple present, False when it makes it absent.
+makes the tuple present, False when it makes it absent. change_apply copies
+its records into the index of alive tuples; since applies commit in
+significance order, that index holds, for each tuple, the state set by the
+latest applied change that touched it, and readers use it directly.
 """
 import asyncio
 import types
@@ -105,7 +109,7 @@ class ChangeConflict(VNStoreException):
         )
 
 
-VNStore = namedtuple("VNStore", "name prefix items tuples")
+VNStore = namedtuple("VNStore", "name prefix items tuples alive")
 
 
 def make(name, prefix, items):
@@ -129,7 +133,8 @@ def make(name, prefix, items):
         raise ValueError("{!r} is reserved and cannot name a column".format(ALIVE))
     prefix = tuple(prefix)
     tuples = nstore.make("{}-tuples".format(name), prefix + ("tuples",), len(items) + 2)
-    return VNStore(name, prefix, items, tuples)
+    alive = nstore.make("{}-alive".format(name), prefix + ("alive",), len(items))
+    return VNStore(name, prefix, items, tuples, alive)
 
 
 # --- keys -------------------------------------------------------------------
@@ -375,7 +380,7 @@ async def change_changes(tr, vnstore, changeid):
     return out
 
 
-# --- reading history ----------------------------------------------------------
+# --- reading -------------------------------------------------------------------
 
 
 async def _significance(tr, vnstore, changeid):
@@ -392,39 +397,27 @@ async def _significance(tr, vnstore, changeid):
     return cache[changeid]
 
 
-_Record = namedtuple("_Record", "changeid alive")
-
-
-async def _records(tr, vnstore, items):
-    """Every (changeid, alive) record of the tuple ``items``."""
-    pattern = list(items) + [nstore.var(_CHANGE), nstore.var(_ALIVE)]
-    return [
-        _Record(binding[_CHANGE], binding[_ALIVE])
-        async for binding in nstore.select(tr, vnstore.tuples, *pattern)
-    ]
-
-
-async def _latest_applied(tr, vnstore, records):
-    """The applied record with the greatest significance, or None."""
-    orders = await asyncio.gather(*(_significance(tr, vnstore, r.changeid) for r in records))
-    best = None
-    best_order = None
-    for record, order in zip(records, orders):
-        if order is not None and (best_order is None or order > best_order):
-            best, best_order = record, order
-    return best
-
-
-async def _visible(tr, vnstore, records):
-    """The record that decides whether a tuple is alive for ``tr``: the
-    active pending change's own record when it has one (a change sees its
-    own edits), else the latest applied record; None if neither exists."""
+async def _pending_active(tr, vnstore):
+    """The transaction's active change if it is pending (its edits overlay
+    what the transaction reads), else None."""
     active = tr.vars.get(_ACTIVE)
-    if active is not None:
-        for record in records:
-            if record.changeid == active and await _significance(tr, vnstore, active) is None:
-                return record
-    return await _latest_applied(tr, vnstore, records)
+    if active is None or await _significance(tr, vnstore, active) is not None:
+        return None
+    return active
+
+
+async def _has(tr, store, *items):
+    return await nstore.get(tr, store, *items) is not None
+
+
+async def _own_record(tr, vnstore, changeid, items):
+    """True / False when ``changeid`` adds / removes ``items``, None if it
+    does not touch them."""
+    if await _has(tr, vnstore.tuples, *items, changeid, True):
+        return True
+    if await _has(tr, vnstore.tuples, *items, changeid, False):
+        return False
+    return None
 
 
 async def ask(tr, vnstore, *items):
@@ -433,8 +426,12 @@ async def ask(tr, vnstore, *items):
     change, which sees its own edits)."""
     _check_store(vnstore)
     _check_items(vnstore, items)
-    record = await _visible(tr, vnstore, await _records(tr, vnstore, items))
-    return record is not None and record.alive
+    active = await _pending_active(tr, vnstore)
+    if active is not None:
+        own = await _own_record(tr, vnstore, active, items)
+        if own is not None:
+            return own
+    return await _has(tr, vnstore.alive, *items)
 
 
 # --- editing a change ---------------------------------------------------------
@@ -465,14 +462,12 @@ async def remove(tr, vnstore, *items):
     _check_store(vnstore)
     _check_items(vnstore, items)
     changeid = await _active_change(tr, vnstore)
-    records = await _records(tr, vnstore, items)
-    current = await _visible(tr, vnstore, records)
-    if current is None or not current.alive:
+    own = await _own_record(tr, vnstore, changeid, items)
+    in_history = await _has(tr, vnstore.alive, *items)
+    if not (own if own is not None else in_history):
         return False
     await nstore.remove(tr, vnstore.tuples, *items, changeid, True)
-    others = [r for r in records if r.changeid != changeid]
-    before = await _latest_applied(tr, vnstore, others)
-    if before is not None and before.alive:
+    if in_history:
         # Alive in history: record the removal. Otherwise the tuple existed
         # only in this change, and dropping its addition is enough.
         await nstore.add(tr, vnstore.tuples, *items, changeid, False)
@@ -482,8 +477,18 @@ async def remove(tr, vnstore, *items):
 # --- applying -------------------------------------------------------------------
 
 
-async def _conflicts(tr, vnstore, changeid):
-    """(items, other) pairs where ``other`` touched a tuple of ``changeid``
+async def _others(tr, vnstore, changeid, items):
+    """The changes other than ``changeid`` that touched ``items``."""
+    pattern = list(items) + [nstore.var(_CHANGE), nstore.var(_ALIVE)]
+    return [
+        binding[_CHANGE]
+        async for binding in nstore.select(tr, vnstore.tuples, *pattern)
+        if binding[_CHANGE] != changeid
+    ]
+
+
+async def _conflicts(tr, vnstore, changeid, edits):
+    """(items, other) pairs where ``other`` touched a tuple of ``edits``
     and was applied after ``changeid`` started."""
     if changeid in tr.vars.get(_CREATED, ()):
         # Created by this very transaction: nothing committed after its start
@@ -492,14 +497,11 @@ async def _conflicts(tr, vnstore, changeid):
     started = await _read_stamp(tr, vnstore, changeid, "started")
     started = (0, started.tr_version, started.user_version)
     out = []
-    for row in await change_changes(tr, vnstore, changeid):
-        items = tuple(row[column] for column in vnstore.items)
-        for record in await _records(tr, vnstore, items):
-            if record.changeid == changeid:
-                continue
-            order = await _significance(tr, vnstore, record.changeid)
+    for items, _ in edits:
+        for other in await _others(tr, vnstore, changeid, items):
+            order = await _significance(tr, vnstore, other)
             if order is not None and order > started:
-                out.append((items, record.changeid))
+                out.append((items, other))
     return out
 
 
@@ -519,9 +521,20 @@ async def change_apply(tr, vnstore, changeid):
         raise ChangeNotFound("no change {} in vnstore {!r}".format(changeid.hex, vnstore.name))
     if status == "applied":
         return
-    conflicts = await _conflicts(tr, vnstore, changeid)
+    edits = [
+        (tuple(row[column] for column in vnstore.items), row[ALIVE])
+        for row in await change_changes(tr, vnstore, changeid)
+    ]
+    conflicts = await _conflicts(tr, vnstore, changeid, edits)
     if conflicts:
         raise ChangeConflict(changeid, conflicts)
+    # The index of alive tuples: the last apply to touch a tuple writes its
+    # state last, and apply order is significance order.
+    for items, alive in edits:
+        if alive:
+            await nstore.add(tr, vnstore.alive, *items)
+        else:
+            await nstore.remove(tr, vnstore.alive, *items)
     stamp = _next_stamp(tr)
     await found.set_versionstamped_value(
         tr, _stamp_key(vnstore, changeid, "significance"), found.pack_with_versionstamp((stamp,))
@@ -539,23 +552,31 @@ def _bind(pattern, binding):
     return tuple(binding[item.name] if isinstance(item, _Variable) else item for item in pattern)
 
 
+def _public(binding):
+    return types.MappingProxyType(
+        {name: value for name, value in binding.items() if name not in (_CHANGE, _ALIVE)}
+    )
+
+
 async def select(tr, vnstore, *pattern, seed=None):
     """Yield bindings (immutable mappings of variable name to value) of the
     alive tuples of ``vnstore`` that match ``pattern``, whose elements are
     values or nstore.var. ``seed`` bindings are included in every result."""
     _check_store(vnstore)
     _check_pattern(vnstore, pattern)
-    full = list(pattern) + [nstore.var(_CHANGE), nstore.var(_ALIVE)]
-    async for binding in nstore.select(tr, vnstore.tuples, *full, seed=seed):
-        if not binding[_ALIVE]:
-            continue
-        items = _bind(pattern, binding)
-        decisive = await _visible(tr, vnstore, await _records(tr, vnstore, items))
-        # Yield each alive tuple once: from the record that decides it.
-        if decisive is None or decisive.changeid != binding[_CHANGE] or not decisive.alive:
-            continue
-        out = {name: value for name, value in binding.items() if name not in (_CHANGE, _ALIVE)}
-        yield types.MappingProxyType(out)
+    active = await _pending_active(tr, vnstore)
+    own = {}
+    if active is not None:
+        mine = list(pattern) + [active, nstore.var(_ALIVE)]
+        async for binding in nstore.select(tr, vnstore.tuples, *mine, seed=seed):
+            own[_bind(pattern, binding)] = (binding[_ALIVE], binding)
+    async for binding in nstore.select(tr, vnstore.alive, *pattern, seed=seed):
+        if own and own.get(_bind(pattern, binding), (True,))[0] is False:
+            continue  # the active change removes it
+        yield types.MappingProxyType(binding)
+    for items, (alive, binding) in own.items():
+        if alive and not await _has(tr, vnstore.alive, *items):
+            yield _public(binding)
 
 
 async def where(tr, vnstore, iterator, *pattern):

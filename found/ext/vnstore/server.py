@@ -19,7 +19,9 @@ import re
 import sys
 import uuid
 from importlib import resources
-from urllib.parse import parse_qs, urlencode, urlsplit
+from collections import namedtuple
+from collections.abc import Mapping
+from urllib.parse import parse_qs, quote, urlsplit
 
 import jinja2
 
@@ -184,7 +186,23 @@ def kind(value):
 
 def navigate_url(column, value):
     """Link to /navigate/ with ``column`` set to ``value``."""
-    return "/navigate/?" + urlencode({column: tostring(value)})
+    return "/navigate/?{}={}".format(column, quote(tostring(value), safe=""))
+
+
+Cell = namedtuple("Cell", "column text kind href")
+
+
+def cells(items):
+    """What a page shows of one tuple (a sequence in column order, or a
+    mapping with the columns): a Cell per column. Computed here rather than
+    in a template macro, which costs far more per call."""
+    if isinstance(items, Mapping):
+        items = [items[column] for column in COLUMNS]
+    out = []
+    for column, value in zip(COLUMNS, items):
+        text = tostring(value)
+        out.append(Cell(column, text, kind(value), "/navigate/?{}={}".format(column, quote(text, safe=""))))
+    return out
 
 
 def _environment():
@@ -200,6 +218,7 @@ def _environment():
         stamp=stamp,
         kind=kind,
         navigate_url=navigate_url,
+        cells=cells,
         columns=COLUMNS,
         limit=NAVIGATE_LIMIT,
     )
