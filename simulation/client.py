@@ -212,10 +212,22 @@ def _short_traceback():
     return " | ".join(line.strip() for line in lines[-6:])
 
 
+def _die_with_parent():
+    """Linux: get SIGKILLed when the harness dies, so no client outlives it."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv=None):
     """Entry point of a client process."""
     argv = sys.argv[1:] if argv is None else argv
     spec = json.loads(argv[0])
+    _die_with_parent()
     # The protocol owns the real stdout; stray prints go to stderr.
     stream = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)

@@ -5,7 +5,7 @@ import sys
 from typing import List, Optional
 
 DEFAULT_TRANSACTIONS = 500
-DEFAULT_FAULT_RATE = 4
+DEFAULT_FAULT_RATE = 1
 PLANTS_ENV = "FOUND_SIM_TEST_PLANTS"
 
 
@@ -50,8 +50,11 @@ class Config:
             argv += ["--duration", _number(self.duration)]
         else:
             argv += ["--transactions", str(self.transactions)]
-        for name in self.workloads:
-            argv += ["--workload", name]
+        from simulation.workloads import NAMES
+
+        if list(self.workloads) != list(NAMES):
+            for name in self.workloads:
+                argv += ["--workload", name]
         argv += ["--clients", str(self.clients), "--tasks", str(self.tasks)]
         argv += ["--faults", "on" if self.faults else "off"]
         if self.faults and self.fault_rate != DEFAULT_FAULT_RATE:

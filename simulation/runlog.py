@@ -19,7 +19,7 @@ class RunLog:
     """Appends events to a JSON-lines file (or nowhere when path is None)."""
 
     def __init__(self, path, config):
-        self._file = open(path, "w", encoding="utf-8") if path else None
+        self._file = open(path, "w", encoding="utf-8", buffering=1) if path else None
         self.write("run", version=VERSION, config=config.to_json(), replay=config.replay_command())
 
     def write(self, kind, **fields):

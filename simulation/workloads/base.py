@@ -70,3 +70,22 @@ def task_tag(client, generation, task):
 async def read_range(tx, prefix_key):
     """All (key, value) pairs under the packed prefix ``prefix_key``."""
     return await found.all(found.query(tx, prefix_key, found.next_prefix(prefix_key)))
+
+
+PAGE = 2000
+
+
+async def read_all(db, prefix_key):
+    """All pairs under ``prefix_key``, over as many transactions as needed.
+
+    For final checks only: nothing writes then, so the pages form one
+    consistent picture however many transactions read them."""
+    end = found.next_prefix(prefix_key)
+    begin, out = prefix_key, []
+    while True:
+        page = await found.transactional(
+            db, lambda tx, b: found.all(found.query(tx, b, end, limit=PAGE)), begin)
+        out.extend(page)
+        if len(page) < PAGE:
+            return out
+        begin = page[-1][0] + b"\x00"

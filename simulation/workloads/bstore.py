@@ -39,7 +39,11 @@ class BStore(Workload):
             uid = await bstore.put_large(self.ctx.db, self.store, blob)
             self._check_uid(index, uid)
             return {"op": "put_large", "blob": index}
-        got = await self.transact(_read_or_none, self.store, bstore.uid_of(blob))
+        try:
+            got = await self.transact(_read_or_none, self.store, bstore.uid_of(blob))
+        except bstore.BStoreException as error:
+            self.violation("blob %d (%d bytes) is unreadable: %s" % (index, len(blob), error))
+            return {"op": "get", "blob": index, "present": "unreadable"}
         if got is not None and got != blob:
             self.violation("blob %d read back as %d bytes that differ from the %d stored"
                            % (index, len(got), len(blob)))
@@ -54,7 +58,11 @@ class BStore(Workload):
         store = bstore.make("simulation", space)
         problems = []
         for index, blob in enumerate(content_pool(config.seed)):
-            got = await found.transactional(db, _read_or_none, store, bstore.uid_of(blob))
+            try:
+                got = await found.transactional(db, _read_or_none, store, bstore.uid_of(blob))
+            except bstore.BStoreException as error:
+                problems.append("blob %d (%d bytes) is unreadable: %s" % (index, len(blob), error))
+                continue
             if got is not None and got != blob:
                 problems.append("blob %d is damaged" % index)
         problems += await found.transactional(db, _layout_problems, store)

@@ -3,6 +3,8 @@ applied (or refused for conflicting with history). The invariant: replaying
 the applied changes' edits in history (significance) order gives exactly the
 tuples the store says are alive; pending changes stay invisible. Checked by
 mid-run audits and, for every task's store, at the end."""
+import itertools
+
 import found
 from found.ext import vnstore
 
@@ -11,6 +13,9 @@ from simulation.workloads.base import Workload
 COLUMNS = ("s", "p", "o")
 VOCABULARY = ("x", "y", "z", 1, 2)
 MAX_PENDING = 3
+#: Changes per store before the task moves to a fresh store (an "epoch"), so
+#: that audits, which replay the whole history in one transaction, stay small.
+CHANGES_PER_EPOCH = 25
 
 
 class VNStore(Workload):
@@ -18,7 +23,10 @@ class VNStore(Workload):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        self.store = make_store(self.space, ctx.tag)
+        self.tag = ctx.tag
+        self.epoch = 0
+        self.changes = 0
+        self.store = make_store(self.space, ctx.tag, self.epoch)
         self.pending = []
 
     def _edits(self):
@@ -27,13 +35,19 @@ class VNStore(Workload):
 
     async def step(self):
         roll = self.rng.random()
-        if roll < 0.15:
+        if roll < 0.05:
             await self.transact(self._audit)
             return {"op": "audit"}
+        if self.changes >= CHANGES_PER_EPOCH:
+            self.epoch += 1
+            self.changes = 0
+            self.pending = []
+            self.store = make_store(self.space, self.tag, self.epoch)
         if roll < 0.5 or not self.pending:
             edits = self._edits()
             apply_now = self.rng.random() < 0.5 or len(self.pending) >= MAX_PENDING
             changeid = await self.transact(self._new_change, edits, apply_now)
+            self.changes += 1
             if not apply_now:
                 self.pending.append(changeid)
             return {"op": "new", "edits": _show(edits), "applied": apply_now}
@@ -72,14 +86,18 @@ class VNStore(Workload):
     async def check(cls, db, space, config, runs):
         problems = []
         for tag in runs:
-            for problem in await found.transactional(db, history_problems, make_store(space, tag)):
-                problems.append("store %s: %s" % (tag, problem))
+            for epoch in itertools.count():
+                store = make_store(space, tag, epoch)
+                if not await found.transactional(db, vnstore.change_list, store):
+                    break
+                for problem in await found.transactional(db, history_problems, store):
+                    problems.append("store %s epoch %d: %s" % (tag, epoch, problem))
         return problems
 
 
-def make_store(space, tag):
-    """The vnstore of one task."""
-    return vnstore.make("simulation", space + ("t",) + tuple(tag), COLUMNS)
+def make_store(space, tag, epoch):
+    """The vnstore of one task in one epoch."""
+    return vnstore.make("simulation", space + ("t",) + tuple(tag) + (epoch,), COLUMNS)
 
 
 async def _perform(tx, store, edits):

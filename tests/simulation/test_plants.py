@@ -1,0 +1,36 @@
+"""Each planted bug is caught: the run fails, names the seed and prints a
+replay command that, run as printed, fails the same way."""
+import pytest
+
+from conftest import run_command, run_simulation
+
+PLANTS = [
+    # (plant, workload that must catch it, seed)
+    ("retry-keeps-vars", "idempotence", 1),
+    ("counter-not-idempotent", "counter", 1),
+    ("nstore-skip-index", "nstore", 1),
+    ("bank-overdraft", "bank", 1),
+]
+
+
+@pytest.mark.parametrize("plant, workload, seed", PLANTS)
+def test_planted_bug_is_caught_with_a_replayable_seed(plant, workload, seed):
+    args = ("--seed", str(seed), "--transactions", "150", "--workload", workload, "--fault-rate", "15")
+    result = run_simulation(*args, "--plant", plant, plants=True)
+    assert result.status == 1, result.stdout + result.stderr
+    assert "INVARIANT VIOLATIONS" in result.stdout
+    assert "[%s]" % workload in result.stdout
+    assert "FAILED with seed %d" % seed in result.stdout
+    command = result.replay_command()
+    assert command.startswith("FOUND_SIM_TEST_PLANTS=1 ") and "--plant %s" % plant in command
+    replay = run_command(command)
+    assert replay.status == 1 and "[%s]" % workload in replay.stdout, replay.stdout
+    # Without the plant the same seed passes: the bug, not the seed, failed it.
+    clean = run_simulation(*args)
+    assert clean.status == 0, clean.stdout + clean.stderr
+
+
+def test_plant_switch_is_required():
+    result = run_simulation("--seed", "1", "--plant", "bank-overdraft")
+    assert result.status == 2
+    assert "FOUND_SIM_TEST_PLANTS=1" in result.stderr
