@@ -130,6 +130,7 @@ static int _open_dbs(store *s, const char *file, char *detail, size_t n)
     }
     if (!rc) rc = mdb_dbi_open(txn, "data", MDB_CREATE, &s->data);
     if (!rc) rc = mdb_dbi_open(txn, "hist", MDB_CREATE, &s->hist);
+    if (!rc) rc = mdb_dbi_open(txn, "sample", MDB_CREATE, &s->sample);
     int64_t version = 0;
     if (!rc) rc = _store_meta_get_i64(txn, s, "version", &version);
     if (!rc) rc = mdb_txn_commit(txn);
@@ -180,7 +181,7 @@ static int _open_new(const char *path, store **out, char *detail, size_t n)
     pthread_mutex_init(&s->watch_mu, NULL);
     pthread_cond_init(&s->watch_cv, NULL);
     int rc = mdb_env_create(&s->env);
-    if (!rc) rc = mdb_env_set_maxdbs(s->env, 4);
+    if (!rc) rc = mdb_env_set_maxdbs(s->env, 8);
     if (!rc) rc = mdb_env_set_mapsize(s->env, _map_size());
     if (!rc) rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
     if (!rc) rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0644);

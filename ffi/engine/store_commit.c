@@ -311,7 +311,17 @@ static void *_committer(void *arg)
     int last_n = 0;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->head && !s->stopping) pthread_cond_wait(&s->cv, &s->mu);
+        while (!s->head && !s->stopping) {
+            /* idle: every second, let go of what pins old pages */
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_sec += 1;
+            if (pthread_cond_timedwait(&s->cv, &s->mu, &t) && !s->head) {
+                pthread_mutex_unlock(&s->mu);
+                _snapshots_expire(s);
+                pthread_mutex_lock(&s->mu);
+            }
+        }
         if (!s->head) break;
         _gather(s, last_n);
         commit_request *list = s->head;

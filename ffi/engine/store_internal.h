@@ -7,6 +7,7 @@
  *   "data"  user keys, each prefixed by one byte (LMDB rejects empty keys);
  *           keys too long for LMDB share "bucket" records (store_keys.c)
  *   "meta"  format magic, committed version, conflict-history floor
+ *   "sample" the byte sample for range size estimates (store_sample.c)
  *   "hist"  conflict history: version (8 BE) + batch index (2 BE) → the
  *           committed transaction's write ranges
  */
@@ -26,6 +27,8 @@
 #define STORE_MAX_READERS 1024
 #define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
+#define STORE_SAMPLE_BYTES 4096           /* byte sample: one entry per ~4 KB */
+#define STORE_ESTIMATE_WALK 4096           /* ranges this short are measured exactly */
 #define STORE_GATHER_NS 1000000           /* 1 ms: longest wait for a batch to fill */
 #define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
 #define STORE_KEY_PREFIX 0x00
@@ -75,7 +78,7 @@ struct store {
     char *path;
     pid_t pid;
     MDB_env *env;
-    MDB_dbi data, meta, hist;
+    MDB_dbi data, meta, hist, sample;
 
     /* commit queue, drained by `committer` */
     pthread_mutex_t mu;
@@ -127,10 +130,17 @@ int _data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
 int _data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
 int _data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
 
+/* store_sample.c */
+int _sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len);
+int _sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
+int _sample_clear(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
+int _sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el, int64_t *sum);
+
 /* versions.c */
 int64_t _versions_next(int64_t last);
 int _snapshot_new(store *s, snapshot **out);
 void _snapshot_retain_all_release(store *s);
+void _snapshots_expire(store *s);
 
 /* conflicts.c */
 int _conflicts_floor(MDB_txn *txn, store *s, int64_t *floor);

@@ -151,6 +151,8 @@ static int _bucket_update(MDB_txn *txn, store *s, const uint8_t *key, int key_le
 int _data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
               const uint8_t *val, int val_len)
 {
+    int rc = _sample_note(txn, s, key, key_len, val_len);
+    if (rc) return rc;
     if (key_len > STORE_MAX_KEY) return _bucket_update(txn, s, key, key_len, val ? val : (const uint8_t *)"", val_len);
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_val k, v = {(size_t)val_len, (void *)val};
@@ -160,11 +162,13 @@ int _data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
 
 int _data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len)
 {
+    int rc = _sample_forget(txn, s, key, key_len);
+    if (rc) return rc;
     if (key_len > STORE_MAX_KEY) return _bucket_update(txn, s, key, key_len, NULL, 0);
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_val k;
     _store_encode_key(key, key_len, kb, &k);
-    int rc = mdb_del(txn, s->data, &k, NULL);
+    rc = mdb_del(txn, s->data, &k, NULL);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -186,10 +190,11 @@ int _data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const ui
     MDB_cursor *c;
     MDB_val k, v;
     if (_user_cmp(b, bl, e, el) >= 0) return 0;
+    int rc = _sample_clear(txn, s, b, bl, e, el);
+    if (rc) return rc;
     /* The first record that can hold keys >= b: its short-key prefix. */
     _store_encode_key(b, bl > STORE_MAX_KEY ? STORE_MAX_KEY : bl, kb, &k);
-    int rc = mdb_cursor_open(txn, s->data, &c);
-    if (rc) return rc;
+    if ((rc = mdb_cursor_open(txn, s->data, &c))) return rc;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; ) {
         if (k.mv_size == STORE_BUCKET_KEY) {
             int past_end = 0;

@@ -132,11 +132,13 @@ void cursor_close(store_cursor *c)
     free(c);
 }
 
-int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len,
-                         const uint8_t *end, int end_len, int64_t *bytes)
+/* Exact bytes of [begin, end) when the range holds at most `cap` pairs;
+ * -1 when it holds more. */
+static int _measure(snapshot *snap, const uint8_t *begin, int begin_len,
+                    const uint8_t *end, int end_len, int cap, int64_t *bytes)
 {
     store_cursor *c;
-    int valid, err = snapshot_cursor_open(snap, &c);
+    int valid, n = 0, err = snapshot_cursor_open(snap, &c);
     *bytes = 0;
     if (err) return err;
     for (err = cursor_seek_ge(c, begin, begin_len, &valid); !err && valid; err = cursor_next(c, &valid)) {
@@ -144,8 +146,18 @@ int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len,
         int kl, vl;
         cursor_current(c, &k, &kl, &v, &vl);
         if (_user_cmp(k, kl, end, end_len) >= 0) break;
+        if (++n > cap) { *bytes = -1; break; }
         *bytes += kl + vl;
     }
     cursor_close(c);
     return err;
+}
+
+int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len,
+                         const uint8_t *end, int end_len, int64_t *bytes)
+{
+    int err = _measure(snap, begin, begin_len, end, end_len, STORE_ESTIMATE_WALK, bytes);
+    if (err || *bytes >= 0) return err;
+    int rc = _sample_sum(snap->txn, snap->s, begin, begin_len, end, end_len, bytes);
+    return _store_lmdb_error(rc);
 }

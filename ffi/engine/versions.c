@@ -37,6 +37,7 @@ int _snapshot_new(store *s, snapshot **out)
      * lazily on first use, which must not happen while threads share it. */
     if (!rc) rc = mdb_stat(snap->txn, s->data, &st);
     if (!rc) rc = mdb_stat(snap->txn, s->hist, &st);
+    if (!rc) rc = mdb_stat(snap->txn, s->sample, &st);
     if (rc) {
         mdb_txn_abort(snap->txn);
         free(snap);
@@ -64,6 +65,8 @@ int64_t snapshot_version(const snapshot *snap)
     return snap->version;
 }
 
+static void _retire_old(store *s, int64_t newest);
+
 /* Retire the current newest snapshot into the ring, dropping entries that
  * are too old to matter or beyond the ring's size. Caller holds snap_mu. */
 static void _retire_latest(store *s, int64_t newest)
@@ -75,6 +78,12 @@ static void _retire_latest(store *s, int64_t newest)
     }
     s->recent[s->n_recent++] = s->latest;
     s->latest = NULL;
+    _retire_old(s, newest);
+}
+
+/* Release retained snapshots too old for snapshot_at. Caller holds snap_mu. */
+static void _retire_old(store *s, int64_t newest)
+{
     int old = 0;
     while (old < s->n_recent && s->recent[old]->version < newest - STORE_HISTORY_VERSIONS)
         snapshot_release(s->recent[old++]);
@@ -155,6 +164,21 @@ done:
     }
     pthread_mutex_unlock(&s->snap_mu);
     return err;
+}
+
+void _snapshots_expire(store *s)
+{
+    int dead;
+    mdb_reader_check(s->env, &dead);   /* slots of readers killed mid-read */
+    int64_t oldest = _versions_next(0) - STORE_HISTORY_VERSIONS;
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    pthread_mutex_lock(&s->snap_mu);
+    if (s->latest && s->latest->txnid != info.me_last_txnid && s->latest->version < oldest)
+        _retire_latest(s, _versions_next(0));
+    else if (s->n_recent)
+        _retire_old(s, _versions_next(0));
+    pthread_mutex_unlock(&s->snap_mu);
 }
 
 void _snapshot_retain_all_release(store *s)

@@ -305,6 +305,44 @@ static void test_clear_range_many_pages(void)
     store_close(s);
 }
 
+static int64_t estimate(store *s, const char *b, const char *e)
+{
+    snapshot *snap;
+    int64_t bytes;
+    CHECK_EQ(store_snapshot_latest(s, &snap), 0);
+    CHECK_EQ(store_estimate_range(snap, S(b), S(e), &bytes), 0);
+    snapshot_release(snap);
+    return bytes;
+}
+
+static void test_estimate_range_sampled(void)
+{
+    store *s = open_ok();
+    static mutation m[20000];
+    static char keys[20000][16];
+    static uint8_t val[90];
+    memset(val, 'v', sizeof val);
+    for (int i = 0; i < 20000; i++) {
+        snprintf(keys[i], sizeof keys[i], "e%07d", i);   /* 8 + 90 bytes a pair */
+        m[i] = (mutation){MUT_SET, 0, S(keys[i]), NULL, 0, val, sizeof val};
+    }
+    waiter w;
+    waiter_init(&w, 0, NULL, 0, NULL, 0, m, 20000);
+    store_commit_submit(s, &w.req);
+    CHECK_EQ(waiter_wait(&w), 0);
+    int64_t all = estimate(s, "e", "f"), half = estimate(s, "e", "e0010000");
+    fprintf(stderr, "estimates: all %lld (exact 1960000), half %lld\n", (long long)all, (long long)half);
+    CHECK(all > 1960000 * 7 / 10 && all < 1960000 * 13 / 10);
+    CHECK(half > 980000 * 6 / 10 && half < 980000 * 14 / 10);
+    CHECK_EQ(estimate(s, "e0000100", "e0000200"), 100 * 98);   /* small: measured exactly */
+    mutation clr = {MUT_CLEAR_RANGE, 0, S("e0010000"), S("f"), NULL, 0};
+    CHECK_EQ(commit(s, 0, NULL, 0, &clr, 1, NULL), 0);
+    int64_t after = estimate(s, "e", "f");
+    CHECK(after > 980000 * 6 / 10 && after < 980000 * 14 / 10);
+    CHECK_EQ(estimate(s, "e0010000", "f"), 0);
+    store_close(s);
+}
+
 static int apply(int op, const char *old, int old_len, const char *param, int param_len,
                  uint8_t *out, int *out_len, int *present)
 {
@@ -955,6 +993,7 @@ static const test tests[] = {
     {"cursors_and_clear_range", test_cursors_and_clear_range},
     {"clear_range_many_pages", test_clear_range_many_pages},
     {"long_keys_model", test_long_keys_model},
+    {"estimate_range_sampled", test_estimate_range_sampled},
     {"atomic_ops", test_atomic_ops},
     {"atomic_commits", test_atomic_commits},
     {"versionstamps", test_versionstamps},
