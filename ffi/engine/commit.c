@@ -129,8 +129,8 @@ static FDBFuture *_fail_commit(FDBTransaction *tr, int err) {
 /* Why this commit cannot start, or 0. */
 static int _precheck(FDBTransaction *tr) {
     tx_writes *wr = tr->wr;
+    if (!wr->mutations.len && !wr->writes.len) return 0;     /* read-only: no checks */
     if (wr->size > tr->opt.size_limit) return FDB_ERR_TRANSACTION_TOO_LARGE;
-    if (!wr->mutations.len && !wr->writes.len) return 0;
     if (wr->reads.len && tr->snap && coarse_now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
         return FDB_ERR_TRANSACTION_TOO_OLD;
     if (buggify_fires(BUG_COMMIT_ERROR)) return _injected_commit_error();
