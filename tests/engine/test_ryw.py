@@ -122,10 +122,12 @@ operation = st.one_of(
     st.tuples(st.just("get"), keys),
     st.tuples(st.just("range"), keys, keys, st.integers(0, 4), st.booleans()),
     st.tuples(st.just("key"), keys, st.booleans(), st.integers(-3, 3)),
+    st.tuples(st.just("selectors"), keys, st.booleans(), st.integers(-2, 3),
+              keys, st.booleans(), st.integers(-2, 3), st.booleans()),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(initial=st.dictionaries(keys, values, max_size=6), ops=st.lists(operation, max_size=25))
 def test_transaction_matches_model(db, initial, ops):
     @fdb.transactional
@@ -162,5 +164,42 @@ def test_transaction_matches_model(db, initial, ops):
             _, k, or_equal, offset = op
             got = tr.get_key(fdb.KeySelector(k, or_equal, offset)).value
             assert got == model.resolve(k, or_equal, offset), op
+        elif kind == "selectors":
+            _, bk, bo, boff, ek, eo, eoff, reverse = op
+            b = model.resolve(bk, bo, boff)
+            e = model.resolve(ek, eo, eoff)
+            want = model.get_range(b, e, 0, reverse) if b < e else []
+            got = _rows(tr.get_range(fdb.KeySelector(bk, bo, boff), fdb.KeySelector(ek, eo, eoff), reverse=reverse))
+            assert got == want, op
     tr.commit().wait()
     assert _rows(db[b"":b"\xff"]) == model.get_range(b"", b"\xff")
+
+
+def test_many_pending_writes_read_back_in_order(db):
+    import random
+    rng = random.Random(5)
+    stored = {b"s%05d" % rng.randrange(20000): b"stored" for _ in range(2000)}
+
+    @fdb.transactional
+    def fill(tr):
+        for k, v in stored.items():
+            tr[k] = v
+    fill(db)
+    model = TxModel(stored)
+    tr = db.create_transaction()
+    for i in range(5000):
+        k = b"s%05d" % rng.randrange(20000)
+        r = rng.random()
+        if r < 0.6:
+            tr[k] = b"w%d" % i
+            model.set(k, b"w%d" % i)
+        elif r < 0.9:
+            tr.clear(k)
+            model.clear(k)
+        else:
+            e = b"s%05d" % (int(k[1:]) + rng.randrange(200))
+            tr.clear_range(k, e)
+            model.clear_range(k, e)
+    assert _rows(tr.get_range(b"", b"\xff")) == model.get_range(b"", b"\xff")
+    assert _rows(tr.get_range(b"", b"\xff", reverse=True)) == model.get_range(b"", b"\xff", reverse=True)
+    assert _rows(tr.get_range(b"s05000", b"s06000", limit=17)) == model.get_range(b"s05000", b"s06000", 17)
