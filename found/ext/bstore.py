@@ -125,7 +125,13 @@ class _Record:
 
 async def _record(tx, bstore, uid):
     value = await found.get(tx, bstore.key("blob", uid))
-    return None if value is None else _Record(*found.unpack(value))
+    if value is None:
+        return None
+    try:
+        sid, size, chunks, digest, refs = found.unpack(value)
+    except Exception as exc:  # whatever the damage, report it as such
+        raise BStoreException("{}: record of uid={} is damaged".format(bstore.name, uid)) from exc
+    return _Record(sid, size, chunks, digest, refs)
 
 
 async def _must_record(tx, bstore, uid):

@@ -348,7 +348,7 @@ async def _record(tx, store, uid):
     return found.unpack(await found.get(tx, found.pack(PREFIX + ("blob", uid))))
 
 
-@pytest.mark.parametrize("damage", ["flip", "drop", "extra", "size"])
+@pytest.mark.parametrize("damage", ["flip", "drop", "extra", "size", "record"])
 async def test_damaged_content_is_refused(db, damage):
     store = bstore.make("damage", PREFIX)
     await reset(db)
@@ -363,9 +363,11 @@ async def test_damaged_content_is_refused(db, damage):
             await found.clear(tx, found.pack(PREFIX + ("chunk", sid, 2)))
         elif damage == "extra":
             await found.set(tx, found.pack(PREFIX + ("chunk", sid, 3)), b"tail")
-        else:
+        elif damage == "size":
             record = found.pack((sid, size - 1, chunks, digest, refs))
             await found.set(tx, found.pack(PREFIX + ("blob", uid)), record)
+        else:
+            await found.set(tx, found.pack(PREFIX + ("blob", uid)), b"\x02garbage")
 
     await found.transactional(db, spoil)
     error = await attempt(db, bstore.get, store, uid, exception=BStoreException)

@@ -102,8 +102,10 @@ class EAVMachine(AsyncMachine):
         for uid in UIDS:
             if packed(uid) not in self.model:
                 assert self.tx(eavstore.get, self.store, uid) == {}
-        pairs = {(k, v) for _, mapping in self.model.values() for k, v in mapping.items()}
-        for key, value in pairs:
+        pairs = {
+            (packed(k), packed(v)): (k, v) for _, mapping in self.model.values() for k, v in mapping.items()
+        }
+        for key, value in pairs.values():
             self.check_query(key, value)
         attributes = sum(len(mapping) for _, mapping in self.model.values())
         kinds = {"entity": 0, "index": 0}
