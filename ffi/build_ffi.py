@@ -453,9 +453,7 @@ def make_builder():
     builder.cdef(re.sub(r"}\s*(\w+)\s*;", r"...; } \1;", packed))
     builder.cdef("typedef void (*FDBCallback)" + rest)
     builder.cdef(HELPERS_CDEF)
-    flags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-D_GNU_SOURCE",
-             # CFFI's generated glue is not ours to keep warning-free.
-             "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+    flags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-D_GNU_SOURCE"]
     link = []
     if os.environ.get("FOUND_SANITIZE") == "1":
         sanitize = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]

@@ -174,3 +174,27 @@ def test_found_and_the_official_binding_share_one_process(tmp_path):
         assert fdb_db[b"from found"] == b"3"
         assert found.library()[0] == "embedded"
     """, str(tmp_path / "db"))
+
+
+def test_a_library_without_the_api_is_refused_clearly(tmp_path):
+    run_python("""
+        import asyncio, ctypes.util, sys, found
+        libm = ctypes.util.find_library("m")
+        async def main():
+            try:
+                await found.open(sys.argv[1], library=libm)
+            except found.LibraryError as exc:
+                assert "does not export fdb_" in str(exc), exc
+            else:
+                raise AssertionError("loaded libm as libfdb_c")
+            try:
+                await found.open(sys.argv[1], library="/nonexistent/libfdb_c.so")
+            except found.LibraryError as exc:
+                assert "cannot load /nonexistent/libfdb_c.so" in str(exc), exc
+            else:
+                raise AssertionError("loaded a missing file")
+            assert found.library() is None
+            db = await found.open(sys.argv[1])  # nothing was loaded: the engine still can be
+            await found.transactional(db, found.set, b"a", b"b")
+        asyncio.run(main())
+    """, str(tmp_path / "db"))
