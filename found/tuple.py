@@ -1,9 +1,10 @@
 """The FoundationDB tuple layer: Python tuples <-> bytes that sort like them.
 
 Byte-identical to the official ``fdb.tuple`` (keys written by either read
-back unchanged with the other). The codec is the C extension
-``found._ctuple`` when it is importable; otherwise, or when the environment
-sets ``FOUND_PURE_TUPLE=1``, the pure-Python reference ``found._tuple_py``.
+back unchanged with the other). On CPython the codec is the C
+extension ``found._ctuple`` when it is importable; otherwise (PyPy, no
+build), or when the environment sets ``FOUND_PURE_TUPLE=1``, the pure-Python
+reference ``found._tuple_py``.
 ``IMPLEMENTATION`` says which one is in use ("c" or "python").
 
 Supported values: None, bytes, str, int (any size up to 255 bytes), float
@@ -13,6 +14,7 @@ Versionstamp, and nested tuples or lists of those (read back as tuples).
 values are accepted too.
 """
 import os
+import platform
 
 from . import _tuple_py
 from ._tuple_types import SingleFloat, Versionstamp
@@ -32,6 +34,10 @@ __all__ = [
 
 def _load_codec():
     if os.environ.get("FOUND_PURE_TUPLE") == "1":
+        return _tuple_py, "python"
+    if platform.python_implementation() != "CPython":
+        # Through PyPy's cpyext the C codec is several times slower than the
+        # JIT-compiled pure-Python one, even where it builds.
         return _tuple_py, "python"
     try:
         from . import _ctuple
