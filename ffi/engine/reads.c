@@ -130,13 +130,11 @@ static int _selector_conflict(FDBTransaction *tr, const selector *sel, const uin
         lo = res; lo_len = res_len;
         hi = sel->key; hi_len = sel->key_len;
     }
-    uint8_t *end = malloc((size_t)hi_len + 1);
+    uint8_t *end = arena_alloc(&tr->wr->a, (size_t)hi_len + 1);
     if (!end) return FDB_ERR_INTERNAL_ERROR;
     memcpy(end, hi, (size_t)hi_len);
     end[hi_len] = 0;
-    int err = tx_add_read_conflict_ryw(tr, lo, lo_len, end, hi_len + 1);
-    free(end);
-    return err;
+    return tx_add_read_conflict_ryw(tr, lo, lo_len, end, hi_len + 1);
 }
 
 FDB_EXPORT FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t *key, int key_len,
@@ -246,13 +244,11 @@ static int _range_conflict(FDBTransaction *tr, int reverse, int more, const FDBF
     const FDBKeyValue *last = &f->kvs[count - 1];
     const uint8_t *lk = f->buf + (uintptr_t)last->key;
     if (reverse) return tx_add_read_conflict_ryw(tr, lk, last->key_length, e, el);
-    uint8_t *end = malloc((size_t)last->key_length + 1);
+    uint8_t *end = arena_alloc(&tr->wr->a, (size_t)last->key_length + 1);
     if (!end) return FDB_ERR_INTERNAL_ERROR;
     memcpy(end, lk, (size_t)last->key_length);
     end[last->key_length] = 0;
-    int err = tx_add_read_conflict_ryw(tr, b, bl, end, last->key_length + 1);
-    free(end);
-    return err;
+    return tx_add_read_conflict_ryw(tr, b, bl, end, last->key_length + 1);
 }
 
 static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const selector *esel,
@@ -273,7 +269,9 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
     const uint8_t *b = NULL, *e = NULL;
     int bl = 0, el = 0;
     uint8_t *bscratch = NULL, *escratch = NULL;
-    if (!err && (!(bscratch = malloc((size_t)bsel->key_len + 1)) || !(escratch = malloc((size_t)esel->key_len + 1))))
+    /* Room for "key + \0" bounds: scratch in the transaction's arena. */
+    if (!err && (!(bscratch = arena_alloc(&tr->wr->a, (size_t)bsel->key_len + 1)) ||
+                 !(escratch = arena_alloc(&tr->wr->a, (size_t)esel->key_len + 1))))
         err = FDB_ERR_INTERNAL_ERROR;
     if (!err) err = selector_resolve(&it, bsel, bscratch, &b, &bl);
     if (!err) err = selector_resolve(&it, esel, escratch, &e, &el);
@@ -306,8 +304,6 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
         }
         if (bytes_cmp(cb, cbl, ce, cel) < 0) err = _range_conflict(tr, reverse, more, f, o.count, cb, cbl, ce, cel);
     }
-    free(bscratch);
-    free(escratch);
     if (!err) {
         _fix_pointers(&o);
         f->more = more;
