@@ -29,10 +29,17 @@ let
     doCheck = false;
   };
 
-  runtimeDeps = ps: [ ps.cffi ];
-  serverDeps = ps: [ ps.uvicorn ps.jinja2 ps.zstandard ];
-  testDeps = ps: [ ps.pytest ps.pytest-asyncio ps.hypothesis ps.httpx ];
-  buildDeps = ps: [ ps.setuptools ps.wheel ps.build ];
+  # Python dependencies come from pyproject.toml, the one list: nixpkgs
+  # names them as PyPI does. The official binding is the exception: it is
+  # built from the FoundationDB release itself (fdbBinding above).
+  requirementName = req: builtins.head (builtins.match "([A-Za-z0-9_.-]+).*" req);
+  fromPyproject = ps: reqs: map (req: ps.${requirementName req})
+    (builtins.filter (req: requirementName req != "foundationdb") reqs);
+  extras = pyproject.project.optional-dependencies;
+  runtimeDeps = ps: fromPyproject ps pyproject.project.dependencies;
+  serverDeps = ps: fromPyproject ps extras.server;
+  testDeps = ps: fromPyproject ps extras.test;
+  buildDeps = ps: fromPyproject ps pyproject.build-system.requires ++ [ ps.build ];
 
   pythonEnv = python.withPackages (ps:
     runtimeDeps ps ++ serverDeps ps ++ testDeps ps ++ buildDeps ps ++ [ fdbBinding ]);
@@ -50,7 +57,7 @@ let
     pname = "found";
     inherit version src;
     pyproject = true;
-    build-system = [ py.setuptools py.wheel py.cffi ];
+    build-system = fromPyproject py pyproject.build-system.requires;
     buildInputs = [ pkgs.lmdb ];
     dependencies = runtimeDeps py;
     optional-dependencies.server = serverDeps py;
