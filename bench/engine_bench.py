@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Embedded engine speed, as ratios to raw LMDB measured in the same run.
 
-    python3 bench/engine_bench.py [--point 200000] [--commits 40] [--range 1000000]
+    python3 bench/engine_bench.py [--point 200000] [--commits 40] [--range 1000000] [--rounds 3]
 
 Builds the engine (make -C ffi/engine) and bench/engine_bench.c, then runs:
   (a) point reads through fdb_transaction_get in one transaction vs an
@@ -10,9 +10,12 @@ Builds the engine (make -C ffi/engine) and bench/engine_bench.c, then runs:
       LMDB write transaction + fsync per commit on one thread (target >= 30x);
   (c) a range read of small pairs through fdb_transaction_get_range
       (iterator mode, batch after batch) vs an LMDB cursor scan (target >= 0.5x).
+Each round runs everything in a fresh directory; the median ratio of the
+rounds is reported (the disk's fsync latency varies from moment to moment).
 """
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,18 +40,23 @@ def main():
     ap.add_argument("--point", type=int, default=200000, help="keys read one by one")
     ap.add_argument("--commits", type=int, default=40, help="commits per writer thread (64 threads)")
     ap.add_argument("--range", type=int, default=1000000, help="pairs read by the range read")
+    ap.add_argument("--rounds", type=int, default=3, help="runs; the median ratio is reported")
     ap.add_argument("--dir", default=None, help="where to put the databases (default: a temp dir)")
     args = ap.parse_args()
     exe = build()
-    with tempfile.TemporaryDirectory(dir=args.dir) as d:
-        out = subprocess.run([exe, d, str(args.point), str(args.commits), str(args.range)],
-                             check=True, capture_output=True, text=True).stdout
-    print(f"{'benchmark':<18}{'engine/s':>14}{'raw LMDB/s':>14}{'ratio':>9}{'target':>9}")
-    for line in out.splitlines():
-        name, engine, raw = line.split()
-        ratio = float(engine) / float(raw)
-        print(f"{name:<18}{float(engine):>14,.0f}{float(raw):>14,.0f}{ratio:>8.2f}x{TARGETS[name]:>8.1f}x")
-
+    rows = {}
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory(dir=args.dir) as d:
+            out = subprocess.run([exe, d, str(args.point), str(args.commits), str(args.range)],
+                                 check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            name, engine, raw = line.split()
+            rows.setdefault(name, []).append((float(engine) / float(raw), float(engine), float(raw)))
+    print(f"{'benchmark':<18}{'engine/s':>14}{'raw LMDB/s':>14}{'ratio':>9}{'target':>9}   all ratios")
+    for name, runs in rows.items():
+        ratio, engine, raw = statistics.median_low(runs)
+        spread = " ".join(f"{r[0]:.2f}" for r in runs)
+        print(f"{name:<18}{engine:>14,.0f}{raw:>14,.0f}{ratio:>8.2f}x{TARGETS[name]:>8.1f}x   {spread}")
 
 if __name__ == "__main__":
     sys.exit(main())

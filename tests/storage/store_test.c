@@ -793,6 +793,20 @@ static void test_bad_magic(void)
     expect_open_error(FDB_ERR_FILE_CORRUPT, "bad magic");
 }
 
+static void test_garbage_lock_file_is_rebuilt(void)
+{
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "k", "v"), 0);
+    store_close(s);
+    static uint8_t junk[8192];
+    memset(junk, 0xA5, sizeof junk);
+    write_file("lock.mdb", junk, sizeof junk);   /* the first opener rebuilds it */
+    s = open_ok();
+    CHECK(!strcmp(get(s, "k"), "v"));
+    CHECK_EQ(set1(s, "k", "w"), 0);
+    store_close(s);
+}
+
 static void test_not_a_directory(void)
 {
     char path[4096];
@@ -1010,6 +1024,7 @@ static const test tests[] = {
     {"corrupt_truncated", test_corrupt_truncated},
     {"foreign_lmdb", test_foreign_lmdb},
     {"bad_magic", test_bad_magic},
+    {"garbage_lock_file_is_rebuilt", test_garbage_lock_file_is_rebuilt},
     {"not_a_directory", test_not_a_directory},
     {"map_full_fails_batch", test_map_full_fails_batch},
     {"_child_set_w", child_set_w},
