@@ -327,3 +327,15 @@ async def test_cancel_mid_commit(db):
     keys = {k for k, _ in await everything(db)}
     assert {b"k%03d" % i for i in range(1, 100, 2)} <= keys  # the others may or may not have committed
     assert errors == []
+
+
+async def test_watch_outlives_its_transaction(db):
+    """A watch returned out of transactional() keeps working once its transaction is gone."""
+    async def register(tx):
+        return found.watch(tx, b"watched")
+
+    watch = await found.transactional(db, register)
+    await found.transactional(db, found.get, b"unrelated")  # reuses the (reset) transaction
+    assert not watch.done()
+    await found.transactional(db, found.set, b"watched", b"changed")
+    assert await asyncio.wait_for(watch, 30) is None
