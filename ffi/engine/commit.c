@@ -137,7 +137,7 @@ static int _precheck(FDBTransaction *tr) {
     return txw_capture(tr->watches, tr);
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_commit(FDBTransaction *tr) {
+static FDBFuture *_commit_locked(FDBTransaction *tr) {
     int err = tx_check_usable(tr);
     int state = atomic_load(&tr->state);
     if (err && (state == TX_COMMITTING || state == TX_CANCELLED)) return future_error(err);
@@ -190,4 +190,13 @@ FDB_EXPORT FDBFuture *fdb_transaction_commit(FDBTransaction *tr) {
     job->report_unknown = buggify_fires(BUG_COMMIT_UNKNOWN_APPLIED);
     store_commit_submit(tr->db->s, &job->req);
     return f;
+}
+
+/* ---- entry points: one caller at a time per transaction ---- */
+
+FDB_EXPORT FDBFuture *fdb_transaction_commit(FDBTransaction *tr) {
+    tx_enter(tr);
+    FDBFuture *result = _commit_locked(tr);
+    tx_leave(tr);
+    return result;
 }

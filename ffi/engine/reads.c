@@ -73,8 +73,8 @@ int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snaps
     return 0;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key, int key_len,
-                                          fdb_bool_t snapshot) {
+static FDBFuture *_get_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
+                              fdb_bool_t snapshot) {
     int err = tx_check_usable(tr);
     if (err) return future_error(err);
     const uint8_t *maxk;
@@ -137,8 +137,8 @@ static int _selector_conflict(FDBTransaction *tr, const selector *sel, const uin
     return tx_add_read_conflict_ryw(tr, lo, lo_len, end, hi_len + 1);
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t *key, int key_len,
-                                              fdb_bool_t or_equal, int offset, fdb_bool_t snapshot) {
+static FDBFuture *_get_key_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                  fdb_bool_t or_equal, int offset, fdb_bool_t snapshot) {
     int err = tx_check_usable(tr);
     if (!err) err = _check_selector_key(tr, key, key_len);
     if (err) return future_error(err);
@@ -313,13 +313,13 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
     return _deliver(f, err);
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_range(FDBTransaction *tr,
-                                                const uint8_t *begin_key, int begin_key_length,
-                                                fdb_bool_t begin_or_equal, int begin_offset,
-                                                const uint8_t *end_key, int end_key_length,
-                                                fdb_bool_t end_or_equal, int end_offset,
-                                                int limit, int target_bytes, int mode, int iteration,
-                                                fdb_bool_t snapshot, fdb_bool_t reverse) {
+static FDBFuture *_get_range_locked(FDBTransaction *tr,
+                                    const uint8_t *begin_key, int begin_key_length,
+                                    fdb_bool_t begin_or_equal, int begin_offset,
+                                    const uint8_t *end_key, int end_key_length,
+                                    fdb_bool_t end_or_equal, int end_offset,
+                                    int limit, int target_bytes, int mode, int iteration,
+                                    fdb_bool_t snapshot, fdb_bool_t reverse) {
     selector b = {begin_key, begin_key_length, begin_or_equal, begin_offset};
     selector e = {end_key, end_key_length, end_or_equal, end_offset};
     return _get_range(tr, &b, &e, limit, target_bytes, mode, iteration, snapshot, reverse);
@@ -364,9 +364,9 @@ static int _check_range_keys(FDBTransaction *tr, const uint8_t *b, int bl, const
     return err;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransaction *tr,
-                                                                     const uint8_t *b, int bl,
-                                                                     const uint8_t *e, int el) {
+static FDBFuture *_get_estimated_range_size_bytes_locked(FDBTransaction *tr,
+                                                         const uint8_t *b, int bl,
+                                                         const uint8_t *e, int el) {
     int err = _check_range_keys(tr, b, bl, e, el);
     int64_t bytes = 0;
     if (!err) err = store_estimate_range(tr->snap, b, bl, e, el, &bytes);
@@ -405,8 +405,8 @@ static void _fix_keys(key_out *o) {
     o->f->buf_len = o->used;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_range_split_points(FDBTransaction *tr, const uint8_t *b, int bl,
-                                                             const uint8_t *e, int el, int64_t chunk_size) {
+static FDBFuture *_get_range_split_points_locked(FDBTransaction *tr, const uint8_t *b, int bl,
+                                                 const uint8_t *e, int el, int64_t chunk_size) {
     int err = _check_range_keys(tr, b, bl, e, el);
     if (!err && chunk_size <= 0) err = FDB_ERR_INVALID_OPTION_VALUE;
     if (err) return future_error(err);
@@ -440,8 +440,8 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_range_split_points(FDBTransaction *tr,
 /* One process holds all the data: a single pseudo address. */
 #define LOCAL_ADDRESS "127.0.0.1:0"
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_addresses_for_key(FDBTransaction *tr, const uint8_t *key,
-                                                            int key_len) {
+static FDBFuture *_get_addresses_for_key_locked(FDBTransaction *tr, const uint8_t *key,
+                                                int key_len) {
     (void)key; (void)key_len;
     int err = tx_check_usable(tr);
     if (err) return future_error(err);
@@ -456,4 +456,62 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_addresses_for_key(FDBTransaction *tr, 
     f->count = 1;
     future_set_ready_fresh(f, 0);
     return f;
+}
+
+/* ---- entry points: one caller at a time per transaction ---- */
+
+FDB_EXPORT FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                          fdb_bool_t snapshot) {
+    tx_enter(tr);
+    FDBFuture *result = _get_locked(tr, key, key_len, snapshot);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                              fdb_bool_t or_equal, int offset, fdb_bool_t snapshot) {
+    tx_enter(tr);
+    FDBFuture *result = _get_key_locked(tr, key, key_len, or_equal, offset, snapshot);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_range(FDBTransaction *tr,
+                                                const uint8_t *begin_key, int begin_key_length,
+                                                fdb_bool_t begin_or_equal, int begin_offset,
+                                                const uint8_t *end_key, int end_key_length,
+                                                fdb_bool_t end_or_equal, int end_offset,
+                                                int limit, int target_bytes, int mode, int iteration,
+                                                fdb_bool_t snapshot, fdb_bool_t reverse) {
+    tx_enter(tr);
+    FDBFuture *result = _get_range_locked(tr, begin_key, begin_key_length, begin_or_equal, begin_offset,
+                                          end_key, end_key_length, end_or_equal, end_offset, limit,
+                                          target_bytes, mode, iteration, snapshot, reverse);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransaction *tr,
+                                                                     const uint8_t *b, int bl,
+                                                                     const uint8_t *e, int el) {
+    tx_enter(tr);
+    FDBFuture *result = _get_estimated_range_size_bytes_locked(tr, b, bl, e, el);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_range_split_points(FDBTransaction *tr, const uint8_t *b, int bl,
+                                                             const uint8_t *e, int el, int64_t chunk_size) {
+    tx_enter(tr);
+    FDBFuture *result = _get_range_split_points_locked(tr, b, bl, e, el, chunk_size);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_addresses_for_key(FDBTransaction *tr, const uint8_t *key,
+                                                            int key_len) {
+    tx_enter(tr);
+    FDBFuture *result = _get_addresses_for_key_locked(tr, key, key_len);
+    tx_leave(tr);
+    return result;
 }

@@ -22,7 +22,7 @@ static double _random01(void) {
     return (double)(x >> 11) / (double)(1ULL << 53);
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_on_error(FDBTransaction *tr, fdb_error_t code) {
+static FDBFuture *_on_error_locked(FDBTransaction *tr, fdb_error_t code) {
     if (!fdb_error_predicate(FDB_ERROR_PREDICATE_RETRYABLE, code)) return future_error(code);
     if (tr->opt.timeout_ms && now_ns() - tr->start_ns >= tr->opt.timeout_ms * 1000000LL)
         return future_error(FDB_ERR_TRANSACTION_TIMED_OUT);
@@ -42,4 +42,13 @@ FDB_EXPORT FDBFuture *fdb_transaction_on_error(FDBTransaction *tr, fdb_error_t c
     future_retain(f);
     timer_after(delay_ns, _ready, f);
     return f;
+}
+
+/* ---- entry points: one caller at a time per transaction ---- */
+
+FDB_EXPORT FDBFuture *fdb_transaction_on_error(FDBTransaction *tr, fdb_error_t code) {
+    tx_enter(tr);
+    FDBFuture *result = _on_error_locked(tr, code);
+    tx_leave(tr);
+    return result;
 }

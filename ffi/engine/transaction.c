@@ -100,9 +100,18 @@ static void _options_from_db(FDBTransaction *tr) {
     tr->report_conflicting_keys = 0;
 }
 
+void tx_enter(FDBTransaction *tr) {
+    pthread_mutex_lock(&tr->op_lock);
+}
+
+void tx_leave(FDBTransaction *tr) {
+    pthread_mutex_unlock(&tr->op_lock);
+}
+
 static void _free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
     pthread_mutex_destroy(&tr->lock);
+    pthread_mutex_destroy(&tr->op_lock);
     database_release(tr->db);
     free(tr);
 }
@@ -126,6 +135,11 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
         return FDB_ERR_INTERNAL_ERROR;
     }
     pthread_mutex_init(&tr->lock, NULL);
+    pthread_mutexattr_t recursive;
+    pthread_mutexattr_init(&recursive);
+    pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&tr->op_lock, &recursive);
+    pthread_mutexattr_destroy(&recursive);
     atomic_init(&tr->refs, 1);
     atomic_init(&tr->state, TX_ACTIVE);
     database_retain(d);
@@ -171,7 +185,7 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     atomic_store(&tr->state, TX_ACTIVE);
 }
 
-FDB_EXPORT void fdb_transaction_reset(FDBTransaction *tr) {
+static void _reset_locked(FDBTransaction *tr) {
     tx_abandon_attempt(tr, FDB_ERR_TRANSACTION_CANCELLED);
     _options_from_db(tr);
     tr->retries = 0;
@@ -181,11 +195,14 @@ FDB_EXPORT void fdb_transaction_reset(FDBTransaction *tr) {
 
 FDB_EXPORT void fdb_transaction_destroy(FDBTransaction *tr) {
     if (!tr) return;
+    tx_enter(tr);
     tx_abandon_attempt(tr, FDB_ERR_TRANSACTION_CANCELLED);
+    tx_leave(tr);
     tx_unref(tr);
 }
 
 FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
+    tx_enter(tr);
     pthread_mutex_lock(&tr->lock);
     FDBFuture *commit = tr->commit_future;
     if (commit) future_retain(commit);
@@ -207,10 +224,11 @@ FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
         waiters = next;
     }
     txw_fail(watches, FDB_ERR_TRANSACTION_CANCELLED);
+    tx_leave(tr);
 }
 
-FDB_EXPORT fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option, const uint8_t *value,
-                                                  int value_length) {
+static fdb_error_t _set_option_locked(FDBTransaction *tr, int option, const uint8_t *value,
+                                      int value_length) {
     return transaction_option(tr, option, value, value_length);
 }
 
@@ -415,8 +433,8 @@ static int _write_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const u
     return _push_range(&tr->wr->writes, &tr->wr->a, b, bl, e, el);
 }
 
-FDB_EXPORT void fdb_transaction_set(FDBTransaction *tr, const uint8_t *key, int key_len,
-                                    const uint8_t *value, int value_len) {
+static void _set_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
+                        const uint8_t *value, int value_len) {
     if (_writable(tr)) return;
     int err = _check_write_key(tr, key, key_len);
     if (!err && value_len > VALUE_SIZE_LIMIT) err = FDB_ERR_VALUE_TOO_LARGE;
@@ -444,7 +462,7 @@ static void _clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uin
     _defer(tr, err);
 }
 
-FDB_EXPORT void fdb_transaction_clear(FDBTransaction *tr, const uint8_t *key, int key_len) {
+static void _clear_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
     if (_writable(tr)) return;
     int err = _check_write_key(tr, key, key_len);
     if (err) {
@@ -461,8 +479,8 @@ FDB_EXPORT void fdb_transaction_clear(FDBTransaction *tr, const uint8_t *key, in
     _clear_range(tr, key, key_len, end, key_len + 1);
 }
 
-FDB_EXPORT void fdb_transaction_clear_range(FDBTransaction *tr, const uint8_t *begin, int begin_len,
-                                            const uint8_t *end, int end_len) {
+static void _clear_range_locked(FDBTransaction *tr, const uint8_t *begin, int begin_len,
+                                const uint8_t *end, int end_len) {
     if (_writable(tr)) return;
     _clear_range(tr, begin, begin_len, end, end_len);
 }
@@ -502,8 +520,8 @@ static int _versionstamped_key(FDBTransaction *tr, const uint8_t *key, int key_l
     return _write_conflict(tr, lo, n, hi, n + 1);
 }
 
-FDB_EXPORT void fdb_transaction_atomic_op(FDBTransaction *tr, const uint8_t *key, int key_len,
-                                          const uint8_t *param, int param_len, int op) {
+static void _atomic_op_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
+                              const uint8_t *param, int param_len, int op) {
     if (_writable(tr)) return;
     int err;
     if (!atomic_is_valid_op(op)) {
@@ -527,9 +545,9 @@ FDB_EXPORT void fdb_transaction_atomic_op(FDBTransaction *tr, const uint8_t *key
     _defer(tr, err);
 }
 
-FDB_EXPORT fdb_error_t fdb_transaction_add_conflict_range(FDBTransaction *tr, const uint8_t *begin,
-                                                          int begin_len, const uint8_t *end,
-                                                          int end_len, int type) {
+static fdb_error_t _add_conflict_range_locked(FDBTransaction *tr, const uint8_t *begin,
+                                              int begin_len, const uint8_t *end,
+                                              int end_len, int type) {
     int err = tx_check_usable(tr);
     if (err) return err;
     if (type != FDB_CONFLICT_RANGE_TYPE_READ && type != FDB_CONFLICT_RANGE_TYPE_WRITE)
@@ -548,12 +566,12 @@ FDB_EXPORT fdb_error_t fdb_transaction_add_conflict_range(FDBTransaction *tr, co
 
 /* ---- versions, sizes ------------------------------------------------------------ */
 
-FDB_EXPORT void fdb_transaction_set_read_version(FDBTransaction *tr, int64_t version) {
+static void _set_read_version_locked(FDBTransaction *tr, int64_t version) {
     /* Only before the first read, as in FoundationDB; later it is ignored. */
     if (!tr->snap) tr->wanted_read_version = version;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_read_version(FDBTransaction *tr) {
+static FDBFuture *_get_read_version_locked(FDBTransaction *tr) {
     int err = tx_check_usable(tr);
     if (!err) err = tx_ensure_snapshot(tr);
     if (err) return future_error(err);
@@ -571,7 +589,7 @@ FDB_EXPORT fdb_error_t fdb_transaction_get_committed_version(FDBTransaction *tr,
     return 0;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_approximate_size(FDBTransaction *tr) {
+static FDBFuture *_get_approximate_size_locked(FDBTransaction *tr) {
     FDBFuture *f = future_new(FK_INT64);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
     f->u.i64 = tr->wr ? tr->wr->size : 0;
@@ -579,7 +597,7 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_approximate_size(FDBTransaction *tr) {
     return f;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_versionstamp(FDBTransaction *tr) {
+static FDBFuture *_get_versionstamp_locked(FDBTransaction *tr) {
     int state = atomic_load(&tr->state);
     if (state == TX_CANCELLED) return future_error(FDB_ERR_TRANSACTION_CANCELLED);
     if (state == TX_COMMITTING) return future_error(FDB_ERR_USED_DURING_COMMIT);
@@ -614,7 +632,7 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_tag_throttled_duration(FDBTransaction 
     return f;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_total_cost(FDBTransaction *tr) {
+static FDBFuture *_get_total_cost_locked(FDBTransaction *tr) {
     FDBFuture *f = future_new(FK_INT64);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
     f->u.i64 = tr->wr ? tr->wr->size : 0;
@@ -630,7 +648,7 @@ static void _watch_timed_out(void *ctx) {
     future_release(f);
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_watch(FDBTransaction *tr, const uint8_t *key, int key_len) {
+static FDBFuture *_watch_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
     int err = tx_check_usable(tr);
     if (!err && tr->ryw_disable) err = FDB_ERR_WATCHES_DISABLED;
     const uint8_t *maxk;
@@ -653,4 +671,97 @@ FDB_EXPORT FDBFuture *fdb_transaction_watch(FDBTransaction *tr, const uint8_t *k
         timer_after(left, _watch_timed_out, f);
     }
     return f;
+}
+
+/* ---- entry points: one caller at a time per transaction ---- */
+
+FDB_EXPORT void fdb_transaction_reset(FDBTransaction *tr) {
+    tx_enter(tr);
+    _reset_locked(tr);
+    tx_leave(tr);
+}
+
+FDB_EXPORT fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option, const uint8_t *value,
+                                                  int value_length) {
+    tx_enter(tr);
+    fdb_error_t result = _set_option_locked(tr, option, value, value_length);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT void fdb_transaction_set(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                    const uint8_t *value, int value_len) {
+    tx_enter(tr);
+    _set_locked(tr, key, key_len, value, value_len);
+    tx_leave(tr);
+}
+
+FDB_EXPORT void fdb_transaction_clear(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    tx_enter(tr);
+    _clear_locked(tr, key, key_len);
+    tx_leave(tr);
+}
+
+FDB_EXPORT void fdb_transaction_clear_range(FDBTransaction *tr, const uint8_t *begin, int begin_len,
+                                            const uint8_t *end, int end_len) {
+    tx_enter(tr);
+    _clear_range_locked(tr, begin, begin_len, end, end_len);
+    tx_leave(tr);
+}
+
+FDB_EXPORT void fdb_transaction_atomic_op(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                          const uint8_t *param, int param_len, int op) {
+    tx_enter(tr);
+    _atomic_op_locked(tr, key, key_len, param, param_len, op);
+    tx_leave(tr);
+}
+
+FDB_EXPORT fdb_error_t fdb_transaction_add_conflict_range(FDBTransaction *tr, const uint8_t *begin,
+                                                          int begin_len, const uint8_t *end,
+                                                          int end_len, int type) {
+    tx_enter(tr);
+    fdb_error_t result = _add_conflict_range_locked(tr, begin, begin_len, end, end_len, type);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT void fdb_transaction_set_read_version(FDBTransaction *tr, int64_t version) {
+    tx_enter(tr);
+    _set_read_version_locked(tr, version);
+    tx_leave(tr);
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_read_version(FDBTransaction *tr) {
+    tx_enter(tr);
+    FDBFuture *result = _get_read_version_locked(tr);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_approximate_size(FDBTransaction *tr) {
+    tx_enter(tr);
+    FDBFuture *result = _get_approximate_size_locked(tr);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_versionstamp(FDBTransaction *tr) {
+    tx_enter(tr);
+    FDBFuture *result = _get_versionstamp_locked(tr);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_get_total_cost(FDBTransaction *tr) {
+    tx_enter(tr);
+    FDBFuture *result = _get_total_cost_locked(tr);
+    tx_leave(tr);
+    return result;
+}
+
+FDB_EXPORT FDBFuture *fdb_transaction_watch(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    tx_enter(tr);
+    FDBFuture *result = _watch_locked(tr, key, key_len);
+    tx_leave(tr);
+    return result;
 }

@@ -35,6 +35,7 @@ typedef struct tx_watch tx_watch;
 struct FDB_transaction {
     FDBDatabase *db;
     atomic_int refs;            /* the caller's + one per commit in flight */
+    pthread_mutex_t op_lock;    /* one C API call at a time (recursive: callbacks may re-enter) */
     pthread_mutex_t lock;       /* fields written by the commit thread */
     atomic_int state;           /* enum tx_state */
     unsigned generation;        /* bumped by reset: stale commits leave us be */
@@ -68,6 +69,11 @@ struct FDB_transaction {
     tx_watch *watches;          /* registered at commit */
     FDBFuture *commit_future;   /* while TX_COMMITTING */
 };
+
+/* Around every C API call on a transaction: libfdb_c's transactions may be
+ * used from several threads, so calls are serialized. */
+void tx_enter(FDBTransaction *tr);
+void tx_leave(FDBTransaction *tr);
 
 /* Checks common to every operation; 0 or the error it must report. */
 int tx_check_usable(FDBTransaction *tr);

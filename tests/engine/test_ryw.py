@@ -203,3 +203,28 @@ def test_many_pending_writes_read_back_in_order(db):
     assert _rows(tr.get_range(b"", b"\xff")) == model.get_range(b"", b"\xff")
     assert _rows(tr.get_range(b"", b"\xff", reverse=True)) == model.get_range(b"", b"\xff", reverse=True)
     assert _rows(tr.get_range(b"s05000", b"s06000", limit=17)) == model.get_range(b"s05000", b"s06000", 17)
+
+
+def test_one_transaction_shared_by_threads(db):
+    import threading
+    tr = db.create_transaction()
+    errors = []
+
+    def worker(t):
+        try:
+            for i in range(200):
+                k = b"t%d-%03d" % (t, i)
+                tr[k] = b"%d" % i
+                assert tr[k].value == b"%d" % i
+                list(tr.get_range(b"t", b"u", limit=10))
+        except Exception as e:          # reported below, from the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    tr.commit().wait()
+    assert len(list(db.get_range(b"t", b"u"))) == 800
