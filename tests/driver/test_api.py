@@ -378,3 +378,37 @@ async def test_pack_helpers_are_reexported():
     assert found.unpack(found.pack((1, "a", b"b"))) == (1, "a", b"b")
     assert found.has_incomplete_versionstamp((found.Versionstamp(),))
     assert not found.has_incomplete_versionstamp((1,))
+
+
+def test_every_public_callable_has_a_docstring():
+    import inspect
+    missing = [name for name, value in vars(found).items()
+               if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+               and value.__module__.startswith("found") and not (value.__doc__ or "").strip()]
+    assert missing == []
+
+
+def test_documented_names_exist():
+    documented = """BaseFoundException FoundException open transactional transaction Hooks make_hooks
+        TransactionStats get set pack pack_with_versionstamp unpack has_incomplete_versionstamp Versionstamp
+        clear query STREAMING_MODE_WANT_ALL STREAMING_MODE_ITERATOR STREAMING_MODE_EXACT STREAMING_MODE_SMALL
+        STREAMING_MODE_MEDIUM STREAMING_MODE_LARGE STREAMING_MODE_SERIAL get_key commit on_error reset cancel
+        get_committed_version get_approximate_size get_versionstamp add_conflict_range CONFLICT_RANGE_TYPE_READ
+        CONFLICT_RANGE_TYPE_WRITE set_option watch make_transaction get_range_split_points estimated_size_bytes
+        next_prefix lt lte gt gte read_version set_read_version co all limit add bit_and bit_or bit_xor max
+        byte_max min byte_min set_versionstamped_key set_versionstamped_value append_if_fits compare_and_clear
+        get_client_version get_addresses_for_key database_set_option network_set_option
+        add_network_thread_completion_hook error_predicate ERROR_PREDICATE_RETRYABLE
+        ERROR_PREDICATE_MAYBE_COMMITTED ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED""".split()
+    assert [name for name in documented if not hasattr(found, name)] == []
+    import inspect
+    opened = inspect.signature(found.open).parameters
+    assert list(opened) == ["cluster_file", "library"] and opened["cluster_file"].default is None
+    assert opened["library"].kind is inspect.Parameter.KEYWORD_ONLY
+    parameters = inspect.signature(found.query).parameters
+    assert parameters["limit"].default == 0 and parameters["mode"].default == found.STREAMING_MODE_ITERATOR
+    assert inspect.signature(found.transactional).parameters["snapshot"].default is False
+    assert inspect.signature(found.clear).parameters["other"].default is None
+    assert inspect.signature(found.set_option).parameters["value"].default is None
+    assert inspect.signature(found.gt).parameters["offset"].default == 1
+    assert inspect.signature(found.lt).parameters["offset"].default == 0
