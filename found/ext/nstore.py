@@ -260,6 +260,14 @@ class Plan:
         self.repeated = len(set(self.names)) != len(self.names)
 
 
+def _pack_values(nstore, pattern, columns):
+    """The concatenated encodings of ``pattern``'s values at ``columns``."""
+    try:
+        return found.pack(tuple(pattern[c] for c in columns))
+    except Exception:  # find the culprit for the message
+        return b"".join(_pack_item(nstore, c, pattern[c]) for c in columns)
+
+
 def plan(nstore, pattern):
     """Choose the index for ``pattern`` (values and variables) and the range
     to read in it."""
@@ -267,8 +275,7 @@ def plan(nstore, pattern):
     bound = frozenset(c for c, item in enumerate(pattern) if not isinstance(item, Variable))
     number = nstore._by_bound[bound]
     order = nstore.indices[number]
-    head = b"".join(_pack_item(nstore, c, pattern[c]) for c in order[: len(bound)])
-    packed = nstore.index_prefix(number) + head
+    packed = nstore._heads[number] + _pack_values(nstore, pattern, order[: len(bound)])
     free = tuple((c, pattern[c].name) for c in order[len(bound):])
     if free:
         begin, end = _subspace_range(packed)
@@ -347,7 +354,7 @@ async def select(tx, nstore, *pattern, seed=None):
         seed = {}
     elif not isinstance(seed, Mapping):
         raise NStoreException("seed must be a mapping, got {}".format(type(seed).__name__))
-    plan_ = plan(nstore, substitute(pattern, seed))
+    plan_ = plan(nstore, substitute(pattern, seed) if seed else pattern)
     skip, names, unpack = plan_.skip, plan_.names, found.unpack
     if plan_.repeated:
         async for key, _ in found.query(tx, plan_.begin, plan_.end):
