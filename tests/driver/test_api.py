@@ -412,3 +412,23 @@ def test_documented_names_exist():
     assert inspect.signature(found.set_option).parameters["value"].default is None
     assert inspect.signature(found.gt).parameters["offset"].default == 1
     assert inspect.signature(found.lt).parameters["offset"].default == 0
+
+
+async def test_query_fetches_lazily_with_the_iteration_counter(db, monkeypatch):
+    from found import _transaction
+    await put(db, *[(b"%05d" % i, b"x" * 200) for i in range(3000)])
+    calls = []
+    real = _transaction._found_get_range
+
+    def counting(*args):
+        calls.append(args[12])  # the iteration argument
+        return real(*args)
+
+    monkeypatch.setattr(_transaction, "_found_get_range", counting)
+    tx = found.make_transaction(db)
+    stream = found.query(tx, b"", b"\xff")
+    assert await stream.__anext__() == (b"00000", b"x" * 200)
+    assert calls == [1]  # one batch so far, not the whole range
+    rest = [pair async for pair in stream]
+    assert len(rest) == 2999
+    assert calls == list(range(1, len(calls) + 1)) and len(calls) > 1
