@@ -1,5 +1,6 @@
 """eavstore against an in-memory model: create, get, update, remove and
 query never disagree with a dict of dicts, and no index entry goes stale."""
+import asyncio
 import uuid
 
 import pytest
@@ -168,3 +169,24 @@ async def test_bad_input_raises_and_writes_nothing(db):
 def test_bad_handle(name, prefix):
     with pytest.raises(EAVStoreException):
         eavstore.make(name, prefix)
+
+
+async def test_concurrent_updates_leave_one_consistent_entity(db):
+    store = eavstore.make("concurrent", PREFIX)
+    await reset(db)
+    uid = await found.transactional(db, eavstore.create, store, {"color": "none"})
+    colors = ["red", "green", "blue", "cyan", "pink"]
+    await asyncio.gather(
+        *(found.transactional(db, eavstore.update, store, uid, {"color": c, c: 1}) for c in colors)
+    )
+    final = await found.transactional(db, eavstore.get, store, uid)
+    (color,) = [c for c in colors if final == {"color": c, c: 1}]
+
+    async def indexed(tx):
+        return {
+            (key, value): await found.all(eavstore.query(tx, store, key, value))
+            for key, value in [("color", c) for c in colors + ["none"]] + [(c, 1) for c in colors]
+        }
+
+    hits = {pair: uids for pair, uids in (await found.transactional(db, indexed)).items() if uids}
+    assert hits == {("color", color): [uid], (color, 1): [uid]}

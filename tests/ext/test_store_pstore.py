@@ -1,5 +1,6 @@
 """pstore against an in-memory model: index, re-index, remove and ranked
 search agree with a dict of counters."""
+import asyncio
 import uuid
 
 import pytest
@@ -157,3 +158,18 @@ async def test_bad_input_raises_and_writes_nothing(db):
 def test_bad_handle(name, prefix):
     with pytest.raises(PStoreException):
         pstore.make(name, prefix)
+
+
+async def test_concurrent_reindexing_leaves_one_counter(db):
+    store = pstore.make("concurrent", PREFIX)
+    await reset(db)
+    words = ["alpha", "beta", "gamma", "delta"]
+    await asyncio.gather(
+        *(found.transactional(db, pstore.index, store, "doc", {w: i + 1}) for i, w in enumerate(words))
+    )
+    counter = await found.transactional(db, pstore.counter, store, "doc")
+    (word,) = counter
+    for w in words:
+        expected = [("doc", counter[w])] if w == word else []
+        assert await found.transactional(db, pstore.search, store, [w], 5) == expected
+    assert len(store_keys(await snapshot(db))) == 2
