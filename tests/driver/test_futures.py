@@ -174,8 +174,9 @@ def test_slow_path_with_delayed_reads_and_commits(tmp_path):
     """, str(tmp_path / "db"))
 
 
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="uvloop is CPython only")
 def test_uvloop(directory):
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop
 
     async def main():
         db = await found.open(directory)
