@@ -15,7 +15,7 @@ PLANTS = [
 
 @pytest.mark.parametrize("plant, workload, seed", PLANTS)
 def test_planted_bug_is_caught_with_a_replayable_seed(plant, workload, seed):
-    args = ("--seed", str(seed), "--transactions", "150", "--workload", workload, "--fault-rate", "15")
+    args = ("--seed", str(seed), "--transactions", "100", "--workload", workload, "--fault-rate", "6")
     result = run_simulation(*args, "--plant", plant, plants=True)
     assert result.status == 1, result.stdout + result.stderr
     assert "INVARIANT VIOLATIONS" in result.stdout

@@ -63,7 +63,8 @@ def test_clients_are_killed_and_restarted_and_invariants_hold(tmp_path):
     records = read_log(log)
     kills = [r for r in records if r["t"] == "kill"]
     restarts = [r for r in records if r["t"] == "restart"]
-    assert kills and len(restarts) == len(kills)
+    # A kill is followed by a restart unless the killed client had finished its share.
+    assert kills and 1 <= len(restarts) <= len(kills)
     assert result.kills() == len(kills)
     # Restarted generations ran operations of their own.
     assert any(r["g"] > 0 for r in records if r["t"] == "op")
