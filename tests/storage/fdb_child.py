@@ -94,6 +94,25 @@ def setkey(fdb, db, key, value):
     _say("set")
 
 
+def read_versions(fdb, db):
+    """set_read_version: an older retained version reads the old state, a
+    version past the last commit is 1009, a long-gone one 1007."""
+    db[b"rv"] = b"old"
+    v_old = db.create_transaction().get_read_version().wait()
+    db[b"rv"] = b"new"
+    tr = db.create_transaction()
+    tr.set_read_version(v_old)
+    _say("old", tr[b"rv"].decode())
+    for version in (db.create_transaction().get_read_version().wait() + 10**9, 1):
+        tr = db.create_transaction()
+        tr.set_read_version(version)
+        try:
+            tr[b"rv"].wait()
+            _say("read")
+        except fdb.FDBError as e:
+            _say("error", e.code)
+
+
 def open_only(fdb, db):
     _say("opened")
 

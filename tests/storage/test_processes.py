@@ -142,3 +142,7 @@ def test_truncated_store_is_reported(engine_lib, tmp_path):
     os.truncate(tmp_path / "data.mdb", size // 2)
     words = run(engine_lib, tmp_path, "open_only")
     assert words[0][:2] == ["error", "1522"] and "truncated" in " ".join(words[0])
+
+
+def test_set_read_version(engine_lib, tmp_path):
+    assert run(engine_lib, tmp_path, "read_versions") == [["old", "old"], ["error", "1009"], ["error", "1007"]]
