@@ -35,6 +35,8 @@ int64_t coarse_now_ns(void);
 
 /* Three-way comparison of byte strings (shorter prefix sorts first). */
 static inline int bytes_cmp(const uint8_t *a, int alen, const uint8_t *b, int blen) {
+    /* Most comparisons are decided by the first byte: skip the call. */
+    if (alen && blen && a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
     int n = alen < blen ? alen : blen;
     int c = n ? memcmp(a, b, (size_t)n) : 0;
     if (c) return c;

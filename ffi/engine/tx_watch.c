@@ -77,7 +77,8 @@ int txw_capture(tx_watch *list, FDBTransaction *tr) {
     for (tx_watch *x = list; x; x = x->next) {
         int present = 0, len = 0, from_store = 0;
         const uint8_t *v = NULL;
-        int err = tx_read_value(tr, x->key, x->key_len, 1, &present, &v, &len, &from_store);
+        /* through the transaction's own writes, whatever snapshot_ryw says */
+        int err = tx_read_value(tr, x->key, x->key_len, 0, &present, &v, &len, &from_store);
         if (err == FDB_ERR_ACCESSED_UNREADABLE) {
             present = 0;      /* a versionstamped value: differs from any stored one */
             err = 0;

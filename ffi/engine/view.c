@@ -12,7 +12,10 @@ void view_init(view_iter *it, store_cursor *cur, ryw *w, const uint8_t *max_key,
 }
 
 static int _below_max(const view_iter *it, const uint8_t *k, int kl) {
-    return bytes_cmp(k, kl, it->max_key, it->max_len) < 0;
+    /* The bound is \xff or \xff\xff: decided by at most two bytes. */
+    if (kl == 0 || k[0] != 0xff) return 1;
+    if (it->max_len == 1) return 0;
+    return kl == 1 || k[1] != 0xff;
 }
 
 /* Settle on the first visible row at or after both sources' positions. */
