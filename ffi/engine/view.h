@@ -2,7 +2,8 @@
  * view.h — an ordered iterator over what a transaction sees: the store
  * snapshot merged with its pending writes (cleared ranges hide stored keys,
  * point entries replace or derive from them), bounded above by the largest
- * readable key.
+ * readable key — always \xff, or \xff\xff with system-key access (the bound
+ * test in view.c relies on it).
  */
 #ifndef FOUND_ENGINE_VIEW_H
 #define FOUND_ENGINE_VIEW_H
