@@ -1,6 +1,7 @@
 """found-vnstore: the command line, a real uvicorn server, several workers
 sharing one embedded directory."""
 import asyncio
+import os
 import re
 
 import httpx
@@ -80,3 +81,28 @@ async def test_two_servers_share_one_embedded_directory(start_server, tmp_path):
         assert "on two" in page.text
         page = await client.get(two.url + change)
         assert "Made on server one" in page.text and "applied" in page.text
+
+
+def test_no_arguments_serve_loopback_8000_on_the_default_directory(monkeypatch, capsys, tmp_path):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv(vnserver.DATABASE_ENV, raising=False)
+    monkeypatch.delenv("FDB_CLUSTER_FILE", raising=False)
+    vnserver.main([])
+    assert calls == [(("found.ext.vnstore.server:server",),
+                      {"host": "127.0.0.1", "port": 8000, "lifespan": "on", "workers": 1})]
+    out = capsys.readouterr().out
+    assert "database: embedded engine directory {}".format(tmp_path / "found") in out
+    assert "serving http://127.0.0.1:8000/" in out
+
+
+async def test_without_database_the_engine_default_directory_is_used(start_server, tmp_path):
+    server = start_server(env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "FDB_CLUSTER_FILE": None})
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.post("/history/change/", data={"message": "Into the default directory"})
+        assert response.status_code == 303
+    assert "embedded engine directory {}".format(tmp_path / "xdg" / "found") in server.log()
+    assert os.listdir(str(tmp_path / "xdg" / "found"))

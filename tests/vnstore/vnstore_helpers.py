@@ -98,7 +98,12 @@ class ServerProcess:
         self.url = "http://127.0.0.1:{}".format(self.port)
         self.log_path = log_path
         environment = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        environment.update(env or {})
+        environment.pop("FOUND_VNSTORE_DATABASE", None)
+        for name, value in (env or {}).items():
+            if value is None:
+                environment.pop(name, None)
+            else:
+                environment[name] = value
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "found.ext.vnstore.server", "--port", str(self.port)] + list(args),
