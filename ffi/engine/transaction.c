@@ -577,7 +577,7 @@ static FDBFuture *_get_read_version_locked(FDBTransaction *tr) {
     if (err) return future_error(err);
     FDBFuture *f = future_new(FK_INT64);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
-    f->u.i64 = snapshot_version(tr->snap);
+    f->u.i64 = tr->wanted_read_version >= 0 ? tr->wanted_read_version : snapshot_version(tr->snap);
     future_set_ready_fresh(f, 0);
     return f;
 }

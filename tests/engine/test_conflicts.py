@@ -223,3 +223,13 @@ def test_range_read_of_own_writes_conflicts_only_on_stored_parts(db):
     t4[b"x"] = b"in the stored part"
     t4.commit().wait()
     assert _commit_code(t3) == 1020
+
+
+def test_get_read_version_returns_the_version_set(db):
+    db[b"a"] = b"1"
+    v = db.create_transaction().get_read_version().wait()
+    db[b"a"] = b"2"
+    tr = db.create_transaction()
+    tr.set_read_version(v)
+    assert tr.get_read_version().wait() == v
+    assert tr[b"a"].value == b"1"
