@@ -126,5 +126,3 @@ def _install_hooks(db, space):
     db.hooks.on_begin.append(on_begin)
     db.hooks.on_commit.append(on_commit)
     db.hooks.on_post_commit.append(on_post_commit)
-
-
