@@ -432,8 +432,28 @@ async def test_startup_fails_without_lifespan_state(app_database):
         sent.append(message)
 
     await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert len(sent) == 1
     assert sent[0]["type"] == "lifespan.startup.failed"
     assert "lifespan state" in sent[0]["message"]
+
+
+async def test_startup_fails_with_the_reason_when_the_database_cannot_open(tmp_path):
+    junk = tmp_path / "not-a-database"
+    junk.write_text("neither a cluster file nor a directory")
+    running = Lifespan(vnserver.create_app(str(junk)))
+    message = await running.startup()
+    assert message["type"] == "lifespan.startup.failed"
+    assert str(junk) in message["message"] and "2104" in message["message"]
+    assert "vnstore" not in running.state
+    await running._task  # the app returns: the server stops after a failed startup
+
+
+async def test_shutdown_releases_the_state(app_database):
+    running = Lifespan(vnserver.create_app(app_database))
+    await running.startup()
+    assert "vnstore" in running.state
+    assert await running.shutdown() == {"type": "lifespan.shutdown.complete"}
+    assert "vnstore" not in running.state
 
 
 async def test_requests_without_lifespan_get_a_clear_error(app_database):

@@ -542,17 +542,21 @@ class _App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                await self._startup(scope, send)
+                if not await self._startup(scope, send):
+                    return  # the server stops after a failed startup
             elif message["type"] == "lifespan.shutdown":
+                # Drop the database handle: the engine closes it when unused.
+                (scope.get("state") or {}).pop("vnstore", None)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
     async def _startup(self, scope, send):
+        """Open the database into the lifespan state; False if that failed."""
         state = scope.get("state")
         if state is None:
             await send({"type": "lifespan.startup.failed",
                         "message": "the ASGI server gives no lifespan state; vnstore needs it"})
-            return
+            return False
         database = self._database if self._database is not None else os.environ.get(DATABASE_ENV) or None
         try:
             db = await _open(database)
@@ -561,8 +565,9 @@ class _App:
             _log.exception("vnstore: startup failed")
             await send({"type": "lifespan.startup.failed",
                         "message": "cannot open database {}: {}".format(database or "(default)", exc)})
-            return
+            return False
         await send({"type": "lifespan.startup.complete"})
+        return True
 
     async def _http(self, scope, receive, send):
         context = (scope.get("state") or {}).get("vnstore")
