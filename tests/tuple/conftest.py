@@ -115,9 +115,24 @@ def _load_engine():
     return failures
 
 
+def _stand_in_for_fdb_impl():
+    """PyPy: fdb.impl cannot be imported at all (it needs ctypes.pythonapi).
+    fdb.tuple uses it only for ``isinstance(tr_version, fdb.impl.Value)`` in
+    Versionstamp.to_bytes; a module whose Value nothing is an instance of
+    gives exactly the behaviour for the bytes versions the tests use."""
+    import fdb
+
+    impl = types.ModuleType("fdb.impl", "stand-in for fdb.impl (tests/tuple/conftest.py, PyPy only)")
+    impl.Value = type("Value", (), {})
+    sys.modules["fdb.impl"] = impl
+    fdb.impl = impl
+
+
 @pytest.fixture(scope="session")
 def fdb_tuple():
     """fdb.tuple with fdb.impl importable (needed to pack Versionstamps)."""
+    if "fdb.impl" not in sys.modules and platform.python_implementation() != "CPython":
+        _stand_in_for_fdb_impl()
     if "fdb.impl" not in sys.modules:
         failures = _load_engine()
         if failures:
