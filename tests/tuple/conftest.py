@@ -9,7 +9,8 @@ Versionstamp.to_bytes reaches into ``fdb.impl``, whose import loads
 ``libfdb_c.so``. That library is our embedded engine (SONAME libfdb_c.so);
 loading it RTLD_GLOBAL first lets fdb.impl's own dlopen find it. The engine
 is $FOUND_LIBRARY when that is a path, else the bundled or Makefile build,
-built with the Makefile when none loads.
+built with the Makefile when none loads. On PyPy, where fdb.impl cannot be
+imported at all, a stand-in gives fdb.tuple the one name it uses.
 """
 import ctypes
 import glob
