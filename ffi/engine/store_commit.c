@@ -288,27 +288,39 @@ static void _commit_batch(store *s, commit_request *list, uint8_t *scratch)
     _hand_to_completer(s, b);
 }
 
-/* Let a batch fill up: when fewer requests wait than the last batch held,
- * their clients are most likely still being told of that batch and about
- * to commit again, so wait for them a little (at most STORE_GATHER_NS)
- * rather than pay a whole fsync for a few. A lone sequential client never
- * waits (its batches hold one request). Caller holds s->mu. */
-static void _gather(store *s, int last_n)
+/* Let a batch fill up: when fewer requests wait than recent batches held
+ * (`expect`, the largest recent batch, decaying), their clients are most
+ * likely still being told of the last batch and about to commit again, so
+ * wait for them — at most as long as the last durable commit took, within
+ * [STORE_GATHER_MIN_NS, STORE_GATHER_MAX_NS] — rather than pay a whole
+ * fsync for a few. A lone sequential client never waits (its batches hold
+ * one request). Caller holds s->mu. */
+static void _gather(store *s, int expect, int64_t last_sync_ns)
 {
-    if (s->queued >= last_n || s->stopping) return;
+    if (s->queued >= expect || s->stopping) return;
+    int64_t wait = last_sync_ns;
+    wait = wait < STORE_GATHER_MIN_NS ? STORE_GATHER_MIN_NS : wait > STORE_GATHER_MAX_NS ? STORE_GATHER_MAX_NS : wait;
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_nsec += STORE_GATHER_NS;
-    if (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
-    while (s->queued < last_n && !s->stopping)
+    t.tv_nsec += (long)wait;
+    while (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
+    while (s->queued < expect && !s->stopping)
         if (pthread_cond_timedwait(&s->cv, &s->mu, &t)) break;
+}
+
+static int64_t _now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 static void *_committer(void *arg)
 {
     store *s = arg;
     uint8_t *scratch = malloc(ATOMIC_MAX_RESULT + 16);
-    int last_n = 0;
+    int expect = 0;
+    int64_t last_sync_ns = 0;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->head && !s->stopping) {
@@ -323,13 +335,15 @@ static void *_committer(void *arg)
             }
         }
         if (!s->head) break;
-        _gather(s, last_n);
+        _gather(s, expect, last_sync_ns);
         commit_request *list = s->head;
-        last_n = s->queued;
+        expect = s->queued > expect * 7 / 8 ? s->queued : expect * 7 / 8;
         s->head = s->tail = NULL;
         s->queued = 0;
         pthread_mutex_unlock(&s->mu);
+        int64_t start = _now_ns();
         _commit_batch(s, list, scratch);
+        last_sync_ns = _now_ns() - start;
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);

@@ -29,7 +29,8 @@
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
 #define STORE_SAMPLE_BYTES 4096           /* byte sample: one entry per ~4 KB */
 #define STORE_ESTIMATE_WALK 4096           /* ranges this short are measured exactly */
-#define STORE_GATHER_NS 1000000           /* 1 ms: longest wait for a batch to fill */
+#define STORE_GATHER_MIN_NS 200000        /* bounds of the wait for a batch to fill */
+#define STORE_GATHER_MAX_NS 10000000
 #define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
 #define STORE_KEY_PREFIX 0x00
 #define STORE_MAX_KEY 509                  /* longest key with a record of its own */
