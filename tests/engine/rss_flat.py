@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import ENGINE  # noqa: E402  (loads the engine first)
+from engine_lib import ENGINE  # noqa: E402  (loads the engine first)
 
 import fdb  # noqa: E402
 

@@ -5,7 +5,7 @@ import struct
 import fdb
 import pytest
 
-from model import (ADD, APPEND_IF_FITS, BIT_AND, BIT_OR, BIT_XOR, BYTE_MAX, BYTE_MIN,
+from engine_model import (ADD, APPEND_IF_FITS, BIT_AND, BIT_OR, BIT_XOR, BYTE_MAX, BYTE_MIN,
                    COMPARE_AND_CLEAR, MAX, MIN, VALUE_SIZE_LIMIT, apply_atomic)
 
 CASES = [

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import ENGINE
+from engine_lib import ENGINE
 
 KINDS = ["read_error", "commit_error", "commit_unknown_applied", "commit_unknown_not_applied",
          "read_latency", "commit_latency"]

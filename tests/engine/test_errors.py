@@ -5,7 +5,7 @@ import os
 import fdb
 import pytest
 
-from conftest import CAPI
+from engine_lib import CAPI
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "ffi", "reference", "fdb-errors-7.3.69.tsv")
 

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from conftest import CAPI
+from engine_lib import CAPI
 
 vp = ctypes.c_void_p
 CALLBACK = ctypes.CFUNCTYPE(None, vp, vp)
@@ -145,3 +145,25 @@ def test_destroying_the_transaction_while_its_commit_runs(db):
         assert CAPI.fdb_future_get_error(c) == 0
         CAPI.fdb_future_destroy(c)
     assert db[b"d"] == b"1"
+
+
+def test_callbacks_run_once_when_destroyed_during_commit(db):
+    calls = {}
+    lock = threading.Lock()
+
+    def on_ready(fut, param):
+        with lock:
+            calls[param] = calls.get(param, 0) + 1
+
+    cb = CALLBACK(on_ready)
+    for i in range(200):
+        handle = vp()
+        CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle))
+        key = b"x%03d" % i
+        CAPI.fdb_transaction_set(handle.value, key, len(key), b"1", 1)
+        c = CAPI.fdb_transaction_commit(handle.value)
+        CAPI.fdb_future_set_callback(c, cb, i + 1)
+        CAPI.fdb_future_destroy(c)              # maybe before the commit thread is done
+        CAPI.fdb_transaction_destroy(handle.value)
+    with lock:
+        assert calls == {i + 1: 1 for i in range(200)}

@@ -5,7 +5,7 @@ import struct
 import fdb
 import pytest
 
-from conftest import CAPI
+from engine_lib import CAPI
 
 
 def _code(fn):

@@ -4,7 +4,7 @@ import ctypes
 import fdb
 import fdb.impl
 
-from conftest import CAPI, ENGINE
+from engine_lib import CAPI, ENGINE
 
 
 def test_binding_loaded_our_engine():

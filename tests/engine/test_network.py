@@ -4,7 +4,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import ENGINE
+from engine_lib import ENGINE
 
 
 def run(code):

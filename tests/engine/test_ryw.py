@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import ATOMIC_OPS, TxModel
+from engine_model import ATOMIC_OPS, TxModel
 
 KEYS = [bytes([c]) for c in b"abcdef"] + [b"b\x00", b"bb", b"cc", b"d\x01"]
 keys = st.sampled_from(KEYS)

@@ -4,7 +4,7 @@ import ctypes
 import fdb
 import pytest
 
-from conftest import CAPI
+from engine_lib import CAPI
 
 vp = ctypes.c_void_p
 
