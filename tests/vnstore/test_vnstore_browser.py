@@ -54,7 +54,9 @@ class Session:
         """Click ``element`` and wait until the browser has left the page."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(page))
+        wait = WebDriverWait(self.driver, 30)
+        wait.until(expected_conditions.staleness_of(page))
+        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
     def click_link(self, text):
         self._navigating(self.driver.find_element(By.LINK_TEXT, text))
