@@ -125,12 +125,7 @@ int database_option(FDBDatabase *d, int option, const uint8_t *value, int value_
 
 int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int value_length) {
     switch (option) {
-    case FDB_TR_OPTION_TIMEOUT: {
-        int err = _set_default(&tr->opt, option, value, value_length);
-        /* FoundationDB measures the timeout from when it is set. */
-        if (!err) tr->start_ns = now_ns();
-        return err;
-    }
+    case FDB_TR_OPTION_TIMEOUT:     /* counted from creation or reset, as in FoundationDB */
     case FDB_TR_OPTION_RETRY_LIMIT:
     case FDB_TR_OPTION_MAX_RETRY_DELAY:
     case FDB_TR_OPTION_SIZE_LIMIT:
