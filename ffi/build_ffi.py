@@ -129,6 +129,7 @@ extern "Python" void _found_future_ready(FDBFuture *, void *);
 extern "Python" void _found_network_done(void *);
 
 const char *found_load_library(const char *path);
+void found_unload_library(void);
 int found_library_loaded(void);
 void *found_optional_symbol(const char *name);
 long found_futures_alive_count(void);
@@ -386,6 +387,14 @@ def _loader_c(functions):
         "static char found_message[1024];",
         "static long found_futures_alive_count(void) { return __atomic_load_n(&found_futures_alive, __ATOMIC_RELAXED); }",
         "static int found_library_loaded(void) { return found_handle != NULL; }",
+        "/* Only before any API call: the library is then refused, not used. */",
+        "static void found_unload_library(void)",
+        "{",
+        "    if (!found_handle) return;",
+        "    dlclose(found_handle);",
+        "    found_handle = NULL;",
+        "    memset(&found_api, 0, sizeof found_api);",
+        "}",
         "static void *found_optional_symbol(const char *name) { return found_handle ? dlsym(found_handle, name) : NULL; }",
         "",
         "/* Returns NULL on success, else a message naming what is wrong. */",

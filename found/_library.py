@@ -132,6 +132,12 @@ def _load(kind: str, path: str, cluster_file: Optional[str]) -> None:
                 "to its path; found never falls back to the embedded engine for a real cluster."
                 % (cluster_file, reason))
         raise LibraryError(reason)
+    if kind == SYSTEM and cluster_file is not None and is_cluster_file(cluster_file) and _is_found_engine():
+        lib.found_unload_library()
+        raise LibraryError(
+            "%s names a real FoundationDB cluster, but the libfdb_c found on the library path (%s) is "
+            "found's embedded engine, which cannot connect to a cluster. Install FoundationDB's client "
+            "package (libfdb_c 7.3), or set FOUND_LIBRARY to its path." % (cluster_file, path))
     code = lib.fdb_select_api_version_impl(API_VERSION, API_VERSION)
     if code == 2201:  # api_version_already_set: another binding in this process (e.g. fdb) chose it
         _log.info("found: %s already had its API version selected in this process", path)
@@ -151,6 +157,10 @@ def engine_error_detail() -> str:
         return ""
     detail = ffi.cast("const char *(*)(void)", symbol)()
     return ffi.string(detail).decode("utf-8", "replace") if detail != ffi.NULL else ""
+
+
+def _is_found_engine() -> bool:
+    return lib.found_optional_symbol(b"found_engine_last_error_detail") != ffi.NULL
 
 
 def ensure_any_loaded() -> None:

@@ -71,6 +71,24 @@ def test_real_cluster_never_falls_back(tmp_path):
     """, str(real), env={"LD_LIBRARY_PATH": str(tmp_path)})
 
 
+def test_engine_on_the_library_path_is_not_taken_for_libfdb_c(tmp_path):
+    """Even when the library path finds our engine under the name libfdb_c.so, a real cluster is refused."""
+    real = tmp_path / "fdb.cluster"
+    real.write_text(REAL_CLUSTER)
+    run_python("""
+        import asyncio, sys, found
+        async def main():
+            try:
+                await found.open(sys.argv[1])
+            except found.LibraryError as exc:
+                assert "is found's embedded engine" in str(exc), exc
+            else:
+                raise AssertionError("opened %r" % (found.library(),))
+            assert found.library() is None
+        asyncio.run(main())
+    """, str(real), env={"LD_LIBRARY_PATH": os.path.dirname(found.engine.library_path())})
+
+
 def test_environment_cluster_file_is_honoured(tmp_path):
     real = tmp_path / "fdb.cluster"
     real.write_text(REAL_CLUSTER)
@@ -139,6 +157,11 @@ def test_default_directory_is_a_path():
     assert os.path.isabs(found.engine.default_directory())
 
 
+NEEDS_CPYTHON = pytest.mark.skipif(sys.implementation.name != "cpython",
+                                   reason="the official binding (fdb) uses ctypes.pythonapi: CPython only")
+
+
+@NEEDS_CPYTHON
 async def test_official_binding_reads_what_found_wrote(db, directory):
     """The engine is a libfdb_c for other bindings too (fdb loaded on it by path)."""
     await found.transactional(db, found.set, found.pack(("k", 1)), b"from found")
@@ -152,6 +175,7 @@ async def test_official_binding_reads_what_found_wrote(db, directory):
     """, directory)
 
 
+@NEEDS_CPYTHON
 def test_found_and_the_official_binding_share_one_process(tmp_path):
     """fdb set the library up first (API version, network): found uses the same library and network."""
     run_python("""

@@ -1,5 +1,6 @@
 """transactional(), transaction() and the lifecycle hooks."""
 import asyncio
+import sys
 
 import pytest
 
@@ -267,7 +268,8 @@ async def test_finished_transactions_are_reused_as_new(db):
 
     for _ in range(5):
         await found.transactional(db, probe)
-    assert len(identities) == 1 and id(kept) not in identities  # reused, reset each time
+    # CPython reuses the one transaction (reset each time); elsewhere each is new.
+    assert len(identities) == (1 if hasattr(sys, "getrefcount") else 5) and id(kept) not in identities
 
     async def snap(tx):
         return tx.snapshot
