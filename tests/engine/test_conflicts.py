@@ -1,6 +1,8 @@
 """Serializable optimistic transactions: conflicts on what was read."""
 import fdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 
@@ -233,3 +235,61 @@ def test_get_read_version_returns_the_version_set(db):
     tr.set_read_version(v)
     assert tr.get_read_version().wait() == v
     assert tr[b"a"].value == b"1"
+
+
+KEYS = [b"a", b"b", b"c", b"d", b"e", b"f"]
+_ops = st.one_of(
+    st.tuples(st.just("get"), st.sampled_from(KEYS), st.booleans()),
+    st.tuples(st.just("range"), st.sampled_from(KEYS), st.sampled_from(KEYS + [b"g"]), st.booleans()),
+    st.tuples(st.just("set"), st.sampled_from(KEYS)),
+    st.tuples(st.just("clear"), st.sampled_from(KEYS)),
+    st.tuples(st.just("clear_range"), st.sampled_from(KEYS), st.sampled_from(KEYS + [b"g"])),
+    st.tuples(st.just("add"), st.sampled_from(KEYS)),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.sets(st.sampled_from(KEYS)), ops=st.lists(_ops, max_size=12),
+       others=st.sets(st.sampled_from(KEYS), min_size=1, max_size=3))
+def test_conflicts_match_foundationdb_rules(db, stored, ops, others):
+    """t1 runs `ops`; t2 then writes `others` and commits first. t1 must fail
+    with 1020 exactly when t2 wrote a key t1 read from the store (not
+    snapshot, not decided by t1's own set/clear/cleared range)."""
+    @fdb.transactional
+    def reset(tr):
+        tr.clear_range(b"", b"\xff")
+        for k in stored:
+            tr[k] = b"\x01"
+    reset(db)
+    t1 = db.create_transaction()
+    t1.get_read_version().wait()
+    independent, read = set(), set()
+    for op in ops:
+        kind = op[0]
+        if kind == "get":
+            (t1.snapshot if op[2] else t1)[op[1]].wait()
+            if not op[2] and op[1] not in independent:
+                read.add(op[1])
+        elif kind == "range":
+            b, e = sorted(op[1:3])
+            list((t1.snapshot if op[3] else t1).get_range(b, e))
+            if not op[3]:
+                read |= {k for k in KEYS if b <= k < e and k not in independent}
+        elif kind == "set":
+            t1[op[1]] = b"\x02"
+            independent.add(op[1])
+        elif kind == "clear":
+            t1.clear(op[1])
+            independent.add(op[1])
+        elif kind == "clear_range":
+            b, e = sorted(op[1:3])
+            t1.clear_range(b, e)
+            independent |= {k for k in KEYS if b <= k < e}
+        elif kind == "add":
+            t1.add(op[1], b"\x01")
+    t1[b"zz"] = b"makes t1 a writer"
+    t2 = db.create_transaction()
+    for k in others:
+        t2[k] = b"\x03"
+    t2.commit().wait()
+    assert _commit_code(t1) == (1020 if read & others else 0)
