@@ -150,6 +150,7 @@ static void _free_store(store *s)
     pthread_mutex_destroy(&s->snap_mu);
     pthread_mutex_destroy(&s->watch_mu);
     pthread_cond_destroy(&s->watch_cv);
+    free(s->scratch);
     free(s->path);
     free(s);
 }

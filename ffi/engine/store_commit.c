@@ -315,10 +315,38 @@ static int64_t _now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+static size_t _request_bytes(const commit_request *r)
+{
+    size_t n = 0;
+    for (int i = 0; i < r->n_mutations; i++)
+        n += (size_t)r->mutations[i].key_len + (size_t)r->mutations[i].end_len + (size_t)r->mutations[i].param_len;
+    return n;
+}
+
+/* Detach the next batch from the queue: everything queued, up to
+ * STORE_BATCH_MAX_REQUESTS requests or STORE_BATCH_MAX_BYTES of mutations
+ * (at least one request), so one batch's write transaction stays bounded.
+ * Caller holds s->mu. */
+static commit_request *_take_batch(store *s, int *n)
+{
+    commit_request *list = s->head, *last = list;
+    size_t bytes = _request_bytes(list);
+    *n = 1;
+    while (last->next && *n < STORE_BATCH_MAX_REQUESTS &&
+           (bytes += _request_bytes(last->next)) <= STORE_BATCH_MAX_BYTES) {
+        last = last->next;
+        ++*n;
+    }
+    s->head = last->next;
+    if (!s->head) s->tail = NULL;
+    last->next = NULL;
+    s->queued -= *n;
+    return list;
+}
+
 static void *_committer(void *arg)
 {
     store *s = arg;
-    uint8_t *scratch = malloc(ATOMIC_MAX_RESULT + 16);
     int expect = 0;
     int64_t last_sync_ns = 0;
     pthread_mutex_lock(&s->mu);
@@ -336,18 +364,16 @@ static void *_committer(void *arg)
         }
         if (!s->head) break;
         _gather(s, expect, last_sync_ns);
-        commit_request *list = s->head;
-        expect = s->queued > expect * 7 / 8 ? s->queued : expect * 7 / 8;
-        s->head = s->tail = NULL;
-        s->queued = 0;
+        int n = 0;
+        commit_request *list = _take_batch(s, &n);
+        expect = n > expect * 7 / 8 ? n : expect * 7 / 8;
         pthread_mutex_unlock(&s->mu);
         int64_t start = _now_ns();
-        _commit_batch(s, list, scratch);
+        _commit_batch(s, list, s->scratch);
         last_sync_ns = _now_ns() - start;
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
-    free(scratch);
     return NULL;
 }
 
@@ -365,6 +391,7 @@ void store_commit_submit(store *s, commit_request *req)
 
 int _commit_start(store *s)
 {
+    if (!(s->scratch = malloc(ATOMIC_MAX_RESULT + 16))) return -1;
     if (pthread_create(&s->completer, NULL, _completer, s)) return -1;
     if (!pthread_create(&s->committer, NULL, _committer, s)) return 0;
     pthread_mutex_lock(&s->done_mu);

@@ -29,6 +29,8 @@
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
 #define STORE_SAMPLE_BYTES 4096           /* byte sample: one entry per ~4 KB */
 #define STORE_ESTIMATE_WALK 4096           /* ranges this short are measured exactly */
+#define STORE_BATCH_MAX_REQUESTS 4096
+#define STORE_BATCH_MAX_BYTES (64 << 20)   /* bounds one batch's write transaction */
 #define STORE_GATHER_MIN_NS 200000        /* bounds of the wait for a batch to fill */
 #define STORE_GATHER_MAX_NS 10000000
 #define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
@@ -86,6 +88,7 @@ struct store {
     pthread_cond_t cv;
     commit_request *head, *tail;
     int queued;                   /* requests in the queue */
+    uint8_t *scratch;             /* the committer's room for atomic results */
     int stopping;
     pthread_t committer;
     /* finished batches, whose done() calls run on `completer` */

@@ -487,6 +487,28 @@ static void test_batch_index_and_in_batch_conflict(void)
     store_close(s);
 }
 
+static void test_batches_are_bounded(void)
+{
+    store *s = open_ok();
+    enum { N = STORE_BATCH_MAX_REQUESTS + 100 };
+    static waiter w[N];
+    static mutation m[N];
+    static char keys[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "b%06d", i);
+        m[i] = set_m(keys[i], "v");
+        waiter_init(&w[i], 0, NULL, 0, NULL, 0, &m[i], 1);
+    }
+    submit_batch(s, w, N);   /* queued at once: more than one batch may take */
+    for (int i = 0; i < N; i++) CHECK_EQ(waiter_wait(&w[i]), 0);
+    CHECK(w[0].version < w[N - 1].version);
+    CHECK_EQ(w[0].version, w[STORE_BATCH_MAX_REQUESTS - 1].version);
+    CHECK_EQ(w[STORE_BATCH_MAX_REQUESTS - 1].index, STORE_BATCH_MAX_REQUESTS - 1);
+    CHECK_EQ(w[STORE_BATCH_MAX_REQUESTS].index, 0);
+    CHECK_EQ(count_keys(s), N);
+    store_close(s);
+}
+
 static void test_conflicts(void)
 {
     store *s = open_ok();
@@ -1012,6 +1034,7 @@ static const test tests[] = {
     {"atomic_commits", test_atomic_commits},
     {"versionstamps", test_versionstamps},
     {"batch_index_and_in_batch_conflict", test_batch_index_and_in_batch_conflict},
+    {"batches_are_bounded", test_batches_are_bounded},
     {"conflicts", test_conflicts},
     {"too_old", test_too_old},
     {"history_pruned", test_history_pruned},
