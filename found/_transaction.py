@@ -134,11 +134,11 @@ def recycle(tx: Transaction) -> None:
     """
     if _refcount is None or _refcount(tx) > 3:  # the caller's variable, our argument, getrefcount's
         return
-    db = tx.db
-    spare = db._spare
+    spare = tx.db._spare
     if len(spare) < _SPARE_LIMIT:
         _reset_transaction(tx.pointer)
-        tx.vars.clear()
+        if tx.vars:
+            tx.vars.clear()
         tx.db = None  # no cycle while parked: db → spare → tx → db
         spare.append(tx)
 

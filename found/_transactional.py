@@ -86,8 +86,8 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
         _check_limits(found_retry_limit, found_timeout)
     started = _clock()
     tx = make_transaction(db, snapshot)
-    hooks = db.hooks
-    if not (hooks.on_begin or hooks.on_commit or hooks.on_post_commit or found_timeout is not None):
+    on_begin, on_commit, on_post_commit = db.hooks
+    if not (on_begin or on_commit or on_post_commit or found_timeout is not None):
         # The common case, kept short: no hooks, no deadline.
         try:
             out = await func(tx, *args, **kwargs)
