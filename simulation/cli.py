@@ -73,6 +73,9 @@ def main(argv=None):
     args = parser().parse_args(argv)
     if args.plant and not plants.allowed():
         parser().error("--plant is only available with FOUND_SIM_TEST_PLANTS=1")
+    unknown = [p for p in args.plant if p not in plants.PLANTS]
+    if unknown:
+        parser().error("unknown plant(s) %s; known: %s" % (", ".join(unknown), ", ".join(plants.PLANTS)))
     if not 0 <= args.fault_rate <= 100:
         parser().error("--fault-rate must be between 0 and 100")
     logged = None

@@ -54,6 +54,14 @@ def test_plants_are_refused_without_the_test_switch(monkeypatch, capsys):
     assert "FOUND_SIM_TEST_PLANTS=1" in capsys.readouterr().err
 
 
+def test_unknown_plants_are_usage_errors(monkeypatch, capsys):
+    monkeypatch.setenv("FOUND_SIM_TEST_PLANTS", "1")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--seed", "1", "--plant", "no-such-bug"])
+    assert exit_info.value.code == 2
+    assert "no-such-bug" in capsys.readouterr().err
+
+
 def test_bad_counts_are_usage_errors(capsys):
     for argv in (["--clients", "0"], ["--transactions", "-3"], ["--fault-rate", "101"],
                  ["--transactions", "5", "--duration", "1"], ["--workload", "nope"]):

@@ -68,3 +68,11 @@ def test_clients_are_killed_and_restarted_and_invariants_hold(tmp_path):
     assert result.kills() == len(kills)
     # Restarted generations ran operations of their own.
     assert any(r["g"] > 0 for r in records if r["t"] == "op")
+
+
+def test_a_duration_bounds_the_run_instead_of_a_count():
+    result = run_simulation("--seed", "6", "--duration", "2", "--workload", "cycle", "--workload", "bank",
+                            "--clients", "2", "--tasks", "2")
+    assert result.status == 0, result.stdout + result.stderr
+    assert result.row("cycle")[0] + result.row("bank")[0] > 0
+    assert "--duration 2 " in result.replay_command()
