@@ -48,6 +48,12 @@ static inline int bytes_cmp(const uint8_t *a, int alen, const uint8_t *b, int bl
  * made there are handed to the timer thread. */
 extern _Thread_local int on_store_thread;
 
+/* Callers may pass NULL for an empty key or value; the engine never
+ * hands NULL on to memcpy and friends. */
+static inline const uint8_t *bytes_or_empty(const uint8_t *p) {
+    return p ? p : (const uint8_t *)"";
+}
+
 /* The API version chosen by fdb_select_api_version_impl (0 = unset). */
 int api_version_selected(void);
 

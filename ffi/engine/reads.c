@@ -494,7 +494,7 @@ static FDBFuture *_get_addresses_for_key_locked(FDBTransaction *tr, const uint8_
 FDB_EXPORT FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key, int key_len,
                                           fdb_bool_t snapshot) {
     tx_enter(tr);
-    FDBFuture *result = _get_locked(tr, key, key_len, snapshot);
+    FDBFuture *result = _get_locked(tr, bytes_or_empty(key), key_len, snapshot);
     tx_leave(tr);
     return result;
 }
@@ -502,7 +502,7 @@ FDB_EXPORT FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key
 FDB_EXPORT FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t *key, int key_len,
                                               fdb_bool_t or_equal, int offset, fdb_bool_t snapshot) {
     tx_enter(tr);
-    FDBFuture *result = _get_key_locked(tr, key, key_len, or_equal, offset, snapshot);
+    FDBFuture *result = _get_key_locked(tr, bytes_or_empty(key), key_len, or_equal, offset, snapshot);
     tx_leave(tr);
     return result;
 }
@@ -515,9 +515,10 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_range(FDBTransaction *tr,
                                                 int limit, int target_bytes, int mode, int iteration,
                                                 fdb_bool_t snapshot, fdb_bool_t reverse) {
     tx_enter(tr);
-    FDBFuture *result = _get_range_locked(tr, begin_key, begin_key_length, begin_or_equal, begin_offset,
-                                          end_key, end_key_length, end_or_equal, end_offset, limit,
-                                          target_bytes, mode, iteration, snapshot, reverse);
+    FDBFuture *result = _get_range_locked(tr, bytes_or_empty(begin_key), begin_key_length, begin_or_equal,
+                                          begin_offset, bytes_or_empty(end_key), end_key_length,
+                                          end_or_equal, end_offset, limit, target_bytes, mode, iteration,
+                                          snapshot, reverse);
     tx_leave(tr);
     return result;
 }
@@ -526,7 +527,8 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransact
                                                                      const uint8_t *b, int bl,
                                                                      const uint8_t *e, int el) {
     tx_enter(tr);
-    FDBFuture *result = _get_estimated_range_size_bytes_locked(tr, b, bl, e, el);
+    FDBFuture *result = _get_estimated_range_size_bytes_locked(tr, bytes_or_empty(b), bl,
+                                                               bytes_or_empty(e), el);
     tx_leave(tr);
     return result;
 }
@@ -534,7 +536,8 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransact
 FDB_EXPORT FDBFuture *fdb_transaction_get_range_split_points(FDBTransaction *tr, const uint8_t *b, int bl,
                                                              const uint8_t *e, int el, int64_t chunk_size) {
     tx_enter(tr);
-    FDBFuture *result = _get_range_split_points_locked(tr, b, bl, e, el, chunk_size);
+    FDBFuture *result = _get_range_split_points_locked(tr, bytes_or_empty(b), bl, bytes_or_empty(e), el,
+                                                       chunk_size);
     tx_leave(tr);
     return result;
 }
@@ -542,7 +545,7 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_range_split_points(FDBTransaction *tr,
 FDB_EXPORT FDBFuture *fdb_transaction_get_addresses_for_key(FDBTransaction *tr, const uint8_t *key,
                                                             int key_len) {
     tx_enter(tr);
-    FDBFuture *result = _get_addresses_for_key_locked(tr, key, key_len);
+    FDBFuture *result = _get_addresses_for_key_locked(tr, bytes_or_empty(key), key_len);
     tx_leave(tr);
     return result;
 }

@@ -684,7 +684,7 @@ FDB_EXPORT void fdb_transaction_reset(FDBTransaction *tr) {
 FDB_EXPORT fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option, const uint8_t *value,
                                                   int value_length) {
     tx_enter(tr);
-    fdb_error_t result = _set_option_locked(tr, option, value, value_length);
+    fdb_error_t result = _set_option_locked(tr, option, bytes_or_empty(value), value_length);
     tx_leave(tr);
     return result;
 }
@@ -692,27 +692,27 @@ FDB_EXPORT fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option
 FDB_EXPORT void fdb_transaction_set(FDBTransaction *tr, const uint8_t *key, int key_len,
                                     const uint8_t *value, int value_len) {
     tx_enter(tr);
-    _set_locked(tr, key, key_len, value, value_len);
+    _set_locked(tr, bytes_or_empty(key), key_len, bytes_or_empty(value), value_len);
     tx_leave(tr);
 }
 
 FDB_EXPORT void fdb_transaction_clear(FDBTransaction *tr, const uint8_t *key, int key_len) {
     tx_enter(tr);
-    _clear_locked(tr, key, key_len);
+    _clear_locked(tr, bytes_or_empty(key), key_len);
     tx_leave(tr);
 }
 
 FDB_EXPORT void fdb_transaction_clear_range(FDBTransaction *tr, const uint8_t *begin, int begin_len,
                                             const uint8_t *end, int end_len) {
     tx_enter(tr);
-    _clear_range_locked(tr, begin, begin_len, end, end_len);
+    _clear_range_locked(tr, bytes_or_empty(begin), begin_len, bytes_or_empty(end), end_len);
     tx_leave(tr);
 }
 
 FDB_EXPORT void fdb_transaction_atomic_op(FDBTransaction *tr, const uint8_t *key, int key_len,
                                           const uint8_t *param, int param_len, int op) {
     tx_enter(tr);
-    _atomic_op_locked(tr, key, key_len, param, param_len, op);
+    _atomic_op_locked(tr, bytes_or_empty(key), key_len, bytes_or_empty(param), param_len, op);
     tx_leave(tr);
 }
 
@@ -720,7 +720,8 @@ FDB_EXPORT fdb_error_t fdb_transaction_add_conflict_range(FDBTransaction *tr, co
                                                           int begin_len, const uint8_t *end,
                                                           int end_len, int type) {
     tx_enter(tr);
-    fdb_error_t result = _add_conflict_range_locked(tr, begin, begin_len, end, end_len, type);
+    fdb_error_t result = _add_conflict_range_locked(tr, bytes_or_empty(begin), begin_len,
+                                                    bytes_or_empty(end), end_len, type);
     tx_leave(tr);
     return result;
 }
@@ -761,7 +762,7 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_total_cost(FDBTransaction *tr) {
 
 FDB_EXPORT FDBFuture *fdb_transaction_watch(FDBTransaction *tr, const uint8_t *key, int key_len) {
     tx_enter(tr);
-    FDBFuture *result = _watch_locked(tr, key, key_len);
+    FDBFuture *result = _watch_locked(tr, bytes_or_empty(key), key_len);
     tx_leave(tr);
     return result;
 }

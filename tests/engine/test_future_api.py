@@ -167,3 +167,16 @@ def test_callbacks_run_once_when_destroyed_during_commit(db):
         CAPI.fdb_transaction_destroy(handle.value)
     with lock:
         assert calls == {i + 1: 1 for i in range(200)}
+
+
+def test_null_pointers_mean_empty_keys_and_values(db, tr):
+    CAPI.fdb_transaction_set(tr, None, 0, None, 0)        # the empty key, empty value
+    f = CAPI.fdb_transaction_get(tr, None, 0, 0)
+    assert get_value(f) == (0, b"")
+    CAPI.fdb_future_destroy(f)
+    CAPI.fdb_transaction_clear_range.argtypes = [vp, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    CAPI.fdb_transaction_clear_range.restype = None
+    CAPI.fdb_transaction_clear_range(tr, None, 0, b"\x00", 1)
+    f = CAPI.fdb_transaction_get(tr, None, 0, 0)
+    assert get_value(f) == (0, None)
+    CAPI.fdb_future_destroy(f)
