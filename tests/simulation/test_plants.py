@@ -34,3 +34,14 @@ def test_plant_switch_is_required():
     result = run_simulation("--seed", "1", "--plant", "bank-overdraft")
     assert result.status == 2
     assert "FOUND_SIM_TEST_PLANTS=1" in result.stderr
+
+
+def test_the_run_log_of_a_failure_replays_it(tmp_path):
+    log = str(tmp_path / "failure.jsonl")
+    args = ("--seed", "2", "--transactions", "60", "--workload", "bank", "--fault-rate", "6")
+    failed = run_simulation(*args, "--plant", "bank-overdraft", "--log", log, plants=True)
+    assert failed.status == 1, failed.stdout
+    replay = run_simulation("--replay", log, plants=True)
+    assert replay.status == 1
+    assert "FAILED with seed 2" in replay.stdout and "[bank]" in replay.stdout
+    assert "the same 60 operations with the same outcomes" in replay.stdout
