@@ -153,8 +153,17 @@ def test_python_m_found_engine_prints_path():
     assert path == found.engine.library_path() and os.path.isfile(path)
 
 
-def test_default_directory_is_a_path():
-    assert os.path.isabs(found.engine.default_directory())
+def test_default_directory_is_where_the_engine_goes(tmp_path):
+    done = run_python("""
+        import asyncio, found
+        async def main():
+            db = await found.open()
+            await found.transactional(db, found.set, b"a", b"b")
+        asyncio.run(main())
+        print(found.engine.default_directory())
+    """, env={"XDG_DATA_HOME": str(tmp_path), "FDB_CLUSTER_FILE": ""})
+    assert done.stdout.strip() == str(tmp_path / "found" / "engine")
+    assert os.listdir(tmp_path / "found" / "engine")  # the engine's files are there
 
 
 NEEDS_CPYTHON = pytest.mark.skipif(sys.implementation.name != "cpython",
