@@ -195,6 +195,11 @@ async def test_history_is_ordered_by_apply_commit_versionstamp(db, store):
     assert a["significance"] < b["significance"]
     # A significance is the commit version of the apply transaction.
     assert a["started"] < a["significance"]
+    # The history index lists applied changes by significance.
+    begin = found.pack(store.prefix + ("applied",))
+    pairs = await T(db, lambda tx: found.all(found.query(tx, begin, found.next_prefix(begin))))
+    assert [found.unpack(value)[0] for _, value in pairs] == [second, first]
+    assert [found.unpack(key)[-1] for key, _ in pairs] == [a["significance"], b["significance"]]
 
 
 async def test_history_decides_by_significance_not_creation(db, store):
