@@ -8,6 +8,8 @@
  * A failed CHECK prints file:line and exits 1.
  */
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +95,11 @@ static int commit(store *s, int64_t rv, const key_range *reads, int nr,
     for (int i = 0; i < nw; i++) free(ends[i]);
     if (version) *version = w.version;
     return err;
+}
+
+static void must(int err)
+{
+    CHECK_EQ(err, 0);
 }
 
 static mutation set_m(const char *k, const char *v)
@@ -733,6 +740,118 @@ static void test_multi_process_counters(void)
     store_close(s);
 }
 
+/* A writer killed while it holds LMDB's write lock must not block others. */
+static void test_writer_killed_holding_the_lock(void)
+{
+    int ready[2];
+    CHECK_EQ(pipe(ready), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char exe[64], fd[16];
+        snprintf(exe, sizeof exe, "/proc/%d/exe", (int)getpid());
+        snprintf(fd, sizeof fd, "%d", ready[1]);
+        setenv("STORE_TEST_READY_FD", fd, 1);
+        execl(exe, exe, "_child_hold_write_lock", dir, (char *)NULL);
+        _exit(127);
+    }
+    close(ready[1]);
+    char c;
+    CHECK_EQ(read(ready[0], &c, 1), 1);   /* the child holds the lock now */
+    kill(pid, SIGKILL);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+    close(ready[0]);
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "after", "ok"), 0);
+    CHECK(!strcmp(get(s, "after"), "ok"));
+    CHECK(!strcmp(get(s, "half"), "<absent>"));   /* the killed txn left nothing */
+    store_close(s);
+}
+
+static void child_hold_write_lock(void)
+{
+    store *s = open_ok();
+    MDB_txn *txn;
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    MDB_val k = {5, "\0half"}, v = {1, "x"};
+    CHECK_EQ(mdb_put(txn, s->data, &k, &v, 0), 0);
+    int fd = atoi(getenv("STORE_TEST_READY_FD"));
+    CHECK_EQ(write(fd, "r", 1), 1);
+    for (;;) pause();
+}
+
+/* Readers sharing snapshots with each other while a writer commits: every
+ * snapshot shows a consistent state (the ten counters always sum to 1000). */
+static store *shared_store;
+static atomic_int writer_done;
+
+static void *consistency_reader(void *arg)
+{
+    (void)arg;
+    int rounds = 0;
+    while (!atomic_load(&writer_done) || rounds < 50) {
+        snapshot *snap;
+        store_cursor *c;
+        int found, len, valid, sum = 0, sum2 = 0, n = 0;
+        const uint8_t *v;
+        CHECK_EQ(store_snapshot_latest(shared_store, &snap), 0);
+        for (int i = 0; i < 10; i++) {
+            char k[16];
+            snprintf(k, sizeof k, "x%d", i);
+            CHECK_EQ(snapshot_get(snap, S(k), &found, &v, &len), 0);
+            CHECK(found && len == 4);
+            int32_t x;
+            memcpy(&x, v, 4);
+            sum += x;
+        }
+        CHECK_EQ(snapshot_cursor_open(snap, &c), 0);
+        CHECK_EQ(cursor_seek_ge(c, S("x"), &valid), 0);
+        for (; valid; must(cursor_next(c, &valid)), n++) {
+            const uint8_t *k;
+            int kl, vl;
+            int32_t x;
+            cursor_current(c, &k, &kl, &v, &vl);
+            memcpy(&x, v, 4);
+            sum2 += x;
+        }
+        cursor_close(c);
+        snapshot_release(snap);
+        CHECK_EQ(sum, 1000);
+        CHECK_EQ(sum2, 1000);
+        CHECK_EQ(n, 10);
+        rounds++;
+    }
+    return NULL;
+}
+
+static void test_shared_snapshots_stay_consistent(void)
+{
+    store *s = shared_store = open_ok();
+    mutation init[10];
+    char keys[10][16];
+    int32_t vals[10];
+    for (int i = 0; i < 10; i++) {
+        snprintf(keys[i], sizeof keys[i], "x%d", i);
+        vals[i] = 100;
+        init[i] = (mutation){MUT_SET, 0, S(keys[i]), NULL, 0, (const uint8_t *)&vals[i], 4};
+    }
+    CHECK_EQ(commit(s, 0, NULL, 0, init, 10, NULL), 0);
+    pthread_t readers[4];
+    for (int i = 0; i < 4; i++) pthread_create(&readers[i], NULL, consistency_reader, NULL);
+    srand(3);
+    for (int round = 0; round < 200; round++) {   /* move one unit from a to b */
+        int a = rand() % 10, b = (a + 1 + rand() % 9) % 10;
+        vals[a]--, vals[b]++;
+        mutation m[2] = {{MUT_SET, 0, S(keys[a]), NULL, 0, (const uint8_t *)&vals[a], 4},
+                         {MUT_SET, 0, S(keys[b]), NULL, 0, (const uint8_t *)&vals[b], 4}};
+        CHECK_EQ(commit(s, 0, NULL, 0, m, 2, NULL), 0);
+    }
+    atomic_store(&writer_done, 1);
+    for (int i = 0; i < 4; i++) pthread_join(readers[i], NULL);
+    store_close(s);
+}
+
 static void write_file(const char *name, const void *data, size_t len)
 {
     char path[4096];
@@ -873,11 +992,6 @@ static void test_map_full_fails_batch(void)
 typedef struct mkey { uint8_t *k; int kl; uint8_t v[8]; int vl; } mkey;
 static mkey model[256];
 static int n_model;
-
-static void must(int err)
-{
-    CHECK_EQ(err, 0);
-}
 
 static int ucmp(const uint8_t *a, int al, const uint8_t *b, int bl)
 {
@@ -1050,7 +1164,10 @@ static const test tests[] = {
     {"garbage_lock_file_is_rebuilt", test_garbage_lock_file_is_rebuilt},
     {"not_a_directory", test_not_a_directory},
     {"map_full_fails_batch", test_map_full_fails_batch},
+    {"writer_killed_holding_the_lock", test_writer_killed_holding_the_lock},
+    {"shared_snapshots_stay_consistent", test_shared_snapshots_stay_consistent},
     {"_child_set_w", child_set_w},
+    {"_child_hold_write_lock", child_hold_write_lock},
     {"_child_add", child_add},
 };
 
