@@ -15,6 +15,14 @@ static int _activated_pct = 25, _fired_pct = 25;
 static int _decided[BUG_SECTIONS], _active[BUG_SECTIONS];
 static atomic_llong _counts[BUG_SECTIONS];
 
+static void _after_fork_child(void) {
+    pthread_mutex_init(&_lock, NULL);          /* see future.c */
+}
+
+__attribute__((constructor)) static void _register_fork_handler(void) {
+    pthread_atfork(NULL, NULL, _after_fork_child);
+}
+
 /* splitmix64: small, fast, good enough for fault decisions. */
 static uint64_t _next(void) {
     uint64_t z = (_state += 0x9e3779b97f4a7c15ULL);

@@ -20,6 +20,18 @@ static pthread_mutex_t _pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static FDBFuture *_pool;
 static int _pool_size;
 
+/* A child forked while another thread held one of these locks would
+ * deadlock on its first future: give the child fresh ones. */
+static void _after_fork_child(void) {
+    pthread_mutex_init(&_lock, NULL);
+    pthread_cond_init(&_cond, NULL);
+    pthread_mutex_init(&_pool_lock, NULL);
+}
+
+__attribute__((constructor)) static void _register_fork_handler(void) {
+    pthread_atfork(NULL, NULL, _after_fork_child);
+}
+
 static FDBFuture *_pool_take(void) {
     pthread_mutex_lock(&_pool_lock);
     FDBFuture *f = _pool;

@@ -21,6 +21,14 @@ static pthread_mutex_t _pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tx_writes *_pool;
 static int _pool_size;
 
+static void _after_fork_child(void) {
+    pthread_mutex_init(&_pool_lock, NULL);     /* see future.c */
+}
+
+__attribute__((constructor)) static void _register_fork_handler(void) {
+    pthread_atfork(NULL, NULL, _after_fork_child);
+}
+
 tx_writes *tx_writes_new(void) {
     pthread_mutex_lock(&_pool_lock);
     tx_writes *wr = _pool;

@@ -62,3 +62,30 @@ def test_official_binding_shuts_down_cleanly():
         print(db[b"k"].decode())
     """)
     assert out == ["v"]
+
+
+def test_forked_child_can_use_the_engine():
+    out = run("""
+        import fdb, os, tempfile, threading
+        fdb.api_version(730)
+        db = fdb.open(cluster_file=tempfile.mkdtemp())
+        db[b"k"] = b"parent"
+        stop = threading.Event()
+        def churn():                      # keeps the engine's locks busy while forking
+            while not stop.is_set():
+                db[b"k"]
+        t = threading.Thread(target=churn)
+        t.start()
+        pid = os.fork()
+        if pid == 0:
+            handle = ctypes.c_void_p()
+            err = capi.fdb_create_database(tempfile.mkdtemp().encode(), ctypes.byref(handle))
+            child = fdb.impl.Database(handle)
+            child[b"c"] = b"child"
+            os._exit(0 if err == 0 and child[b"c"] == b"child" else 3)
+        stop.set()
+        t.join()
+        _, status = os.waitpid(pid, 0)
+        print(os.WEXITSTATUS(status))
+    """)
+    assert out == ["0"]
