@@ -33,8 +33,11 @@ let
   # names them as PyPI does. The official binding is the exception: it is
   # built from the FoundationDB release itself (fdbBinding above).
   requirementName = req: builtins.head (builtins.match "([A-Za-z0-9_.-]+).*" req);
+  # Requirements marked for another implementation (PyPy) are left out.
+  forCPython = req: builtins.match ".*platform_python_implementation == .PyPy.*" req == null
+    && builtins.match ".*platform_python_implementation != .CPython.*" req == null;
   fromPyproject = ps: reqs: map (req: ps.${requirementName req})
-    (builtins.filter (req: requirementName req != "foundationdb") reqs);
+    (builtins.filter (req: requirementName req != "foundationdb" && forCPython req) reqs);
   extras = pyproject.project.optional-dependencies;
   runtimeDeps = ps: fromPyproject ps pyproject.project.dependencies;
   serverDeps = ps: fromPyproject ps extras.server;
