@@ -14,8 +14,12 @@ tar -xf "$built" -C "$tree"
 cd "$tree"
 export PYTHONPATH="$tree${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
-# Temporary files stay in this test's own directory, away from parallel tests.
-export TMPDIR="$TEST_TMPDIR"
+# A private temp dir per test, away from parallel tests. Not under
+# TEST_TMPDIR: that path is too long for the Unix sockets some tests create
+# there (Chromium's, for one, which then fails to start).
+TMPDIR=$(mktemp -d /tmp/found-bazel-test.XXXXXX)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 # The package under test must be this copy, not an installed or editable one.
 python3 - <<'PY'
 import os, found
@@ -23,7 +27,7 @@ here = os.path.realpath(os.path.dirname(found.__file__))
 assert here == os.path.realpath("found"), f"imported found from {here}"
 PY
 status=0
-python3 -m pytest -q -p no:cacheprovider --basetemp="$TEST_TMPDIR/pytest" "$@" || status=$?
+python3 -m pytest -q -p no:cacheprovider --basetemp="$TMPDIR/pytest" "$@" || status=$?
 if [ "$status" = 5 ]; then
   echo "run_pytest: no test collected in $*" >&2
 fi
