@@ -1,17 +1,24 @@
 """Helpers of the simulation tests: run ``python -m simulation`` in a fresh
 process (the harness spawns client processes itself) and read its summary."""
+import atexit
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # A safety net against a hung run, not a timing assertion.
 HANG_LIMIT = 600
+# Failed runs keep their temporary directory for inspection: put those of the
+# tests (several fail on purpose) where the end of the session removes them.
+SCRATCH = tempfile.mkdtemp(prefix="simulation-tests-")
+atexit.register(shutil.rmtree, SCRATCH, True)
 
 
 class Result:
@@ -51,6 +58,7 @@ class Result:
 def environment(plants=False):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
+    env["TMPDIR"] = SCRATCH
     env.pop("FOUND_SIM_TEST_PLANTS", None)
     if plants:
         env["FOUND_SIM_TEST_PLANTS"] = "1"
