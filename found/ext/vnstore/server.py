@@ -184,9 +184,8 @@ def kind(value):
     return "v-" + type(value).__name__.lower()
 
 
-def navigate_url(column, value):
-    """Link to /navigate/ with ``column`` set to ``value``."""
-    return "/navigate/?{}={}".format(column, quote(tostring(value), safe=""))
+def _navigate_url(column, text):
+    return "/navigate/?{}={}".format(column, quote(text, safe=""))
 
 
 Cell = namedtuple("Cell", "column text kind href")
@@ -201,7 +200,7 @@ def cells(items):
     out = []
     for column, value in zip(COLUMNS, items):
         text = tostring(value)
-        out.append(Cell(column, text, kind(value), "/navigate/?{}={}".format(column, quote(text, safe=""))))
+        out.append(Cell(column, text, kind(value), _navigate_url(column, text)))
     return out
 
 
@@ -214,10 +213,7 @@ def _environment():
         lstrip_blocks=True,
     )
     env.globals.update(
-        tostring=tostring,
         stamp=stamp,
-        kind=kind,
-        navigate_url=navigate_url,
         cells=cells,
         columns=COLUMNS,
         limit=NAVIGATE_LIMIT,
