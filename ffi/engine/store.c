@@ -80,6 +80,18 @@ static int _check_file_size(store *s, const char *file, char *detail, size_t n)
     return 0;
 }
 
+/* Walk the whole file (store_verify.c) unless it is too big to do at open. */
+static int _verify(store *s, const char *file, char *detail, size_t n)
+{
+    struct stat st;
+    if (stat(file, &st) || (uint64_t)st.st_size > STORE_VERIFY_MAX_BYTES) return 0;
+    int rc = _store_verify(s->env);
+    if (!rc) return 0;
+    char what[160];
+    snprintf(what, sizeof what, "damaged pages (structure check failed: %s)", mdb_strerror(rc));
+    return _fail(detail, n, FDB_ERR_FILE_CORRUPT, file, what);
+}
+
 /* A file too short to hold LMDB's two meta pages, or whose first bytes are
  * not an LMDB meta page, is reported before LMDB maps it. */
 static int _precheck_file(const char *file, char *detail, size_t n)
@@ -194,6 +206,7 @@ static int _open_new(const char *path, store **out, char *detail, size_t n)
         return err;
     }
     err = _check_file_size(s, file, detail, n);
+    if (!err) err = _verify(s, file, detail, n);
     if (!err) err = _open_dbs(s, file, detail, n);
     if (!err && _commit_start(s)) err = _fail(detail, n, FDB_ERR_INTERNAL_ERROR, path, "cannot start commit thread");
     if (err) { _free_store(s); return err; }

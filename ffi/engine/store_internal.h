@@ -27,6 +27,7 @@
 #define STORE_MAX_READERS 1024
 #define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
+#define STORE_VERIFY_MAX_BYTES (256ull << 20) /* larger files are not walked at open */
 #define STORE_SAMPLE_BYTES 4096           /* byte sample: one entry per ~4 KB */
 #define STORE_ESTIMATE_WALK 4096           /* ranges this short are measured exactly */
 #define STORE_BATCH_MAX_REQUESTS 4096
@@ -133,6 +134,9 @@ int _data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
               const uint8_t *val, int val_len);
 int _data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
 int _data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
+
+/* store_verify.c */
+int _store_verify(MDB_env *env);
 
 /* store_sample.c */
 int _sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len);
