@@ -10,6 +10,7 @@ import atexit
 import logging
 import os
 import struct
+import sys
 import threading
 from typing import Callable, List, Optional, Tuple
 
@@ -154,6 +155,28 @@ def _run() -> None:
         logging.getLogger("found").error("fdb_run_network stopped with %s", FoundException(code))
 
 
+def _let_official_binding_run_network() -> bool:
+    """If the official binding (fdb) is loaded on our library and has no network yet, let it start one.
+
+    Its ``init()`` refuses to run once someone else set the network up, while
+    found can share a network it did not start: so whoever comes first, both
+    work.
+    """
+    impl = sys.modules.get("fdb.impl")
+    if impl is None or getattr(impl, "_network_thread", True) is not None:
+        return False
+    try:
+        import ctypes
+        theirs = ctypes.cast(impl._capi.fdb_setup_network, ctypes.c_void_p).value
+    except Exception:  # an fdb we do not recognise: leave it alone
+        return False
+    ours = int(ffi.cast("uintptr_t", lib.found_optional_symbol(b"fdb_setup_network")))
+    if theirs != ours:
+        return False
+    impl.init()
+    return True
+
+
 def start() -> None:
     """Start the network thread once per process (the library must be loaded)."""
     global _thread, _shared
@@ -165,7 +188,7 @@ def start() -> None:
             return
         while _queued_options:
             _set_network_option(*_queued_options.pop(0))
-        code = lib.fdb_setup_network()
+        code = 2009 if _let_official_binding_run_network() else lib.fdb_setup_network()
         if code == 2009:  # network_already_setup: e.g. the official binding, loaded on the same library
             logging.getLogger("found").info("found: sharing the network thread another binding runs")
             _shared = True

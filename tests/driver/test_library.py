@@ -231,3 +231,20 @@ def test_a_library_without_the_api_is_refused_clearly(tmp_path):
             await found.transactional(db, found.set, b"a", b"b")
         asyncio.run(main())
     """, str(tmp_path / "db"))
+
+
+@NEEDS_CPYTHON
+def test_found_first_then_the_official_binding(tmp_path):
+    """found opens before fdb started its network: fdb's own init runs the network, both work."""
+    run_python("""
+        import asyncio, ctypes, sys, found, found.engine
+        ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
+        import fdb
+        fdb.api_version(730)
+        async def main():
+            db = await found.open(sys.argv[1])
+            await found.transactional(db, found.set, b"from found", b"1")
+        asyncio.run(main())
+        fdb_db = fdb.open(sys.argv[1])  # would fail with 2009 had found set the network up itself
+        assert fdb_db[b"from found"] == b"1"
+    """, str(tmp_path / "db"))
