@@ -5,7 +5,9 @@ import os
 import re
 
 import httpx
+import pytest
 
+from found import engine
 from found.ext.vnstore import server as vnserver
 
 
@@ -95,7 +97,9 @@ def test_no_arguments_serve_loopback_8000_on_the_default_directory(monkeypatch, 
     assert calls == [(("found.ext.vnstore.server:server",),
                       {"host": "127.0.0.1", "port": 8000, "lifespan": "on", "workers": 1})]
     out = capsys.readouterr().out
-    assert "database: embedded engine directory {}".format(tmp_path / "found") in out
+    directory = engine.default_directory()
+    assert directory.startswith(str(tmp_path))
+    assert "database: embedded engine directory {}\n".format(directory) in out
     assert "serving http://127.0.0.1:8000/" in out
 
 
@@ -104,5 +108,9 @@ async def test_without_database_the_engine_default_directory_is_used(start_serve
     async with httpx.AsyncClient(base_url=server.url) as client:
         response = await client.post("/history/change/", data={"message": "Into the default directory"})
         assert response.status_code == 303
-    assert "embedded engine directory {}".format(tmp_path / "xdg" / "found") in server.log()
-    assert os.listdir(str(tmp_path / "xdg" / "found"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+        directory = engine.default_directory()
+    assert directory.startswith(str(tmp_path / "xdg"))
+    assert "embedded engine directory {}\n".format(directory) in server.log()
+    assert os.listdir(directory)
