@@ -60,6 +60,8 @@ int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snaps
         *value_len = 0;
         return 0;
     }
+    if (w && (!n || n->kind != W_VALUE) && ryw_unreadable_at(w, key, key_len))
+        return FDB_ERR_ACCESSED_UNREADABLE;     /* a pending versionstamped key may land here */
     if (n && n->kind != W_OPS) return ryw_resolve(w, n, 0, NULL, 0, present, value, value_len);
     int found = 0, len = 0;
     const uint8_t *v = NULL;
@@ -121,6 +123,37 @@ static int _open_view(FDBTransaction *tr, int snapshot, view_iter *it) {
     return 0;
 }
 
+/* 1036 when [a, b] (either order) may hold a pending versionstamped key. */
+static int _check_readable(FDBTransaction *tr, int snapshot, const uint8_t *a, int al,
+                           const uint8_t *b, int bl) {
+    ryw *w = tx_ryw_for_read(tr, snapshot);
+    if (!w || !w->unreadable.count) return 0;
+    if (bytes_cmp(a, al, b, bl) > 0) {
+        const uint8_t *t = a; a = b; b = t;
+        int tl = al; al = bl; bl = tl;
+    }
+    return ryw_unreadable_at(w, b, bl) || ryw_unreadable_within(w, a, al, b, bl)
+               ? FDB_ERR_ACCESSED_UNREADABLE : 0;
+}
+
+/* The same for a range read of [b, e) whose selectors may have walked
+ * beyond it. */
+static int _check_range_readable(FDBTransaction *tr, int snapshot, const selector *bsel,
+                                 const selector *esel, const uint8_t *b, int bl,
+                                 const uint8_t *e, int el) {
+    ryw *w = tx_ryw_for_read(tr, snapshot);
+    if (!w || !w->unreadable.count) return 0;
+    if (!selector_is_plain(bsel) && bytes_cmp(bsel->key, bsel->key_len, b, bl) < 0) {
+        b = bsel->key;
+        bl = bsel->key_len;
+    }
+    if (!selector_is_plain(esel) && bytes_cmp(esel->key, esel->key_len, e, el) > 0) {
+        e = esel->key;
+        el = esel->key_len;
+    }
+    return ryw_unreadable_within(w, b, bl, e, el) ? FDB_ERR_ACCESSED_UNREADABLE : 0;
+}
+
 /* Read conflict over what resolving a selector looked at: from the
  * selector's key to the key it resolved to, both included. */
 static int _selector_conflict(FDBTransaction *tr, const selector *sel, const uint8_t *res, int res_len) {
@@ -164,6 +197,7 @@ static FDBFuture *_get_key_locked(FDBTransaction *tr, const uint8_t *key, int ke
             err = selector_resolve(&it, &walk, scratch, &res, &res_len);
         }
     }
+    if (!err) err = _check_readable(tr, snapshot, key, key_len, res, res_len);
     if (!err && !snapshot) err = _selector_conflict(tr, &sel, res, res_len);
     if (!err) {
         if (!future_reserve(f, (size_t)res_len + 1)) err = FDB_ERR_INTERNAL_ERROR;
@@ -306,6 +340,7 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
     if (!err) err = selector_resolve(&it, esel, escratch, &e, &el);
     range_out o = {f, 0, 0};
     int more = 0;
+    if (!err && bytes_cmp(b, bl, e, el) < 0) err = _check_range_readable(tr, snapshot, bsel, esel, b, bl, e, el);
     if (!err && bytes_cmp(b, bl, e, el) < 0 && !it.w && !reverse) {
         err = _scan_store(&it, b, bl, e, el, limit, byte_limit, &o, &more);
     } else if (!err && bytes_cmp(b, bl, e, el) < 0) {

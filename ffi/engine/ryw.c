@@ -13,6 +13,9 @@ static inline int _cmp(const uint8_t *a, int alen, const uint8_t *b, int blen) {
     return bytes_cmp(a, alen, b, blen);
 }
 
+static int _add_range(ryw *w, skiplist *s, const uint8_t *begin, int begin_len,
+                      const uint8_t *end, int end_len);
+
 static ryw_node *_node_new(arena *a, int level) {
     ryw_node *n = arena_alloc(a, sizeof(ryw_node) + (size_t)level * sizeof(ryw_node *));
     if (!n) return NULL;
@@ -94,6 +97,7 @@ int ryw_init(ryw *w, arena *a) {
     w->a = a;
     int err = _skip_init(&w->points, a, 0x9e3779b9u);
     if (!err) err = _skip_init(&w->clears, a, 0x85ebca6bu);
+    if (!err) err = _skip_init(&w->unreadable, a, 0xc2b2ae35u);
     return err;
 }
 
@@ -132,21 +136,42 @@ ryw_node *ryw_prev(ryw *w, ryw_node *n) {
     return n->prev;
 }
 
-ryw_node *ryw_clear_containing(ryw *w, const uint8_t *key, int key_len) {
-    if (!w->clears.count) return NULL;
+/* The range of the set `s` holding key, or NULL. */
+static ryw_node *_range_containing(const skiplist *s, const uint8_t *key, int key_len) {
+    if (!s->count) return NULL;
     ryw_node *update[SKIP_MAX_LEVEL];
-    ryw_node *n = _search(&w->clears, key, key_len, update);
+    ryw_node *n = _search(s, key, key_len, update);
     if (n && _cmp(n->key, n->key_len, key, key_len) == 0) return n;
     ryw_node *before = update[0];
-    if (before != w->clears.head && _cmp(key, key_len, before->end, before->end_len) < 0)
+    if (before != s->head && _cmp(key, key_len, before->end, before->end_len) < 0)
         return before;
     return NULL;
+}
+
+ryw_node *ryw_clear_containing(ryw *w, const uint8_t *key, int key_len) {
+    return _range_containing(&w->clears, key, key_len);
+}
+
+int ryw_unreadable_at(ryw *w, const uint8_t *key, int key_len) {
+    return _range_containing(&w->unreadable, key, key_len) != NULL;
+}
+
+int ryw_unreadable_within(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len) {
+    if (!w->unreadable.count) return 0;
+    if (_range_containing(&w->unreadable, begin, begin_len)) return 1;
+    ryw_node *n = _search(&w->unreadable, begin, begin_len, NULL);
+    return n && _cmp(n->key, n->key_len, end, end_len) < 0;
 }
 
 ryw_node *ryw_clear_from(ryw *w, const uint8_t *key, int key_len) {
     if (!w->clears.count) return NULL;
     ryw_node *c = ryw_clear_containing(w, key, key_len);
     return c ? c : _search(&w->clears, key, key_len, NULL);
+}
+
+int ryw_mark_unreadable_range(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len) {
+    if (_cmp(begin, begin_len, end, end_len) >= 0) return 0;
+    return _add_range(w, &w->unreadable, begin, begin_len, end, end_len);
 }
 
 int ryw_set(ryw *w, const uint8_t *key, int key_len, const uint8_t *value, int value_len) {
@@ -171,10 +196,11 @@ int ryw_mark_unreadable(ryw *w, const uint8_t *key, int key_len) {
     return 0;
 }
 
-static int _add_clear(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len) {
-    skiplist *s = &w->clears;
-    /* Merge with every range that overlaps or touches [begin, end). */
-    ryw_node *first = ryw_clear_containing(w, begin, begin_len);
+/* Add [begin, end) to the range set `s`, merging with every range that
+ * overlaps or touches it. */
+static int _add_range(ryw *w, skiplist *s, const uint8_t *begin, int begin_len,
+                      const uint8_t *end, int end_len) {
+    ryw_node *first = _range_containing(s, begin, begin_len);
     if (!first) {
         ryw_node *update[SKIP_MAX_LEVEL];
         _search(s, begin, begin_len, update);
@@ -209,7 +235,7 @@ static int _add_clear(ryw *w, const uint8_t *begin, int begin_len, const uint8_t
 
 int ryw_clear_range(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len) {
     if (_cmp(begin, begin_len, end, end_len) >= 0) return 0;
-    int err = _add_clear(w, begin, begin_len, end, end_len);
+    int err = _add_range(w, &w->clears, begin, begin_len, end, end_len);
     if (err) return err;
     for (ryw_node *n = ryw_seek_ge(w, begin, begin_len);
          n && _cmp(n->key, n->key_len, end, end_len) < 0; n = n->next[0]) {

@@ -46,13 +46,14 @@ typedef struct ryw {
     arena *a;
     skiplist points;
     skiplist clears;         /* disjoint, non-touching [key, end) ranges */
+    skiplist unreadable;     /* where pending versionstamped keys may land */
     uint8_t *scratch[2];     /* atomic results while reading (lazily malloc'd) */
 } ryw;
 
 int ryw_init(ryw *w, arena *a);     /* after arena_reset too */
 void ryw_free_scratch(ryw *w);
 static inline int ryw_empty(const ryw *w) {
-    return w->points.count == 0 && w->clears.count == 0;
+    return w->points.count == 0 && w->clears.count == 0 && w->unreadable.count == 0;
 }
 
 /* Writes; return 0 or an FDB error code (4100 on out-of-memory). */
@@ -60,6 +61,13 @@ int ryw_set(ryw *w, const uint8_t *key, int key_len, const uint8_t *value, int v
 int ryw_clear_range(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len);
 int ryw_atomic(ryw *w, const uint8_t *key, int key_len, int op, const uint8_t *param, int param_len);
 int ryw_mark_unreadable(ryw *w, const uint8_t *key, int key_len);
+
+/* A pending set_versionstamped_key may land anywhere in [begin, end):
+ * reading there is 1036 accessed_unreadable until commit. */
+int ryw_mark_unreadable_range(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len);
+/* 1 when key / some key of [begin, end) is in an unreadable range. */
+int ryw_unreadable_at(ryw *w, const uint8_t *key, int key_len);
+int ryw_unreadable_within(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len);
 
 /* Exact lookup in the point entries; NULL when absent. */
 ryw_node *ryw_find(ryw *w, const uint8_t *key, int key_len);

@@ -525,7 +525,8 @@ static int _versionstamped_key(FDBTransaction *tr, const uint8_t *key, int key_l
     memset(lo + off, 0x00, 10);
     memset(hi + off, 0xff, 10);
     hi[n] = 0;
-    return _write_conflict(tr, lo, n, hi, n + 1);
+    err = ryw_mark_unreadable_range(&tr->wr->w, lo, n, hi, n + 1);
+    return err ? err : _write_conflict(tr, lo, n, hi, n + 1);
 }
 
 static void _atomic_op_locked(FDBTransaction *tr, const uint8_t *key, int key_len,

@@ -87,6 +87,26 @@ def test_versionstamped_value_is_unreadable_before_commit(db):
     assert e.value.code == 1036          # accessed_unreadable
 
 
+def test_where_a_pending_versionstamped_key_may_land_is_unreadable(db):
+    import struct
+    db[b"log/\x00"] = b"old"
+    db[b"other"] = b"x"
+    tr = db.create_transaction()
+    tr.set_versionstamped_key(b"log/" + b"\x00" * 10 + struct.pack("<I", 4), b"entry")
+    for read in (lambda: tr[b"log/\x00" + b"\x01" * 9].wait(),
+                 lambda: list(tr.get_range(b"log/", b"log0")),
+                 lambda: list(tr.get_range(b"a", b"z", reverse=True)),
+                 lambda: tr.get_key(fdb.KeySelector.first_greater_than(b"log/\x00")).wait()):
+        with pytest.raises(fdb.FDBError) as e:
+            read()
+        assert e.value.code == 1036
+    assert tr[b"other"].value == b"x"                     # elsewhere reads work
+    assert tr.get_key(fdb.KeySelector.first_greater_or_equal(b"log/")).value == b"log/\x00"
+    assert [kv.key for kv in tr.get_range(b"a", b"log/")] == []
+    tr.commit().wait()
+    assert len(list(db.get_range(b"log/", b"log0"))) == 2
+
+
 def test_read_your_writes_disable(db):
     db[b"a"] = b"stored"
     tr = db.create_transaction()
