@@ -238,6 +238,19 @@ async def test_edit_with_bad_values_is_400(client, data, message, operation):
         assert 'value="{}"'.format(value) in response.text
 
 
+@pytest.mark.parametrize("data, message", [
+    ({"uid": "u" * 20000, "key": "k", "value": "v"}, "over the 10000 byte limit"),
+    ({"uid": "u", "key": "k", "value": "#i" + "9" * 700}, "cannot be packed"),
+    ({"uid": "u", "key": "k", "value": "#i" + "9" * 5000}, "integer too long"),
+])
+async def test_values_the_store_cannot_hold_are_400(client, data, message):
+    change = await new_change(client)
+    response = await client.post("/history/u/{}/add/".format(change), data=data)
+    assert response.status_code == 400
+    assert message in response.text
+    assert "adds or removes no tuple yet" in (await client.get("/history/u/{}/".format(change))).text
+
+
 async def test_remove_form(client):
     change = await new_change(client)
     response = await client.get("/history/u/{}/remove/".format(change))

@@ -101,6 +101,11 @@ def test_malformed_text_raises_a_clear_error(text, reason):
     assert isinstance(caught.value, ValueError)
 
 
+def test_integers_beyond_the_digit_limit_are_refused_clearly():
+    with pytest.raises(ValueEncodingError, match="integer too long"):
+        fromstring("#i" + "9" * 5000)
+
+
 def test_wrong_types_are_named():
     with pytest.raises(TypeError, match="text must be str, not bytes"):
         fromstring(b"#i1")

@@ -49,7 +49,10 @@ def _uuid(text, body):
 def _int(text, body):
     if not _INTEGER.match(body):
         _fail(text, "#i needs a decimal integer such as #i42")
-    return int(body)
+    try:
+        return int(body)
+    except ValueError as exc:  # beyond Python's digit limit for int()
+        _fail(text, "#i integer too long: {}".format(exc))
 
 
 def _float(text, body):
