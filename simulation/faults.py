@@ -90,12 +90,21 @@ def _loaded_library():
     return chosen[1]
 
 
+#: One more kill per client for every this many operations (or seconds with
+#: --duration), so that long runs keep killing.
+OPERATIONS_PER_KILL = 2000
+SECONDS_PER_KILL = 20.0
+
+
 def kill_points(config, client, budget):
     """Where the harness SIGKILLs client ``client``: sorted thresholds of
     operations done (or seconds elapsed with --duration), from the run seed."""
     if not config.kills:
         return []
     rng = seeds.rng(config.seed, "kills", client)
-    count = rng.randint(1, 2)
-    span = config.duration if config.duration is not None else budget
-    return sorted(round(span * rng.uniform(0.15, 0.85), 3) for _ in range(count))
+    if config.duration is not None:
+        span, extra = config.duration, int(config.duration // SECONDS_PER_KILL)
+    else:
+        span, extra = budget, budget // OPERATIONS_PER_KILL
+    count = rng.randint(1, 2) + extra
+    return sorted(round(span * rng.uniform(0.1, 0.9), 3) for _ in range(count))

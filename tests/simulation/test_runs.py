@@ -1,6 +1,9 @@
 """Whole runs of the harness against the embedded engine: the report, the
 determinism of a seed, the replay of a run log, kills and restarts."""
-from conftest import read_log, run_simulation
+import subprocess
+import sys
+
+from conftest import HANG_LIMIT, ROOT, environment, read_log, run_simulation
 
 from simulation.workloads import NAMES
 
@@ -76,3 +79,23 @@ def test_a_duration_bounds_the_run_instead_of_a_count():
     assert result.status == 0, result.stdout + result.stderr
     assert result.row("cycle")[0] + result.row("bank")[0] > 0
     assert "--duration 2 " in result.replay_command()
+
+
+def test_a_cluster_file_run_uses_its_own_prefix_and_leaves_nothing(tmp_path):
+    # An "embedded:<dir>" cluster file takes the path of a real cluster
+    # (unique key prefix, cleared after a successful run) on the engine.
+    cluster_file = tmp_path / "fdb.cluster"
+    cluster_file.write_text("embedded:%s\n" % (tmp_path / "db"))
+    result = run_simulation("--seed", "4", "--transactions", "80", "--cluster-file", str(cluster_file),
+                            "--workload", "counter", "--workload", "nstore", "--workload", "cycle")
+    assert result.status == 0, result.stdout + result.stderr
+    assert "--cluster-file %s" % cluster_file in result.replay_command()
+    script = ("import asyncio, found\n"
+              "async def main():\n"
+              "    db = await found.open(%r)\n"
+              "    pairs = await found.transactional(db, lambda tx: found.all(found.query(tx, b'', b'\\xff')))\n"
+              "    print(len(pairs))\n"
+              "asyncio.run(main())\n" % str(cluster_file))
+    left = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment(),
+                          capture_output=True, text=True, timeout=HANG_LIMIT)
+    assert left.stdout.strip() == "0", left.stdout + left.stderr
