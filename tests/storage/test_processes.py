@@ -146,3 +146,18 @@ def test_truncated_store_is_reported(engine_lib, tmp_path):
 
 def test_set_read_version(engine_lib, tmp_path):
     assert run(engine_lib, tmp_path, "read_versions") == [["old", "old"], ["error", "1009"], ["error", "1007"]]
+
+
+@pytest.mark.parametrize("damage", ["every page", "page headers"])
+def test_damaged_pages_are_reported_not_crashed_on(engine_lib, tmp_path, damage):
+    run(engine_lib, tmp_path, "ack", "fill", 150)
+    path = tmp_path / "data.mdb"
+    data = bytearray(path.read_bytes())
+    rng = random.Random(damage)
+    for page in range(2, len(data) // 4096):   # all pages past LMDB's two meta pages
+        size = 4096 if damage == "every page" else 16
+        data[page * 4096:page * 4096 + size] = rng.randbytes(size)
+    path.write_bytes(data)
+    words = run(engine_lib, tmp_path, "open_only")
+    assert words[0][:2] == ["error", "1522"]
+    assert str(path) in " ".join(words[0]) and "damaged pages" in " ".join(words[0])
