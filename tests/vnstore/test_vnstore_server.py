@@ -482,3 +482,34 @@ async def test_requests_without_lifespan_get_a_clear_error(app_database):
 def test_server_is_the_documented_asgi_callable():
     assert callable(vnserver.server)
     assert vnserver.main.__doc__
+
+
+# --- no input makes a server error ----------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+segments = st.one_of(
+    st.just(UNKNOWN), st.text(min_size=0, max_size=40), st.text("0123456789abcdefABCDEF", min_size=30, max_size=34),
+)
+field_values = st.one_of(st.text(max_size=30), st.sampled_from(["#i", "#u", "#f", "#b", "#s", "_", "#none", "#x"]).flatmap(
+    lambda tag: st.text(max_size=20).map(lambda rest: tag + rest)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    method=st.sampled_from(["GET", "POST", "HEAD", "PUT"]),
+    segment=segments,
+    suffix=st.sampled_from(["", "add/", "remove/", "apply/", "zzz/"]),
+    form=st.dictionaries(st.sampled_from(["uid", "key", "value", "message", "other"]), field_values, max_size=4),
+)
+async def test_arbitrary_requests_never_make_a_server_error(client, method, segment, suffix, form):
+    from urllib.parse import quote
+
+    path = "/history/u/{}/{}".format(quote(segment, safe=""), suffix)
+    response = await client.request(method, path, data=form if method in ("POST", "PUT") else None)
+    assert response.status_code < 500, (path, form, response.text)
+    response = await client.get("/navigate/", params=form)
+    assert response.status_code < 500, (form, response.text)
+    if method == "POST":
+        response = await client.post("/history/change/", data=form)
+        assert response.status_code < 500, (form, response.text)
