@@ -852,6 +852,28 @@ static void test_shared_snapshots_stay_consistent(void)
     store_close(s);
 }
 
+/* After fork the child leaves the parent's store alone and opens the
+ * directory afresh; both go on committing. */
+static void test_fork_child_opens_afresh(void)
+{
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "parent", "1"), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        store *c = open_ok();
+        if (c == s || set1(c, "child", "1") || strcmp(get(c, "parent"), "1")) _exit(1);
+        store_close(c);
+        _exit(0);   /* never close or use the parent's store here */
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 0);
+    CHECK_EQ(set1(s, "parent", "2"), 0);
+    CHECK(!strcmp(get(s, "child"), "1"));
+    store_close(s);
+}
+
 static void write_file(const char *name, const void *data, size_t len)
 {
     char path[4096];
@@ -1208,6 +1230,7 @@ static const test tests[] = {
     {"map_full_fails_batch", test_map_full_fails_batch},
     {"writer_killed_holding_the_lock", test_writer_killed_holding_the_lock},
     {"shared_snapshots_stay_consistent", test_shared_snapshots_stay_consistent},
+    {"fork_child_opens_afresh", test_fork_child_opens_afresh},
     {"_child_set_w", child_set_w},
     {"_child_hold_write_lock", child_hold_write_lock},
     {"_child_add", child_add},
