@@ -38,6 +38,11 @@ async def test_serves_and_prints_the_database(start_server, tmp_path):
         assert directory in response.text
         response = await client.post("/history/change/", data={"message": "Through uvicorn"})
         assert response.status_code == 303
+        # Served on loopback, it answers to local names only (DNS rebinding).
+        response = await client.get("/", headers={"host": "rebound.example"})
+        assert response.status_code == 400 and "Unknown host" in response.text
+        response = await client.get("/", headers={"host": "localhost:{}".format(server.port)})
+        assert response.status_code == 200
     log = server.log()
     assert "database: embedded engine directory {}".format(directory) in log
     assert "serving {}/".format(server.url) in log
@@ -92,6 +97,7 @@ def test_no_arguments_serve_loopback_8000_on_the_default_directory(monkeypatch, 
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     monkeypatch.delenv(vnserver.DATABASE_ENV, raising=False)
+    monkeypatch.delenv(vnserver.HOSTS_ENV, raising=False)
     monkeypatch.delenv("FDB_CLUSTER_FILE", raising=False)
     vnserver.main([])
     assert calls == [(("found.ext.vnstore.server:server",),

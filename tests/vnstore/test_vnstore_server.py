@@ -411,6 +411,24 @@ async def test_same_origin_posts_are_accepted(client, headers):
     assert response.status_code == 303
 
 
+@pytest.mark.parametrize("host, status", [
+    ("127.0.0.1:8000", 200), ("localhost:1234", 200), ("LOCALHOST", 200), ("[::1]:8000", 200),
+    ("evil.example", 400), ("evil.example:8000", 400), ("127.0.0.1.evil.example", 400),
+])
+async def test_allowed_hosts_defeat_dns_rebinding(app_database, host, status):
+    import httpx
+
+    running = Lifespan(vnserver.create_app(app_database, allowed_hosts=["127.0.0.1", "localhost", "::1"]))
+    await running.startup()
+    transport = httpx.ASGITransport(app=running)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        response = await client.get("/history/", headers={"host": host})
+        assert response.status_code == status
+        if status == 400:
+            assert "Unknown host" in response.text
+    await running.shutdown()
+
+
 async def test_cross_origin_gets_are_served(client):
     response = await client.get("/history/", headers={"origin": "http://evil.example", "sec-fetch-site": "cross-site"})
     assert response.status_code == 200

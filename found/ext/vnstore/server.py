@@ -33,6 +33,8 @@ from found.ext.vnstore.text import ValueEncodingError, fromstring, tostring
 __all__ = ["server", "create_app", "main", "fromstring", "tostring", "ValueEncodingError"]
 
 DATABASE_ENV = "FOUND_VNSTORE_DATABASE"
+HOSTS_ENV = "FOUND_VNSTORE_ALLOWED_HOSTS"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 NAVIGATE_LIMIT = 42
 MAX_BODY = 64 * 1024
 MAX_MESSAGE = 4096
@@ -134,6 +136,13 @@ class Request:
         except (UnicodeDecodeError, ValueError):
             raise HTTPError(400, "Bad form", "The form data is not valid UTF-8 url-encoded data.")
         return {name: values[0] for name, values in pairs.items()}
+
+    def host_name(self):
+        """The Host header without its port, lower case ("" when absent)."""
+        host = self.headers.get("host", "").strip().lower()
+        if host.startswith("["):
+            return host[1:].split("]", 1)[0]
+        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
     def cross_origin(self):
         """True when a browser says this request comes from another site or
@@ -241,6 +250,7 @@ class Context:
         self.db = db
         self.database = database
         self.store = store
+        self.allowed_hosts = None
         self.templates = _environment()
         self.statics = _static_files()
 
@@ -521,11 +531,17 @@ def _embedded_directory(database):
         return "(the engine's default directory)"
 
 
-class _App:
-    """The ASGI callable; ``database`` None reads $FOUND_VNSTORE_DATABASE at startup."""
+def _is_loopback(host):
+    return host in LOOPBACK_NAMES or host.startswith("127.")
 
-    def __init__(self, database=None):
+
+class _App:
+    """The ASGI callable; ``database`` None reads $FOUND_VNSTORE_DATABASE at
+    startup, ``allowed_hosts`` None reads $FOUND_VNSTORE_ALLOWED_HOSTS."""
+
+    def __init__(self, database=None, allowed_hosts=None):
         self._database = database
+        self._allowed_hosts = allowed_hosts
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -554,9 +570,14 @@ class _App:
                         "message": "the ASGI server gives no lifespan state; vnstore needs it"})
             return False
         database = self._database if self._database is not None else os.environ.get(DATABASE_ENV) or None
+        hosts = self._allowed_hosts
+        if hosts is None and os.environ.get(HOSTS_ENV):
+            hosts = os.environ[HOSTS_ENV].split(",")
         try:
             db = await _open(database)
-            state["vnstore"] = Context(db, describe_database(database), make_store())
+            context = Context(db, describe_database(database), make_store())
+            context.allowed_hosts = None if hosts is None else frozenset(h.strip().lower() for h in hosts)
+            state["vnstore"] = context
         except Exception as exc:
             _log.exception("vnstore: startup failed")
             await send({"type": "lifespan.startup.failed",
@@ -581,6 +602,11 @@ class _App:
         await _send(send, response, head=request.method == "HEAD")
 
     async def _dispatch(self, request):
+        allowed = request.context.allowed_hosts
+        if allowed is not None and request.host_name() not in allowed:
+            # A page of another site resolving its name to this server (DNS
+            # rebinding) would otherwise pass as same-origin.
+            raise HTTPError(400, "Unknown host", "This server answers to {} only.".format(", ".join(sorted(allowed))))
         handler, parameters = _route(request.method, request.path)
         if request.method == "POST" and request.cross_origin():
             raise HTTPError(403, "Cross-origin request refused",
@@ -606,10 +632,12 @@ async def _send_plain(send, status, text):
     await _send(send, Response(status, text.encode("utf-8"), [(b"content-type", b"text/plain; charset=utf-8")]))
 
 
-def create_app(database=None):
+def create_app(database=None, allowed_hosts=None):
     """A new ASGI application over ``database`` (a cluster file or embedded
-    directory; None reads $FOUND_VNSTORE_DATABASE, else found's default)."""
-    return _App(database)
+    directory; None reads $FOUND_VNSTORE_DATABASE, else found's default).
+    ``allowed_hosts`` (names without port) limits the Host headers served;
+    None reads $FOUND_VNSTORE_ALLOWED_HOSTS (comma-separated), else any."""
+    return _App(database, allowed_hosts)
 
 
 server = create_app()
@@ -647,6 +675,9 @@ def main(argv=None):
     database = os.path.abspath(args.database) if args.database else None
     if database is not None:
         os.environ[DATABASE_ENV] = database
+    if _is_loopback(args.host):
+        # Served on loopback: only local names are legitimate Host headers.
+        os.environ[HOSTS_ENV] = ",".join(sorted(set(LOOPBACK_NAMES) | {args.host}))
     print("found-vnstore: database: {}".format(describe_database(database)), flush=True)
     print("found-vnstore: serving http://{}:{}/".format(args.host, args.port), flush=True)
     uvicorn.run(
