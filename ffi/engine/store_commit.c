@@ -11,8 +11,8 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
+#include <time.h>
 
 #include "atomic.h"
 #include "gen_errors.h"

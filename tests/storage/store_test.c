@@ -529,6 +529,13 @@ static void test_conflicts(void)
     CHECK_EQ(commit(s, rv, NULL, 0, &m, 1, NULL), 0);         /* blind write */
     int64_t now = store_committed_version(s);
     CHECK_EQ(commit(s, now, &rk, 1, &m, 1, NULL), 0);          /* read after the write */
+    /* ranges are half-open: a write at a read range's end does not conflict */
+    rv = store_committed_version(s);
+    CHECK_EQ(set1(s, "q", "1"), 0);
+    key_range below_q = {S("p"), S("q")}, at_q = {S("q"), S("r")}, empty = {S("q"), S("q")};
+    CHECK_EQ(commit(s, rv, &below_q, 1, &m, 1, NULL), 0);
+    CHECK_EQ(commit(s, rv, &empty, 1, &m, 1, NULL), 0);
+    CHECK_EQ(commit(s, rv, &at_q, 1, &m, 1, NULL), FDB_ERR_NOT_COMMITTED);
     CHECK(!strcmp(get(s, "out"), "1"));
     store_close(s);
 }
