@@ -100,10 +100,14 @@ def make_transaction(db: Database, snapshot: bool = False) -> Transaction:
         _check_database(db)
     spare = db._spare
     if spare:
-        tx = _reuse(spare)
-        tx.db = db
-        tx.snapshot = snapshot if snapshot is False or snapshot is True else bool(snapshot)
-        return tx
+        try:
+            tx = _reuse(spare)
+        except IndexError:  # another thread took the last one
+            pass
+        else:
+            tx.db = db
+            tx.snapshot = snapshot if snapshot is False or snapshot is True else bool(snapshot)
+            return tx
     made = _create_transaction(db.pointer)
     if made.error:
         raise FoundException(made.error)

@@ -340,3 +340,33 @@ async def test_watch_outlives_its_transaction(db):
     assert not watch.done()
     await found.transactional(db, found.set, b"watched", b"changed")
     assert await asyncio.wait_for(watch, 30) is None
+
+
+def test_one_database_many_threads_each_with_its_loop(directory):
+    """Several event loops in several threads share one Database (and its spare transactions)."""
+    import threading
+
+    db = asyncio.run(found.open(directory))
+    failures = []
+
+    def worker(n):
+        async def run():
+            for i in range(200):
+                await found.transactional(db, found.set, b"t%d-%03d" % (n, i), b"v")
+                assert await found.transactional(db, found.get, b"t%d-%03d" % (n, i)) == b"v"
+        try:
+            asyncio.run(run())
+        except BaseException as exc:  # reported below, with the thread's number
+            failures.append((n, exc))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+    async def count(tx):
+        return len(await found.all(found.query(tx, b"t", b"u")))
+
+    assert asyncio.run(found.transactional(db, count)) == 800
