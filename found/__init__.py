@@ -60,3 +60,22 @@ from found.tuple import Versionstamp, has_incomplete_versionstamp, pack, pack_wi
 
 __VERSION__ = (0, 14, 0)
 HEADER_VERSION = VERSION = 730
+
+from found import _codes  # noqa: E402
+
+__all__ = [
+    "BaseFoundException", "FoundException", "LibraryError", "ForkError",
+    "open", "library", "engine", "Database", "database_set_option", "network_set_option",
+    "add_network_thread_completion_hook", "get_client_version", "error_predicate",
+    "transactional", "transaction", "make_transaction", "Transaction",
+    "Hooks", "make_hooks", "TransactionStats",
+    "get", "set", "clear", "query", "get_key", "KeySelector", "lt", "lte", "gt", "gte",
+    "read_version", "set_read_version", "commit", "on_error", "reset", "cancel",
+    "get_committed_version", "get_approximate_size", "get_versionstamp", "watch",
+    "add_conflict_range", "set_option", "get_range_split_points", "estimated_size_bytes",
+    "get_addresses_for_key", "add", "bit_and", "bit_or", "bit_xor", "max", "min", "byte_max",
+    "byte_min", "set_versionstamped_key", "set_versionstamped_value", "append_if_fits",
+    "compare_and_clear", "next_prefix", "co", "all", "limit",
+    "pack", "unpack", "pack_with_versionstamp", "has_incomplete_versionstamp", "Versionstamp",
+    "MAX_SIZE_KEY", "MAX_SIZE_VALUE", "MAX_SIZE_TRANSACTION", "VERSION", "HEADER_VERSION",
+] + [name for name in vars(_codes) if name.isupper() and name not in ("ERRORS", "OPTIONS")]

@@ -401,6 +401,8 @@ def test_documented_names_exist():
         add_network_thread_completion_hook error_predicate ERROR_PREDICATE_RETRYABLE
         ERROR_PREDICATE_MAYBE_COMMITTED ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED""".split()
     assert [name for name in documented if not hasattr(found, name)] == []
+    assert [name for name in documented if name not in found.__all__] == []
+    assert [name for name in found.__all__ if not hasattr(found, name)] == []
     import inspect
     opened = inspect.signature(found.open).parameters
     assert list(opened) == ["cluster_file", "library"] and opened["cluster_file"].default is None
