@@ -186,6 +186,7 @@ static int _open_new(const char *path, store **out, char *detail, size_t n)
     if (!s || !(s->path = strdup(path))) { free(s); return FDB_ERR_INTERNAL_ERROR; }
     s->pid = getpid();
     s->refs = 1;
+    s->wake_at = 1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->done_mu, NULL);

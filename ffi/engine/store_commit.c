@@ -10,6 +10,7 @@
  * after that are LMDB's own (disk full, I/O), which fail the whole batch.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -304,8 +305,10 @@ static void _gather(store *s, int expect, int64_t last_sync_ns)
     clock_gettime(CLOCK_REALTIME, &t);
     t.tv_nsec += (long)wait;
     while (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
+    s->wake_at = expect;
     while (s->queued < expect && !s->stopping)
         if (pthread_cond_timedwait(&s->cv, &s->mu, &t)) break;
+    s->wake_at = INT_MAX;
 }
 
 static int64_t _now_ns(void)
@@ -356,7 +359,10 @@ static void *_committer(void *arg)
             struct timespec t;
             clock_gettime(CLOCK_REALTIME, &t);
             t.tv_sec += 1;
-            if (pthread_cond_timedwait(&s->cv, &s->mu, &t) && !s->head) {
+            s->wake_at = 1;
+            int timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &t);
+            s->wake_at = INT_MAX;
+            if (timed_out && !s->head) {
                 pthread_mutex_unlock(&s->mu);
                 _snapshots_expire(s);
                 pthread_mutex_lock(&s->mu);
@@ -384,8 +390,8 @@ void store_commit_submit(store *s, commit_request *req)
     if (s->tail) s->tail->next = req;
     else s->head = req;
     s->tail = req;
-    s->queued++;
-    pthread_cond_signal(&s->cv);
+    /* wake the committer only when it waits for this many requests */
+    if (++s->queued >= s->wake_at) pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
 

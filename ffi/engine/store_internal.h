@@ -89,6 +89,7 @@ struct store {
     pthread_cond_t cv;
     commit_request *head, *tail;
     int queued;                   /* requests in the queue */
+    int wake_at;                  /* the committer waits for this many (INT_MAX: busy) */
     uint8_t *scratch;             /* the committer's room for atomic results */
     int stopping;
     pthread_t committer;
