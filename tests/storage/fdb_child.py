@@ -113,6 +113,29 @@ def read_versions(fdb, db):
             _say("error", e.code)
 
 
+def serve(fdb, db):
+    """Apply JSON-lines requests from stdin, answer each with one JSON line:
+    {"clear": [b, e]} / {"set": [[k, v], ...]} / {"range": [b, e, reverse]}
+    (keys and values hex), range → [[k, v], ...]."""
+    import json
+    for line in sys.stdin:
+        req = json.loads(line)
+        tr = db.create_transaction()
+        if "set" in req:
+            for k, v in req["set"]:
+                tr[bytes.fromhex(k)] = bytes.fromhex(v)
+            tr.commit().wait()
+            out = "ok"
+        elif "clear" in req:
+            tr.clear_range(*map(bytes.fromhex, req["clear"]))
+            tr.commit().wait()
+            out = "ok"
+        else:
+            b, e, reverse = req["range"]
+            out = [[k.hex(), v.hex()] for k, v in tr.get_range(bytes.fromhex(b), bytes.fromhex(e), reverse=reverse)]
+        _say(json.dumps(out))
+
+
 def open_only(fdb, db):
     _say("opened")
 
