@@ -83,6 +83,9 @@ class Client:
         self.database = spec["database"]
         self.root = tuple(spec["root"])
         self.log_ops = spec.get("log_ops", False)
+        # Operation counts at which the harness wants to hear at once: it
+        # kills this process (-9) there, mid-workload.
+        self.kill_at = set(spec.get("kill_at", ()))
         self.channel = channel
         self.stats = {name: WorkloadStats() for name in self.config.workloads}
         self.done = 0
@@ -91,11 +94,13 @@ class Client:
         self.retry_loop = plants.retry_loop(self.config.plants)
         self.db = None
         self.counters = None
+        self.last_counts = {}
 
     async def run(self):
         faults.configure(self.config.faults, self.config.fault_rate)
         self.db = await found.open(self.database)
         self.counters = faults.EngineCounters()
+        self.last_counts = self.counters.read() or {}
         self.db.hooks.on_post_commit.append(_observe_commit)
         ticker = asyncio.ensure_future(self._tick())
         try:
@@ -120,6 +125,8 @@ class Client:
             await self._step(workload, ctx, seq)
             self.done += 1
             self.done_by_task[task] += 1
+            if self.done in self.kill_at:
+                self._progress()
         for workload in loaded:
             try:
                 await workload.finish()
@@ -139,6 +146,8 @@ class Client:
         except Exception:
             outcome = "crashed"
             self.violation(workload.name, "operation crashed: " + _short_traceback(), ctx.tag)
+        # Transactions a step runs outside transact() (bstore.put_large's own).
+        self._attribute_injected(self.stats[workload.name])
         if self.log_ops:
             self.channel.send("op", c=self.index, g=self.generation, k=ctx.tag[2], n=seq,
                               w=workload.name, op=op, outcome=outcome)
@@ -166,6 +175,20 @@ class Client:
         finally:
             _attempt.reset(token)
             self._account(stats, attempts, failed)
+            self._attribute_injected(stats)
+
+    def _attribute_injected(self, stats):
+        """Charge the engine's new fault counts to the transaction that just
+        ended: exact with one task per process; with several, a fault may be
+        charged to a neighbour's transaction (the totals stay exact)."""
+        counts = self.counters.read() if self.counters else None
+        if counts is None:
+            return
+        for kind, count in counts.items():
+            new = count - self.last_counts.get(kind, 0)
+            if new:
+                stats.injected[kind] += new
+        self.last_counts = counts
 
     def _account(self, stats, attempts, failed):
         retries = max(attempts.count - 1, 0)

@@ -107,4 +107,7 @@ def kill_points(config, client, budget):
     else:
         span, extra = budget, budget // OPERATIONS_PER_KILL
     count = rng.randint(1, 2) + extra
-    return sorted(round(span * rng.uniform(0.1, 0.9), 3) for _ in range(count))
+    points = [span * rng.uniform(0.1, 0.9) for _ in range(count)]
+    if config.duration is None:
+        return sorted(max(1, int(point)) for point in points)
+    return sorted(round(point, 3) for point in points)

@@ -54,6 +54,10 @@ def progress_line(runner):
             % (config.seed, target, committed, retried, failed, injected, outcome.kills, len(outcome.violations)))
 
 
+def _counts(counter, joiner):
+    return ", ".join("%s%s%d" % (kind, joiner, n) for kind, n in sorted(counter.items())) or "-"
+
+
 def summary(outcome):
     """The end-of-run report as text."""
     config = outcome.config
@@ -61,13 +65,21 @@ def summary(outcome):
              % (config.seed, outcome.operations, outcome.elapsed, config.clients, config.tasks,
                 "on (%d%% fire rate)" % config.fault_rate if config.faults else "off",
                 ", %d kill(s)" % outcome.kills if config.kills else "")]
-    lines.append("  %-12s %9s %8s %7s  %s" % ("workload", "committed", "retried", "failed", "faults seen"))
+    engine = outcome.engine_faults is not None
+    lines.append("  %-12s %9s %8s %7s  %s" % ("workload", "committed", "retried", "failed",
+                                             "faults injected (engine)" if engine else "faults seen"))
     for name in config.workloads:
         stats = outcome.stats.get(name)
         if stats is None:
             continue
-        faults = ", ".join("%s x%d" % (kind, n) for kind, n in sorted(stats.faults.items())) or "-"
-        lines.append("  %-12s %9d %8d %7d  %s" % (name, stats.committed, stats.retried, stats.failed, faults))
+        seen = _counts(stats.faults, " x")
+        first = _counts(stats.injected, " ") if engine else seen
+        lines.append("  %-12s %9d %8d %7d  %s" % (name, stats.committed, stats.retried, stats.failed, first))
+        if engine and stats.faults:
+            lines.append("  %-12s %27s  seen: %s" % ("", "", seen))
+    if engine and config.tasks > 1:
+        lines.append("  (with several tasks per client a fault may be charged to a neighbouring"
+                     " workload's transaction; totals are exact)")
     if outcome.engine_faults is not None:
         injected = ", ".join("%s %d" % (kind, n) for kind, n in sorted(outcome.engine_faults.items())) or "none"
         lines.append("  faults injected by the engine: %s" % injected)

@@ -226,6 +226,7 @@ class Runner:
             "database": self.database,
             "root": list(self.root),
             "log_ops": self.collect_ops,
+            "kill_at": self._kill_thresholds(slot),
         }
         env = dict(os.environ)
         env.update(faults.client_environment(self.config, slot.index, number))
@@ -240,6 +241,13 @@ class Runner:
         if number:
             self.log.write("restart", client=slot.index, generation=number, budgets=budgets)
         return generation
+
+    def _kill_thresholds(self, slot):
+        """The next generation's own operation counts at which it will be killed."""
+        if self.config.duration is not None:
+            return []
+        before = slot.done()
+        return [int(point) - before for point in slot.kill_points if int(point) > before]
 
     async def _pump(self, slot, generation):
         async for line in generation.process.stdout:
@@ -269,6 +277,8 @@ class Runner:
     def _maybe_kill(self, slot, generation):
         if not slot.kill_points or generation.killed or generation.process.returncode is not None:
             return
+        if generation.finished or generation.done >= sum(generation.budgets):
+            return  # finishing: a kill now would not land mid-workload
         reached = (time.monotonic() - self.started if self.config.duration is not None else slot.done())
         if reached >= slot.kill_points[0]:
             slot.kill_points.pop(0)

@@ -3,18 +3,20 @@ import collections
 
 
 class WorkloadStats:
-    """Transactions committed, retried (extra attempts) and failed, and the
-    faults the client saw, by kind."""
+    """Transactions committed, retried (extra attempts) and failed; the
+    faults the engine injected into them (``injected``, by engine kind) and
+    the errors the client saw (``faults``, by code)."""
 
-    __slots__ = ("committed", "retried", "failed", "faults")
+    __slots__ = ("committed", "retried", "failed", "faults", "injected")
 
     def __init__(self):
         self.committed = self.retried = self.failed = 0
         self.faults = collections.Counter()
+        self.injected = collections.Counter()
 
     def to_json(self):
         return {"committed": self.committed, "retried": self.retried, "failed": self.failed,
-                "faults": dict(self.faults)}
+                "faults": dict(self.faults), "injected": dict(self.injected)}
 
     def merge(self, data):
         """Add counts from ``to_json()`` output (another process's)."""
@@ -22,6 +24,7 @@ class WorkloadStats:
         self.retried += data["retried"]
         self.failed += data["failed"]
         self.faults.update(data["faults"])
+        self.injected.update(data.get("injected", {}))
 
 
 def total(stats_by_workload):

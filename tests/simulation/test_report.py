@@ -22,6 +22,7 @@ def _outcome(config, violations=()):
     stats = {name: WorkloadStats() for name in config.workloads}
     stats["bank"].committed, stats["bank"].retried, stats["bank"].failed = 40, 3, 1
     stats["bank"].faults["1007 transaction_too_old"] = 2
+    stats["bank"].injected.update({"read_error": 2, "commit_unknown_applied": 1})
     return Outcome(config, violations=list(violations), stats=stats, operations=41, kills=1,
                    engine_faults={"read_error": 2, "commit_unknown_applied": 1}, elapsed=1.5)
 
@@ -47,7 +48,8 @@ def test_summary_of_a_clean_run():
     text = report.summary(_outcome(config))
     assert "OK: every invariant held (seed 4)" in text
     assert "1 kill(s)" in text
-    assert "bank                40        3       1  1007 transaction_too_old x2" in text
+    assert "bank                40        3       1  commit_unknown_applied 1, read_error 2" in text
+    assert "seen: 1007 transaction_too_old x2" in text
     assert "faults injected by the engine: commit_unknown_applied 1, read_error 2" in text
     assert text.splitlines()[-2].strip() == config.replay_command()
 
@@ -62,3 +64,12 @@ def test_summary_of_a_failed_run_names_violations_seed_and_replay():
     assert "kept in /tmp/somewhere" in text
     assert "FAILED with seed 9; replay with:" in text
     assert text.splitlines()[-1].strip() == config.replay_command()
+
+
+def test_without_engine_counters_the_summary_shows_the_faults_seen():
+    config = Config(seed=4, workloads=["bank"], transactions=100, cluster_file="/etc/foundationdb/fdb.cluster")
+    outcome = _outcome(config)
+    outcome.engine_faults = None
+    text = report.summary(outcome)
+    assert "faults seen" in text and "faults injected by the engine" not in text
+    assert "bank                40        3       1  1007 transaction_too_old x2" in text
