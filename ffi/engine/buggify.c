@@ -64,6 +64,16 @@ int buggify_set_fired_probability(int64_t percent) {
 }
 
 int buggify_fires(int section) {
+    int fire = buggify_decides(section);
+    if (fire) buggify_count(section);
+    return fire;
+}
+
+void buggify_count(int section) {
+    atomic_fetch_add(&_counts[section], 1);
+}
+
+int buggify_decides(int section) {
     if (!buggify_enabled) return 0;
     pthread_mutex_lock(&_lock);
     if (!_seeded) _seed();
@@ -73,7 +83,6 @@ int buggify_fires(int section) {
     }
     int fire = _active[section] && (int)(_next() % 100) < _fired_pct;
     pthread_mutex_unlock(&_lock);
-    if (fire) atomic_fetch_add(&_counts[section], 1);
     return fire;
 }
 

@@ -28,6 +28,10 @@ int buggify_set_activated_probability(int64_t percent);
 int buggify_set_fired_probability(int64_t percent);
 /* 1 when `section` fires now (counted). Cheap when disabled. */
 int buggify_fires(int section);
+/* The same decision without counting it, for a fault that may turn out not
+ * to happen (count it with buggify_count when it does). */
+int buggify_decides(int section);
+void buggify_count(int section);
 /* A uniformly random integer in [0, n) from the same PRNG. */
 uint64_t buggify_random(uint64_t n);
 extern volatile int buggify_enabled;

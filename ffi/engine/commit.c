@@ -80,7 +80,10 @@ static void _finish_later(void *ctx) {
 static void _done(commit_request *req, int err, int64_t version, uint16_t batch_index) {
     commit_job *job = req->ctx;
     on_store_thread = 1;
-    if (!err && job->report_unknown) err = FDB_ERR_COMMIT_UNKNOWN_RESULT;
+    if (!err && job->report_unknown) {
+        err = FDB_ERR_COMMIT_UNKNOWN_RESULT;
+        buggify_count(BUG_COMMIT_UNKNOWN_APPLIED);
+    }
     job->err = err;
     job->version = version;
     job->index = batch_index;
@@ -187,7 +190,7 @@ static FDBFuture *_commit_locked(FDBTransaction *tr) {
         timer_after(job->latency_ns, _finish_later, job);
         return f;
     }
-    job->report_unknown = buggify_fires(BUG_COMMIT_UNKNOWN_APPLIED);
+    job->report_unknown = buggify_decides(BUG_COMMIT_UNKNOWN_APPLIED);   /* counted if applied */
     store_commit_submit(tr->db->s, &job->req);
     return f;
 }
