@@ -136,7 +136,7 @@ static void *writer(void *arg)
     for (int i = 0; i < per_thread; i++) {
         FDBTransaction *tr;
         OK(fdb_database_create_transaction(db, &tr));
-        int kl = sprintf(k, "w%03d/%08d", t, i);
+        int kl = key_of(k, "c", i * 1024 + t);   /* writers interleave, like the raw loop's sequential keys */
         fdb_transaction_set(tr, (uint8_t *)k, kl, (uint8_t *)"v", 1);
         FDBFuture *f = fdb_transaction_commit(tr);
         wait_ok(f);

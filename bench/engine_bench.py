@@ -8,6 +8,11 @@ Builds the engine (make -C ffi/engine) and bench/engine_bench.c, then runs:
       mdb_get loop over the same keys (target >= 0.5x);
   (b) durable small commits from 64 writer threads (group commit) vs one
       LMDB write transaction + fsync per commit on one thread (target >= 30x);
+      the writers' keys interleave (thread t writes i * 1024 + t) as the raw
+      loop's keys follow each other, so both write to neighbouring pages.
+      The two sides alternate in slices; the ratio follows the disk's fsync
+      latency at the time (a fast fsync leaves the engine's thread hand-offs
+      as the limit).
   (c) a range read of small pairs through fdb_transaction_get_range
       (iterator mode, batch after batch) vs an LMDB cursor scan (target >= 0.5x).
 Each round runs everything in a fresh directory; the median ratio of the
