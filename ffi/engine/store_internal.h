@@ -147,7 +147,6 @@ int _sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t 
 
 /* versions.c */
 int64_t _versions_next(int64_t last);
-int _snapshot_new(store *s, snapshot **out);
 void _snapshot_retain_all_release(store *s);
 void _snapshots_expire(store *s);
 

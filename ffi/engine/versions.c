@@ -25,12 +25,25 @@ int64_t _versions_next(int64_t last)
     return now > last ? now : last + 1;
 }
 
-int _snapshot_new(store *s, snapshot **out)
+/* LMDB's reader table (shared by every process) is full: give back the
+ * slots of the snapshots kept only for snapshot_at. 1 when any were held.
+ * Caller holds snap_mu. */
+static int _release_retained(store *s)
+{
+    int had = s->n_recent;
+    for (int i = 0; i < s->n_recent; i++) snapshot_release(s->recent[i]);
+    s->n_recent = 0;
+    return had > 0;
+}
+
+static int _snapshot_new(store *s, snapshot **out)
 {
     snapshot *snap = malloc(sizeof *snap);
     if (!snap) return FDB_ERR_INTERNAL_ERROR;
     MDB_stat st;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap->txn);
+    if (rc == MDB_READERS_FULL && _release_retained(s))   /* make room, once */
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap->txn);
     if (rc) { free(snap); return _store_lmdb_error(rc); }
     rc = _store_meta_get_i64(snap->txn, s, "version", &snap->version);
     /* Touch every database now: LMDB refreshes a named database's root
@@ -97,7 +110,7 @@ static int _refresh_latest(store *s)
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     if (s->latest && s->latest->txnid == info.me_last_txnid) return 0;
-    snapshot *snap;
+    snapshot *snap = NULL;
     int err = _snapshot_new(s, &snap);
     if (err) return err;
     if (s->latest && s->latest->txnid == snap->txnid) {   /* raced a reader, same state */

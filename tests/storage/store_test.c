@@ -611,6 +611,27 @@ static void test_snapshot_at(void)
     store_close(s);
 }
 
+/* With LMDB's reader table full, a new snapshot still comes: the store gives
+ * back the slots it kept for snapshot_at. */
+static void test_reader_table_full(void)
+{
+    store *s = open_ok();
+    for (int i = 0; i < 5; i++) {
+        snapshot *snap;
+        CHECK_EQ(set1(s, "k", "v"), 0);
+        CHECK_EQ(store_snapshot_latest(s, &snap), 0);   /* the older ones go to the ring */
+        snapshot_release(snap);
+    }
+    static MDB_txn *hog[STORE_MAX_READERS];
+    int n = 0;
+    while (n < STORE_MAX_READERS && !mdb_txn_begin(s->env, NULL, MDB_RDONLY, &hog[n])) n++;
+    CHECK(n < STORE_MAX_READERS);   /* the table filled up */
+    CHECK_EQ(set1(s, "k", "w"), 0);
+    CHECK(!strcmp(get(s, "k"), "w"));
+    for (int i = 0; i < n; i++) mdb_txn_abort(hog[i]);
+    store_close(s);
+}
+
 typedef struct fired { pthread_mutex_t mu; pthread_cond_t cv; int n, err; } fired;
 
 static void _fire(void *ctx, int err)
@@ -1223,6 +1244,7 @@ static const test tests[] = {
     {"too_old", test_too_old},
     {"history_pruned", test_history_pruned},
     {"snapshot_at", test_snapshot_at},
+    {"reader_table_full", test_reader_table_full},
     {"watches", test_watches},
     {"watch_other_process", test_watch_other_process},
     {"multi_process_counters", test_multi_process_counters},
