@@ -67,8 +67,8 @@ class TaskContext:
     def violation(self, workload, message):
         self.client.violation(workload, message, self.tag)
 
-    async def transact(self, workload, func, *args):
-        return await self.client.transact(workload, func, *args)
+    async def transact(self, workload, func, *args, loop=None):
+        return await self.client.transact(workload, func, *args, loop=loop)
 
 
 class Client:
@@ -152,7 +152,7 @@ class Client:
             self.channel.send("op", c=self.index, g=self.generation, k=ctx.tag[2], n=seq,
                               w=workload.name, op=op, outcome=outcome)
 
-    async def transact(self, name, func, *args):
+    async def transact(self, name, func, *args, loop=None):
         stats = self.stats[name]
         attempts = _Attempts()
 
@@ -168,7 +168,7 @@ class Client:
         token = _attempt.set(attempts)
         failed = None
         try:
-            return await self.retry_loop(self.db, attempt, *args)
+            return await (loop or self.retry_loop)(self.db, attempt, *args)
         except BaseException as error:  # not committed, whatever the reason
             failed = error
             raise

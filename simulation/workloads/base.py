@@ -26,9 +26,10 @@ class Workload:
         """A key of this workload: the packed tuple ``space + items``."""
         return found.pack(self.space + items)
 
-    async def transact(self, func, *args):
-        """Run ``func(tx, *args)`` as one transaction through the retry loop."""
-        return await self.ctx.transact(self.name, func, *args)
+    async def transact(self, func, *args, loop=None):
+        """Run ``func(tx, *args)`` as one transaction through the retry loop
+        (found.transactional, or ``loop(db, func, *args)`` when given)."""
+        return await self.ctx.transact(self.name, func, *args, loop=loop)
 
     def violation(self, message):
         """Report a broken invariant (the run will exit non-zero)."""
