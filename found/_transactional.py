@@ -41,8 +41,11 @@ async def _post_commit(db: Database, tx: Transaction, started: float, retries: i
         await hook(tx, stats)
 
 
-async def _attempt(db: Database, tx: Transaction, func, args, kwargs, sizing: bool):
-    """One attempt: on_begin hooks, func, on_commit hooks, commit → (result, commit_bytes)."""
+async def _attempt(db: Database, tx: Transaction, func, args, kwargs, sizing: bool, progress=None):
+    """One attempt: on_begin hooks, func, on_commit hooks, commit → (result, commit_bytes).
+
+    ``progress`` (a list), when given, gets "commit" appended once the commit is sent.
+    """
     hooks = db.hooks
     if hooks.on_begin:
         await _fire(hooks.on_begin, tx)
@@ -50,6 +53,8 @@ async def _attempt(db: Database, tx: Transaction, func, args, kwargs, sizing: bo
     if hooks.on_commit:
         await _fire(hooks.on_commit, tx)
     commit_bytes = await get_approximate_size(tx) if sizing else 0
+    if progress is not None:
+        progress.append("commit")
     await commit(tx)
     return out, commit_bytes
 
@@ -122,12 +127,16 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
                     remaining = deadline - _clock()
                     if remaining <= 0:
                         raise _timed_out()
+                    progress: list = []
                     try:
                         out, commit_bytes = await asyncio.wait_for(
-                            _attempt(db, tx, func, args, kwargs, sizing), remaining)
+                            _attempt(db, tx, func, args, kwargs, sizing, progress), remaining)
                     except asyncio.TimeoutError:
                         cancel(tx)
-                        raise _timed_out() from None
+                        timed_out = _timed_out()
+                        # Interrupted while committing: the commit may have been applied.
+                        timed_out.maybe_committed = bool(progress)
+                        raise timed_out from None
             except FoundException as exc:
                 error = exc
             else:

@@ -129,7 +129,20 @@ async def test_timeout_interrupts_a_slow_attempt(db):
     with pytest.raises(found.FoundException) as info:
         await found.transactional(db, slow, found_timeout=0.05)
     assert info.value.code == 1031  # transaction_timed_out
+    assert not info.value.maybe_committed  # it never reached commit
     assert await everything(db) == []
+
+
+async def test_timeout_during_commit_says_maybe_committed(db, monkeypatch):
+    from found import _transactional
+
+    async def commit_never_answers(tx):
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(_transactional, "commit", commit_never_answers)
+    with pytest.raises(found.FoundException) as info:
+        await found.transactional(db, found.set, b"a", b"b", found_timeout=0.05)
+    assert info.value.code == 1031 and info.value.maybe_committed
 
 
 async def test_timeout_stops_retrying(db):
