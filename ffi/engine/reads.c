@@ -299,6 +299,33 @@ static int _scan_store(view_iter *it, const uint8_t *b, int bl, const uint8_t *e
     return err;
 }
 
+/* The same backwards, from the last key below e down to b. */
+static int _scan_store_reverse(view_iter *it, const uint8_t *b, int bl, const uint8_t *e, int el,
+                               int limit, int64_t byte_limit, range_out *o, int *more) {
+    store_cursor *cur = it->cur;
+    int valid = 0;
+    int64_t bytes = 0;
+    if (bytes_cmp(e, el, it->max_key, it->max_len) > 0) {
+        e = it->max_key;
+        el = it->max_len;
+    }
+    int err = cursor_seek_lt(cur, e, el, &valid);
+    while (!err && valid) {
+        const uint8_t *k, *v;
+        int kl, vl;
+        cursor_current(cur, &k, &kl, &v, &vl);
+        if (bytes_cmp(k, kl, b, bl) < 0) break;
+        if ((limit && o->count >= limit) || (byte_limit && bytes >= byte_limit)) {
+            *more = 1;
+            break;
+        }
+        err = _append(o, k, kl, v, vl);
+        bytes += kl + vl;
+        if (!err) err = cursor_prev(cur, &valid);
+    }
+    return err;
+}
+
 /* The conflict range a range read leaves: the whole range when it was read
  * to the end, else up to (and including) the last row returned. */
 static int _range_conflict(FDBTransaction *tr, int reverse, int more, const FDBFuture *f, int count,
@@ -341,8 +368,9 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
     range_out o = {f, 0, 0};
     int more = 0;
     if (!err && bytes_cmp(b, bl, e, el) < 0) err = _check_range_readable(tr, snapshot, bsel, esel, b, bl, e, el);
-    if (!err && bytes_cmp(b, bl, e, el) < 0 && !it.w && !reverse) {
-        err = _scan_store(&it, b, bl, e, el, limit, byte_limit, &o, &more);
+    if (!err && bytes_cmp(b, bl, e, el) < 0 && !it.w) {
+        err = reverse ? _scan_store_reverse(&it, b, bl, e, el, limit, byte_limit, &o, &more)
+                      : _scan_store(&it, b, bl, e, el, limit, byte_limit, &o, &more);
     } else if (!err && bytes_cmp(b, bl, e, el) < 0) {
         int64_t bytes = 0;
         err = reverse ? view_seek_lt(&it, e, el) : view_seek_ge(&it, b, bl);
