@@ -434,3 +434,25 @@ async def test_query_fetches_lazily_with_the_iteration_counter(db, monkeypatch):
     rest = [pair async for pair in stream]
     assert len(rest) == 2999
     assert calls == list(range(1, len(calls) + 1)) and len(calls) > 1
+
+
+async def test_conflict_ranges_cause_conflicts(db):
+    reader = found.make_transaction(db)
+    await found.read_version(reader)
+    found.add_conflict_range(reader, b"a", b"c", found.CONFLICT_RANGE_TYPE_READ)  # as if it read [a, c)
+    await found.set(reader, b"x", b"1")
+    await found.transactional(db, found.set, b"b", b"concurrent")
+    with pytest.raises(found.FoundException) as info:
+        await found.commit(reader)
+    assert info.value.code == 1020
+
+    victim = found.make_transaction(db)
+    assert await found.get(victim, b"k") is None
+    await found.set(victim, b"y", b"1")
+    writer = found.make_transaction(db)
+    found.add_conflict_range(writer, b"k", b"l", found.CONFLICT_RANGE_TYPE_WRITE)  # as if it wrote k
+    await found.commit(writer)
+    with pytest.raises(found.FoundException) as info:
+        await found.commit(victim)
+    assert info.value.code == 1020
+    assert dict(await everything(db)) == {b"b": b"concurrent"}
