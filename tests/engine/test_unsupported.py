@@ -100,3 +100,28 @@ def test_legacy_cluster_objects(tmp_path):
     assert db[b"legacy"] == b"ok"
     CAPI.fdb_cluster_destroy.argtypes = [vp]
     CAPI.fdb_cluster_destroy(cluster)
+
+
+def test_throttling_and_cost_figures(db):
+    tr = db.create_transaction()
+    tr[b"k"] = b"v" * 100
+    fn = CAPI.fdb_transaction_get_tag_throttled_duration
+    fn.restype = vp
+    fn.argtypes = [vp]
+    f = fn(tr.tpointer)
+    out = ctypes.c_double(-1)
+    CAPI.fdb_future_get_double.argtypes = [vp, ctypes.POINTER(ctypes.c_double)]
+    assert CAPI.fdb_future_get_double(vp(f), ctypes.byref(out)) == 0 and out.value == 0.0
+    _future_error(f)
+    fn = CAPI.fdb_transaction_get_total_cost
+    fn.restype = vp
+    fn.argtypes = [vp]
+    f = fn(tr.tpointer)
+    cost = ctypes.c_int64()
+    CAPI.fdb_future_get_int64.argtypes = [vp, ctypes.POINTER(ctypes.c_int64)]
+    assert CAPI.fdb_future_get_int64(vp(f), ctypes.byref(cost)) == 0 and cost.value >= 100
+    _future_error(f)
+    CAPI.fdb_database_get_main_thread_busyness.restype = ctypes.c_double
+    CAPI.fdb_database_get_main_thread_busyness.argtypes = [vp]
+    assert CAPI.fdb_database_get_main_thread_busyness(db.dpointer) == 0.0
+    assert CAPI.fdb_use_future_protocol_version() == 0
