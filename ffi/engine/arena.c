@@ -106,7 +106,7 @@ void *vec_push(vec *v) {
 
 void vec_clear(vec *v) {
     /* Keep modest buffers for reuse; give back large ones. */
-    if (v->cap > 4096) {
+    if (v->cap * v->item_size > 32768) {
         free(v->items);
         v->items = NULL;
         v->cap = 0;
