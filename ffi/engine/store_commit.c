@@ -275,11 +275,11 @@ static void _commit_batch(store *s, commit_request *list, uint8_t *scratch)
             rc = _store_meta_get_i64(txn, s, "version", &last);
             if (!rc) b->version = _versions_next(last);
             if (!rc) rc = _run_batch(txn, s, b, b->version);
-            if (!rc) rc = mdb_txn_commit(txn);
-            else mdb_txn_abort(txn);
+            if (!rc && b->n_accepted) rc = mdb_txn_commit(txn);
+            else mdb_txn_abort(txn);   /* failed, or every request was refused */
         }
         err = _store_lmdb_error(rc);
-        if (!err) {
+        if (!err && b->n_accepted) {
             int64_t seen = atomic_load(&s->committed);
             while (seen < b->version && !atomic_compare_exchange_weak(&s->committed, &seen, b->version)) {}
         }
