@@ -116,7 +116,8 @@ int store_watch_add(store *s, const uint8_t *key, int key_len, int present,
     if (!w->key || !w->value) { _free_watch(w); return FDB_ERR_INTERNAL_ERROR; }
     pthread_mutex_lock(&s->watch_mu);
     int err = 0;
-    if (s->n_watches >= limit) err = FDB_ERR_TOO_MANY_WATCHES;
+    if (s->watch_stopping) err = FDB_ERR_OPERATION_CANCELLED;   /* the store is closing */
+    else if (s->n_watches >= limit) err = FDB_ERR_TOO_MANY_WATCHES;
     else if (!s->watcher_running && pthread_create(&s->watcher, NULL, _watcher, s)) err = FDB_ERR_INTERNAL_ERROR;
     if (!err) {
         s->watcher_running = 1;
