@@ -14,8 +14,8 @@ static pthread_mutex_t _lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t _cond = PTHREAD_COND_INITIALIZER;
 
 /* Recycled futures keep their buffers (up to a cap) to avoid malloc churn. */
-#define POOL_MAX 256
-#define KEEP_BUF_MAX (256 * 1024)
+#define POOL_MAX 128
+#define KEEP_BUF_MAX (16 * 1024)   /* bounds the pool at a few MiB */
 static pthread_mutex_t _pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static FDBFuture *_pool;
 static int _pool_size;

@@ -367,6 +367,11 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
     if (!err) err = selector_resolve(&it, esel, escratch, &e, &el);
     range_out o = {f, 0, 0};
     int more = 0;
+    if (!err && byte_limit > 0 && byte_limit <= 1 << 20) {
+        /* One allocation up front instead of a run of doublings. */
+        if (!future_reserve(f, (size_t)byte_limit + 512) || future_reserve_kvs(f, (size_t)byte_limit / 64 + 16))
+            err = FDB_ERR_INTERNAL_ERROR;
+    }
     if (!err && bytes_cmp(b, bl, e, el) < 0) err = _check_range_readable(tr, snapshot, bsel, esel, b, bl, e, el);
     if (!err && bytes_cmp(b, bl, e, el) < 0 && !it.w) {
         err = reverse ? _scan_store_reverse(&it, b, bl, e, el, limit, byte_limit, &o, &more)
