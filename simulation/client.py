@@ -134,6 +134,8 @@ class Client:
                 self.violation(workload.name, "end-of-task check crashed: " + _short_traceback(), ctx.tag)
 
     async def _step(self, workload, ctx, seq):
+        if seq == 5 and "client-hangs" in self.config.plants:
+            time.sleep(10**6)  # planted: blocks the event loop, so the client falls silent
         outcome, op = "ok", None
         try:
             op = await workload.step()

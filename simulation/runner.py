@@ -19,6 +19,11 @@ from simulation.stats import WorkloadStats
 
 UNBOUNDED = 10**12
 STDERR_TAIL = 2000
+#: A client reports every 0.2 s; this long without a word, it is hung.
+SILENCE_LIMIT = 60.0
+#: This long without finishing one operation, a client is livelocked.
+STALL_LIMIT = 300.0
+WATCHDOG_INTERVAL = 5.0
 
 
 @dataclasses.dataclass
@@ -61,6 +66,8 @@ class _Generation:
         self.engine = None
         self.killed = False
         self.finished = False
+        self.abandoned = False
+        self.last_message = self.last_step = time.monotonic()
 
 
 class _Slot:
@@ -178,10 +185,12 @@ class Runner:
             slot = _Slot(index, budgets, faults.kill_points(self.config, index, sum(budgets)))
             self.slots.append(slot)
         ticker = asyncio.ensure_future(self._tick())
+        watchdog = asyncio.ensure_future(self._watchdog())
         try:
             await asyncio.gather(*(self._drive(slot) for slot in self.slots))
         finally:
             ticker.cancel()
+            watchdog.cancel()
             for slot in self.slots:
                 if slot.generations and slot.current.process.returncode is None:
                     slot.current.process.kill()
@@ -200,6 +209,8 @@ class Runner:
             generation = await self._start(slot, budgets)
             await self._pump(slot, generation)
             code = await generation.process.wait()
+            if generation.abandoned:
+                return
             if generation.killed:
                 self.outcome.kills += 1
                 self.log.write("kill", client=slot.index, generation=generation.number, done=generation.done)
@@ -259,7 +270,10 @@ class Runner:
 
     def _handle(self, slot, generation, message):
         kind = message.get("t")
+        generation.last_message = time.monotonic()
         if kind == "progress":
+            if message["done"] != generation.done:
+                generation.last_step = generation.last_message
             generation.done = message["done"]
             generation.done_by_task = message.get("done_by_task", generation.done_by_task)
             generation.stats = message["stats"]
@@ -290,6 +304,28 @@ class Runner:
 
     def _past_deadline(self):
         return self.deadline is not None and time.time() >= self.deadline
+
+    async def _watchdog(self):
+        """Fail (and stop) a client that has gone silent or stopped making progress."""
+        while True:
+            await asyncio.sleep(WATCHDOG_INTERVAL)
+            now = time.monotonic()
+            for slot in self.slots:
+                generation = slot.current
+                if generation.killed or generation.finished or generation.process.returncode is not None:
+                    continue
+                if now - generation.last_message > SILENCE_LIMIT:
+                    problem = "sent nothing for %.0f s (hung)" % (now - generation.last_message)
+                elif now - generation.last_step > STALL_LIMIT:
+                    problem = "finished no operation for %.0f s (livelock, or faults too frequent)" % (
+                        now - generation.last_step)
+                else:
+                    continue
+                self._violation("*", "client %d generation %d %s after %d operations"
+                                % (slot.index, generation.number, problem, generation.done),
+                                "client %d" % slot.index)
+                generation.abandoned = True
+                generation.process.kill()
 
     async def _tick(self):
         while True:

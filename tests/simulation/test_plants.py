@@ -1,8 +1,13 @@
 """Each planted bug is caught: the run fails, names the seed and prints a
 replay command that, run as printed, fails the same way."""
+import shutil
+
 import pytest
 
 from conftest import run_command, run_simulation
+
+from simulation import runner
+from simulation.config import Config
 
 PLANTS = [
     # (plant, workload that must catch it, seed)
@@ -45,3 +50,16 @@ def test_the_run_log_of_a_failure_replays_it(tmp_path):
     assert replay.status == 1
     assert "FAILED with seed 2" in replay.stdout and "[bank]" in replay.stdout
     assert "the same 60 operations with the same outcomes" in replay.stdout
+
+
+async def test_a_hung_client_is_reported_and_stopped(monkeypatch):
+    # In this process, with the watchdog's limits shortened.
+    monkeypatch.setenv("FOUND_SIM_TEST_PLANTS", "1")
+    monkeypatch.setattr(runner, "SILENCE_LIMIT", 2.0)
+    monkeypatch.setattr(runner, "WATCHDOG_INTERVAL", 0.5)
+    config = Config(seed=1, workloads=["cycle"], transactions=50, plants=["client-hangs"])
+    outcome = await runner.Runner(config).run()
+    assert not outcome.ok
+    assert any("hung" in v.message and "client 0 generation 0" in v.message for v in outcome.violations)
+    assert outcome.workdir  # kept for inspection
+    shutil.rmtree(outcome.workdir)
