@@ -183,19 +183,15 @@ static FDBFuture *_get_key_locked(FDBTransaction *tr, const uint8_t *key, int ke
     selector sel = {key, key_len, or_equal, offset};
     const uint8_t *res = NULL;
     int res_len = 0;
-    /* get_key always walks, even for offset 1, to name an existing key. */
-    selector walk = sel;
-    uint8_t *scratch = NULL;
-    if (!err) {
-        if (selector_is_plain(&walk)) {
-            err = walk.or_equal ? view_seek_gt(&it, key, key_len) : view_seek_ge(&it, key, key_len);
-            if (!err) {
-                res = it.valid ? it.key : it.max_key;
-                res_len = it.valid ? it.key_len : it.max_len;
-            }
-        } else {
-            err = selector_resolve(&it, &walk, scratch, &res, &res_len);
+    if (!err && selector_is_plain(&sel)) {
+        /* get_key walks even for offset 1: it names an existing key */
+        err = or_equal ? view_seek_gt(&it, key, key_len) : view_seek_ge(&it, key, key_len);
+        if (!err) {
+            res = it.valid ? it.key : it.max_key;
+            res_len = it.valid ? it.key_len : it.max_len;
         }
+    } else if (!err) {
+        err = selector_resolve(&it, &sel, NULL, &res, &res_len);   /* no scratch: not plain */
     }
     if (!err) err = _check_readable(tr, snapshot, key, key_len, res, res_len);
     if (!err && !snapshot) err = _selector_conflict(tr, &sel, res, res_len);
