@@ -126,8 +126,9 @@ typedef void (*watch_fire_fn)(void *ctx, int err);
 /* Watch `key`, whose value at the watching transaction's commit (or read
  * version) was (present, value). `fire` runs once, from a store thread, with
  * err 0 when a commit from any process changes the value, or with err 1101
- * operation_cancelled after store_watch_cancel. 1032 too_many_watches when
- * `limit` watches are already active on this store handle. */
+ * operation_cancelled after store_watch_cancel (or when the store closes).
+ * 1032 too_many_watches when `limit` watches are already active on this
+ * store handle; 1101 when the store is closing. */
 int store_watch_add(store *s, const uint8_t *key, int key_len, int present,
                     const uint8_t *value, int value_len, int limit,
                     watch_fire_fn fire, void *ctx, store_watch **out);
