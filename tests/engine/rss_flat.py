@@ -8,7 +8,6 @@ official binding, keeping up to 256 commits in flight so the store's group
 commit batches them, and prints RSS after a warm-up and at the end. Exits 1
 when RSS grew by more than 10% + 8 MiB after the warm-up (a leak of even a
 few hundred bytes per transaction would show)."""
-import ctypes
 import os
 import struct
 import sys
