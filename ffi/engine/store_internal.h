@@ -2,14 +2,14 @@
  * store_internal.h — shared structures of the storage core (store*.c,
  * versions.c, conflicts.c, watches.c). Not part of the engine's interface.
  *
- * On disk: one LMDB environment (data.mdb + lock.mdb) with three named
- * databases:
- *   "data"  user keys, each prefixed by one byte (LMDB rejects empty keys);
- *           keys too long for LMDB share "bucket" records (store_keys.c)
- *   "meta"  format magic, committed version, conflict-history floor
+ * On disk: one LMDB environment (data.mdb + lock.mdb) with four named
+ * databases (docs/engine-storage.md):
+ *   "data"   user keys, each prefixed by one byte (LMDB rejects empty keys);
+ *            keys too long for LMDB share "bucket" records (store_keys.c)
+ *   "meta"   format magic, committed version, conflict-history floor
+ *   "hist"   conflict history: version (8 BE) + batch index (2 BE) → the
+ *            committed transaction's write ranges
  *   "sample" the byte sample for range size estimates (store_sample.c)
- *   "hist"  conflict history: version (8 BE) + batch index (2 BE) → the
- *           committed transaction's write ranges
  */
 #ifndef FOUND_ENGINE_STORE_INTERNAL_H
 #define FOUND_ENGINE_STORE_INTERNAL_H
@@ -28,11 +28,11 @@
 #define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
 #define STORE_VERIFY_MAX_BYTES (256ull << 20) /* larger files are not walked at open */
-#define STORE_SAMPLE_BYTES 4096           /* byte sample: one entry per ~4 KB */
+#define STORE_SAMPLE_BYTES 4096            /* byte sample: one entry per ~4 KB */
 #define STORE_ESTIMATE_WALK 4096           /* ranges this short are measured exactly */
 #define STORE_BATCH_MAX_REQUESTS 4096
 #define STORE_BATCH_MAX_BYTES (64 << 20)   /* bounds one batch's write transaction */
-#define STORE_GATHER_MIN_NS 200000        /* bounds of the wait for a batch to fill */
+#define STORE_GATHER_MIN_NS 200000         /* bounds of the wait for a batch to fill */
 #define STORE_GATHER_MAX_NS 10000000
 #define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
 #define STORE_KEY_PREFIX 0x00
@@ -48,9 +48,9 @@ struct snapshot {
     atomic_int refs;
 };
 
-/* One long key's entry inside a bucket record. */
 typedef struct batch batch;   /* store_commit.c */
 
+/* One long key's entry inside a bucket record. */
 typedef struct bucket_entry {
     const uint8_t *key; int key_len;
     const uint8_t *val; int val_len;
