@@ -86,7 +86,13 @@ def main(argv=None):
         config = config_from(args)
     progress = report.Progress(config, stream=None if args.quiet else sys.stderr)
     runner = Runner(config, progress=progress, collect_ops=logged is not None)
-    outcome = asyncio.run(runner.run())
+    try:
+        outcome = asyncio.run(runner.run())
+    except KeyboardInterrupt:
+        # Clients are gone (killed, or dying with us); report what was done.
+        runner.outcome.interrupted = True
+        print(report.summary(runner.outcome))
+        return 130
     print(report.summary(outcome))
     status = 0 if outcome.ok else 1
     if logged is not None:

@@ -93,6 +93,8 @@ def summary(outcome):
         if outcome.workdir:
             lines.append("data and client logs kept in %s" % outcome.workdir)
         lines.append("FAILED with seed %d; replay with:" % config.seed)
+    elif outcome.interrupted:
+        lines.append("INTERRUPTED before the final checks (no violation so far, seed %d); replay with:" % config.seed)
     else:
         lines.append("OK: every invariant held (seed %d); replay with:" % config.seed)
     lines.append("  " + config.replay_command())

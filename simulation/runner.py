@@ -46,6 +46,7 @@ class Outcome:
     elapsed: float = 0.0
     workdir: Optional[str] = None
     ops: list = dataclasses.field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def ok(self):
@@ -191,9 +192,20 @@ class Runner:
         finally:
             ticker.cancel()
             watchdog.cancel()
-            for slot in self.slots:
-                if slot.generations and slot.current.process.returncode is None:
-                    slot.current.process.kill()
+            await self._stop_clients()
+
+    async def _stop_clients(self):
+        """Kill whatever client still runs (an interrupted run) and reap it."""
+        for slot in self.slots:
+            process = slot.current.process if slot.generations else None
+            if process is None:
+                continue
+            if process.returncode is None:
+                process.kill()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
 
     def _task_budgets(self):
         count = self.config.task_count

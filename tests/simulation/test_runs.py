@@ -1,7 +1,9 @@
 """Whole runs of the harness against the embedded engine: the report, the
 determinism of a seed, the replay of a run log, kills and restarts."""
+import signal
 import subprocess
 import sys
+import time
 
 from conftest import HANG_LIMIT, ROOT, environment, read_log, run_simulation
 
@@ -99,3 +101,20 @@ def test_a_cluster_file_run_uses_its_own_prefix_and_leaves_nothing(tmp_path):
     left = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment(),
                           capture_output=True, text=True, timeout=HANG_LIMIT)
     assert left.stdout.strip() == "0", left.stdout + left.stderr
+
+
+def test_an_interrupted_run_reports_what_it_did_and_how_to_replay(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "simulation", "--quiet", "--seed", "8", "--duration", "120",
+                                "--clients", "2", "--workload", "bank", "--log", str(tmp_path / "run.jsonl")],
+                               cwd=ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Interrupt once the clients are at work (their operations reach the log).
+    log = tmp_path / "run.jsonl"
+    while not (log.exists() and '"t": "op"' in log.read_text()):
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=HANG_LIMIT)
+    assert process.returncode == 130, stdout + stderr
+    assert "INTERRUPTED before the final checks" in stdout
+    assert "--seed 8 --duration 120" in stdout
+    assert "Traceback" not in stderr
