@@ -1,7 +1,8 @@
 """Command line of ``python -m simulation``.
 
 Exit status: 0 when every invariant held, 1 on any violation (or when a
-replay of a deterministic run diverges from its log), 2 on bad usage.
+replay of a deterministic run diverges from its log), 2 on bad usage, 130
+when interrupted (after printing the summary so far).
 """
 import argparse
 import asyncio
