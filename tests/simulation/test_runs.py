@@ -1,5 +1,6 @@
 """Whole runs of the harness against the embedded engine: the report, the
 determinism of a seed, the replay of a run log, kills and restarts."""
+import json
 import signal
 import subprocess
 import sys
@@ -118,3 +119,17 @@ def test_an_interrupted_run_reports_what_it_did_and_how_to_replay(tmp_path):
     assert "INTERRUPTED before the final checks" in stdout
     assert "--seed 8 --duration 120" in stdout
     assert "Traceback" not in stderr
+
+
+def test_a_replay_that_diverges_from_its_log_fails(tmp_path):
+    log = tmp_path / "run.jsonl"
+    assert run_simulation("--seed", "12", "--transactions", "30", "--workload", "cycle", "--log", str(log)).status == 0
+    lines = log.read_text().splitlines()
+    ops = [i for i, line in enumerate(lines) if '"t": "op"' in line]
+    record = json.loads(lines[ops[10]])
+    record["op"] = {"op": "something else"}
+    lines[ops[10]] = json.dumps(record)
+    log.write_text("\n".join(lines) + "\n")
+    replay = run_simulation("--replay", str(log))
+    assert replay.status == 1
+    assert "replay DIVERGED from the log: operation (0, 0, 0, %d) differs" % record["n"] in replay.stdout
