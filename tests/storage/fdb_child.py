@@ -15,6 +15,7 @@ _print_lock = threading.Lock()
 
 
 def _load(lib):
+    """The fdb module on the engine `lib`, and the engine's ctypes handle."""
     engine = ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)   # fdb's dlopen("libfdb_c.so") finds it
     import fdb
     fdb.api_version(730)
@@ -22,6 +23,7 @@ def _load(lib):
 
 
 def _say(*parts):
+    """One line on stdout, flushed at once (the parent reads as we go)."""
     sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
     sys.stdout.flush()
 
@@ -90,6 +92,7 @@ def watch(fdb, db, key):
 
 
 def setkey(fdb, db, key, value):
+    """Set one key, say so."""
     db[key.encode()] = value.encode()
     _say("set")
 
@@ -137,10 +140,12 @@ def serve(fdb, db):
 
 
 def open_only(fdb, db):
+    """Just open (errors are reported by main)."""
     _say("opened")
 
 
 def main():
+    """fdb_child.py LIB DIR MODE [ARGS...]; an open error is one line: error CODE DETAIL."""
     lib, directory, mode, *args = sys.argv[1:]
     fdb, engine = _load(lib)
     try:

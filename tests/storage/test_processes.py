@@ -16,11 +16,13 @@ CHILD = os.path.join(HERE, "fdb_child.py")
 
 
 def spawn(engine_lib, directory, *args):
+    """Start fdb_child.py on the engine with a workload; lines on stdout."""
     return subprocess.Popen([sys.executable, CHILD, engine_lib, str(directory), *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def run(engine_lib, directory, *args):
+    """Run a workload to its end; its stdout lines, split into words."""
     proc = spawn(engine_lib, directory, *args)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
