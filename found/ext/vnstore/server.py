@@ -255,6 +255,7 @@ class Context:
         self.statics = _static_files()
 
     def render(self, status, template, **values):
+        """An HTML Response of ``template`` rendered with ``values`` (autoescaped)."""
         html = self.templates.get_template(template).render(**values)
         return Response(status, html.encode("utf-8"), [(b"content-type", b"text/html; charset=utf-8")])
 
