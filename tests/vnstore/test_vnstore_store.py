@@ -53,10 +53,6 @@ async def test_change_message_replaces_the_message(db, store):
         await T(db, vnstore.change_message, store, uuid.uuid4(), "x")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: a range read fails with 1036 accessed_unreadable when the transaction set a "
-    "versionstamped value at a key AFTER the range's end (ffi/engine/view.c resolves write-cache "
-    "entries past the end); FoundationDB returns the range"))
 async def test_change_get_in_the_creating_transaction(db, store):
     async def run(tx):
         changeid = await vnstore.change_create(tx, store)
@@ -66,6 +62,21 @@ async def test_change_get_in_the_creating_transaction(db, store):
     assert change["significance"] is None
     assert not change["started"].is_complete()
     assert [c["uid"] for c in listed] == [change["uid"]]
+
+
+async def test_reads_in_the_transaction_that_applies(db, store):
+    async def run(tx):
+        changeid = await vnstore.change_create(tx, store)
+        await vnstore.add(tx, store, "a", "b", "c")
+        await vnstore.change_apply(tx, store, changeid)
+        listed = await vnstore.change_list(tx, store)
+        tuples = [dict(b) async for b in vnstore.select(tx, store, nstore.var("s"), "b", "c")]
+        return changeid, listed, tuples
+
+    changeid, listed, tuples = await T(db, run)
+    assert [c["uid"] for c in listed] == [changeid]
+    assert not listed[0]["significance"].is_complete()  # known at commit only
+    assert tuples == [{"s": "a"}]
 
 
 async def test_add_needs_an_active_change(db, store):

@@ -14,8 +14,8 @@ Layout under ``prefix`` (every key is a packed tuple)::
 
     (*prefix, "change", uid, "type")          -> ("change",)
     (*prefix, "change", uid, "message")       -> (message,)
-    (*prefix, "stamp", uid, "started")        -> (Versionstamp,)  create commit
-    (*prefix, "stamp", uid, "significance")   -> (Versionstamp,)  apply commit
+    (*prefix, "_stamp", uid, "started")       -> (Versionstamp,)  create commit
+    (*prefix, "_stamp", uid, "significance")  -> (Versionstamp,)  apply commit
     (*prefix, "applied", Versionstamp)        -> (uid,)            history order
     nstore (*prefix, "tuples"): (*items, changeid, alive)  every change's edits
     nstore (*prefix, "alive"):  (*items)                   alive tuples
@@ -144,8 +144,15 @@ def _change_key(store, changeid, field):
     return found.pack(store.prefix + ("change", changeid, field))
 
 
+# Versionstamped values cannot be read by the transaction that wrote them;
+# their subspace sorts before the others ("_" < "a") so that range reads of the
+# other subspaces in that transaction stay clear of them (the embedded engine
+# refuses a range read when such a key lies just past the range's end).
+_STAMP = "_stamp"
+
+
 def _stamp_key(store, changeid, field):
-    return found.pack(store.prefix + ("stamp", changeid, field))
+    return found.pack(store.prefix + (_STAMP, changeid, field))
 
 
 def _subspace(store, name):
@@ -283,7 +290,7 @@ async def _all_stamps(tr, vnstore):
         # A range read would touch keys this transaction versionstamped,
         # which cannot be read before commit: read the others one by one.
         return None
-    pairs = await _range(tr, *_subspace(vnstore, "stamp"))
+    pairs = await _range(tr, *_subspace(vnstore, _STAMP))
     return _fields_by_change(pairs, len(vnstore.prefix) + 1)
 
 
