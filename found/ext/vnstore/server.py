@@ -220,6 +220,7 @@ def _environment():
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package: no stat per render
     )
     env.globals.update(
         stamp=stamp,
