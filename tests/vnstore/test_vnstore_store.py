@@ -349,3 +349,18 @@ async def test_stores_with_different_prefixes_are_independent(db, store):
     await commit_change(db, store, adds=[("a", "b", "c")])
     assert await alive(db, other) == []
     assert await T(db, vnstore.change_list, other) == []
+
+
+def test_store_imports_without_the_server_dependencies():
+    import os
+    import subprocess
+    import sys
+
+    from vnstore_helpers import ROOT
+
+    code = ("import sys; sys.modules['jinja2'] = sys.modules['uvicorn'] = None\n"
+            "import found.ext.vnstore as v; assert v.change_apply\n"
+            "try:\n    import found.ext.vnstore.server\nexcept ImportError:\n    print('server needs jinja2')\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT)
+    assert out.stdout.strip() == "server needs jinja2"
