@@ -8,6 +8,8 @@
  * STORE_HISTORY_VERSIONS is pruned; "floor" in "meta" records the newest
  * pruned version, and read versions below it get transaction_too_old.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gen_errors.h"
@@ -21,19 +23,58 @@ static int _cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len)
     return c ? c : (a_len > b_len) - (a_len < b_len);
 }
 
-static int _meets(const uint8_t *b1, int b1l, const uint8_t *e1, int e1l,
-                  const uint8_t *b2, int b2l, const uint8_t *e2, int e2l)
+static int _begin_cmp(const void *x, const void *y)
 {
-    return _cmp(b1, b1l, e2, e2l) < 0 && _cmp(b2, b2l, e1, e1l) < 0;
+    const key_range *a = x, *b = y;
+    return _cmp(a->begin, a->begin_len, b->begin, b->begin_len);
 }
 
-int _ranges_intersect(const key_range *a, int na, const key_range *b, int nb)
+/* A request's read ranges, sorted by begin and merged where they overlap
+ * or touch, so that the merged ends rise too: whether a write range meets
+ * any of them is one binary search, however many reads a transaction made. */
+int _reads_prepare(const key_range *reads, int n, read_set *out)
 {
-    for (int i = 0; i < na; i++)
-        for (int j = 0; j < nb; j++)
-            if (_meets(a[i].begin, a[i].begin_len, a[i].end, a[i].end_len,
-                       b[j].begin, b[j].begin_len, b[j].end, b[j].end_len))
-                return 1;
+    out->r = malloc(sizeof *out->r * (size_t)(n ? n : 1));
+    out->n = 0;
+    if (!out->r) return ENOMEM;
+    if (n) memcpy(out->r, reads, sizeof *reads * (size_t)n);
+    qsort(out->r, (size_t)n, sizeof *out->r, _begin_cmp);
+    for (int i = 0; i < n; i++) {
+        key_range r = out->r[i];
+        if (_cmp(r.begin, r.begin_len, r.end, r.end_len) >= 0) continue;   /* empty */
+        key_range *last = out->n ? &out->r[out->n - 1] : NULL;
+        if (last && _cmp(r.begin, r.begin_len, last->end, last->end_len) <= 0) {
+            if (_cmp(r.end, r.end_len, last->end, last->end_len) > 0)
+                last->end = r.end, last->end_len = r.end_len;
+        } else {
+            out->r[out->n++] = r;
+        }
+    }
+    return 0;
+}
+
+void _reads_free(read_set *rs)
+{
+    free(rs->r);
+    rs->r = NULL;
+}
+
+int _reads_meet(const read_set *rs, const uint8_t *b, int bl, const uint8_t *e, int el)
+{
+    if (_cmp(b, bl, e, el) >= 0) return 0;
+    int lo = 0, hi = rs->n;   /* the first merged read ending after b */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (_cmp(rs->r[mid].end, rs->r[mid].end_len, b, bl) > 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo < rs->n && _cmp(rs->r[lo].begin, rs->r[lo].begin_len, e, el) < 0;
+}
+
+int _ranges_meet(const read_set *rs, const key_range *w, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (_reads_meet(rs, w[i].begin, w[i].begin_len, w[i].end, w[i].end_len)) return 1;
     return 0;
 }
 
@@ -88,8 +129,8 @@ int _conflicts_record(MDB_txn *txn, store *s, int64_t version, uint16_t index,
     return 0;
 }
 
-/* 1 when any range encoded in `v` meets one of `reads`; -1 when `v` is malformed. */
-static int _entry_meets(const MDB_val *v, const key_range *reads, int n_reads)
+/* 1 when any range encoded in `v` meets one of the reads; -1 when `v` is malformed. */
+static int _entry_meets(const MDB_val *v, const read_set *rs)
 {
     const uint8_t *p = v->mv_data, *end = p + v->mv_size;
     while (p < end) {
@@ -100,10 +141,7 @@ static int _entry_meets(const MDB_val *v, const key_range *reads, int n_reads)
         uint32_t el = _get_u32(b + bl);
         const uint8_t *e = b + bl + 4;
         if ((size_t)(end - e) < el) return -1;
-        for (int i = 0; i < n_reads; i++)
-            if (_meets(b, (int)bl, e, (int)el, reads[i].begin, reads[i].begin_len,
-                       reads[i].end, reads[i].end_len))
-                return 1;
+        if (_reads_meet(rs, b, (int)bl, e, (int)el)) return 1;
         p = e + el;
     }
     return 0;
@@ -114,7 +152,7 @@ int _conflicts_floor(MDB_txn *txn, store *s, int64_t *floor)
     return _store_meta_get_i64(txn, s, "floor", floor);
 }
 
-int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, int *conflict)
+int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set *rs, int *conflict)
 {
     uint8_t kb[10];
     MDB_cursor *c;
@@ -124,7 +162,8 @@ int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, int *con
     int rc = mdb_cursor_open(txn, s->hist, &c);
     if (rc) return rc;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        int m = _entry_meets(&v, req->reads, req->n_reads);
+        if (!rs->r && (rc = _reads_prepare(req->reads, req->n_reads, rs))) break;
+        int m = _entry_meets(&v, rs);
         if (m < 0) { rc = MDB_CORRUPTED; break; }
         if (m) { *conflict = 1; break; }
     }

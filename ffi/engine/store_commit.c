@@ -131,11 +131,31 @@ static int _apply(MDB_txn *txn, store *s, batch *b, const commit_request *r,
     return 0;
 }
 
-static int _conflicts_in_batch(const batch *b, const commit_request *r)
+static int _conflicts_in_batch(const batch *b, const read_set *rs)
 {
     for (int i = 0; i < b->n_accepted; i++)
-        if (_ranges_intersect(r->reads, r->n_reads, b->ranges[i], b->n_ranges[i])) return 1;
+        if (_ranges_meet(rs, b->ranges[i], b->n_ranges[i])) return 1;
     return 0;
+}
+
+/* Whether request r may commit: 0, 1007 or 1020 in *verdict; an LMDB error
+ * (or ENOMEM) as the result. */
+static int _decide(MDB_txn *txn, store *s, const batch *b, const commit_request *r,
+                   int64_t floor, int *verdict)
+{
+    read_set rs = {NULL, 0};
+    int conflict = 0, rc = 0;
+    *verdict = 0;
+    if (r->n_reads == 0) return 0;
+    if (r->read_version < floor) { *verdict = FDB_ERR_TRANSACTION_TOO_OLD; return 0; }
+    rc = _conflicts_check(txn, s, r, &rs, &conflict);
+    if (!rc && !conflict && b->n_accepted) {
+        if (!rs.r) rc = _reads_prepare(r->reads, r->n_reads, &rs);
+        if (!rc) conflict = _conflicts_in_batch(b, &rs);
+    }
+    _reads_free(&rs);
+    if (conflict) *verdict = FDB_ERR_NOT_COMMITTED;
+    return rc;
 }
 
 /* Decide and apply every request of the batch inside `txn`. */
@@ -150,13 +170,8 @@ static int _run_batch(MDB_txn *txn, store *s, batch *b, int64_t version)
     uint16_t next_index = 0;
     for (int i = 0; i < b->n; i++) {
         commit_request *r = b->req[i];
-        int conflict = 0;
-        if (r->n_reads > 0) {
-            if (r->read_version < floor) { b->err[i] = FDB_ERR_TRANSACTION_TOO_OLD; continue; }
-            if ((rc = _conflicts_check(txn, s, r, &conflict))) return rc;
-            if (conflict || _conflicts_in_batch(b, r)) { b->err[i] = FDB_ERR_NOT_COMMITTED; continue; }
-        }
-        if ((b->err[i] = _validate(r))) continue;
+        if ((rc = _decide(txn, s, b, r, floor, &b->err[i]))) return rc;
+        if (b->err[i] || (b->err[i] = _validate(r))) continue;
         int first_stamped = n_stamped;
         b->index[i] = next_index++;
         if ((rc = _apply(txn, s, b, r, version, b->index[i], &n_stamped, &keys))) return rc;

@@ -50,6 +50,9 @@ struct snapshot {
 
 typedef struct batch batch;   /* store_commit.c */
 
+/* A request's read ranges, sorted and merged (conflicts.c); r NULL until built. */
+typedef struct read_set { key_range *r; int n; } read_set;
+
 /* One long key's entry inside a bucket record. */
 typedef struct bucket_entry {
     const uint8_t *key; int key_len;
@@ -152,12 +155,15 @@ void _snapshots_expire(store *s);
 
 /* conflicts.c */
 int _conflicts_floor(MDB_txn *txn, store *s, int64_t *floor);
-int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, int *conflict);
+int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set *rs, int *conflict);
 int _conflicts_record(MDB_txn *txn, store *s, int64_t version, uint16_t index,
                       const key_range *writes, int n_writes,
                       const key_range *extra, int n_extra);
 int _conflicts_prune(MDB_txn *txn, store *s, int64_t version);
-int _ranges_intersect(const key_range *a, int na, const key_range *b, int nb);
+int _reads_prepare(const key_range *reads, int n, read_set *out);
+void _reads_free(read_set *rs);
+int _reads_meet(const read_set *rs, const uint8_t *b, int bl, const uint8_t *e, int el);
+int _ranges_meet(const read_set *rs, const key_range *writes, int n);
 
 /* store_commit.c */
 int _commit_start(store *s);

@@ -97,6 +97,12 @@ static int commit(store *s, int64_t rv, const key_range *reads, int nr,
     return err;
 }
 
+static int ucmp(const uint8_t *a, int al, const uint8_t *b, int bl)
+{
+    int c = memcmp(a, b, (size_t)(al < bl ? al : bl));
+    return c ? c : (al > bl) - (al < bl);
+}
+
 static void must(int err)
 {
     CHECK_EQ(err, 0);
@@ -514,6 +520,41 @@ static void test_batches_are_bounded(void)
     CHECK_EQ(w[STORE_BATCH_MAX_REQUESTS].index, 0);
     CHECK_EQ(count_keys(s), N);
     store_close(s);
+}
+
+/* The merged, binary-searched read set answers as the plain double loop. */
+static void random_short_key(uint8_t *buf, int *len)
+{
+    *len = rand() % 4;
+    for (int i = 0; i < *len; i++) buf[i] = (uint8_t)("ab\xff"[rand() % 3]);
+}
+
+static void test_read_set_matches_naive(void)
+{
+    static uint8_t keys[64][4];
+    srand(99);
+    for (int round = 0; round < 3000; round++) {
+        key_range reads[24], writes[4];
+        int nr = rand() % 24, nw = 1 + rand() % 4, used = 0;
+        for (int i = 0; i < nr + nw; i++) {
+            key_range *r = i < nr ? &reads[i] : &writes[i - nr];
+            random_short_key(keys[used], &r->begin_len);
+            r->begin = keys[used++];
+            random_short_key(keys[used], &r->end_len);
+            r->end = keys[used++];
+        }
+        int naive = 0;
+        for (int i = 0; i < nr; i++)
+            for (int j = 0; j < nw; j++)
+                naive |= ucmp(reads[i].begin, reads[i].begin_len, writes[j].end, writes[j].end_len) < 0 &&
+                         ucmp(writes[j].begin, writes[j].begin_len, reads[i].end, reads[i].end_len) < 0 &&
+                         ucmp(reads[i].begin, reads[i].begin_len, reads[i].end, reads[i].end_len) < 0 &&
+                         ucmp(writes[j].begin, writes[j].begin_len, writes[j].end, writes[j].end_len) < 0;
+        read_set rs;
+        CHECK_EQ(_reads_prepare(reads, nr, &rs), 0);
+        CHECK_EQ(_ranges_meet(&rs, writes, nw), naive);
+        _reads_free(&rs);
+    }
 }
 
 static void test_conflicts(void)
@@ -1084,12 +1125,6 @@ typedef struct mkey { uint8_t *k; int kl; uint8_t v[8]; int vl; } mkey;
 static mkey model[256];
 static int n_model;
 
-static int ucmp(const uint8_t *a, int al, const uint8_t *b, int bl)
-{
-    int c = memcmp(a, b, (size_t)(al < bl ? al : bl));
-    return c ? c : (al > bl) - (al < bl);
-}
-
 /* Keys clustered around the LMDB limit so that many share bucket records. */
 static int random_key(uint8_t *buf)
 {
@@ -1240,6 +1275,7 @@ static const test tests[] = {
     {"versionstamps", test_versionstamps},
     {"batch_index_and_in_batch_conflict", test_batch_index_and_in_batch_conflict},
     {"batches_are_bounded", test_batches_are_bounded},
+    {"read_set_matches_naive", test_read_set_matches_naive},
     {"conflicts", test_conflicts},
     {"too_old", test_too_old},
     {"history_pruned", test_history_pruned},
