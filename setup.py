@@ -9,8 +9,8 @@
 A piece whose sources are absent is skipped, so each can be built alone.
 FOUND_BUILD=engine,cffi,tuple builds only the named pieces.
 Set FOUND_SANITIZE=1 to build everything with ASan + UBSan.
-On PyPy the tuple extension (CPython C API, through cpyext) is optional: if it
-does not build there, the pure-Python codec is used instead.
+The tuple extension is built on CPython only: found.tuple uses the pure-Python
+codec on other implementations (PyPy), so the extension would go unused there.
 
 The target is detected (``toolchain()``: OS, architecture, compiler family) and
 the engine's link flags follow it: GNU ld's soname and version script on Linux,
@@ -85,10 +85,9 @@ def engine_link_flags(system, version_script=None):
     return flags
 
 
-def tuple_extension_optional():
-    """On CPython the C tuple codec must build. Elsewhere (PyPy's cpyext) it is
-    tried, and if it does not build the pure-Python codec is used instead."""
-    return platform.python_implementation() != "CPython"
+def build_tuple_extension():
+    """The C tuple codec is for CPython; found.tuple picks the pure-Python one elsewhere."""
+    return platform.python_implementation() == "CPython"
 
 
 def engine_extension():
@@ -113,7 +112,7 @@ def engine_extension():
 
 def tuple_extension():
     sources = sorted(glob.glob(rel("ffi", "tuple", "*.c")))
-    if not sources or not wanted("tuple"):
+    if not sources or not wanted("tuple") or not build_tuple_extension():
         return []
     flags = [f for f in STRICT if f != "-fvisibility=hidden"] + (SANITIZE if sanitize() else [])
     return [Extension(
@@ -122,7 +121,6 @@ def tuple_extension():
         include_dirs=[rel("ffi", "tuple")],
         extra_compile_args=flags,
         extra_link_args=SANITIZE if sanitize() else [],
-        optional=tuple_extension_optional(),
     )]
 
 
