@@ -137,7 +137,7 @@ def test_create_edit_apply_and_navigate_in_chromium(browser, start_server, tmp_p
     # History shows both, in order.
     ui.click_link("History")
     messages = [row[1] for row in ui.table("changes")]
-    assert messages == ["Add the first people", "Replace Bob; try some markup"]
+    assert messages == ["Replace Bob; try some markup", "Add the first people"]  # newest first
     ui.shot("history")
 
     # Navigate finds what is alive, and only that.

@@ -124,7 +124,14 @@ async def test_history_lists_changes(client):
     response = await client.get("/history/")
     assert "Import the first people" in response.text
     assert "/history/u/{}/".format(change) in response.text
-    assert "pending" in response.text
+    assert 'id="pending"' in response.text and 'id="changes"' not in response.text
+    await apply(client, change)
+    later = await new_change(client, "Then the second batch")
+    await apply(client, later)
+    html = (await client.get("/history/")).text
+    assert 'id="pending"' not in html
+    # Applied changes, newest first.
+    assert html.index("Then the second batch") < html.index("Import the first people")
 
 
 async def test_new_change_form(client):

@@ -323,7 +323,9 @@ async def history(request):
     """GET /history/"""
     context = request.context
     changes = await context.run(vnstore.change_list, context.store)
-    return context.render(200, "history-list.html", changes=changes)
+    pending = [change for change in changes if change["significance"] is None]
+    applied = [change for change in reversed(changes) if change["significance"] is not None]
+    return context.render(200, "history-list.html", pending=pending, applied=applied)
 
 
 async def change_form(request):
