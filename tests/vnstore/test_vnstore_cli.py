@@ -120,3 +120,60 @@ async def test_without_database_the_engine_default_directory_is_used(start_serve
     assert directory.startswith(str(tmp_path / "xdg"))
     assert "embedded engine directory {}\n".format(directory) in server.log()
     assert os.listdir(directory)
+
+
+async def test_concurrent_increments_through_two_workers_lose_no_update(start_server, tmp_path):
+    """Clients read a counter, then replace it through changes, via two
+    worker processes: refused applies (409) are retried, and every increment
+    lands exactly once."""
+    server = start_server("--database", str(tmp_path / "db"), "--workers", "2")
+    server.wait_log("Application startup complete.", 2)
+    limits = httpx.Limits(max_keepalive_connections=0)
+    clients, rounds = 4, 3
+
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
+        async def post(path, **data):
+            return await client.post(path, data=data)
+
+        seed = (await post("/history/change/", message="Counter")).headers["location"]
+        await post(seed + "add/", uid="c", key="count", value="#i0")
+        assert (await post(seed + "apply/")).status_code == 303
+
+        async def read():
+            page = await client.get("/navigate/", params={"uid": "c", "key": "count"})
+            (value,) = re.findall(r">#i(\d+)</a>", page.text)
+            return int(value)
+
+        arrived, go = [], asyncio.Event()
+
+        async def increment(first):
+            refused = 0
+            while True:
+                change = (await post("/history/change/", message="Increment")).headers["location"]
+                current = await read()
+                if first:
+                    arrived.append(1)
+                    if len(arrived) == clients:
+                        go.set()
+                    await go.wait()
+                    first = False
+                removed = await post(change + "remove/", uid="c", key="count", value="#i{}".format(current))
+                if removed.status_code == 303:
+                    await post(change + "add/", uid="c", key="count", value="#i{}".format(current + 1))
+                    applied = await post(change + "apply/")
+                    if applied.status_code == 303:
+                        return refused
+                    assert applied.status_code == 409 and "cannot be applied" in applied.text
+                else:
+                    assert removed.status_code == 409
+                refused += 1
+
+        async def worker():
+            refused = await increment(True)
+            for _ in range(rounds - 1):
+                refused += await increment(False)
+            return refused
+
+        refused = await asyncio.gather(*(worker() for _ in range(clients)))
+        assert await read() == clients * rounds
+        assert sum(refused) >= clients - 1
