@@ -1,16 +1,28 @@
-"""bstore: concurrent get_or_create / put_large / get of a pool of contents in
-one shared store. Checked: a content always gets the same uid; a read returns
-either nothing or the whole, exact blob (never part of it); in the end every
-stored content is readable and intact, and stored once: each blob record
-points at one complete set of chunks and no chunks are left that no record
-or pending upload owns."""
+"""bstore: concurrent acquire (get_or_create), release (delete), put_large
+and get of a pool of contents in one shared store.
+
+bstore counts references, and neither get_or_create nor delete can tell,
+when retried after an ambiguous commit, that it already applied: the
+workload does what an application must, pairing each reference with a
+holder marker written or cleared in the same transaction, and acting only
+when the marker says so. Checked: a content always gets the same uid; a read
+returns nothing or the whole, exact blob; in the end every stored content is
+intact, each held blob has exactly as many references as holders (none
+taken or released twice, none deleted while held), each blob record owns one complete set of chunks
+and no chunk set is left that no record or pending upload owns (stored once,
+nothing leaked)."""
 import found
 from found.ext import bstore
 
 from simulation import seeds
-from simulation.workloads.base import Workload, read_range
+from simulation.workloads.base import Workload, read_all, read_range
 
-SIZES = (0, 1, 7, 1000, 99_999, 100_000, 100_001, 250_000)
+#: Contents acquired and released with holder markers (exact reference counts).
+HELD_SIZES = (0, 1, 7, 1000, 99_999, 100_000, 100_001, 250_000)
+#: Contents stored by put_large only (its transactions are its own).
+LARGE_SIZES = (150_000, 300_000)
+SIZES = HELD_SIZES + LARGE_SIZES
+PLANT_UNGUARDED_RELEASE = "bstore-unguarded-release"
 
 
 def content_pool(seed):
@@ -24,21 +36,31 @@ class BStore(Workload):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        self.store = bstore.make("simulation", self.space)
+        self.store = make_store(self.space)
         self.pool = content_pool(ctx.seed)
+        self.tag = ctx.tag
+        self.issued = 0
+        self.holds = []
 
     async def step(self):
-        index = self.rng.randrange(len(self.pool))
-        blob = self.pool[index]
         roll = self.rng.random()
-        if roll < 0.4:
-            uid = await self.transact(lambda tx: bstore.get_or_create(tx, self.store, blob))
-            self._check_uid(index, uid)
-            return {"op": "get_or_create", "blob": index}
-        if roll < 0.5:
-            uid = await bstore.put_large(self.ctx.db, self.store, blob)
+        if 0.5 <= roll < 0.6:
+            index = self.rng.randrange(len(HELD_SIZES), len(SIZES))
+            uid = await bstore.put_large(self.ctx.db, self.store, self.pool[index])
             self._check_uid(index, uid)
             return {"op": "put_large", "blob": index}
+        index = self.rng.randrange(len(HELD_SIZES) if roll < 0.5 else len(SIZES))
+        blob = self.pool[index]
+        if roll < 0.15 and self.holds:
+            index, seq = self.holds.pop(self.rng.randrange(len(self.holds)))
+            released = await self.transact(self._release, index, seq)
+            return {"op": "release", "blob": index, "released": released}
+        if roll < 0.5:
+            self.issued += 1
+            uid = await self.transact(self._acquire, index, self.issued)
+            self.holds.append((index, self.issued))
+            self._check_uid(index, uid)
+            return {"op": "acquire", "blob": index}
         try:
             got = await self.transact(_read_or_none, self.store, bstore.uid_of(blob))
         except bstore.BStoreException as error:
@@ -49,13 +71,33 @@ class BStore(Workload):
                            % (index, len(got), len(blob)))
         return {"op": "get", "blob": index, "present": got is not None}
 
+    def _holder(self, index, seq):
+        return self.key("holder", index, *self.tag, seq)
+
+    async def _acquire(self, tx, index, seq):
+        holder = self._holder(index, seq)
+        if await found.get(tx, holder) is not None:
+            return bstore.uid_of(self.pool[index])  # this very acquire already committed
+        uid = await bstore.get_or_create(tx, self.store, self.pool[index])
+        await found.set(tx, holder, b"")
+        return uid
+
+    async def _release(self, tx, index, seq):
+        holder = self._holder(index, seq)
+        guarded = not self.ctx.planted(PLANT_UNGUARDED_RELEASE)
+        if guarded and await found.get(tx, holder) is None:
+            return False  # this very release already committed
+        await bstore.delete(tx, self.store, bstore.uid_of(self.pool[index]))
+        await found.clear(tx, holder)
+        return True
+
     def _check_uid(self, index, uid):
         if uid != bstore.uid_of(self.pool[index]):
             self.violation("blob %d stored under uid %s, expected %s" % (index, uid, bstore.uid_of(self.pool[index])))
 
     @classmethod
     async def check(cls, db, space, config, runs):
-        store = bstore.make("simulation", space)
+        store = make_store(space)
         problems = []
         for index, blob in enumerate(content_pool(config.seed)):
             try:
@@ -65,8 +107,20 @@ class BStore(Workload):
                 continue
             if got is not None and got != blob:
                 problems.append("blob %d is damaged" % index)
+            if index >= len(HELD_SIZES):
+                continue
+            holders = len(await read_all(db, found.pack(space + ("holder", index))))
+            references = await found.transactional(db, bstore.references, store, bstore.uid_of(blob))
+            if references != holders:
+                problems.append("blob %d has %d reference(s) for %d holder(s)%s"
+                                % (index, references, holders, ", deleted while held" if got is None and holders else ""))
         problems += await found.transactional(db, _layout_problems, store)
         return problems
+
+
+def make_store(space):
+    """The shared store (holder markers live beside it, under ``space``)."""
+    return bstore.make("simulation", space + ("store",))
 
 
 async def _read_or_none(tx, store, uid):

@@ -15,6 +15,7 @@ PLANTS = [
     ("counter-not-idempotent", "counter", 1),
     ("nstore-skip-index", "nstore", 1),
     ("bank-overdraft", "bank", 1),
+    ("bstore-unguarded-release", "bstore", 3),
 ]
 
 
