@@ -47,7 +47,7 @@ let
   pythonEnv = python.withPackages (ps:
     runtimeDeps ps ++ serverDeps ps ++ testDeps ps ++ buildDeps ps ++ [ fdbBinding ]);
 
-  # Env the build and tests read (docs/build.md, "Environment").
+  # Env the build and tests read (docs/build.md, "Nix").
   buildEnv = {
     FOUND_FDB_LIBRARY = libfdbC;              # the real client library, for FOUND_LIBRARY
     FOUND_FDB_INCLUDE = "${fdb.dev}/include"; # the real fdb_c.h, to compare against ours
@@ -134,6 +134,10 @@ let
       export FOUND_LIBRARY=${libfdbC}
       export FDB_CLUSTER_FILE="$cluster"
       export FOUND_TEST_CLUSTER_FILE="$cluster"
+      # found through the real libfdb_c: open, set, get, query, pack.
+      PYTHONPATH=$PWD python .ci/smoke.py --cluster-file "$cluster"
+      # The driver's suite; its fixtures take the cluster from
+      # FOUND_TEST_CLUSTER_FILE (docs/build.md, "What could not be run here").
       python -m pytest -q -p no:cacheprovider tests/driver
       kill "$server"
       wait "$server" 2>/dev/null || true
