@@ -61,5 +61,6 @@ def error_message(code: int) -> str:
 
 
 def error_name(code: int) -> str:
+    """FoundationDB's name for ``code`` (e.g. ``not_committed``), or ``unknown_error``."""
     entry = ERRORS.get(code)
     return entry[0] if entry else "unknown_error"
