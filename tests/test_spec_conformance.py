@@ -338,6 +338,8 @@ async def test_transaction_snapshot(db):
 def test_hooks_and_stats_shapes():
     assert found.Hooks._fields == ("on_begin", "on_commit", "on_post_commit")
     assert found.TransactionStats._fields[:3] == ("retries", "elapsed", "commit_bytes")
+    stats = found.TransactionStats(2, 0.5, 100)  # 0.13 code builds it from the three documented fields
+    assert (stats.retries, stats.elapsed, stats.commit_bytes) == (2, 0.5, 100)
     one, two = found.make_hooks(), found.make_hooks()
     assert one == found.Hooks([], [], [])
     one.on_begin.append(None)
