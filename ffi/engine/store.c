@@ -17,6 +17,19 @@
 
 static pthread_mutex_t _open_mu = PTHREAD_MUTEX_INITIALIZER;
 static store *_open_stores;
+static pthread_once_t _fork_hook_once = PTHREAD_ONCE_INIT;
+atomic_int _store_forks;
+
+static void _after_fork_in_child(void)
+{
+    atomic_fetch_add(&_store_forks, 1);
+    pthread_mutex_init(&_open_mu, NULL);   /* a thread may have held it at fork */
+}
+
+static void _install_fork_hook(void)
+{
+    pthread_atfork(NULL, NULL, _after_fork_in_child);
+}
 
 int _store_lmdb_error(int rc)
 {
@@ -184,7 +197,7 @@ static int _open_new(const char *path, store **out, char *detail, size_t n)
     if (err) return err;
     store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) { free(s); return FDB_ERR_INTERNAL_ERROR; }
-    s->pid = getpid();
+    s->generation = atomic_load(&_store_forks);
     s->refs = 1;
     s->wake_at = 1;
     pthread_mutex_init(&s->mu, NULL);
@@ -222,10 +235,10 @@ int store_open(const char *dir, store **out, char *detail, size_t detail_len)
     int err = _ensure_dir(dir, detail, detail_len);
     if (err) return err;
     if (!realpath(dir, path)) return _fail(detail, detail_len, FDB_ERR_FILE_NOT_FOUND, dir, strerror(errno));
+    pthread_once(&_fork_hook_once, _install_fork_hook);
     pthread_mutex_lock(&_open_mu);
-    pid_t pid = getpid();
     for (store *s = _open_stores; s; s = s->next_open) {
-        if (s->pid == pid && !strcmp(s->path, path)) {
+        if (!_store_inherited(s) && !strcmp(s->path, path)) {
             s->refs++;
             *out = s;
             pthread_mutex_unlock(&_open_mu);
@@ -245,7 +258,7 @@ int store_open(const char *dir, store **out, char *detail, size_t detail_len)
 
 void store_close(store *s)
 {
-    if (!s) return;
+    if (!s || _store_inherited(s)) return;   /* the parent's: left alone */
     pthread_mutex_lock(&_open_mu);
     if (--s->refs > 0) { pthread_mutex_unlock(&_open_mu); return; }
     for (store **p = &_open_stores; *p; p = &(*p)->next_open)

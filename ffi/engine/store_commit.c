@@ -401,6 +401,10 @@ static void *_committer(void *arg)
 void store_commit_submit(store *s, commit_request *req)
 {
     req->next = NULL;
+    if (_store_inherited(s)) {   /* no commit thread here: refuse at once */
+        req->done(req, FDB_ERR_CLIENT_INVALID_OPERATION, 0, 0);
+        return;
+    }
     pthread_mutex_lock(&s->mu);
     if (s->tail) s->tail->next = req;
     else s->head = req;

@@ -83,7 +83,7 @@ struct store {
     store *next_open;             /* the process-wide list of open stores */
     int refs;
     char *path;
-    pid_t pid;
+    int generation;               /* _store_forks when opened (store.c) */
     MDB_env *env;
     MDB_dbi data, meta, hist, sample;
 
@@ -122,6 +122,14 @@ struct store {
 };
 
 /* store.c */
+extern atomic_int _store_forks;   /* fork()s this process came through */
+/* 1 in a child of fork() for a store its parent opened: it must not touch
+ * LMDB (the reader slots and locks are the parent's) nor wait for threads
+ * that exist only in the parent. */
+static inline int _store_inherited(const store *s)
+{
+    return s->generation != atomic_load_explicit(&_store_forks, memory_order_relaxed);
+}
 int _store_lmdb_error(int rc);
 int _store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out);
 int _store_meta_put_i64(MDB_txn *txn, store *s, const char *name, int64_t v);

@@ -14,6 +14,8 @@
 int snapshot_get(snapshot *snap, const uint8_t *key, int key_len,
                  int *found, const uint8_t **value, int *value_len)
 {
+    *found = 0;
+    if (_store_inherited(snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     if (key_len <= STORE_MAX_KEY) {   /* the common case, inline */
         uint8_t buf[STORE_BUCKET_KEY];
         MDB_val k, v;
@@ -30,6 +32,7 @@ int snapshot_get(snapshot *snap, const uint8_t *key, int key_len,
 
 int snapshot_cursor_open(snapshot *snap, store_cursor **out)
 {
+    if (_store_inherited(snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     store_cursor *c = calloc(1, sizeof *c);
     if (!c) return FDB_ERR_INTERNAL_ERROR;
     int rc = mdb_cursor_open(snap->txn, snap->s->data, &c->mc);
@@ -65,6 +68,8 @@ static int _move(store_cursor *c, MDB_cursor_op op, int *valid)
 int cursor_seek_ge(store_cursor *c, const uint8_t *key, int key_len, int *valid)
 {
     uint8_t buf[STORE_BUCKET_KEY];
+    *valid = 0;
+    if (_store_inherited(c->snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     if (key_len <= STORE_MAX_KEY) {
         _store_encode_key(key, key_len, buf, &c->k);
         return _move(c, MDB_SET_RANGE, valid);   /* a bucket reached is all > key */
@@ -85,6 +90,8 @@ int cursor_seek_ge(store_cursor *c, const uint8_t *key, int key_len, int *valid)
 
 int cursor_seek_lt(store_cursor *c, const uint8_t *key, int key_len, int *valid)
 {
+    *valid = 0;
+    if (_store_inherited(c->snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     if (!key && !key_len) return _move(c, MDB_LAST, valid);
     int err = cursor_seek_ge(c, key, key_len, valid);
     if (err) return err;

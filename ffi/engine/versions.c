@@ -68,7 +68,7 @@ static int _snapshot_new(store *s, snapshot **out)
 void snapshot_release(snapshot *snap)
 {
     if (snap && atomic_fetch_sub(&snap->refs, 1) == 1) {
-        mdb_txn_abort(snap->txn);
+        if (!_store_inherited(snap->s)) mdb_txn_abort(snap->txn);   /* else the parent's slot */
         free(snap);
     }
 }
@@ -124,6 +124,7 @@ static int _refresh_latest(store *s)
 
 int store_snapshot_latest(store *s, snapshot **out)
 {
+    if (_store_inherited(s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     pthread_mutex_lock(&s->snap_mu);
     int err = _refresh_latest(s);
     if (!err) {
@@ -157,6 +158,7 @@ static int _commit_between(store *s, snapshot *latest, int64_t after, int64_t up
 
 int store_snapshot_at(store *s, int64_t version, snapshot **out)
 {
+    if (_store_inherited(s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     pthread_mutex_lock(&s->snap_mu);
     int err = _refresh_latest(s);
     snapshot *pick = NULL;
@@ -206,6 +208,7 @@ void _snapshot_retain_all_release(store *s)
 
 int64_t store_committed_version(store *s)
 {
+    if (_store_inherited(s)) return atomic_load(&s->committed);
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     pthread_mutex_lock(&s->snap_mu);

@@ -108,6 +108,7 @@ int store_watch_add(store *s, const uint8_t *key, int key_len, int present,
                     const uint8_t *value, int value_len, int limit,
                     watch_fire_fn fire, void *ctx, store_watch **out)
 {
+    if (_store_inherited(s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     store_watch *w = calloc(1, sizeof *w);
     if (!w) return FDB_ERR_INTERNAL_ERROR;
     *w = (store_watch){.s = s, .key = _dup(key, key_len), .key_len = key_len,
@@ -136,6 +137,7 @@ int store_watch_add(store *s, const uint8_t *key, int key_len, int present,
 void store_watch_cancel(store_watch *w)
 {
     store *s = w->s;
+    if (_store_inherited(s)) return;
     pthread_mutex_lock(&s->watch_mu);
     /* Only a watch still listed is live; one already taken off the list is
      * firing (or has fired) and the call is a no-op. */

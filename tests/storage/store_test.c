@@ -943,6 +943,46 @@ static void test_fork_child_opens_afresh(void)
     store_close(s);
 }
 
+/* A store used by mistake in a forked child refuses instead of touching
+ * the parent's LMDB state (or waiting for threads the child lacks). */
+static void test_fork_child_cannot_use_parents_store(void)
+{
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "k", "before"), 0);
+    snapshot *before;
+    CHECK_EQ(store_snapshot_latest(s, &before), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        snapshot *snap;
+        int found, len;
+        const uint8_t *v;
+        store_cursor *c;
+        waiter w;
+        mutation m = set_m("k", "child");
+        if (store_snapshot_latest(s, &snap) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(2);
+        if (snapshot_get(before, S("k"), &found, &v, &len) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(3);
+        if (snapshot_cursor_open(before, &c) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(4);
+        waiter_init(&w, 0, NULL, 0, NULL, 0, &m, 1);
+        store_commit_submit(s, &w.req);
+        if (waiter_wait(&w) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(5);
+        snapshot_release(before);   /* must not release the parent's reader slot */
+        store_close(s);             /* must not wait for the parent's threads */
+        _exit(0);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 0);
+    CHECK_EQ(set1(s, "k", "after"), 0);
+    int found, len;
+    const uint8_t *v;
+    CHECK_EQ(snapshot_get(before, S("k"), &found, &v, &len), 0);   /* still the parent's */
+    CHECK(found && len == 6 && !memcmp(v, "before", 6));
+    snapshot_release(before);
+    CHECK(!strcmp(get(s, "k"), "after"));
+    store_close(s);
+}
+
 static void write_file(const char *name, const void *data, size_t len)
 {
     char path[4096];
@@ -1296,6 +1336,7 @@ static const test tests[] = {
     {"writer_killed_holding_the_lock", test_writer_killed_holding_the_lock},
     {"shared_snapshots_stay_consistent", test_shared_snapshots_stay_consistent},
     {"fork_child_opens_afresh", test_fork_child_opens_afresh},
+    {"fork_child_cannot_use_parents_store", test_fork_child_cannot_use_parents_store},
     {"_child_set_w", child_set_w},
     {"_child_hold_write_lock", child_hold_write_lock},
     {"_child_add", child_add},
