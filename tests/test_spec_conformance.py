@@ -267,6 +267,14 @@ async def test_open_returns_database_with_hooks(db):
     assert db.hooks == found.make_hooks()
 
 
+async def test_open_error_is_found_exception(tmp_path):
+    """0.13 checks fdb_create_database's return code: a bad cluster file raises FoundException."""
+    cluster_file = tmp_path / "bad.cluster"
+    cluster_file.write_text("not a connection string")
+    with pytest.raises(found.FoundException):
+        await found.open(str(cluster_file))
+
+
 async def test_transactional_passes_args_and_kwargs(db):
     async def func(tx, a, b, *, c):
         assert isinstance(tx.vars, dict)
@@ -924,12 +932,14 @@ async def test_bstore(db):
         return await bstore.get_or_create(tx, store, blob)
 
     one = await run(db, create, b"payload" * 1000)
+    assert isinstance(one, uuid.UUID)  # as 0.13's uids
     assert await run(db, create, b"payload" * 1000) == one
     other = await run(db, create, b"other")
     assert other != one
     assert await run(db, bstore.get, store, one) == b"payload" * 1000
+    assert await run(db, bstore.get, store, other) == b"other"
     with pytest.raises(bstore.BStoreException):
-        await run(db, bstore.get, store, uuid.uuid4().bytes if isinstance(one, bytes) else uuid.uuid4())
+        await run(db, bstore.get, store, uuid.uuid4())
 
 
 async def test_bstore_same_content_is_stored_once(db):
