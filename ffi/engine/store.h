@@ -25,7 +25,11 @@ typedef struct store_watch store_watch;
  * twice in one process returns the same store with its reference count
  * raised (LMDB forbids two environments on one file in one process).
  * On failure, writes a human-readable detail naming the offending file into
- * `detail` (e.g. "…/data.mdb: not a found engine file (bad magic)"). */
+ * `detail` (e.g. "…/data.mdb: not a found engine file (bad magic)").
+ * A store must not be used across fork(): in the child, a store the parent
+ * opened answers 2000 client_invalid_operation to everything (a commit's
+ * done() runs at once) and store_close ignores it; the child may open the
+ * directory again and gets its own store. */
 int store_open(const char *dir, store **out, char *detail, size_t detail_len);
 void store_close(store *s);
 const char *store_path(const store *s);
