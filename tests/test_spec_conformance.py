@@ -1250,3 +1250,12 @@ async def test_pool_for_each_par_map():
     with concurrent.futures.ThreadPoolExecutor(2) as executor:
         await pool.pool_for_each_par_map(loop, executor, results.append, lambda x: x * x, iter(range(10)))
     assert sorted(results) == [x * x for x in range(10)]
+
+    async def numbers():
+        for i in range(5):
+            yield i
+
+    results.clear()
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        await pool.pool_for_each_par_map(loop, executor, results.append, lambda x: -x, numbers())
+    assert sorted(results) == [-4, -3, -2, -1, 0]
