@@ -5,7 +5,7 @@ import struct
 import fdb
 import pytest
 
-from engine_lib import CAPI
+from engine_lib import CAPI, ENGINE
 
 
 def _code(fn):
@@ -162,3 +162,37 @@ def test_counter_le64(db):
     for _ in range(3):
         db.add(b"c", struct.pack("<q", 1))
     assert struct.unpack("<q", db[b"c"])[0] == 3
+
+
+def test_timeout_ends_a_commit_in_flight():
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    # A fresh process where buggify holds the first commit back ~49 ms: with
+    # FOUND_BUGGIFY_SEED=10, activated 50% and fired 100%, of the commit
+    # sections only commit_latency is active (checked below by the counts).
+    code = textwrap.dedent("""
+        import ctypes, tempfile
+        lib = ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)
+        import fdb
+        fdb.api_version(730)
+        db = fdb.open(cluster_file=tempfile.mkdtemp())
+        fdb.options.set_client_buggify_section_activated_probability(50)
+        fdb.options.set_client_buggify_section_fired_probability(100)
+        fdb.options.set_client_buggify_enable()
+        tr = db.create_transaction()
+        tr.options.set_timeout(10)
+        tr[b"k"] = b"v"
+        try:
+            tr.commit().wait()
+            print(0)
+        except fdb.FDBError as e:
+            print(e.code)
+        counts = (ctypes.c_int64 * 6)()
+        lib.found_engine_fault_counts(counts, 6)
+        print(*counts)
+    """ % ENGINE)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, FOUND_BUGGIFY_SEED="10"))
+    assert out.stdout.split() == ["1031", "0", "0", "0", "0", "0", "1"], out.stderr
