@@ -428,6 +428,20 @@ static void test_atomic_commits(void)
     CHECK(!strcmp(get(s, "c"), "<absent>"));
     mutation bad = {MUT_ATOMIC, 3, S("n"), NULL, 0, S("x")};
     CHECK_EQ(commit(s, 0, NULL, 0, &bad, 1, NULL), FDB_ERR_INVALID_MUTATION_TYPE);
+    static uint8_t huge[STORE_KEY_LIMIT + ATOMIC_MAX_RESULT + 8];
+    mutation long_key = {MUT_SET, 0, huge, STORE_KEY_LIMIT + 1, NULL, 0, S("x")};
+    mutation big_param = {MUT_ATOMIC, FDB_MUTATION_TYPE_ADD, S("n"), NULL, 0, huge, ATOMIC_MAX_RESULT + 5};
+    mutation bad_kind = {7, 0, S("n"), NULL, 0, S("x")};
+    waiter w;   /* no write ranges: the commit() helper makes them from keys */
+    waiter_init(&w, 0, NULL, 0, NULL, 0, &long_key, 1);
+    store_commit_submit(s, &w.req);
+    CHECK_EQ(waiter_wait(&w), FDB_ERR_KEY_TOO_LARGE);
+    CHECK_EQ(commit(s, 0, NULL, 0, &big_param, 1, NULL), FDB_ERR_VALUE_TOO_LARGE);
+    CHECK_EQ(commit(s, 0, NULL, 0, &bad_kind, 1, NULL), FDB_ERR_INVALID_MUTATION_TYPE);
+    /* a refused request leaves nothing behind, even after valid mutations */
+    mutation mixed[2] = {set_m("n", "overwritten"), bad};
+    CHECK_EQ(commit(s, 0, NULL, 0, mixed, 2, NULL), FDB_ERR_INVALID_MUTATION_TYPE);
+    CHECK(strcmp(get(s, "n"), "overwritten"));
     store_close(s);
 }
 
@@ -1106,6 +1120,17 @@ static void test_bad_magic(void)
     expect_open_error(FDB_ERR_FILE_CORRUPT, "bad magic");
 }
 
+static void test_unknown_format(void)
+{
+    store *s = open_ok();
+    MDB_txn *txn;
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    CHECK_EQ(_store_meta_put_i64(txn, s, "format", STORE_FORMAT + 1), 0);
+    CHECK_EQ(mdb_txn_commit(txn), 0);
+    store_close(s);
+    expect_open_error(FDB_ERR_FILE_CORRUPT, "unsupported found engine format");
+}
+
 static void test_garbage_lock_file_is_rebuilt(void)
 {
     store *s = open_ok();
@@ -1330,6 +1355,7 @@ static const test tests[] = {
     {"damaged_pages", test_damaged_pages},
     {"foreign_lmdb", test_foreign_lmdb},
     {"bad_magic", test_bad_magic},
+    {"unknown_format", test_unknown_format},
     {"garbage_lock_file_is_rebuilt", test_garbage_lock_file_is_rebuilt},
     {"not_a_directory", test_not_a_directory},
     {"map_full_fails_batch", test_map_full_fails_batch},
