@@ -92,12 +92,6 @@ static void _done(commit_request *req, int err, int64_t version, uint16_t batch_
     on_store_thread = 0;
 }
 
-static void _commit_timed_out(void *ctx) {
-    FDBFuture *f = ctx;
-    future_abort(f, FDB_ERR_TRANSACTION_TIMED_OUT);
-    future_release(f);
-}
-
 /* A read-only transaction: nothing to send, no version (-1). */
 static FDBFuture *_commit_read_only(FDBTransaction *tr) {
     int err = txw_capture(tr->watches, tr);
@@ -193,8 +187,7 @@ static FDBFuture *_commit_locked(FDBTransaction *tr) {
     if (tr->opt.timeout_ms) {
         /* As in FoundationDB, the timeout also ends a commit still in flight
          * (which may nonetheless be applied). */
-        future_retain(f);
-        timer_after(tr->start_ns + tr->opt.timeout_ms * 1000000LL - now_ns(), _commit_timed_out, f);
+        future_set_deadline(f, tr->start_ns + tr->opt.timeout_ms * 1000000LL, FDB_ERR_TRANSACTION_TIMED_OUT);
     }
     if (buggify_fires(BUG_COMMIT_LATENCY)) job->latency_ns = (1 + (int64_t)buggify_random(50)) * 1000000LL;
     if (buggify_fires(BUG_COMMIT_UNKNOWN_NOT_APPLIED)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "database.h"
+#include "timer.h"
 
 /* One lock and condition for every pending future: completions are rare
  * (commits, watches, retries) and waits are short, so sharing is cheap and
@@ -152,10 +153,39 @@ int future_complete(FDBFuture *f, int err) {
     f->callback = NULL;
     f->on_cancel = NULL;
     atomic_store_explicit(&f->ready, 1, memory_order_release);
+    uint64_t timer = f->deadline_timer;
+    f->deadline_timer = 0;
     pthread_cond_broadcast(&_cond);
     pthread_mutex_unlock(&_lock);
     if (cb) cb(f, param);
+    /* Completed first: the deadline's reference goes with its timer. The
+     * caller still holds a reference, so this never frees f. */
+    if (timer && timer_cancel(timer)) future_release(f);
     return 0;
+}
+
+static void _deadline_passed(void *ctx) {
+    FDBFuture *f = ctx;
+    future_abort(f, f->deadline_err);
+    future_release(f);
+}
+
+void future_set_deadline(FDBFuture *f, int64_t deadline_ns, int err) {
+    pthread_mutex_lock(&_lock);
+    int pending = !atomic_load(&f->ready);
+    if (pending) f->deadline_err = err;
+    pthread_mutex_unlock(&_lock);
+    if (!pending) return;
+    future_retain(f);                  /* the timer's reference */
+    uint64_t id = timer_after(deadline_ns - now_ns(), _deadline_passed, f);
+    pthread_mutex_lock(&_lock);
+    if (id && !atomic_load(&f->ready)) {
+        f->deadline_timer = id;
+        id = 0;
+    }
+    pthread_mutex_unlock(&_lock);
+    /* Completed meanwhile: take the timer back if it has not run. */
+    if (id && timer_cancel(id)) future_release(f);
 }
 
 /* --- C API ---------------------------------------------------------------- */

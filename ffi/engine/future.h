@@ -44,6 +44,8 @@ struct FDB_future {
     void (*on_free)(void *ctx);
     void *hook_ctx;
     struct FDB_future *link;   /* free list / a transaction's pending list */
+    uint64_t deadline_timer;   /* timer that fails it when a timeout elapses */
+    int deadline_err;          /* ... with this error */
     union {
         int64_t i64;
         double d;
@@ -74,6 +76,9 @@ int future_complete(FDBFuture *f, int err);
 /* Complete a pending future with err and run its on_cancel hook (what
  * fdb_future_cancel does with 1101). */
 void future_abort(FDBFuture *f, int err);
+/* Fail the pending future f with err at monotonic time deadline_ns unless
+ * it completes first (the timer is then dropped). */
+void future_set_deadline(FDBFuture *f, int64_t deadline_ns, int err);
 /* Mark a read result complete without callback bookkeeping: only for a
  * future nobody else can see yet. */
 static inline void future_set_ready_fresh(FDBFuture *f, int err) {

@@ -9,6 +9,7 @@
 
 typedef struct task {
     struct task *next;
+    uint64_t id;
     int64_t due;
     timer_fn fn;
     void *ctx;
@@ -17,6 +18,7 @@ typedef struct task {
 static pthread_mutex_t _lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t _cond;
 static task *_tasks;               /* sorted by due */
+static uint64_t _next_id = 1;
 static int _started;
 
 int64_t now_ns(void) {
@@ -85,7 +87,7 @@ static int _start(void) {
     return rc;
 }
 
-int timer_after(int64_t delay_ns, timer_fn fn, void *ctx) {
+uint64_t timer_after(int64_t delay_ns, timer_fn fn, void *ctx) {
     task *t = malloc(sizeof(task));
     pthread_mutex_lock(&_lock);
     if (!_started && t) {
@@ -95,8 +97,9 @@ int timer_after(int64_t delay_ns, timer_fn fn, void *ctx) {
         pthread_mutex_unlock(&_lock);
         free(t);
         fn(ctx);
-        return FDB_ERR_INTERNAL_ERROR;
+        return 0;
     }
+    uint64_t id = t->id = _next_id++;
     t->due = now_ns() + (delay_ns > 0 ? delay_ns : 0);
     t->fn = fn;
     t->ctx = ctx;
@@ -106,5 +109,20 @@ int timer_after(int64_t delay_ns, timer_fn fn, void *ctx) {
     *p = t;
     pthread_cond_signal(&_cond);
     pthread_mutex_unlock(&_lock);
-    return 0;
+    return id;
+}
+
+int timer_cancel(uint64_t id) {
+    pthread_mutex_lock(&_lock);
+    task *found = NULL;
+    for (task **p = &_tasks; *p; p = &(*p)->next) {
+        if ((*p)->id == id) {
+            found = *p;
+            *p = found->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&_lock);
+    free(found);
+    return found != NULL;
 }

@@ -9,8 +9,11 @@
 
 typedef void (*timer_fn)(void *ctx);
 
-/* Run fn(ctx) after delay_ns; 0 or 4100 when the thread cannot start (then
- * fn is run at once in this thread). */
-int timer_after(int64_t delay_ns, timer_fn fn, void *ctx);
+/* Run fn(ctx) after delay_ns. Returns the task's id (never 0), or 0 when
+ * the thread cannot start (then fn has run at once in this thread). */
+uint64_t timer_after(int64_t delay_ns, timer_fn fn, void *ctx);
+/* Drop a task that has not started: 1 if dropped (fn will never run), 0 if
+ * it already ran or is running. */
+int timer_cancel(uint64_t id);
 
 #endif

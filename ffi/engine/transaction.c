@@ -651,12 +651,6 @@ static FDBFuture *_get_total_cost_locked(FDBTransaction *tr) {
 
 /* ---- watches ------------------------------------------------------------------ */
 
-static void _watch_timed_out(void *ctx) {
-    FDBFuture *f = ctx;
-    future_abort(f, FDB_ERR_TRANSACTION_TIMED_OUT);
-    future_release(f);
-}
-
 static FDBFuture *_watch_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
     int err = tx_check_usable(tr);
     if (!err && tr->ryw_disable) err = FDB_ERR_WATCHES_DISABLED;
@@ -673,12 +667,8 @@ static FDBFuture *_watch_locked(FDBTransaction *tr, const uint8_t *key, int key_
     pthread_mutex_lock(&tr->lock);
     tr->watches = txw_push(tr->watches, x);
     pthread_mutex_unlock(&tr->lock);
-    if (tr->opt.timeout_ms) {
-        /* The transaction's timeout also ends its watches (1031). */
-        int64_t left = tr->start_ns + tr->opt.timeout_ms * 1000000LL - now_ns();
-        future_retain(f);
-        timer_after(left, _watch_timed_out, f);
-    }
+    if (tr->opt.timeout_ms)            /* the timeout also ends its watches */
+        future_set_deadline(f, tr->start_ns + tr->opt.timeout_ms * 1000000LL, FDB_ERR_TRANSACTION_TIMED_OUT);
     return f;
 }
 

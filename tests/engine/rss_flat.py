@@ -3,7 +3,8 @@
     python3 tests/engine/rss_flat.py [transactions]
 
 Runs a mixed workload (point and range reads, sets, atomic adds, clears,
-read-only commits, on_error, a cancelled watch now and then) through the
+read-only commits, on_error, a cancelled watch now and then, a 60 s
+transaction timeout on everything) through the
 official binding, keeping up to 256 commits in flight so the store's group
 commit batches them, and prints RSS after a warm-up and at the end. Exits 1
 when RSS grew by more than 10% + 8 MiB after the warm-up (a leak of even a
@@ -26,6 +27,7 @@ def rss_bytes():
 
 def main(total=100000):
     db = fdb.open(cluster_file=tempfile.mkdtemp())
+    db.options.set_transaction_timeout(60000)      # timers must not pile up
     in_flight = []
     warm = total // 10
     rss_warm = None
