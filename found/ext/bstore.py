@@ -2,22 +2,28 @@
 
 A blob is named by its content: its uid is the first 16 bytes of its
 32-byte blake2b digest, as a ``uuid.UUID``.  Storing the same bytes again
-returns the same uid and writes no blob data (only the reference count in the
-blob's small record changes); ``delete`` drops one reference and the bytes go
-with the last one.  Reads check the content against the full digest.
+returns the same uid and writes nothing.  Who keeps a blob alive is told by
+holder keys: ``get_or_create(..., holder=h)`` sets one, ``release(..., h)``
+clears it and, with the last one, the blob.  Setting or clearing a key twice
+has the effect of doing it once, so every operation may be retried after a
+commit whose result is unknown (``found.transactional`` does so).  Reads
+check the content against the full digest.
 
 Key layout, under the store's tuple ``prefix``::
 
-    prefix + ("blob", uid)            -> pack((sid, size, chunk_count, digest, refs))
+    prefix + ("blob", uid)            -> pack((sid, size, chunk_count, digest))
     prefix + ("chunk", sid, i)        -> bytes i*CHUNK_SIZE .. (i+1)*CHUNK_SIZE of the blob
+    prefix + ("holder", uid, holder)  -> b""  one per holder of the blob
     prefix + ("upload", sid)          -> pack((started_at,))  while put_large stages
 
 ``sid`` is a random uuid naming one physical copy.  A blob is visible once its
 ``blob`` record exists; ``put_large`` writes the chunks of a blob too big for
 one transaction under a fresh sid in many transactions, guarded by an
 ``upload`` marker, then publishes the record and drops the marker in one small
-transaction.  Chunks of an unfinished upload are never reachable from a uid;
-``gc`` removes those whose marker is older than a grace period.
+transaction.  Chunks are cleared only while their marker exists (an upload
+that never published) or with the record that points to them, so a retried
+step can never take a published blob's chunks away; ``gc`` removes uploads
+whose marker is older than a grace period.
 """
 import time
 from hashlib import blake2b
@@ -110,17 +116,16 @@ def _chunk_count(size):
 class _Record:
     """The ``blob`` record: where a blob's chunks are and how to check them."""
 
-    __slots__ = ("sid", "size", "chunks", "digest", "refs")
+    __slots__ = ("sid", "size", "chunks", "digest")
 
-    def __init__(self, sid, size, chunks, digest, refs):
+    def __init__(self, sid, size, chunks, digest):
         self.sid = sid
         self.size = size
         self.chunks = chunks
         self.digest = digest
-        self.refs = refs
 
     def pack(self):
-        return found.pack((self.sid, self.size, self.chunks, self.digest, self.refs))
+        return found.pack((self.sid, self.size, self.chunks, self.digest))
 
 
 async def _record(tx, bstore, uid):
@@ -128,10 +133,10 @@ async def _record(tx, bstore, uid):
     if value is None:
         return None
     try:
-        sid, size, chunks, digest, refs = found.unpack(value)
+        sid, size, chunks, digest = found.unpack(value)
     except Exception as exc:  # whatever the damage, report it as such
         raise BStoreException("{}: record of uid={} is damaged".format(bstore.name, uid)) from exc
-    return _Record(sid, size, chunks, digest, refs)
+    return _Record(sid, size, chunks, digest)
 
 
 async def _must_record(tx, bstore, uid):
@@ -142,13 +147,28 @@ async def _must_record(tx, bstore, uid):
     return record
 
 
-async def _add_reference(tx, bstore, uid, record, digest):
+def _check_holder(bstore, holder):
+    """Raise BStoreException unless ``holder`` can be packed in a key."""
+    if holder is None:
+        raise BStoreException("holder must not be None")
+    try:
+        bstore.key("holder", UUID(int=0), holder)
+    except Exception as exc:  # the tuple layer raises several types
+        raise BStoreException(
+            "holder must be packable in a tuple, got {}: {}".format(type(holder).__name__, exc)
+        ) from exc
+
+
+def _check_same_content(bstore, uid, record, digest):
     if record.digest != digest:
         raise BStoreException(
             "{}: two contents share uid={} (digest prefix collision)".format(bstore.name, uid)
         )
-    record.refs += 1
-    await found.set(tx, bstore.key("blob", uid), record.pack())
+
+
+async def _hold(tx, bstore, uid, holder):
+    if holder is not None:
+        await found.set(tx, bstore.key("holder", uid, holder), b"")
 
 
 async def _write_chunks(tx, bstore, sid, blob):
@@ -184,14 +204,35 @@ async def _read_chunks(tx, bstore, sid, begin_index=0, limit=0):
     return pieces
 
 
+async def _holders(tx, bstore, uid, limit=0):
+    skip = len(bstore.key("holder", uid))
+    begin, end = bstore.range("holder", uid)
+    return [found.unpack(key[skip:])[0] async for key, _ in found.query(tx, begin, end, limit=limit)]
+
+
+async def _erase(tx, bstore, uid, record):
+    """Clear the blob ``uid``: record, chunks and holders (range clears,
+    whatever the size)."""
+    await found.clear(tx, bstore.key("blob", uid))
+    await found.clear(tx, *bstore.range("chunk", record.sid))
+    await found.clear(tx, *bstore.range("holder", uid))
+
+
 # --- within one transaction -------------------------------------------------
 
 
-async def get_or_create(tx, bstore, blob):
+async def get_or_create(tx, bstore, blob, *, holder=None):
     """Store ``blob`` (bytes) and return its uid; if the same content is
-    already stored, return its uid, writing no blob data but one more
-    reference.  Blobs above TRANSACTION_BLOB_LIMIT need ``put_large``."""
+    already stored, return its uid and write nothing.
+
+    With a ``holder`` (any value ``found.pack`` takes in a tuple, naming who
+    keeps the blob: a user, a document, a request id), also set the key
+    telling that ``holder`` holds the blob, until ``release``.  Running this
+    twice, as a retry after an unknown commit result does, has the effect of
+    running it once.  Blobs above TRANSACTION_BLOB_LIMIT need ``put_large``."""
     blob = _as_bytes(blob)
+    if holder is not None:
+        _check_holder(bstore, holder)
     if len(blob) > TRANSACTION_BLOB_LIMIT:
         raise BStoreException(
             "{}: blob of {} bytes does not fit in one transaction (limit {}); "
@@ -203,11 +244,13 @@ async def get_or_create(tx, bstore, blob):
     uid = UUID(bytes=digest[:16])
     record = await _record(tx, bstore, uid)
     if record is not None:
-        await _add_reference(tx, bstore, uid, record, digest)
+        _check_same_content(bstore, uid, record, digest)
+        await _hold(tx, bstore, uid, holder)
         return uid
-    record = _Record(uuid4(), len(blob), _chunk_count(len(blob)), digest, 1)
+    record = _Record(uuid4(), len(blob), _chunk_count(len(blob)), digest)
     await _write_chunks(tx, bstore, record.sid, blob)
     await found.set(tx, bstore.key("blob", uid), record.pack())
+    await _hold(tx, bstore, uid, holder)
     return uid
 
 
@@ -219,25 +262,50 @@ async def get(tx, bstore, uid):
     return _verify(bstore, uid, record, pieces)
 
 
+async def release(tx, bstore, uid, holder):
+    """Clear ``holder``'s hold on the blob ``uid``; when it was the last
+    holder, delete the blob (one range clear, whatever the size).  Return
+    True while the blob stays stored, False once it is gone.
+
+    Releasing what is not held (again, or never) changes nothing, so a
+    retried release does not release twice and an unknown ``uid`` is not an
+    error."""
+    _check_uid(uid)
+    _check_holder(bstore, holder)
+    record = await _record(tx, bstore, uid)
+    if record is None:
+        return False
+    key = bstore.key("holder", uid, holder)
+    if await found.get(tx, key) is None:
+        return True
+    await found.clear(tx, key)
+    if await _holders(tx, bstore, uid, limit=1):
+        return True
+    await _erase(tx, bstore, uid, record)
+    return False
+
+
 async def delete(tx, bstore, uid):
-    """Drop one reference to ``uid`` and return how many remain; at zero the
-    blob's record and chunks are cleared (one range clear, whatever the
-    size).  Raise BStoreException for an unknown uid."""
-    record = await _must_record(tx, bstore, uid)
-    record.refs -= 1
-    if record.refs > 0:
-        await found.set(tx, bstore.key("blob", uid), record.pack())
-        return record.refs
-    await found.clear(tx, bstore.key("blob", uid))
-    await found.clear(tx, *bstore.range("chunk", record.sid))
-    return 0
+    """Delete the blob ``uid`` now, with all its holders: for blobs stored
+    without holders.  Whoever else stored or holds the same content loses
+    it too; prefer ``release``.  Deleting an absent uid changes nothing (a
+    retried delete is harmless)."""
+    _check_uid(uid)
+    record = await _record(tx, bstore, uid)
+    if record is not None:
+        await _erase(tx, bstore, uid, record)
+
+
+async def holders(tx, bstore, uid):
+    """Return the list of holders of ``uid`` in key order (empty when it is
+    not stored, or stored without holders)."""
+    _check_uid(uid)
+    return await _holders(tx, bstore, uid)
 
 
 async def references(tx, bstore, uid):
-    """Return the reference count of ``uid`` (0 when it is not stored)."""
-    _check_uid(uid)
-    record = await _record(tx, bstore, uid)
-    return 0 if record is None else record.refs
+    """Return how many holders ``uid`` has (0 when it is not stored)."""
+    return len(await holders(tx, bstore, uid))
 
 
 # --- across transactions ----------------------------------------------------
@@ -255,32 +323,45 @@ async def _stage(tx, bstore, sid, first_index, chunks, started_at):
         await found.set(tx, bstore.key("chunk", sid, index), chunk)
 
 
-async def _publish(tx, bstore, sid, uid, size, digest):
+async def _publish(tx, bstore, sid, uid, size, digest, holder):
+    """Make the upload ``sid`` the blob ``uid``, or, if the content is
+    stored already, hold that and drop the upload.  Idempotent: a retry
+    that finds the record this very upload published is done."""
     record = await _record(tx, bstore, uid)
     if record is not None:
-        # Someone stored the same content meanwhile: keep theirs.
-        await _add_reference(tx, bstore, uid, record, digest)
-        await _discard_upload(tx, bstore, sid)
+        _check_same_content(bstore, uid, record, digest)
+        await _hold(tx, bstore, uid, holder)
+        if record.sid != sid:  # the same content, stored by someone else
+            await _discard_upload(tx, bstore, sid)
         return
     if await found.get(tx, bstore.key("upload", sid)) is None:
         raise BStoreException(
             "{}: upload {} was collected by gc before it finished".format(bstore.name, sid)
         )
-    record = _Record(sid, size, _chunk_count(size), digest, 1)
+    record = _Record(sid, size, _chunk_count(size), digest)
     await found.set(tx, bstore.key("blob", uid), record.pack())
     await found.clear(tx, bstore.key("upload", sid))
+    await _hold(tx, bstore, uid, holder)
 
 
 async def _discard_upload(tx, bstore, sid):
+    """Clear the chunks of the upload ``sid`` if it is still unpublished
+    (its marker exists): once published, or already discarded, the marker
+    is gone and nothing is touched."""
+    marker = bstore.key("upload", sid)
+    if await found.get(tx, marker) is None:
+        return False
     await found.clear(tx, *bstore.range("chunk", sid))
-    await found.clear(tx, bstore.key("upload", sid))
+    await found.clear(tx, marker)
+    return True
 
 
-async def _reference_if_stored(tx, bstore, uid, digest):
+async def _hold_if_stored(tx, bstore, uid, digest, holder):
     record = await _record(tx, bstore, uid)
     if record is None:
         return False
-    await _add_reference(tx, bstore, uid, record, digest)
+    _check_same_content(bstore, uid, record, digest)
+    await _hold(tx, bstore, uid, holder)
     return True
 
 
@@ -356,35 +437,39 @@ async def _abandon(db, bstore, sid):
         pass
 
 
-async def _finish(db, bstore, sid, uid, size, digest):
+async def _finish(db, bstore, sid, uid, size, digest, holder):
     try:
-        await found.transactional(db, _publish, bstore, sid, uid, size, digest)
+        await found.transactional(db, _publish, bstore, sid, uid, size, digest, holder)
     except BaseException:
         await _abandon(db, bstore, sid)
         raise
     return uid
 
 
-async def put_large(db, bstore, blob):
-    """Store ``blob`` and return its uid, like ``get_or_create`` but of any
-    size, over as many transactions of ``db`` as needed.
+async def put_large(db, bstore, blob, *, holder=None):
+    """Store ``blob`` and return its uid, like ``get_or_create`` (with its
+    ``holder``) but of any size, over as many transactions of ``db`` as
+    needed.
 
     ``blob`` is bytes-like, or an iterable or async iterable of bytes-like
     pieces (of any sizes) to store one after the other without holding the
     whole blob in memory.  The chunks are staged under a fresh sid, then
     one small transaction publishes the blob: readers never see part of it.
-    Bytes already stored only gain a reference; a stream's duplicate is
-    found at the end, and its staged copy dropped.  On failure the staged
-    chunks are cleared (if that fails too, ``gc`` removes them later).
+    Bytes already stored are only held (with a holder); a stream's
+    duplicate is found at the end, and its staged copy dropped.  Every
+    transaction is safe to retry.  On failure the staged chunks are cleared
+    (if that fails too, ``gc`` removes them later).
     """
+    if holder is not None:
+        _check_holder(bstore, holder)
     if isinstance(blob, (bytes, bytearray, memoryview)):
         blob = _as_bytes(blob)
         digest = _digest(blob)
         uid = UUID(bytes=digest[:16])
-        if await found.transactional(db, _reference_if_stored, bstore, uid, digest):
+        if await found.transactional(db, _hold_if_stored, bstore, uid, digest, holder):
             return uid
         sid = await _upload(db, bstore, _batches_of_bytes(blob))
-        return await _finish(db, bstore, sid, uid, len(blob), digest)
+        return await _finish(db, bstore, sid, uid, len(blob), digest, holder)
     if isinstance(blob, str) or not (hasattr(blob, "__aiter__") or hasattr(blob, "__iter__")):
         raise BStoreException(
             "blob must be bytes or an iterable of bytes, got {}".format(type(blob).__name__)
@@ -393,7 +478,7 @@ async def put_large(db, bstore, blob):
     sizes = []
     sid = await _upload(db, bstore, _batches_of_stream(blob, hasher, sizes))
     digest = hasher.digest()
-    return await _finish(db, bstore, sid, UUID(bytes=digest[:16]), sum(sizes), digest)
+    return await _finish(db, bstore, sid, UUID(bytes=digest[:16]), sum(sizes), digest, holder)
 
 
 async def stream(db, bstore, uid):
@@ -452,7 +537,8 @@ async def _collect(tx, bstore, sid, deadline):
 async def gc(db, bstore, *, older_than=3600.0):
     """Remove the chunks of uploads started more than ``older_than`` seconds
     ago that never published (a crashed or failed ``put_large``); return how
-    many uploads were removed.  ``older_than=0`` also removes uploads still
+    many uploads were removed (one whose removal committed but reported an
+    unknown result is removed all the same, but not counted).  ``older_than=0`` also removes uploads still
     in progress, which then fail."""
     if isinstance(older_than, bool) or not isinstance(older_than, (int, float)) or older_than < 0:
         raise BStoreException("older_than must be a number >= 0, got {!r}".format(older_than))

@@ -1,6 +1,8 @@
-"""bstore against an in-memory model: content addressing, reference
-counts, blobs beyond the value and transaction limits, staging and gc,
-verification on read, bad input."""
+"""bstore against an in-memory model: content addressing, holders, blobs
+beyond the value and transaction limits, staging and gc, verification on
+read, bad input, and retry safety: every operation run twice (in one
+transaction, or again after a commit that applied but reported
+commit_unknown_result) leaves what running it once leaves."""
 import asyncio
 import random
 import uuid
@@ -30,6 +32,11 @@ BLOBS = [
     noise(2 * CHUNK_SIZE + 17, 2),
     noise(5 * CHUNK_SIZE, 3),
 ]
+HOLDERS = [None, "alice", ("doc", 7), 42, b"\x00raw"]
+#: How an operation's transaction function runs: as usual, twice in one
+#: transaction, or committed once, reported as commit_unknown_result (1021)
+#: and so run again by found.transactional.
+MODES = ["once", "twice", "unknown"]
 
 
 def expected_uid(blob):
@@ -37,8 +44,8 @@ def expected_uid(blob):
 
 
 def classify(pairs):
-    """Count the store's keys by kind: blob records, chunks, uploads."""
-    kinds = {"blob": 0, "chunk": 0, "upload": 0}
+    """Count the store's keys by kind: blob records, chunks, holders, uploads."""
+    kinds = {"blob": 0, "chunk": 0, "holder": 0, "upload": 0}
     for key, _ in pairs:
         kinds[found.unpack(key)[len(PREFIX)]] += 1
     return kinds
@@ -48,12 +55,89 @@ def chunks_of(blob):
     return -(-len(blob) // CHUNK_SIZE)
 
 
+# --- running a function twice -----------------------------------------------------
+
+
+def applied_but_unknown(db, func):
+    """``func`` as found.transactional runs it when its first commit applied
+    but reported commit_unknown_result: committed once in a transaction of
+    its own, then raised 1021 so that transactional runs it again."""
+    pending = [True]
+
+    async def body(tx, *args, **kwargs):
+        if pending:
+            pending.clear()
+            await found.transactional(db, func, *args, **kwargs)
+            raise found.FoundException(1021)
+        return await func(tx, *args, **kwargs)
+
+    return body
+
+
+def run_twice(func):
+    """``func`` run twice in one transaction; the second result is kept."""
+
+    async def body(tx, *args, **kwargs):
+        await func(tx, *args, **kwargs)
+        return await func(tx, *args, **kwargs)
+
+    return body
+
+
+async def run(db, mode, func, *args, **kwargs):
+    """found.transactional(db, func, ...) with ``func`` run as ``mode`` says."""
+    if mode == "twice":
+        func = run_twice(func)
+    elif mode == "unknown":
+        func = applied_but_unknown(db, func)
+    return await found.transactional(db, func, *args, **kwargs)
+
+
+class ReplayingFound:
+    """The ``found`` module as bstore sees it when every transaction it runs
+    itself (put_large's staging and publishing, gc, get_large) commits,
+    reports 1021 and runs again."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __getattr__(self, name):
+        return getattr(found, name)
+
+    async def transactional(self, db, func, *args, **kwargs):
+        return await found.transactional(db, applied_but_unknown(db, func), *args, **kwargs)
+
+
+async def put_large(db, store, blob, mode, monkeypatch, holder=None):
+    """bstore.put_large, every internal transaction replayed when ``mode``
+    is not "once"."""
+    if mode == "once":
+        return await bstore.put_large(db, store, blob, holder=holder)
+    with monkeypatch.context() as patch:
+        patch.setattr(bstore, "found", ReplayingFound(db))
+        return await bstore.put_large(db, store, blob, holder=holder)
+
+
+async def view(db, store):
+    """What the store holds, sid-independent: {uid: (bytes, holders)} and
+    the count of keys of each kind."""
+    pairs = store_keys(await snapshot(db))
+    uids = {found.unpack(key)[-1] for key, _ in pairs if found.unpack(key)[len(PREFIX)] == "blob"}
+    contents = {}
+    for uid in uids:
+        blob = await found.transactional(db, bstore.get, store, uid)
+        held = await found.transactional(db, bstore.holders, store, uid)
+        contents[uid] = (blob, sorted(map(repr, held)))
+    return contents, classify(pairs)
+
+
 # --- the state machine ----------------------------------------------------------
 
 
 class BStoreMachine(AsyncMachine):
-    """Random stores (in one transaction or staged), deletes and reads,
-    compared with a dict uid -> (blob, references)."""
+    """Random stores (in one transaction or staged, with or without a
+    holder), releases, deletes and reads, each possibly run twice, compared
+    with a dict uid -> (blob, set of holders)."""
 
     @initialize()
     def start(self):
@@ -64,32 +148,53 @@ class BStoreMachine(AsyncMachine):
     def known(self):
         return st.sampled_from(sorted(self.model))
 
-    @rule(blob=st.sampled_from(BLOBS), how=st.sampled_from(["transaction", "large", "stream"]), data=st.data())
-    def put(self, blob, how, data):
+    def replaying(self, mode, call):
+        if mode == "once":
+            return self.run(call)
+        original = bstore.found
+        bstore.found = ReplayingFound(self.db)
+        try:
+            return self.run(call)
+        finally:
+            bstore.found = original
+
+    @rule(blob=st.sampled_from(BLOBS), how=st.sampled_from(["transaction", "large", "stream"]),
+          holder=st.sampled_from(HOLDERS), mode=st.sampled_from(MODES), data=st.data())
+    def put(self, blob, how, holder, mode, data):
         if how == "large":
-            uid = self.run(bstore.put_large(self.db, self.store, blob))
+            uid = self.replaying(mode, bstore.put_large(self.db, self.store, blob, holder=holder))
         elif how == "stream":
             cuts = sorted(data.draw(st.lists(st.integers(0, len(blob)), max_size=4)))
             bounds = [0] + cuts + [len(blob)]
             pieces = [blob[a:b] for a, b in zip(bounds, bounds[1:])]
-            uid = self.run(bstore.put_large(self.db, self.store, pieces))
+            uid = self.replaying(mode, bstore.put_large(self.db, self.store, pieces, holder=holder))
         else:
-            uid = self.tx(bstore.get_or_create, self.store, blob)
+            uid = self.run(run(self.db, mode, bstore.get_or_create, self.store, blob, holder=holder))
         assert uid == expected_uid(blob)
-        old = self.model.get(uid, (blob, 0))
-        self.model[uid] = (blob, old[1] + 1)
+        held = self.model.setdefault(uid, (blob, set()))[1]
+        if holder is not None:
+            held.add(holder)
 
-    @rule(data=st.data())
-    def delete(self, data):
+    @rule(data=st.data(), holder=st.sampled_from(HOLDERS[1:]), mode=st.sampled_from(MODES))
+    def release(self, data, holder, mode):
         if not self.model:
             return
         uid = data.draw(self.known())
-        blob, refs = self.model[uid]
-        assert self.tx(bstore.delete, self.store, uid) == refs - 1
-        if refs == 1:
-            del self.model[uid]
-        else:
-            self.model[uid] = (blob, refs - 1)
+        held = self.model[uid][1]
+        if holder in held:
+            held.discard(holder)
+            if not held:
+                del self.model[uid]
+        stored = self.run(run(self.db, mode, bstore.release, self.store, uid, holder))
+        assert stored == (uid in self.model)
+
+    @rule(data=st.data(), mode=st.sampled_from(MODES))
+    def delete(self, data, mode):
+        if not self.model:
+            return
+        uid = data.draw(self.known())
+        del self.model[uid]
+        assert self.run(run(self.db, mode, bstore.delete, self.store, uid)) is None
 
     @rule(blob=st.sampled_from(BLOBS))
     def unknown_uid(self, blob):
@@ -97,9 +202,10 @@ class BStoreMachine(AsyncMachine):
         if uid in self.model:
             return
         before = self.run(snapshot(self.db))
-        for call in (bstore.get, bstore.delete):
-            error = self.run(attempt(self.db, call, self.store, uid, exception=BStoreException))
-            assert isinstance(error, BStoreException) and "no blob" in str(error)
+        error = self.run(attempt(self.db, bstore.get, self.store, uid, exception=BStoreException))
+        assert isinstance(error, BStoreException) and "no blob" in str(error)
+        assert self.tx(bstore.release, self.store, uid, "alice") is False
+        assert self.tx(bstore.delete, self.store, uid) is None
         assert self.run(snapshot(self.db)) == before
         assert self.tx(bstore.references, self.store, uid) == 0
 
@@ -116,12 +222,15 @@ class BStoreMachine(AsyncMachine):
 
     @invariant()
     def contents(self):
-        for uid, (_, refs) in self.model.items():
-            assert self.tx(bstore.references, self.store, uid) == refs
+        for uid, (_, held) in self.model.items():
+            got = self.tx(bstore.holders, self.store, uid)
+            assert sorted(map(repr, got)) == sorted(map(repr, held))
+            assert self.tx(bstore.references, self.store, uid) == len(held)
         kinds = classify(store_keys(self.run(snapshot(self.db))))
         assert kinds == {
             "blob": len(self.model),
             "chunk": sum(chunks_of(blob) for blob, _ in self.model.values()),
+            "holder": sum(len(held) for _, held in self.model.values()),
             "upload": 0,
         }
 
@@ -135,37 +244,187 @@ def test_bstore_machine(tmp_path, monkeypatch):
 # --- content addressing ---------------------------------------------------------
 
 
-async def test_same_bytes_twice_same_uid_and_no_blob_data_written(db):
+async def test_same_bytes_twice_same_uid_and_nothing_written(db):
     store = bstore.make("dedup", PREFIX)
     await reset(db)
     blob = noise(3 * CHUNK_SIZE + 5)
     first = await found.transactional(db, bstore.get_or_create, store, blob)
     assert first == expected_uid(blob)
-    before = store_keys(await snapshot(db))
+    before = await snapshot(db)
     second = await found.transactional(db, bstore.get_or_create, store, bytearray(blob))
-    after = store_keys(await snapshot(db))
     assert second == first
-    assert [key for key, _ in after] == [key for key, _ in before]
-    changed = [key for (key, old), (_, new) in zip(before, after) if old != new]
-    assert changed == [found.pack(PREFIX + ("blob", first))]
-    assert await found.transactional(db, bstore.references, store, first) == 2
+    assert await snapshot(db) == before
+    assert await found.transactional(db, bstore.references, store, first) == 0
     assert bstore.uid_of(blob) == first
 
 
-async def test_delete_keeps_the_content_for_other_references(db):
-    store = bstore.make("refs", PREFIX)
+async def test_a_holder_adds_one_key_and_no_blob_data(db):
+    store = bstore.make("hold", PREFIX)
+    await reset(db)
+    blob = noise(2 * CHUNK_SIZE, 21)
+    uid = await found.transactional(db, bstore.get_or_create, store, blob)
+    before = store_keys(await snapshot(db))
+    assert await found.transactional(db, bstore.get_or_create, store, blob, holder=("user", 1)) == uid
+    after = store_keys(await snapshot(db))
+    assert set(after) - set(before) == {(found.pack(PREFIX + ("holder", uid, ("user", 1))), b"")}
+    assert set(before) <= set(after)
+    assert await found.transactional(db, bstore.holders, store, uid) == [("user", 1)]
+
+
+async def test_release_keeps_the_content_for_other_holders(db):
+    store = bstore.make("holders", PREFIX)
     await reset(db)
     blob = noise(CHUNK_SIZE * 2)
-    uid = await found.transactional(db, bstore.get_or_create, store, blob)
-    assert await bstore.put_large(db, store, blob) == uid
-    other = await found.transactional(db, bstore.get_or_create, store, b"other")
-    assert await found.transactional(db, bstore.delete, store, uid) == 1
+    uid = await found.transactional(db, bstore.get_or_create, store, blob, holder="a")
+    assert await bstore.put_large(db, store, blob, holder="b") == uid
+    other = await found.transactional(db, bstore.get_or_create, store, b"other", holder="a")
+    assert await found.transactional(db, bstore.holders, store, uid) == ["a", "b"]
+    assert await found.transactional(db, bstore.release, store, uid, "a") is True
+    assert await found.transactional(db, bstore.release, store, uid, "a") is True  # no longer held by a
+    assert await found.transactional(db, bstore.release, store, uid, "nobody") is True
     assert await found.transactional(db, bstore.get, store, uid) == blob
-    assert await found.transactional(db, bstore.delete, store, uid) == 0
+    assert await found.transactional(db, bstore.release, store, uid, "b") is False
     error = await attempt(db, bstore.get, store, uid, exception=BStoreException)
     assert isinstance(error, BStoreException)
     assert await found.transactional(db, bstore.get, store, other) == b"other"
-    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 1, "upload": 0}
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 1, "holder": 1, "upload": 0}
+
+
+async def test_releasing_what_is_not_held_changes_nothing(db):
+    store = bstore.make("unheld", PREFIX)
+    await reset(db)
+    plain = await found.transactional(db, bstore.get_or_create, store, b"plain")
+    held = await found.transactional(db, bstore.get_or_create, store, b"held", holder="a")
+    before = await snapshot(db)
+    assert await found.transactional(db, bstore.release, store, plain, "a") is True
+    assert await found.transactional(db, bstore.release, store, held, "b") is True
+    assert await found.transactional(db, bstore.release, store, bstore.uid_of(b"absent"), "a") is False
+    assert await snapshot(db) == before
+
+
+async def test_delete_removes_the_blob_and_all_its_holders(db):
+    store = bstore.make("force", PREFIX)
+    await reset(db)
+    uid = await found.transactional(db, bstore.get_or_create, store, b"shared", holder="a")
+    await found.transactional(db, bstore.get_or_create, store, b"shared", holder="b")
+    kept = await found.transactional(db, bstore.get_or_create, store, b"kept", holder="a")
+    await found.transactional(db, bstore.delete, store, uid)
+    assert await found.transactional(db, bstore.holders, store, uid) == []
+    assert await found.transactional(db, bstore.holders, store, kept) == ["a"]
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 1, "holder": 1, "upload": 0}
+
+
+# --- retry safety ---------------------------------------------------------------
+
+
+async def prepare(db, store):
+    """The state every retry test starts from: two blobs, one held by two
+    holders, one stored without holders."""
+    await reset(db)
+    shared = await found.transactional(db, bstore.get_or_create, store, noise(CHUNK_SIZE + 9, 30), holder="a")
+    await found.transactional(db, bstore.get_or_create, store, noise(CHUNK_SIZE + 9, 30), holder="b")
+    await found.transactional(db, bstore.get_or_create, store, b"plain")
+    return shared
+
+
+OPERATIONS = {
+    "create new, no holder": lambda shared: (bstore.get_or_create, noise(3 * CHUNK_SIZE, 31)),
+    "create new, holder": lambda shared: (bstore.get_or_create, noise(3 * CHUNK_SIZE, 31), "c"),
+    "create existing, holder": lambda shared: (bstore.get_or_create, noise(CHUNK_SIZE + 9, 30), "c"),
+    "create existing, no holder": lambda shared: (bstore.get_or_create, b"plain"),
+    "release one of two": lambda shared: (bstore.release, shared, "a"),
+    "release not held": lambda shared: (bstore.release, shared, "z"),
+    "release a blob stored without holders": lambda shared: (bstore.release, bstore.uid_of(b"plain"), "z"),
+    "delete": lambda shared: (bstore.delete, shared),
+}
+
+
+async def apply(db, store, mode, operation):
+    shared = await prepare(db, store)
+    func, *args = OPERATIONS[operation](shared)
+    if func is bstore.get_or_create and len(args) == 2:
+        return await run(db, mode, func, store, args[0], holder=args[1])
+    return await run(db, mode, func, store, *args)
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+@pytest.mark.parametrize("mode", ["twice", "unknown"])
+async def test_an_operation_run_twice_leaves_what_running_it_once_leaves(db, mode, operation):
+    store = bstore.make("retry", PREFIX)
+    once = await apply(db, store, "once", operation)
+    expected = await view(db, store)
+    again = await apply(db, store, mode, operation)
+    assert again == once
+    assert await view(db, store) == expected
+
+
+@pytest.mark.parametrize("mode", ["twice", "unknown"])
+async def test_releasing_the_last_holder_twice_deletes_once(db, mode):
+    store = bstore.make("last", PREFIX)
+    shared = await prepare(db, store)
+    assert await found.transactional(db, bstore.release, store, shared, "b") is True
+    assert await run(db, mode, bstore.release, store, shared, "a") is False
+    contents, kinds = await view(db, store)
+    assert list(contents.values()) == [(b"plain", [])]
+    assert kinds == {"blob": 1, "chunk": 1, "holder": 0, "upload": 0}
+
+
+@pytest.mark.parametrize("holder", [None, "p"])
+@pytest.mark.parametrize("stream", [False, True])
+async def test_put_large_with_every_transaction_replayed(db, monkeypatch, holder, stream):
+    store = bstore.make("replayed", PREFIX)
+    monkeypatch.setattr(bstore, "BATCH_BYTES", 2 * CHUNK_SIZE)
+    await reset(db)
+    blob = noise(5 * CHUNK_SIZE + 3, 32)
+    data = [blob[:7], blob[7:]] if stream else blob
+    uid = await put_large(db, store, data, "unknown", monkeypatch, holder=holder)
+    assert uid == expected_uid(blob)
+    assert await bstore.get_large(db, store, uid) == blob
+    kinds = classify(store_keys(await snapshot(db)))
+    assert kinds == {"blob": 1, "chunk": 6, "holder": 0 if holder is None else 1, "upload": 0}
+    # Again, now a duplicate: held, the staged copy (for a stream) dropped.
+    assert await put_large(db, store, data, "unknown", monkeypatch, holder="q") == uid
+    assert await found.transactional(db, bstore.get, store, uid) == blob
+    kinds = classify(store_keys(await snapshot(db)))
+    assert kinds == {"blob": 1, "chunk": 6, "holder": 1 if holder is None else 2, "upload": 0}
+
+
+async def test_a_published_upload_keeps_its_chunks_when_publishing_then_fails(db, monkeypatch):
+    # The publishing commit applied, then the retry failed for good: the
+    # rollback must not take the chunks of the published blob.
+    store = bstore.make("publish-fails", PREFIX)
+    await reset(db)
+    blob = noise(3 * CHUNK_SIZE, 33)
+    publish = bstore._publish
+    calls = []
+
+    async def publish_then_fail(tx, *args):
+        calls.append(1)
+        if len(calls) == 1:
+            await found.transactional(db, publish, *args)
+            raise found.FoundException(1021)
+        raise found.FoundException(1007)  # transaction_too_old, then give up
+
+    monkeypatch.setattr(bstore, "_publish", publish_then_fail)
+    with pytest.raises(found.FoundException):
+        await found_retry_limited(bstore.put_large(db, store, blob, holder="h"), monkeypatch)
+    monkeypatch.undo()
+    uid = expected_uid(blob)
+    assert await found.transactional(db, bstore.get, store, uid) == blob
+    assert await found.transactional(db, bstore.holders, store, uid) == ["h"]
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 3, "holder": 1, "upload": 0}
+
+
+async def found_retry_limited(call, monkeypatch):
+    """Run ``call`` with bstore's transactions giving up after one retry."""
+    real = found.transactional
+
+    class Limited(ReplayingFound):
+        async def transactional(self, db, func, *args, **kwargs):
+            return await real(db, func, *args, found_retry_limit=1, **kwargs)
+
+    monkeypatch.setattr(bstore, "found", Limited(None))
+    return await call
 
 
 # --- beyond the limits ----------------------------------------------------------
@@ -191,8 +450,8 @@ async def test_blob_far_beyond_the_transaction_limit(db, monkeypatch):
     assert len(sizes) >= 7 and max(sizes) < 10_000_000
     assert await bstore.get_large(db, store, uid) == blob
     kinds = classify(store_keys(await snapshot(db)))
-    assert kinds == {"blob": 1, "chunk": chunks_of(blob), "upload": 0}
-    assert await found.transactional(db, bstore.delete, store, uid) == 0
+    assert kinds == {"blob": 1, "chunk": chunks_of(blob), "holder": 0, "upload": 0}
+    await found.transactional(db, bstore.delete, store, uid)
     assert store_keys(await snapshot(db)) == []
 
 
@@ -222,13 +481,13 @@ async def test_publish_finds_the_same_content_stored_meanwhile(db, monkeypatch):
     publish = bstore._publish
 
     async def late_publish(tx, *args):
-        await found.transactional(db, bstore.get_or_create, store, blob)
+        await found.transactional(db, bstore.get_or_create, store, blob, holder="other")
         await publish(tx, *args)
 
     monkeypatch.setattr(bstore, "_publish", late_publish)
-    uid = await bstore.put_large(db, store, blob)
-    assert await found.transactional(db, bstore.references, store, uid) == 2
-    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 2, "upload": 0}
+    uid = await bstore.put_large(db, store, blob, holder="mine")
+    assert await found.transactional(db, bstore.holders, store, uid) == ["mine", "other"]
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 2, "holder": 2, "upload": 0}
 
 
 class Boom(Exception):
@@ -273,7 +532,7 @@ async def test_gc_removes_what_a_failed_rollback_left(db, monkeypatch):
     with pytest.raises(Boom):
         await bstore.put_large(db, store, blob)
     monkeypatch.undo()
-    assert classify(store_keys(await snapshot(db))) == {"blob": 0, "chunk": 2, "upload": 1}
+    assert classify(store_keys(await snapshot(db))) == {"blob": 0, "chunk": 2, "holder": 0, "upload": 1}
     error = await attempt(db, bstore.get, store, expected_uid(blob), exception=BStoreException)
     assert isinstance(error, BStoreException)
     assert await bstore.gc(db, store) == 0  # younger than the default grace period
@@ -319,10 +578,10 @@ async def test_put_large_from_a_stream_of_uneven_pieces(db, monkeypatch):
     assert await found.transactional(db, bstore.get, store, uid) == blob
     chunks = [chunk async for chunk in bstore.stream(db, store, uid)]
     assert b"".join(chunks) == blob and {len(c) for c in chunks[:-1]} == {CHUNK_SIZE}
-    # The same content again, streamed: one more reference, no second copy.
-    assert await bstore.put_large(db, store, [blob[:10], blob[10:]]) == uid
-    assert await found.transactional(db, bstore.references, store, uid) == 2
-    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 8, "upload": 0}
+    # The same content again, streamed: one more holder, no second copy.
+    assert await bstore.put_large(db, store, [blob[:10], blob[10:]], holder="again") == uid
+    assert await found.transactional(db, bstore.holders, store, uid) == ["again"]
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 8, "holder": 1, "upload": 0}
     assert await bstore.put_large(db, store, iter([])) == expected_uid(b"")
     assert await found.transactional(db, bstore.get, store, expected_uid(b"")) == b""
 
@@ -354,7 +613,7 @@ async def test_damaged_content_is_refused(db, damage):
     await reset(db)
     blob = noise(3 * CHUNK_SIZE, 10)
     uid = await found.transactional(db, bstore.get_or_create, store, blob)
-    sid, size, chunks, digest, refs = await found.transactional(db, _record, store, uid)
+    sid, size, chunks, digest = await found.transactional(db, _record, store, uid)
 
     async def spoil(tx):
         if damage == "flip":
@@ -364,7 +623,7 @@ async def test_damaged_content_is_refused(db, damage):
         elif damage == "extra":
             await found.set(tx, found.pack(PREFIX + ("chunk", sid, 3)), b"tail")
         elif damage == "size":
-            record = found.pack((sid, size - 1, chunks, digest, refs))
+            record = found.pack((sid, size - 1, chunks, digest))
             await found.set(tx, found.pack(PREFIX + ("blob", uid)), record)
         else:
             await found.set(tx, found.pack(PREFIX + ("blob", uid)), b"\x02garbage")
@@ -394,9 +653,13 @@ async def test_bad_input_raises_and_writes_nothing(db):
         ("uid is str", lambda tx: bstore.get(tx, store, str(unknown))),
         ("uid is bytes", lambda tx: bstore.get(tx, store, unknown.bytes)),
         ("unknown uid", lambda tx: bstore.get(tx, store, unknown)),
-        ("delete unknown", lambda tx: bstore.delete(tx, store, unknown)),
         ("delete bad uid", lambda tx: bstore.delete(tx, store, 42)),
+        ("release bad uid", lambda tx: bstore.release(tx, store, b"x", "h")),
+        ("release no holder", lambda tx: bstore.release(tx, store, unknown, None)),
+        ("release bad holder", lambda tx: bstore.release(tx, store, unknown, object())),
+        ("holder not packable", lambda tx: bstore.get_or_create(tx, store, b"new", holder={1})),
         ("references bad uid", lambda tx: bstore.references(tx, store, "x")),
+        ("holders bad uid", lambda tx: bstore.holders(tx, store, None)),
     ]
     for description, call in calls:
         error = await attempt(db, call, exception=BStoreException)
@@ -407,6 +670,8 @@ async def test_bad_input_raises_and_writes_nothing(db):
             await bstore.gc(db, store, older_than=bad)
     with pytest.raises(BStoreException, match="pieces of a blob must be bytes"):
         await bstore.put_large(db, store, ["not", "bytes"])
+    with pytest.raises(BStoreException, match="holder must be packable in a tuple, got set"):
+        await bstore.put_large(db, store, b"new", holder={1})
     for bad in ("text", 42, None):
         with pytest.raises(BStoreException, match="blob must be bytes or an iterable"):
             await bstore.put_large(db, store, bad)
@@ -426,11 +691,11 @@ async def test_concurrent_stores_of_the_same_content_keep_one_copy(db):
     await reset(db)
     blob = noise(3 * CHUNK_SIZE, 12)
     uids = await asyncio.gather(
-        *(found.transactional(db, bstore.get_or_create, store, blob) for _ in range(4))
+        *(found.transactional(db, bstore.get_or_create, store, blob, holder=n) for n in range(4))
     )
     assert set(uids) == {expected_uid(blob)}
-    assert await found.transactional(db, bstore.references, store, uids[0]) == 4
-    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 3, "upload": 0}
+    assert await found.transactional(db, bstore.holders, store, uids[0]) == [0, 1, 2, 3]
+    assert classify(store_keys(await snapshot(db))) == {"blob": 1, "chunk": 3, "holder": 4, "upload": 0}
 
 
 async def test_contents_sharing_a_uid_are_refused(db, monkeypatch):
