@@ -1,18 +1,9 @@
-"""Fixtures for the storage-core tests: builds of the engine and its C test driver."""
+"""Fixtures for the storage-core tests: the freshly built engine."""
 import os
-import subprocess
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ENGINE = os.path.join(ROOT, "ffi", "engine")
-
-
-def make(*targets):
-    """Build `targets` with ffi/engine/Makefile; return the build directory."""
-    subprocess.run(["make", "-s", "-C", ENGINE, *targets], check=True,
-                   stdout=subprocess.DEVNULL)
-    return os.path.join(ENGINE, "build")
+from storage_support import make
 
 
 @pytest.fixture(scope="session")

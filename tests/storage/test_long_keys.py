@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_processes import CHILD
+from storage_support import CHILD
 
 # Keys around the 509-byte boundary where long keys share bucket records:
 # "k" then n filler bytes with a variation at some position, then a tail.

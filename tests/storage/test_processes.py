@@ -11,22 +11,7 @@ import time
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CHILD = os.path.join(HERE, "fdb_child.py")
-
-
-def spawn(engine_lib, directory, *args):
-    """Start fdb_child.py on the engine with a workload; lines on stdout."""
-    return subprocess.Popen([sys.executable, CHILD, engine_lib, str(directory), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def run(engine_lib, directory, *args):
-    """Run a workload to its end; its stdout lines, split into words."""
-    proc = spawn(engine_lib, directory, *args)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    return [line.split(" ") for line in out.splitlines()]
+from storage_support import run, spawn
 
 
 def wait_for(proc, word):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import ENGINE, make
+from storage_support import ENGINE, make
 
 _PLAIN = os.path.join(ENGINE, "build", "store_test")
 _ASAN = os.path.join(ENGINE, "build", "asan", "store_test")
