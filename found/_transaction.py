@@ -413,14 +413,20 @@ def _take_string_array(future) -> List[str]:
 
 
 async def get_range_split_points(tx: Transaction, begin: bytes, end: bytes, chunk_size: int) -> List[bytes]:
-    """Keys splitting [begin, end) into chunks of about ``chunk_size`` bytes."""
+    """Keys splitting [begin, end) into chunks of about ``chunk_size`` bytes.
+
+    As documented for asyncio-foundationdb, the answer is an empty list when
+    the range is empty or smaller than ``chunk_size``; otherwise it is
+    FoundationDB's list, which starts with ``begin`` and ends with ``end``."""
     begin = _bytes(begin, "begin")
     end = _bytes(end, "end")
     future = lib.fdb_transaction_get_range_split_points(tx.pointer, begin, len(begin), end, len(end),
                                                         _int(chunk_size, "chunk_size"))
     if not _is_ready(future):
         await _futures.wait(future)
-    return _take_key_array(future)
+    points = _take_key_array(future)
+    # FoundationDB answers [begin, end] when no key splits the range.
+    return points if len(points) > 2 else []
 
 
 async def get_addresses_for_key(tx: Transaction, key: bytes) -> List[str]:

@@ -669,8 +669,6 @@ async def test_get_range_split_points(db):
     assert 3 <= len(inner) <= 6  # 50 KB in chunks of about 10 KB
 
 
-@pytest.mark.xfail(strict=True, reason="documented empty list; found returns FoundationDB's [begin, end] "
-                                       "(see docs/spec-conformance.md, deviations)")
 async def test_get_range_split_points_empty_or_small_range_is_empty_list(db):
     await put(db, [(b"s%04d" % i, b"x" * 1000) for i in range(5)])
 
@@ -1136,8 +1134,6 @@ async def test_vnstore_select_where_query(db):
         binding["s"] = "mallory"  # immutable mapping
 
 
-@pytest.mark.xfail(strict=True, reason="documented dict bindings; found's vnstore.select yields read-only "
-                                       "mappings (see docs/spec-conformance.md, deviations)")
 async def test_vnstore_select_yields_dicts(db):
     store = vnstore.make("v", ("v",), ("subject", "predicate", "object"))
     changeid = await run(db, vnstore.change_create, store)

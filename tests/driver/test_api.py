@@ -277,6 +277,8 @@ async def test_estimated_size_and_split_points(db):
     points = await found.transactional(db, found.get_range_split_points, begin, end, 100_000)
     assert isinstance(points, list) and all(isinstance(p, bytes) for p in points)
     assert points == sorted(points) and all(begin <= p <= end for p in points)
+    # 2 MB in 100 kB chunks: interior split points, bounded by begin and end
+    assert len(points) > 2 and points[0] == begin and points[-1] == end
 
 
 async def test_addresses_for_key(db):

@@ -263,15 +263,20 @@ async def test_select_with_values_and_variables(db, store):
     ]
 
 
-async def test_select_results_are_immutable(db, store):
+async def test_select_yields_dicts_and_query_immutable_mappings(db, store):
     await commit_change(db, store, adds=[("a", "b", "c")])
 
     async def run(tx):
-        return [b async for b in vnstore.select(tx, store, nstore.var("x"), "b", "c")]
+        selected = [b async for b in vnstore.select(tx, store, nstore.var("x"), "b", "c")]
+        queried = [b async for b in vnstore.query(tx, store, (nstore.var("x"), "b", "c"))]
+        return selected, queried
 
-    (binding,) = await T(db, run)
+    (selected,), (queried,) = await T(db, run)
+    assert type(selected) is dict and selected == {"x": "a"}
+    selected["x"] = "other"  # a caller's own copy
+    assert dict(queried) == {"x": "a"}
     with pytest.raises(TypeError):
-        binding["x"] = "other"
+        queried["x"] = "other"
 
 
 async def test_select_seed_is_part_of_every_binding(db, store):

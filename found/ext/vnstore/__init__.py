@@ -560,13 +560,11 @@ def _bind(pattern, binding):
 
 
 def _public(binding):
-    return types.MappingProxyType(
-        {name: value for name, value in binding.items() if name not in (_CHANGE, _ALIVE)}
-    )
+    return {name: value for name, value in binding.items() if name not in (_CHANGE, _ALIVE)}
 
 
 async def select(tr, vnstore, *pattern, seed=None):
-    """Yield bindings (immutable mappings of variable name to value) of the
+    """Yield bindings (dicts of variable name to value) of the
     alive tuples of ``vnstore`` that match ``pattern``, whose elements are
     values or nstore.var. ``seed`` bindings are included in every result."""
     _check_store(vnstore)
@@ -580,7 +578,7 @@ async def select(tr, vnstore, *pattern, seed=None):
     async for binding in nstore.select(tr, vnstore.alive, *pattern, seed=seed):
         if own and own.get(_bind(pattern, binding), (True,))[0] is False:
             continue  # the active change removes it
-        yield types.MappingProxyType(binding)
+        yield dict(binding)
     for items, (alive, binding) in own.items():
         if alive and not await _has(tr, vnstore.alive, *items):
             yield _public(binding)
@@ -625,4 +623,10 @@ def query(tr, vnstore, pattern, *patterns):
     out = select(tr, vnstore, *pattern)
     for other in patterns:
         out = where(tr, vnstore, out, *other)
-    return _Bindings(out)
+    return _Bindings(_frozen(out))
+
+
+async def _frozen(bindings):
+    # query's results are documented as immutable; select's as dicts.
+    async for binding in bindings:
+        yield types.MappingProxyType(binding)
