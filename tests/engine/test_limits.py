@@ -107,13 +107,24 @@ def test_inverted_conflict_range(db):
     assert _code(lambda: tr.add_read_conflict_range(b"b", b"a")) == 2005
 
 
-def test_used_during_commit(db):
-    tr = db.create_transaction()
-    tr[b"a"] = b"1"
-    f = tr.commit()
-    if not f.is_ready():                   # the commit is still in the store's hands
-        assert _code(lambda: tr[b"a"].wait()) == 2017
-    f.wait()
+def test_used_during_commit():
+    # Deterministically in flight: buggify seed 10 holds the first commit back
+    # ~49 ms (see test_timeout_ends_a_commit_in_flight).
+    out = _run_with_seed_10("""
+        tr = db.create_transaction()
+        tr[b"k"] = b"v"
+        f = tr.commit()
+        for op in (lambda: tr[b"k"].wait(), lambda: tr.commit().wait(), lambda: tr.get_versionstamp().wait()):
+            try:
+                op()
+                print(0)
+            except fdb.FDBError as e:
+                print(e.code)
+        f.wait()
+        fdb.options.set_client_buggify_disable()
+        print(db[b"k"].decode())
+    """)
+    assert out == ["2017", "2017", "2017", "v"]
 
 
 def test_timeout_option(db):
@@ -164,14 +175,15 @@ def test_counter_le64(db):
     assert struct.unpack("<q", db[b"c"])[0] == 3
 
 
-def test_timeout_ends_a_commit_in_flight():
+def _run_with_seed_10(body):
+    """Run `body` in a fresh process with `db` open and buggify on (seed 10,
+    activated 50%, fired 100%: of the commit sections only commit_latency is
+    active, so the first commit stays in flight ~49 ms); returns its output
+    words, followed by the six fault counts."""
     import os
     import subprocess
     import sys
     import textwrap
-    # A fresh process where buggify holds the first commit back ~49 ms: with
-    # FOUND_BUGGIFY_SEED=10, activated 50% and fired 100%, of the commit
-    # sections only commit_latency is active (checked below by the counts).
     code = textwrap.dedent("""
         import ctypes, tempfile
         lib = ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)
@@ -181,6 +193,21 @@ def test_timeout_ends_a_commit_in_flight():
         fdb.options.set_client_buggify_section_activated_probability(50)
         fdb.options.set_client_buggify_section_fired_probability(100)
         fdb.options.set_client_buggify_enable()
+    """ % ENGINE) + textwrap.dedent(body) + textwrap.dedent("""
+        counts = (ctypes.c_int64 * 6)()
+        lib.found_engine_fault_counts(counts, 6)
+        print(*counts)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, FOUND_BUGGIFY_SEED="10"))
+    assert out.returncode == 0, out.stderr
+    words = out.stdout.split()
+    assert words[-6:] == ["0", "0", "0", "0", "0", "1"], words    # only the commit was delayed
+    return words[:-6]
+
+
+def test_timeout_ends_a_commit_in_flight():
+    out = _run_with_seed_10("""
         tr = db.create_transaction()
         tr.options.set_timeout(10)
         tr[b"k"] = b"v"
@@ -189,10 +216,5 @@ def test_timeout_ends_a_commit_in_flight():
             print(0)
         except fdb.FDBError as e:
             print(e.code)
-        counts = (ctypes.c_int64 * 6)()
-        lib.found_engine_fault_counts(counts, 6)
-        print(*counts)
-    """ % ENGINE)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, FOUND_BUGGIFY_SEED="10"))
-    assert out.stdout.split() == ["1031", "0", "0", "0", "0", "0", "1"], out.stderr
+    """)
+    assert out == ["1031"]
