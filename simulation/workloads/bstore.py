@@ -1,27 +1,30 @@
-"""bstore: concurrent acquire (get_or_create), release (delete), put_large
-and get of a pool of contents in one shared store.
+"""bstore: concurrent acquire (get_or_create or put_large with a holder),
+release, put_large and get of a pool of contents in one shared store.
 
-bstore counts references, and neither get_or_create nor delete can tell,
-when retried after an ambiguous commit, that it already applied: the
-workload does what an application must, pairing each reference with a
-holder marker written or cleared in the same transaction, and acting only
-when the marker says so. Checked: a content always gets the same uid; a read
-returns nothing or the whole, exact blob; in the end every stored content is
-intact, each held blob has exactly as many references as holders (none
-taken or released twice, none deleted while held), each blob record owns one complete set of chunks
-and no chunk set is left that no record or pending upload owns (stored once,
-nothing leaked)."""
+Every acquire names its own holder (the task's tag and a sequence number)
+and goes through bstore's holder API alone, with no marker of the
+workload's: the retries after ambiguous commits (commit_unknown_result)
+that the engine injects thus test bstore's own idempotency. Checked: a
+content always gets the same uid; a read returns nothing or the whole,
+exact blob; at the end of each task, every acquire it saw succeed and did
+not release is still held and every release it saw succeed is gone; in the
+end every stored content is intact, a pooled content acquired with holders
+is stored exactly while it has holders (never deleted while held, never
+left behind by its last release), no holder outlives its blob, each blob
+record owns one complete set of chunks and no chunk set is left that no
+record or pending upload owns (stored once, nothing leaked)."""
 import found
 from found.ext import bstore
 
 from simulation import seeds
-from simulation.workloads.base import Workload, read_all, read_range
+from simulation.workloads.base import Workload, read_range
 
-#: Contents acquired and released with holder markers (exact reference counts).
+#: Contents acquired and released by holders.
 HELD_SIZES = (0, 1, 7, 1000, 99_999, 100_000, 100_001, 250_000)
-#: Contents stored by put_large only (its transactions are its own).
+#: Contents stored by put_large without a holder (kept for good).
 LARGE_SIZES = (150_000, 300_000)
 SIZES = HELD_SIZES + LARGE_SIZES
+#: Planted: releases with bstore.delete, which takes the blob from every holder.
 PLANT_UNGUARDED_RELEASE = "bstore-unguarded-release"
 
 
@@ -38,9 +41,14 @@ class BStore(Workload):
         super().__init__(ctx)
         self.store = make_store(self.space)
         self.pool = content_pool(ctx.seed)
-        self.tag = ctx.tag
+        self.tag = tuple(ctx.tag)
         self.issued = 0
+        #: (index, holder) of acquires not released yet, acknowledged or not.
         self.holds = []
+        #: holders whose acquire raised: held or not, nobody can tell.
+        self.uncertain = set()
+        #: (index, holder) of acknowledged releases.
+        self.released = []
 
     async def step(self):
         roll = self.rng.random()
@@ -49,18 +57,12 @@ class BStore(Workload):
             uid = await bstore.put_large(self.ctx.db, self.store, self.pool[index])
             self._check_uid(index, uid)
             return {"op": "put_large", "blob": index}
-        index = self.rng.randrange(len(HELD_SIZES) if roll < 0.5 else len(SIZES))
-        blob = self.pool[index]
         if roll < 0.15 and self.holds:
-            index, seq = self.holds.pop(self.rng.randrange(len(self.holds)))
-            released = await self.transact(self._release, index, seq)
-            return {"op": "release", "blob": index, "released": released}
+            return await self._release(*self.holds.pop(self.rng.randrange(len(self.holds))))
         if roll < 0.5:
-            self.issued += 1
-            uid = await self.transact(self._acquire, index, self.issued)
-            self.holds.append((index, self.issued))
-            self._check_uid(index, uid)
-            return {"op": "acquire", "blob": index}
+            return await self._acquire(self.rng.randrange(len(HELD_SIZES)), large=self.rng.random() < 0.25)
+        index = self.rng.randrange(len(SIZES))
+        blob = self.pool[index]
         try:
             got = await self.transact(_read_or_none, self.store, bstore.uid_of(blob))
         except bstore.BStoreException as error:
@@ -71,37 +73,57 @@ class BStore(Workload):
                            % (index, len(got), len(blob)))
         return {"op": "get", "blob": index, "present": got is not None}
 
-    def _holder(self, index, seq):
-        return self.key("holder", index, *self.tag, seq)
+    async def _acquire(self, index, large):
+        self.issued += 1
+        holder = self.tag + (self.issued,)
+        # Recorded first: if the acquire raises, a later release still
+        # clears whatever it left (releasing what is not held is a no-op).
+        self.holds.append((index, holder))
+        self.uncertain.add(holder)
+        if large:
+            uid = await bstore.put_large(self.ctx.db, self.store, self.pool[index], holder=holder)
+        else:
+            uid = await self.transact(_get_or_create, self.store, self.pool[index], holder)
+        self.uncertain.discard(holder)
+        self._check_uid(index, uid)
+        return {"op": "acquire", "blob": index, "large": large}
 
-    async def _acquire(self, tx, index, seq):
-        holder = self._holder(index, seq)
-        if await found.get(tx, holder) is not None:
-            return bstore.uid_of(self.pool[index])  # this very acquire already committed
-        uid = await bstore.get_or_create(tx, self.store, self.pool[index])
-        await found.set(tx, holder, b"")
-        return uid
-
-    async def _release(self, tx, index, seq):
-        holder = self._holder(index, seq)
-        guarded = not self.ctx.planted(PLANT_UNGUARDED_RELEASE)
-        if guarded and await found.get(tx, holder) is None:
-            return False  # this very release already committed
-        await bstore.delete(tx, self.store, bstore.uid_of(self.pool[index]))
-        await found.clear(tx, holder)
-        return True
+    async def _release(self, index, holder):
+        self.uncertain.discard(holder)
+        uid = bstore.uid_of(self.pool[index])
+        if self.ctx.planted(PLANT_UNGUARDED_RELEASE):
+            await self.transact(bstore.delete, self.store, uid)
+            stored = False
+        else:
+            stored = await self.transact(bstore.release, self.store, uid, holder)
+        self.released.append((index, holder))
+        return {"op": "release", "blob": index, "stored": stored}
 
     def _check_uid(self, index, uid):
         if uid != bstore.uid_of(self.pool[index]):
             self.violation("blob %d stored under uid %s, expected %s" % (index, uid, bstore.uid_of(self.pool[index])))
+
+    async def finish(self):
+        for index, holder in self.holds:
+            if holder in self.uncertain:
+                continue
+            uid = bstore.uid_of(self.pool[index])
+            if holder not in await self.transact(bstore.holders, self.store, uid):
+                self.violation("blob %d: acquire by %s succeeded, never released, yet it holds nothing"
+                               % (index, holder))
+        for index, holder in self.released:
+            uid = bstore.uid_of(self.pool[index])
+            if holder in await self.transact(bstore.holders, self.store, uid):
+                self.violation("blob %d: release by %s succeeded, yet it still holds it" % (index, holder))
 
     @classmethod
     async def check(cls, db, space, config, runs):
         store = make_store(space)
         problems = []
         for index, blob in enumerate(content_pool(config.seed)):
+            uid = bstore.uid_of(blob)
             try:
-                got = await found.transactional(db, _read_or_none, store, bstore.uid_of(blob))
+                got = await found.transactional(db, _read_or_none, store, uid)
             except bstore.BStoreException as error:
                 problems.append("blob %d (%d bytes) is unreadable: %s" % (index, len(blob), error))
                 continue
@@ -109,18 +131,22 @@ class BStore(Workload):
                 problems.append("blob %d is damaged" % index)
             if index >= len(HELD_SIZES):
                 continue
-            holders = len(await read_all(db, found.pack(space + ("holder", index))))
-            references = await found.transactional(db, bstore.references, store, bstore.uid_of(blob))
-            if references != holders:
-                problems.append("blob %d has %d reference(s) for %d holder(s)%s"
-                                % (index, references, holders, ", deleted while held" if got is None and holders else ""))
+            holders = await found.transactional(db, bstore.holders, store, uid)
+            if holders and got is None:
+                problems.append("blob %d was deleted while %d holder(s) held it" % (index, len(holders)))
+            if got is not None and not holders:
+                problems.append("blob %d is stored but held by no one (its last release left it)" % index)
         problems += await found.transactional(db, _layout_problems, store)
         return problems
 
 
 def make_store(space):
-    """The shared store (holder markers live beside it, under ``space``)."""
+    """The shared store."""
     return bstore.make("simulation", space + ("store",))
+
+
+async def _get_or_create(tx, store, blob, holder):
+    return await bstore.get_or_create(tx, store, blob, holder=holder)
 
 
 async def _read_or_none(tx, store, uid):
@@ -133,19 +159,22 @@ async def _read_or_none(tx, store, uid):
 
 
 async def _layout_problems(tx, store):
-    """Each record owns one complete chunk set; no chunk set is unowned."""
+    """Each record owns one complete chunk set; no chunk set is unowned; no
+    holder is left for a blob that is gone."""
     records = await read_range(tx, store.key("blob"))
     chunks = await read_range(tx, store.key("chunk"))
+    holders = await read_range(tx, store.key("holder"))
     uploads = {found.unpack(k)[-1] for k, _ in await read_range(tx, store.key("upload"))}
     skip = len(found.pack(store.prefix))
     chunk_sets = {}
     for key, _ in chunks:
         _, sid, index = found.unpack(key[skip:])
         chunk_sets.setdefault(sid, []).append(index)
-    problems, owned = [], set()
+    problems, owned, uids = [], set(), set()
     for key, value in records:
         uid = found.unpack(key[skip:])[1]
-        sid, _size, count, _digest, _refs = found.unpack(value)
+        uids.add(uid)
+        sid, _size, count, _digest = found.unpack(value)
         if sid in owned:
             problems.append("chunk set %s is owned by two records" % sid)
         owned.add(sid)
@@ -154,4 +183,7 @@ async def _layout_problems(tx, store):
     for sid in set(chunk_sets) - owned - uploads:
         problems.append("chunk set %s (%d chunks) belongs to no blob and no upload: stored twice or leaked"
                         % (sid, len(chunk_sets[sid])))
+    orphans = {found.unpack(key[skip:])[1] for key, _ in holders} - uids
+    for uid in sorted(orphans):
+        problems.append("holders of blob %s outlive it" % uid)
     return problems
