@@ -18,7 +18,7 @@ PLANTS = {
     "counter-not-idempotent": "Counter skips its idempotency-marker check, so an ambiguous commit can apply twice",
     "nstore-skip-index": "nstore add writes every index permutation but the last",
     "bank-overdraft": "Bank transfers without checking the balance",
-    "bstore-unguarded-release": "bstore releases (delete) without checking the holder marker, so a retry can release twice",
+    "bstore-unguarded-release": "bstore releases with a force delete (bstore.delete) instead of release, taking the blob from its other holders",
     "client-hangs": "a client process blocks forever at its fifth operation (for the harness's watchdog)",
 }
 
