@@ -180,9 +180,16 @@ int _conflicts_prune(MDB_txn *txn, store *s, int64_t version)
     MDB_val k, v;
     rc = mdb_cursor_open(txn, s->hist, &c);
     if (rc) return rc;
-    while (!(rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) && _hist_version(&k) <= cutoff)
+    /* The floor is the newest version actually pruned, not the cutoff: with
+     * no commit for a while, an old read version has lost no history and
+     * must not get transaction_too_old (or, its read version not advancing
+     * without commits, every read-write transaction would fail for ever). */
+    int64_t pruned = floor;
+    while (!(rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) && _hist_version(&k) <= cutoff) {
+        pruned = _hist_version(&k);
         if ((rc = mdb_cursor_del(c, 0))) break;
+    }
     mdb_cursor_close(c);
     if (rc && rc != MDB_NOTFOUND) return rc;
-    return _store_meta_put_i64(txn, s, "floor", cutoff);
+    return pruned == floor ? 0 : _store_meta_put_i64(txn, s, "floor", pruned);
 }
