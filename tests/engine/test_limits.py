@@ -144,6 +144,13 @@ def test_transaction_too_old_after_five_seconds(db):
     assert _code(lambda: tr[b"a"].wait()) == 1007
     tr[b"b"] = b"1"
     assert _code(lambda: tr.commit().wait()) == 1007
+    # Five quiet seconds later a new transaction's read version is the last
+    # commit's, over 5 s old: it lost no history, so it must commit.
+    fresh = db.create_transaction()
+    fresh[b"a"].wait()
+    fresh[b"b"] = b"2"
+    fresh.commit().wait()
+    assert db[b"b"] == b"2"
 
 
 def test_unretained_read_version_is_too_old(db):
