@@ -136,22 +136,12 @@ static int _check_readable(FDBTransaction *tr, int snapshot, const uint8_t *a, i
                ? FDB_ERR_ACCESSED_UNREADABLE : 0;
 }
 
-/* The same for a range read of [b, e) whose selectors may have walked
- * beyond it. */
-static int _check_range_readable(FDBTransaction *tr, int snapshot, const selector *bsel,
-                                 const selector *esel, const uint8_t *b, int bl,
-                                 const uint8_t *e, int el) {
-    ryw *w = tx_ryw_for_read(tr, snapshot);
-    if (!w || !w->unreadable.count) return 0;
-    if (!selector_is_plain(bsel) && bytes_cmp(bsel->key, bsel->key_len, b, bl) < 0) {
-        b = bsel->key;
-        bl = bsel->key_len;
-    }
-    if (!selector_is_plain(esel) && bytes_cmp(esel->key, esel->key_len, e, el) > 0) {
-        e = esel->key;
-        el = esel->key_len;
-    }
-    return ryw_unreadable_within(w, b, bl, e, el) ? FDB_ERR_ACCESSED_UNREADABLE : 0;
+/* 1036 when the walk resolving a selector (from its key to where it
+ * stopped) may have passed a pending versionstamped key. */
+static int _check_selector_readable(FDBTransaction *tr, int snapshot, const selector *sel,
+                                    const uint8_t *res, int res_len) {
+    if (selector_is_plain(sel)) return 0;
+    return _check_readable(tr, snapshot, sel->key, sel->key_len, res, res_len);
 }
 
 /* Read conflict over what resolving a selector looked at: from the
@@ -186,6 +176,7 @@ static FDBFuture *_get_key_locked(FDBTransaction *tr, const uint8_t *key, int ke
     if (!err && selector_is_plain(&sel)) {
         /* get_key walks even for offset 1: it names an existing key */
         err = or_equal ? view_seek_gt(&it, key, key_len) : view_seek_ge(&it, key, key_len);
+        if (!err && it.valid && it.unreadable) err = FDB_ERR_ACCESSED_UNREADABLE;
         if (!err) {
             res = it.valid ? it.key : it.max_key;
             res_len = it.valid ? it.key_len : it.max_len;
@@ -322,6 +313,28 @@ static int _scan_store_reverse(view_iter *it, const uint8_t *b, int bl, const ui
     return err;
 }
 
+/* 1036 when the part of [b, e) a range read covered may hold a pending
+ * versionstamped key: all of it, or up to the last row returned when a
+ * limit stopped the read early (what lies beyond was not read). */
+static int _check_covered_readable(FDBTransaction *tr, int snapshot, int reverse, int more,
+                                   const range_out *o, const uint8_t *b, int bl,
+                                   const uint8_t *e, int el) {
+    ryw *w = tx_ryw_for_read(tr, snapshot);
+    if (!w || !w->unreadable.count) return 0;
+    if (more && o->count) {
+        const FDBKeyValue *last = &o->f->kvs[o->count - 1];
+        const uint8_t *lk = o->f->buf + (uintptr_t)last->key;
+        int lkl = last->key_length;
+        if (reverse) {
+            b = lk;
+            bl = lkl;
+        } else {
+            return _check_readable(tr, snapshot, b, bl, lk, lkl);   /* [b, last] */
+        }
+    }
+    return ryw_unreadable_within(w, b, bl, e, el) ? FDB_ERR_ACCESSED_UNREADABLE : 0;
+}
+
 /* The conflict range a range read leaves: the whole range when it was read
  * to the end, else up to (and including) the last row returned. */
 static int _range_conflict(FDBTransaction *tr, int reverse, int more, const FDBFuture *f, int count,
@@ -368,7 +381,8 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
         if (!future_reserve(f, (size_t)byte_limit + 512) || future_reserve_kvs(f, (size_t)byte_limit / 64 + 16))
             err = FDB_ERR_INTERNAL_ERROR;
     }
-    if (!err && bytes_cmp(b, bl, e, el) < 0) err = _check_range_readable(tr, snapshot, bsel, esel, b, bl, e, el);
+    if (!err) err = _check_selector_readable(tr, snapshot, bsel, b, bl);
+    if (!err) err = _check_selector_readable(tr, snapshot, esel, e, el);
     if (!err && bytes_cmp(b, bl, e, el) < 0 && !it.w) {
         err = reverse ? _scan_store_reverse(&it, b, bl, e, el, limit, byte_limit, &o, &more)
                       : _scan_store(&it, b, bl, e, el, limit, byte_limit, &o, &more);
@@ -380,11 +394,18 @@ static FDBFuture *_get_range(FDBTransaction *tr, const selector *bsel, const sel
                 more = 1;
                 break;
             }
+            /* Only a row the read returns makes it fail: not one past its end or limit. */
+            if (it.unreadable) {
+                err = FDB_ERR_ACCESSED_UNREADABLE;
+                break;
+            }
             err = _append(&o, it.key, it.key_len, it.value, it.value_len);
             bytes += it.key_len + it.value_len;
             if (!err) err = reverse ? view_prev(&it) : view_next(&it);
         }
     }
+    if (!err && bytes_cmp(b, bl, e, el) < 0)
+        err = _check_covered_readable(tr, snapshot, reverse, more, &o, b, bl, e, el);
     if (!err && !snapshot) {
         /* A selector that needed a walk depended on keys outside [b, e). */
         const uint8_t *cb = b, *ce = e;

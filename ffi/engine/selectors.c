@@ -25,6 +25,12 @@ static int _plain(const view_iter *it, const selector *sel, uint8_t *scratch,
     return 0;
 }
 
+/* Every row a walk lands on counts towards the offset, so the walk reads
+ * it: a row whose value is a pending versionstamp cannot be counted. */
+static int _counted(const view_iter *it) {
+    return it->valid && it->unreadable ? FDB_ERR_ACCESSED_UNREADABLE : 0;
+}
+
 int selector_resolve(view_iter *it, const selector *sel, uint8_t *scratch,
                      const uint8_t **out, int *out_len) {
     if (selector_is_plain(sel)) return _plain(it, sel, scratch, out, out_len);
@@ -33,12 +39,16 @@ int selector_resolve(view_iter *it, const selector *sel, uint8_t *scratch,
     if (steps >= 0) {
         err = sel->or_equal ? view_seek_gt(it, sel->key, sel->key_len)
                             : view_seek_ge(it, sel->key, sel->key_len);
-        for (int i = 0; !err && it->valid && i < steps; i++) err = view_next(it);
+        if (!err) err = _counted(it);
+        for (int i = 0; !err && it->valid && i < steps; i++)
+            if (!(err = view_next(it))) err = _counted(it);
     } else {
         /* The row just before the start: last row <= key or < key. */
         err = sel->or_equal ? view_seek_le(it, sel->key, sel->key_len)
                             : view_seek_lt(it, sel->key, sel->key_len);
-        for (int i = 0; !err && it->valid && i < -steps - 1; i++) err = view_prev(it);
+        if (!err) err = _counted(it);
+        for (int i = 0; !err && it->valid && i < -steps - 1; i++)
+            if (!(err = view_prev(it))) err = _counted(it);
     }
     if (err) return err;
     if (it->valid) {

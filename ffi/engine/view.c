@@ -18,6 +18,19 @@ static int _below_max(const view_iter *it, const uint8_t *k, int kl) {
     return kl == 1 || k[1] != 0xff;
 }
 
+/* Stop on a key whose pending versionstamped value is known only at
+ * commit. Its value is not an error yet: only a read that goes on to use
+ * the row fails (1036), not one that stops before it (a range end, a
+ * limit). */
+static int _settle_unreadable(view_iter *it, int store_has_key) {
+    it->key = it->wn->key; it->key_len = it->wn->key_len;
+    it->value = NULL; it->value_len = 0;
+    it->from_store = store_has_key; it->from_w = 1;
+    it->unreadable = 1;
+    it->valid = 1;
+    return 0;
+}
+
 /* Settle on the first visible row at or after both sources' positions. */
 static int _settle_forward(view_iter *it) {
     it->dir = 1;
@@ -44,10 +57,12 @@ static int _settle_forward(view_iter *it) {
             it->key = sk; it->key_len = skl;
             it->value = sv; it->value_len = svl;
             it->from_store = 1; it->from_w = 0;
+            it->unreadable = 0;
             it->valid = 1;
             it->depends_on_store = 1;
             return 0;
         }
+        if (it->wn->kind == W_UNREADABLE) return _settle_unreadable(it, c == 0);
         int present = 0, vl = 0;
         const uint8_t *v = NULL;
         int err = ryw_resolve(it->w, it->wn, c == 0, sv, svl, &present, &v, &vl);
@@ -57,6 +72,7 @@ static int _settle_forward(view_iter *it) {
             it->key = it->wn->key; it->key_len = it->wn->key_len;
             it->value = v; it->value_len = vl;
             it->from_store = c == 0; it->from_w = 1;
+            it->unreadable = 0;
             it->valid = 1;
             return 0;
         }
@@ -96,10 +112,12 @@ static int _settle_backward(view_iter *it) {
             it->key = sk; it->key_len = skl;
             it->value = sv; it->value_len = svl;
             it->from_store = 1; it->from_w = 0;
+            it->unreadable = 0;
             it->valid = 1;
             it->depends_on_store = 1;
             return 0;
         }
+        if (it->wn->kind == W_UNREADABLE) return _settle_unreadable(it, c == 0);
         int present = 0, vl = 0;
         const uint8_t *v = NULL;
         int err = ryw_resolve(it->w, it->wn, c == 0, sv, svl, &present, &v, &vl);
@@ -109,6 +127,7 @@ static int _settle_backward(view_iter *it) {
             it->key = it->wn->key; it->key_len = it->wn->key_len;
             it->value = v; it->value_len = vl;
             it->from_store = c == 0; it->from_w = 1;
+            it->unreadable = 0;
             it->valid = 1;
             return 0;
         }

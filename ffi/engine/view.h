@@ -23,12 +23,15 @@ typedef struct view_iter {
     const uint8_t *key; int key_len;
     const uint8_t *value; int value_len;   /* valid until the next move */
     int from_store, from_w;
+    int unreadable;              /* the row's value is a pending versionstamp: using it is 1036 */
     int depends_on_store;        /* some visible row came from stored data */
 } view_iter;
 
 void view_init(view_iter *it, store_cursor *cur, ryw *w, const uint8_t *max_key, int max_len);
-/* Each returns 0 or an error (1036 accessed_unreadable, store errors) and
- * sets it->valid. */
+/* Each returns 0 or a store error and sets it->valid. A row holding a
+ * pending versionstamped value is visited like any other with
+ * it->unreadable set: the caller decides whether its read uses the row
+ * (then 1036 accessed_unreadable) or stops before it. */
 int view_seek_ge(view_iter *it, const uint8_t *key, int key_len);
 int view_seek_gt(view_iter *it, const uint8_t *key, int key_len);
 int view_seek_lt(view_iter *it, const uint8_t *key, int key_len);   /* key NULL: the last row */
