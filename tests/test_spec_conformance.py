@@ -923,6 +923,20 @@ def test_public_functions_have_docstrings(name):
 
 # --- bstore -----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("make, exception", [
+    (lambda prefix: bstore.make("s", prefix), bstore.BStoreException),
+    (lambda prefix: nstore.make("s", prefix, 3), nstore.NStoreException),
+    (lambda prefix: eavstore.make("s", prefix), eavstore.EAVStoreException),
+    (lambda prefix: pstore.make("s", prefix), pstore.PStoreException),
+])
+def test_store_make_takes_a_list_prefix_as_0_13_did(make, exception):
+    # Deviation row "prefix should be a tuple" (docs/spec-conformance.md):
+    # 0.13 called tuple(prefix), so a list works; a non-sequence is refused.
+    assert make(["s", 1]).prefix == ("s", 1)
+    with pytest.raises(exception, match="str"):
+        make("s")
+
+
 async def test_bstore(db):
     store = bstore.make("blobs", ("blobs",))
 

@@ -30,6 +30,8 @@ from hashlib import blake2b
 from uuid import UUID, uuid4
 
 import found
+from found.ext._aiterate import aiterate
+from found.ext._prefix import checked_prefix
 
 #: Bytes per chunk key: FoundationDB's value size limit.
 CHUNK_SIZE = 100_000
@@ -53,10 +55,10 @@ class BStore:
 
     __slots__ = ("name", "prefix", "_packed")
 
-    def __init__(self, name, prefix):
+    def __init__(self, name, prefix, packed):
         self.name = name
         self.prefix = prefix
-        self._packed = found.pack(prefix)
+        self._packed = packed
 
     def __repr__(self):
         return "<bstore {!r} prefix={!r}>".format(self.name, self.prefix)
@@ -73,15 +75,10 @@ class BStore:
 
 def make(name, prefix):
     """Create a handle over a bstore called ``name`` (a str, for debugging)
-    keeping its keys under the tuple ``prefix``."""
+    keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
     if not isinstance(name, str):
         raise BStoreException("name must be str, got {}".format(type(name).__name__))
-    if not isinstance(prefix, tuple):
-        raise BStoreException("prefix must be tuple, got {}".format(type(prefix).__name__))
-    try:
-        return BStore(name, prefix)
-    except Exception as exc:  # the tuple layer raises several types
-        raise BStoreException("prefix {!r} cannot be packed: {}".format(prefix, exc)) from exc
+    return BStore(name, *checked_prefix(prefix, BStoreException))
 
 
 # --- content addressing -----------------------------------------------------
@@ -377,22 +374,13 @@ async def _batches_of_bytes(blob):
         yield [blob[i:min(i + CHUNK_SIZE, end)] for i in range(offset, end, CHUNK_SIZE)]
 
 
-async def _aiterate(iterable):
-    if hasattr(iterable, "__aiter__"):
-        async for item in iterable:
-            yield item
-    else:
-        for item in iterable:
-            yield item
-
-
 async def _batches_of_stream(pieces, hasher, sizes):
     """Lists of chunks re-cut from ``pieces`` (bytes-like of any sizes),
     feeding ``hasher`` and appending each piece's size to ``sizes``."""
     per_batch = _chunks_per_batch()
     buffer = bytearray()
     batch = []
-    async for piece in _aiterate(pieces):
+    async for piece in aiterate(pieces):
         if not isinstance(piece, (bytes, bytearray, memoryview)):
             raise BStoreException(
                 "pieces of a blob must be bytes, got {}".format(type(piece).__name__)

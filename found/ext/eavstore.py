@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from uuid import uuid4
 
 import found
+from found.ext._prefix import checked_prefix
 
 #: FoundationDB refuses keys longer than this many bytes.
 KEY_LIMIT = 10_000
@@ -35,10 +36,9 @@ class EAVStore:
 
     __slots__ = ("name", "prefix", "_entity", "_index")
 
-    def __init__(self, name, prefix):
+    def __init__(self, name, prefix, packed):
         self.name = name
         self.prefix = prefix
-        packed = found.pack(prefix)
         self._entity = packed + found.pack(("entity",))
         self._index = packed + found.pack(("index",))
 
@@ -48,15 +48,11 @@ class EAVStore:
 
 def make(name, prefix):
     """Create a handle over an eavstore called ``name`` (a str, for
-    debugging) keeping its keys under the tuple ``prefix``."""
+    debugging) keeping its keys under ``prefix`` (a tuple; a list is taken
+    as one)."""
     if not isinstance(name, str):
         raise EAVStoreException("name must be str, got {}".format(type(name).__name__))
-    if not isinstance(prefix, tuple):
-        raise EAVStoreException("prefix must be tuple, got {}".format(type(prefix).__name__))
-    try:
-        return EAVStore(name, prefix)
-    except Exception as exc:  # the tuple layer raises several types
-        raise EAVStoreException("prefix {!r} cannot be packed: {}".format(prefix, exc)) from exc
+    return EAVStore(name, *checked_prefix(prefix, EAVStoreException))
 
 
 def _pack_one(store, what, value):

@@ -23,6 +23,8 @@ from math import comb
 from operator import itemgetter
 
 import found
+from found.ext._aiterate import aiterate
+from found.ext._prefix import checked_prefix
 
 #: FoundationDB refuses keys longer than this many bytes.
 KEY_LIMIT = 10_000
@@ -130,13 +132,13 @@ class NStore:
 
     __slots__ = ("name", "prefix", "n", "indices", "_by_bound", "_packed_prefix", "_heads", "_permute")
 
-    def __init__(self, name, prefix, n):
+    def __init__(self, name, prefix, packed, n):
         self.name = name
         self.prefix = prefix
         self.n = n
         self.indices = minimal_indices(n)
         self._by_bound = _index_by_bound_columns(self.indices, n)
-        self._packed_prefix = _pack_prefix(prefix)
+        self._packed_prefix = packed
         # Precomputed because every add, remove and get builds these keys.
         self._heads = [self._packed_prefix + found.pack((number,)) for number in range(len(self.indices))]
         self._permute = [_permuter(order) for order in self.indices]
@@ -161,15 +163,6 @@ def _permuter(order):
     return itemgetter(*order)
 
 
-def _pack_prefix(prefix):
-    if not isinstance(prefix, tuple):
-        raise NStoreException("prefix must be tuple, got {}".format(type(prefix).__name__))
-    try:
-        return found.pack(prefix)
-    except Exception as exc:  # the tuple layer raises several types
-        raise NStoreException("prefix {!r} cannot be packed: {}".format(prefix, exc)) from exc
-
-
 def _subspace_range(packed):
     """Keys strictly inside the tuple subspace ``packed``: the next byte is
     a type code, never 0xFF (which only escapes a NUL inside bytes/str)."""
@@ -182,7 +175,7 @@ def make(name, prefix, n):
     items.  Keep the returned value: it carries the precomputed indices."""
     if not isinstance(name, str):
         raise NStoreException("name must be str, got {}".format(type(name).__name__))
-    return NStore(name, prefix, n)
+    return NStore(name, *checked_prefix(prefix, NStoreException), n)
 
 
 # --- packing and patterns ---------------------------------------------------
@@ -371,19 +364,10 @@ async def select(tx, nstore, *pattern, seed=None):
             yield dict(zip(names, unpack(key[skip:])))
 
 
-async def _aiterate(iterable):
-    if hasattr(iterable, "__aiter__"):
-        async for item in iterable:
-            yield item
-    else:
-        for item in iterable:
-            yield item
-
-
 async def where(tx, nstore, iterator, *pattern):
     """For each bindings from ``iterator`` (async or plain iterable of
     mappings), yield the extended bindings where ``pattern`` matches."""
-    async for bindings in _aiterate(iterator):
+    async for bindings in aiterate(iterator):
         async for binding in select(tx, nstore, *pattern, seed=bindings):
             yield binding
 

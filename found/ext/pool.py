@@ -3,14 +3,7 @@ import asyncio
 import inspect
 import os
 
-
-async def _aiterate(iterable):
-    if hasattr(iterable, "__aiter__"):
-        async for item in iterable:
-            yield item
-    else:
-        for item in iterable:
-            yield item
+from found.ext._aiterate import aiterate
 
 
 def _width(pool):
@@ -33,7 +26,7 @@ async def pool_for_each_par_map(loop, pool, f, p, iterator):
     width = _width(pool)
     pending = set()
     done_count = 0
-    items = _aiterate(iterator)
+    items = aiterate(iterator)
     exhausted = False
     try:
         while True:

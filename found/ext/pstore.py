@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 import zstandard
 
 import found
+from found.ext._prefix import checked_prefix
 
 #: FoundationDB refuses keys longer than this many bytes.
 KEY_LIMIT = 10_000
@@ -40,10 +41,9 @@ class PStore:
 
     __slots__ = ("name", "prefix", "_doc", "_term")
 
-    def __init__(self, name, prefix):
+    def __init__(self, name, prefix, packed):
         self.name = name
         self.prefix = prefix
-        packed = found.pack(prefix)
         self._doc = packed + found.pack(("doc",))
         self._term = packed + found.pack(("term",))
 
@@ -53,15 +53,10 @@ class PStore:
 
 def make(name, prefix):
     """Create a handle over a pstore called ``name`` (a str, for debugging)
-    keeping its keys under the tuple ``prefix``."""
+    keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
     if not isinstance(name, str):
         raise PStoreException("name must be str, got {}".format(type(name).__name__))
-    if not isinstance(prefix, tuple):
-        raise PStoreException("prefix must be tuple, got {}".format(type(prefix).__name__))
-    try:
-        return PStore(name, prefix)
-    except Exception as exc:  # the tuple layer raises several types
-        raise PStoreException("prefix {!r} cannot be packed: {}".format(prefix, exc)) from exc
+    return PStore(name, *checked_prefix(prefix, PStoreException))
 
 
 def _pack_docuid(store, docuid):

@@ -165,7 +165,7 @@ async def test_bad_input_raises_and_writes_nothing(db):
     assert await found.transactional(db, eavstore.get, store, uid) == {"kept": True}
 
 
-@pytest.mark.parametrize("name, prefix", [(1, PREFIX), ("n", ["s"]), ("n", (object(),))])
+@pytest.mark.parametrize("name, prefix", [(1, PREFIX), ("n", "s"), ("n", (object(),))])
 def test_bad_handle(name, prefix):
     with pytest.raises(EAVStoreException):
         eavstore.make(name, prefix)

@@ -89,7 +89,7 @@ def test_bad_width(n):
         nstore.make("bad", PREFIX, n)
 
 
-@pytest.mark.parametrize("prefix", [["s"], "s", (object(),)])
+@pytest.mark.parametrize("prefix", [b"s", "s", (object(),)])
 def test_bad_prefix(prefix):
     with pytest.raises(NStoreException, match="prefix"):
         nstore.make("bad", prefix, 3)

@@ -154,7 +154,7 @@ async def test_bad_input_raises_and_writes_nothing(db):
         assert await snapshot(db) == before, description
 
 
-@pytest.mark.parametrize("name, prefix", [(1, PREFIX), ("n", ["s"]), ("n", (object(),))])
+@pytest.mark.parametrize("name, prefix", [(1, PREFIX), ("n", "s"), ("n", (object(),))])
 def test_bad_handle(name, prefix):
     with pytest.raises(PStoreException):
         pstore.make(name, prefix)
