@@ -640,6 +640,49 @@ static void test_history_pruned(void)
     store_close(s);
 }
 
+/* Move the version clock: the next commit's version follows `version`. */
+static void set_version_clock(store *s, int64_t version)
+{
+    MDB_txn *txn;
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    CHECK_EQ(_store_meta_put_i64(txn, s, "version", version), 0);
+    CHECK_EQ(mdb_txn_commit(txn), 0);
+}
+
+/* The floor is the newest version pruned: below it 1007; at or above it
+ * every retained write is still checked (no missed conflict), including
+ * read versions older than the time cutoff that lost no history. */
+static void test_history_floor_boundaries(void)
+{
+    store *s = open_ok();
+    CHECK_EQ(set1(s, "x", "0"), 0);
+    int64_t vx = store_committed_version(s);
+    set_version_clock(s, vx + 3000000);
+    CHECK_EQ(set1(s, "y", "0"), 0);
+    int64_t vy = store_committed_version(s);
+    set_version_clock(s, vx + STORE_HISTORY_VERSIONS + 1500000);
+    CHECK_EQ(set1(s, "z", "0"), 0);             /* prunes x's history, keeps y's */
+    int64_t vz = store_committed_version(s), floor;
+    MDB_txn *txn;
+    CHECK_EQ(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+    CHECK_EQ(_conflicts_floor(txn, s, &floor), 0);
+    mdb_txn_abort(txn);
+    CHECK_EQ(floor, vx);
+    CHECK(vz - STORE_HISTORY_VERSIONS > vx + 1000000);   /* the cutoff is well above the floor */
+    key_range rx = {S("x"), S("x\x01")}, ry = {S("y"), S("y\x01")}, rz = {S("z"), S("z\x01")};
+    key_range rq = {S("q"), S("r")};
+    mutation m = set_m("out", "1");
+    CHECK_EQ(commit(s, vx - 1, &rq, 1, &m, 1, NULL), FDB_ERR_TRANSACTION_TOO_OLD);
+    CHECK_EQ(commit(s, vx, &ry, 1, &m, 1, NULL), FDB_ERR_NOT_COMMITTED);
+    CHECK_EQ(commit(s, vx, &rx, 1, &m, 1, NULL), 0);
+    CHECK_EQ(commit(s, vx + 1000000, &ry, 1, &m, 1, NULL), FDB_ERR_NOT_COMMITTED);
+    CHECK_EQ(commit(s, vx + 1000000, &rz, 1, &m, 1, NULL), FDB_ERR_NOT_COMMITTED);
+    CHECK_EQ(commit(s, vx + 1000000, &rq, 1, &m, 1, NULL), 0);
+    CHECK_EQ(commit(s, vy, &ry, 1, &m, 1, NULL), 0);
+    CHECK_EQ(commit(s, vy, &rz, 1, &m, 1, NULL), FDB_ERR_NOT_COMMITTED);
+    store_close(s);
+}
+
 static void test_snapshot_at(void)
 {
     store *s = open_ok();
@@ -1346,6 +1389,7 @@ static const test tests[] = {
     {"conflicts", test_conflicts},
     {"too_old", test_too_old},
     {"history_pruned", test_history_pruned},
+    {"history_floor_boundaries", test_history_floor_boundaries},
     {"snapshot_at", test_snapshot_at},
     {"reader_table_full", test_reader_table_full},
     {"watches", test_watches},
