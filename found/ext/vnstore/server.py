@@ -364,21 +364,25 @@ async def change_detail(request, change):
 
 async def add_form(request, change):
     """GET /history/u/{hex}/add/"""
-    return await _change_page(request, change, "history-detail-add.html", form={}, error=None)
+    return await _edit_page(request, change, "add", form={}, error=None)
 
 
 async def remove_form(request, change):
     """GET /history/u/{hex}/remove/"""
-    return await _change_page(request, change, "history-detail-remove.html", form={}, error=None)
+    return await _edit_page(request, change, "remove", form={}, error=None)
 
 
-async def _edit(request, change, template, operation):
+async def _edit_page(request, change, edit, status=200, **values):
+    return await _change_page(request, change, "history-detail-edit.html", status, edit=edit, **values)
+
+
+async def _edit(request, change, edit, operation):
     context = request.context
     found_change = await _change_or_404(request, change)
     form = await request.form()
     items, error = _tuple_from_form(form)
     if error is not None:
-        return await _change_page(request, change, template, 400, form=form, error=error)
+        return await _edit_page(request, change, edit, 400, form=form, error=error)
     changeid = found_change["uid"]
 
     async def edit(tx):
@@ -389,18 +393,18 @@ async def _edit(request, change, template, operation):
         error = "({}) is not in the store as this change sees it: nothing to remove.".format(
             ", ".join(tostring(item) for item in items)
         )
-        return await _change_page(request, change, template, 409, form=form, error=error)
+        return await _edit_page(request, change, edit, 409, form=form, error=error)
     return _redirect("/history/u/{}/".format(changeid.hex))
 
 
 async def add_post(request, change):
     """POST /history/u/{hex}/add/"""
-    return await _edit(request, change, "history-detail-add.html", vnstore.add)
+    return await _edit(request, change, "add", vnstore.add)
 
 
 async def remove_post(request, change):
     """POST /history/u/{hex}/remove/"""
-    return await _edit(request, change, "history-detail-remove.html", vnstore.remove)
+    return await _edit(request, change, "remove", vnstore.remove)
 
 
 async def apply_form(request, change):
