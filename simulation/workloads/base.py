@@ -20,6 +20,7 @@ class Workload:
     def __init__(self, ctx):
         self.ctx = ctx
         self.rng = ctx.rng
+        self.tag = ctx.tag
         self.space = ctx.space(self.name)
 
     def key(self, *items):
@@ -56,6 +57,60 @@ class Workload:
 
         ``runs`` lists every (client, generation, task) that ran, killed or not."""
         return []
+
+
+class TaskStoreWorkload(Workload):
+    """A workload in which each task owns one store and models it exactly in
+    ``self.model``.  Subclasses define ``make_store(space, tag)`` (the store
+    of one task) and ``store_problems(tx, store)`` (its invariant, as a list
+    of problems); the final check runs the latter over every task's store,
+    one transaction each, since no model survives to the harness."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.store = self.make_store(self.space, self.tag)
+        self.model = {}
+
+    @staticmethod
+    def make_store(space, tag):
+        """The store of the task ``tag`` under the workload's ``space``."""
+        raise NotImplementedError
+
+    @staticmethod
+    async def store_problems(tx, store):
+        """The invariant violations found in ``store``."""
+        raise NotImplementedError
+
+    @classmethod
+    async def check(cls, db, space, config, runs):
+        problems = []
+        for tag in runs:
+            store = cls.make_store(space, tag)
+            for problem in await found.transactional(db, cls.store_problems, store):
+                problems.append("store %s: %s" % (tag, problem))
+        return problems
+
+
+class SpaceInvariantWorkload(Workload):
+    """A workload whose whole key space obeys one invariant, written once as
+    ``space_problem(tx, space)`` (None when it holds): steps audit it mid-run
+    with ``audit`` and the final check reads it without faults."""
+
+    @staticmethod
+    async def space_problem(tx, space):
+        """None when the data under ``space`` obeys the invariant, else what is wrong."""
+        raise NotImplementedError
+
+    async def audit(self, tx):
+        """Check the invariant inside ``tx``, reporting a violation if broken."""
+        problem = await self.space_problem(tx, self.space)
+        if problem:
+            self.violation("mid-run audit: " + problem)
+
+    @classmethod
+    async def check(cls, db, space, config, runs):
+        problem = await found.transactional(db, cls.space_problem, space)
+        return [problem] if problem else []
 
 
 def space_of(root, name):

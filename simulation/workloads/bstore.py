@@ -41,7 +41,6 @@ class BStore(Workload):
         super().__init__(ctx)
         self.store = make_store(self.space)
         self.pool = content_pool(ctx.seed)
-        self.tag = tuple(ctx.tag)
         self.issued = 0
         #: (index, holder) of acquires not released yet, acknowledged or not.
         self.holds = []

@@ -16,7 +16,6 @@ class Counter(Workload):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        self.tag = ctx.tag
         self.issued = 0
         self.acknowledged = set()
 

@@ -4,22 +4,25 @@ it in memory; the final check needs no model: every (attribute, value)
 lookup must return exactly the documents holding that pair."""
 import uuid
 
-import found
 from found.ext import eavstore
 
-from simulation.workloads.base import Workload
+from simulation.workloads.base import TaskStoreWorkload
 
 ATTRIBUTES = ("color", "size", "shape")
 VALUES = ("red", "blue", 1, 2)
 
 
-class EAVStore(Workload):
+class EAVStore(TaskStoreWorkload):
     name = "eavstore"
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self.store = make_store(self.space, ctx.tag)
-        self.model = {}
+    @staticmethod
+    def make_store(space, tag):
+        """The eavstore of one task."""
+        return eavstore.make("simulation", space + ("t",) + tuple(tag))
+
+    @staticmethod
+    async def store_problems(tx, store):
+        return await index_problems(tx, store)
 
     def _document(self):
         chosen = self.rng.sample(ATTRIBUTES, self.rng.randint(1, len(ATTRIBUTES)))
@@ -74,13 +77,6 @@ class EAVStore(Workload):
             for value in VALUES:
                 await self._compare_lookup(attribute, value)
 
-    @classmethod
-    async def check(cls, db, space, config, runs):
-        problems = []
-        for tag in runs:
-            for problem in await found.transactional(db, index_problems, make_store(space, tag)):
-                problems.append("store %s: %s" % (tag, problem))
-        return problems
 
 
 async def _remove_if_present(tx, store, uid):
@@ -88,11 +84,6 @@ async def _remove_if_present(tx, store, uid):
     # operation idempotent when an ambiguous commit is retried.
     if await eavstore.get(tx, store, uid):
         await eavstore.remove(tx, store, uid)
-
-
-def make_store(space, tag):
-    """The eavstore of one task."""
-    return eavstore.make("simulation", space + ("t",) + tuple(tag))
 
 
 def _same(a, b):

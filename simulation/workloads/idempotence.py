@@ -37,7 +37,6 @@ class Idempotence(Workload):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        self.tag = ctx.tag
         self.issued = 0
         _install_hooks(ctx.db, self.space)
 

@@ -8,23 +8,26 @@ with what the other shapes return) exposes an index that is missing an
 entry or holds a stale one."""
 import itertools
 
-import found
 from found.ext import nstore
 
-from simulation.workloads.base import Workload
+from simulation.workloads.base import TaskStoreWorkload
 
 COLUMNS = 3
 VOCABULARY = ("a", "b", "c", 1, 2, 3)
 PLANT_SKIP_INDEX = "nstore-skip-index"
 
 
-class NStore(Workload):
+class NStore(TaskStoreWorkload):
     name = "nstore"
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self.store = make_store(self.space, ctx.tag)
-        self.model = {}
+    @staticmethod
+    def make_store(space, tag):
+        """The nstore of one task."""
+        return nstore.make("simulation", space + ("t",) + tuple(tag), COLUMNS)
+
+    @staticmethod
+    async def store_problems(tx, store):
+        return await index_problems(tx, store)
 
     async def step(self):
         roll = self.rng.random()
@@ -73,19 +76,6 @@ class NStore(Workload):
             for sample in samples:
                 await self._compare(tuple(v if b else nstore.var("c%d" % i) for i, (v, b) in enumerate(zip(sample, bound))))
 
-    @classmethod
-    async def check(cls, db, space, config, runs):
-        problems = []
-        for tag in runs:
-            store = make_store(space, tag)
-            for problem in await found.transactional(db, index_problems, store):
-                problems.append("store %s: %s" % (tag, problem))
-        return problems
-
-
-def make_store(space, tag):
-    """The nstore of one task."""
-    return nstore.make("simulation", space + ("t",) + tuple(tag), COLUMNS)
 
 
 def random_pattern(rng):

@@ -5,20 +5,24 @@ model) every posting must agree with its document's counter."""
 import found
 from found.ext import pstore
 
-from simulation.workloads.base import Workload
+from simulation.workloads.base import TaskStoreWorkload
 
 TERMS = ("alpha", "beta", "gamma", "delta", "epsilon")
 DOCUMENTS = 12
 EVERYTHING = 10_000
 
 
-class PStore(Workload):
+class PStore(TaskStoreWorkload):
     name = "pstore"
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self.store = make_store(self.space, ctx.tag)
-        self.model = {}
+    @staticmethod
+    def make_store(space, tag):
+        """The pstore of one task."""
+        return pstore.make("simulation", space + ("t",) + tuple(tag))
+
+    @staticmethod
+    async def store_problems(tx, store):
+        return await index_problems(tx, store)
 
     async def step(self):
         roll = self.rng.random()
@@ -60,13 +64,6 @@ class PStore(Workload):
                 self.violation("end of task: search([%r]) returned %s, expected %s"
                                % (term, got, self._expected([term], EVERYTHING)))
 
-    @classmethod
-    async def check(cls, db, space, config, runs):
-        problems = []
-        for tag in runs:
-            for problem in await found.transactional(db, index_problems, make_store(space, tag)):
-                problems.append("store %s: %s" % (tag, problem))
-        return problems
 
 
 async def _remove_if_present(tx, store, doc):
@@ -74,11 +71,6 @@ async def _remove_if_present(tx, store, doc):
     # operation idempotent when an ambiguous commit is retried.
     if await pstore.counter(tx, store, doc) is not None:
         await pstore.remove(tx, store, doc)
-
-
-def make_store(space, tag):
-    """The pstore of one task."""
-    return pstore.make("simulation", space + ("t",) + tuple(tag))
 
 
 async def index_problems(tx, store):

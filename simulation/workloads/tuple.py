@@ -22,7 +22,6 @@ class Tuple(Workload):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        self.tag = ctx.tag
         self.steps = 0
         self.versionstamps = _reference_packs_versionstamps()
 

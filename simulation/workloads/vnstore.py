@@ -23,7 +23,6 @@ class VNStore(Workload):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        self.tag = ctx.tag
         self.epoch = 0
         self.changes = 0
         self.store = make_store(self.space, ctx.tag, self.epoch)
