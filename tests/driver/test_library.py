@@ -12,6 +12,26 @@ from driver_support import ROOT, run_python
 
 REAL_CLUSTER = "# a FoundationDB cluster file\ndocker:Xa9bC3dE@127.0.0.1:4500,127.0.0.1:4501\n"
 
+# argv: the expected part of the message, then found.open's arguments.
+_OPEN_REFUSED = """
+    import asyncio, sys, found
+    async def main():
+        try:
+            await found.open(*sys.argv[2:])
+        except found.LibraryError as exc:
+            assert sys.argv[1] in str(exc), exc
+        else:
+            raise AssertionError("opened %r" % (found.library(),))
+        assert found.library() is None
+    asyncio.run(main())
+"""
+
+
+def assert_open_refused(message, *open_args, env):
+    """In a fresh interpreter with ``env``, ``found.open(*open_args)`` raises
+    LibraryError mentioning ``message`` and leaves no library loaded."""
+    run_python(_OPEN_REFUSED, message, *open_args, env=env)
+
 
 def test_is_cluster_file(tmp_path):
     real = tmp_path / "fdb.cluster"
@@ -57,52 +77,21 @@ def test_real_cluster_never_falls_back(tmp_path):
     """A real cluster file with no loadable libfdb_c is an error, not the engine."""
     real = tmp_path / "fdb.cluster"
     real.write_text(REAL_CLUSTER)
-    run_python("""
-        import asyncio, sys, found
-        async def main():
-            try:
-                await found.open(sys.argv[1])
-            except found.LibraryError as exc:
-                assert "never falls back" in str(exc), exc
-                assert found.library() is None
-            else:
-                raise AssertionError("opened %r" % (found.library(),))
-        asyncio.run(main())
-    """, str(real), env={"LD_LIBRARY_PATH": str(tmp_path)})
+    assert_open_refused("never falls back", str(real), env={"LD_LIBRARY_PATH": str(tmp_path)})
 
 
 def test_engine_on_the_library_path_is_not_taken_for_libfdb_c(tmp_path):
     """Even when the library path finds our engine under the name libfdb_c.so, a real cluster is refused."""
     real = tmp_path / "fdb.cluster"
     real.write_text(REAL_CLUSTER)
-    run_python("""
-        import asyncio, sys, found
-        async def main():
-            try:
-                await found.open(sys.argv[1])
-            except found.LibraryError as exc:
-                assert "is found's embedded engine" in str(exc), exc
-            else:
-                raise AssertionError("opened %r" % (found.library(),))
-            assert found.library() is None
-        asyncio.run(main())
-    """, str(real), env={"LD_LIBRARY_PATH": os.path.dirname(found.engine.library_path())})
+    assert_open_refused("is found's embedded engine", str(real),
+                        env={"LD_LIBRARY_PATH": os.path.dirname(found.engine.library_path())})
 
 
 def test_environment_cluster_file_is_honoured(tmp_path):
     real = tmp_path / "fdb.cluster"
     real.write_text(REAL_CLUSTER)
-    run_python("""
-        import asyncio, found
-        async def main():
-            try:
-                await found.open()
-            except found.LibraryError:
-                pass
-            else:
-                raise AssertionError("opened %r" % (found.library(),))
-        asyncio.run(main())
-    """, env={"FDB_CLUSTER_FILE": str(real)})
+    assert_open_refused("", env={"FDB_CLUSTER_FILE": str(real)})
 
 
 def test_explicit_library_path_and_logging(tmp_path):

@@ -93,13 +93,20 @@ async def test_transactional_passes_args_and_kwargs(db):
     assert await found.transactional(db, func, 1, 2, c=3, snapshot=True) == (1, 2, 3, True, True)
 
 
-async def test_retry_limit_raises_last_error(db):
+def always_raising(code):
+    """A transaction function that raises FoundException(``code``) on every
+    attempt, and the list it appends to at each attempt."""
     calls = []
 
-    async def always_conflicts(tx):
+    async def func(tx):
         calls.append(1)
-        raise found.FoundException(1020)
+        raise found.FoundException(code)
 
+    return func, calls
+
+
+async def test_retry_limit_raises_last_error(db):
+    always_conflicts, calls = always_raising(1020)
     with pytest.raises(found.FoundException) as info:
         await found.transactional(db, always_conflicts, found_retry_limit=3)
     assert info.value.code == 1020 and len(calls) == 4
@@ -110,12 +117,7 @@ async def test_retry_limit_raises_last_error(db):
 
 
 async def test_non_retryable_error_is_raised_at_once(db):
-    calls = []
-
-    async def bad(tx):
-        calls.append(1)
-        raise found.FoundException(2004)
-
+    bad, calls = always_raising(2004)
     with pytest.raises(found.FoundException) as info:
         await found.transactional(db, bad)
     assert info.value.code == 2004 and calls == [1]
@@ -146,12 +148,7 @@ async def test_timeout_during_commit_says_maybe_committed(db, monkeypatch):
 
 
 async def test_timeout_stops_retrying(db):
-    calls = []
-
-    async def conflicts(tx):
-        calls.append(1)
-        raise found.FoundException(1020)
-
+    conflicts, calls = always_raising(1020)
     with pytest.raises(found.FoundException) as info:
         await found.transactional(db, conflicts, found_timeout=0.3)
     assert info.value.code in (1020, 1031) and len(calls) >= 2
