@@ -35,8 +35,10 @@ void store_close(store *s);
 const char *store_path(const store *s);
 
 /* --- reading: snapshots ---------------------------------------------------
- * A snapshot is a consistent view of committed data at one version; it may be
- * used from any thread but by one thread at a time. */
+ * A snapshot is a consistent view of committed data at one version. Several
+ * threads may read one snapshot at the same time (transactions share them):
+ * each uses its own cursors; see docs/engine-storage.md, "Threads and
+ * snapshots", for why that is safe with LMDB. */
 
 /* The newest committed state. */
 int store_snapshot_latest(store *s, snapshot **out);

@@ -980,6 +980,104 @@ static void test_shared_snapshots_stay_consistent(void)
     store_close(s);
 }
 
+/* One snapshot (one LMDB read txn) read by several threads at once:
+ * point reads, cursors, long keys (bucket records) and size estimates must
+ * all see exactly the pinned state while commits go on. */
+static snapshot *pinned;
+static atomic_int pinned_writer_done;
+static char long_keys[4][STORE_MAX_KEY + 40];
+
+static int32_t pinned_read_x(snapshot *snap, int i)
+{
+    char k[16];
+    int found, len;
+    const uint8_t *v;
+    int32_t x;
+    snprintf(k, sizeof k, "x%d", i);
+    CHECK_EQ(snapshot_get(snap, S(k), &found, &v, &len), 0);
+    CHECK(found && len == 4);
+    memcpy(&x, v, 4);
+    return x;
+}
+
+static void *pinned_reader(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 150 || !atomic_load(&pinned_writer_done); round++) {
+        for (int i = 0; i < 10; i++) CHECK_EQ(pinned_read_x(pinned, i), 100);
+        store_cursor *c;
+        int valid, n = 0, found, len;
+        const uint8_t *v;
+        CHECK_EQ(snapshot_cursor_open(pinned, &c), 0);
+        CHECK_EQ(cursor_seek_ge(c, S("L"), &valid), 0);
+        for (; valid; must(cursor_next(c, &valid)), n++) {
+            const uint8_t *k;
+            int kl, vl;
+            cursor_current(c, &k, &kl, &v, &vl);
+            if (k[0] != 'L') break;
+            CHECK(kl > STORE_MAX_KEY && vl == 1 && v[0] == '0');
+        }
+        CHECK_EQ(n, 4);
+        CHECK_EQ(cursor_seek_lt(c, S("y"), &valid), 0);
+        for (n = 0; valid; must(cursor_prev(c, &valid)), n++) {
+            const uint8_t *k;
+            int kl, vl;
+            cursor_current(c, &k, &kl, &v, &vl);
+            if (k[0] != 'x') break;
+        }
+        CHECK_EQ(n, 10);
+        cursor_close(c);
+        CHECK_EQ(snapshot_get(pinned, S(long_keys[round % 4]), &found, &v, &len), 0);
+        CHECK(found && len == 1 && v[0] == '0');
+        int64_t bytes;
+        CHECK_EQ(store_estimate_range(pinned, S("x"), S("y"), &bytes), 0);
+        CHECK(bytes > 0);
+        snapshot *latest;                       /* and the newest, shared too */
+        CHECK_EQ(store_snapshot_latest(shared_store, &latest), 0);
+        int sum = 0;
+        for (int i = 0; i < 10; i++) sum += pinned_read_x(latest, i);
+        snapshot_release(latest);
+        CHECK_EQ(sum, 1000);
+    }
+    return NULL;
+}
+
+static void test_pinned_snapshot_read_by_threads(void)
+{
+    store *s = shared_store = open_ok();
+    mutation init[14];
+    char keys[10][16];
+    int32_t vals[10];
+    for (int i = 0; i < 10; i++) {
+        snprintf(keys[i], sizeof keys[i], "x%d", i);
+        vals[i] = 100;
+        init[i] = (mutation){MUT_SET, 0, S(keys[i]), NULL, 0, (const uint8_t *)&vals[i], 4};
+    }
+    for (int i = 0; i < 4; i++) {
+        memset(long_keys[i], 'L', sizeof long_keys[i] - 1);
+        long_keys[i][sizeof long_keys[i] - 1] = 0;
+        long_keys[i][STORE_MAX_KEY + 10] = (char)('a' + i);
+        init[10 + i] = set_m(long_keys[i], "0");
+    }
+    CHECK_EQ(commit(s, 0, NULL, 0, init, 14, NULL), 0);
+    CHECK_EQ(store_snapshot_latest(s, &pinned), 0);
+    pthread_t readers[4];
+    for (int i = 0; i < 4; i++) pthread_create(&readers[i], NULL, pinned_reader, NULL);
+    srand(5);
+    for (int round = 0; round < 150; round++) {
+        int a = rand() % 10, b = (a + 1 + rand() % 9) % 10;
+        vals[a]--, vals[b]++;
+        mutation m[3] = {{MUT_SET, 0, S(keys[a]), NULL, 0, (const uint8_t *)&vals[a], 4},
+                         {MUT_SET, 0, S(keys[b]), NULL, 0, (const uint8_t *)&vals[b], 4},
+                         set_m(long_keys[round % 4], round % 2 ? "1" : "2")};
+        CHECK_EQ(commit(s, 0, NULL, 0, m, 3, NULL), 0);
+    }
+    atomic_store(&pinned_writer_done, 1);
+    for (int i = 0; i < 4; i++) pthread_join(readers[i], NULL);
+    snapshot_release(pinned);
+    store_close(s);
+}
+
 /* After fork the child leaves the parent's store alone and opens the
  * directory afresh; both go on committing. */
 static void test_fork_child_opens_afresh(void)
@@ -1407,6 +1505,7 @@ static const test tests[] = {
     {"map_full_fails_batch", test_map_full_fails_batch},
     {"writer_killed_holding_the_lock", test_writer_killed_holding_the_lock},
     {"shared_snapshots_stay_consistent", test_shared_snapshots_stay_consistent},
+    {"pinned_snapshot_read_by_threads", test_pinned_snapshot_read_by_threads},
     {"fork_child_opens_afresh", test_fork_child_opens_afresh},
     {"fork_child_cannot_use_parents_store", test_fork_child_cannot_use_parents_store},
     {"_child_set_w", child_set_w},
