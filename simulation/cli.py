@@ -15,6 +15,7 @@ from simulation.runner import Runner
 
 
 def parser():
+    """The command-line parser of ``python -m simulation``."""
     p = argparse.ArgumentParser(
         prog="python -m simulation",
         description="Seeded randomized workloads with fault injection against found "

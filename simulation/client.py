@@ -43,6 +43,7 @@ class Channel:
         self.stream = stream
 
     def send(self, kind, **fields):
+        """Write one event of type ``kind`` with ``fields`` (non-JSON values as repr)."""
         fields["t"] = kind
         self.stream.write(json.dumps(fields, default=repr) + "\n")
         self.stream.flush()
@@ -59,15 +60,19 @@ class TaskContext:
         self.rng = seeds.rng(client.config.seed, "task", client.index, client.generation, task)
 
     def space(self, name):
+        """The key-space tuple of workload ``name`` in this run."""
         return self.client.root + (name,)
 
     def planted(self, name):
+        """True when the bug ``name`` is planted in this run."""
         return name in self.client.config.plants
 
     def violation(self, workload, message):
+        """Report a broken invariant of ``workload`` from this task."""
         self.client.violation(workload, message, self.tag)
 
     async def transact(self, workload, func, *args, loop=None):
+        """Run ``func(tx, *args)`` in one transaction, counted under ``workload``."""
         return await self.client.transact(workload, func, *args, loop=loop)
 
 
@@ -97,6 +102,8 @@ class Client:
         self.last_counts = {}
 
     async def run(self):
+        """Open the database, run every task's budget of operations, then tell
+        the harness this client is done."""
         faults.configure(self.config.faults, self.config.fault_rate)
         self.db = await found.open(self.database)
         self.counters = faults.EngineCounters()
@@ -155,6 +162,9 @@ class Client:
                               w=workload.name, op=op, outcome=outcome)
 
     async def transact(self, name, func, *args, loop=None):
+        """Run ``func(tx, *args)`` through ``loop`` or the run's retry loop
+        (found.transactional unless a plant alters it), counting attempts,
+        retries and faults in workload ``name``'s stats."""
         stats = self.stats[name]
         attempts = _Attempts()
 
@@ -208,6 +218,7 @@ class Client:
             stats.faults["commit retried (1020 incl. conflicts, 1007, 1037)"] += unexplained
 
     def violation(self, workload, message, tag):
+        """Send a violation of ``workload`` found by task ``tag`` to the harness."""
         self.violations += 1
         self.channel.send("violation", workload=workload, message=message, tag=list(tag))
 

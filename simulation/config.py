@@ -33,13 +33,16 @@ class Config:
 
     @property
     def task_count(self):
+        """Tasks over all clients."""
         return self.clients * self.tasks
 
     def to_json(self):
+        """This configuration as a JSON-able dict."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data):
+        """The configuration of a ``to_json()`` dict; unknown keys (an older or newer log) are ignored."""
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in fields})
 

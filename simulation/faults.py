@@ -68,6 +68,7 @@ class EngineCounters:
 
     @property
     def available(self):
+        """True when the engine exports its fault counters."""
         return self._function is not None
 
     def read(self):

@@ -21,6 +21,7 @@ class Progress:
         self._width = 0
 
     def update(self, runner):
+        """Show the progress line of ``runner`` (rewritten in place on a terminal)."""
         if self.stream is None:
             return
         line = progress_line(runner)
@@ -33,6 +34,7 @@ class Progress:
         self.stream.flush()
 
     def finish(self, runner):
+        """Erase the progress line on a terminal, before the summary."""
         if self.stream is not None and self.tty and self._width:
             self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()

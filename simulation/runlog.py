@@ -23,6 +23,7 @@ class RunLog:
         self.write("run", version=VERSION, config=config.to_json(), replay=config.replay_command())
 
     def write(self, kind, **fields):
+        """Append one event of type ``kind`` with ``fields``."""
         if self._file is None:
             return
         record = {"t": kind}
@@ -30,6 +31,7 @@ class RunLog:
         self._file.write(json.dumps(record, default=repr, sort_keys=True) + "\n")
 
     def close(self):
+        """Close the file; later writes are dropped."""
         if self._file is not None:
             self._file.close()
             self._file = None

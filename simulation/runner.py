@@ -28,6 +28,7 @@ WATCHDOG_INTERVAL = 5.0
 
 @dataclasses.dataclass
 class Violation:
+    """A broken invariant: the workload, what is wrong and where (client/task or "check")."""
     workload: str
     message: str
     where: str = ""
@@ -50,6 +51,7 @@ class Outcome:
 
     @property
     def ok(self):
+        """True when the run found no violation."""
         return not self.violations
 
 
@@ -110,6 +112,7 @@ class Runner:
     # --- the run ------------------------------------------------------------
 
     async def run(self):
+        """Run the configured simulation to its end and return its Outcome."""
         self.started = time.monotonic()
         self._check_plants()
         self._prepare_location()

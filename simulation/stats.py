@@ -15,6 +15,7 @@ class WorkloadStats:
         self.injected = collections.Counter()
 
     def to_json(self):
+        """The counts as a JSON-able dict (``merge`` reads it back)."""
         return {"committed": self.committed, "retried": self.retried, "failed": self.failed,
                 "faults": dict(self.faults), "injected": dict(self.injected)}
 

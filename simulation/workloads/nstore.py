@@ -84,14 +84,16 @@ def random_pattern(rng):
 
 
 def _is_var(item):
-    return isinstance(item, type(nstore.var("x")))
+    return isinstance(item, nstore.Variable)
 
 
 def matches(items, pattern):
+    """True when ``items`` agree with every bound column of ``pattern``."""
     return all(_is_var(p) or p == v for v, p in zip(items, pattern))
 
 
 def show(pattern):
+    """``pattern`` as text, ``?`` for its variables."""
     return "(%s)" % ", ".join("?" if _is_var(p) else repr(p) for p in pattern)
 
 
