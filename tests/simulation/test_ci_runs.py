@@ -4,7 +4,7 @@ restarts are covered).
 A failure prints the seed and the replay command in the assertion message."""
 import pytest
 
-from conftest import run_simulation
+from sim_support import run_simulation
 
 from simulation.workloads import NAMES
 

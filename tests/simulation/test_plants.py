@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import run_command, run_simulation
+from sim_support import run_command, run_simulation
 
 from simulation import runner
 from simulation.config import Config

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from conftest import HANG_LIMIT, ROOT, environment, read_log, run_simulation
+from sim_support import HANG_LIMIT, ROOT, environment, read_log, run_simulation
 
 from simulation.workloads import NAMES
 

@@ -1,5 +1,9 @@
 """Helpers of the simulation tests: run ``python -m simulation`` in a fresh
-process (the harness spawns client processes itself) and read its summary."""
+process (the harness spawns client processes itself) and read its summary.
+
+A module of its own, not conftest.py: test modules import these names, and
+``from conftest import`` would pick whichever area's conftest was imported
+first when several test folders run in one session."""
 import atexit
 import json
 import os
@@ -9,8 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-
-import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # A safety net against a hung run, not a timing assertion.
@@ -30,6 +32,7 @@ class Result:
         self.stderr = completed.stderr
 
     def replay_command(self):
+        """The replay command the summary prints."""
         lines = self.stdout.splitlines()
         for index, line in enumerate(lines):
             if "replay with:" in line:
@@ -51,11 +54,13 @@ class Result:
         return {kind: int(n) for kind, n in (item.rsplit(" ", 1) for item in match.group(1).split(", "))}
 
     def kills(self):
+        """How many client kills the summary reports."""
         match = re.search(r", (\d+) kill\(s\)", self.stdout)
         return int(match.group(1)) if match else 0
 
 
 def environment(plants=False):
+    """The environment of a simulation process (``plants``: allow planted bugs)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     env["TMPDIR"] = SCRATCH
@@ -86,10 +91,6 @@ def run_command(command):
 
 
 def read_log(path):
+    """The events of a JSON-lines run log."""
     with open(path) as f:
         return [json.loads(line) for line in f]
-
-
-@pytest.fixture
-def simulate():
-    return run_simulation
