@@ -8,11 +8,22 @@
 #include "database.h"
 #include "timer.h"
 
-/* One lock and condition for every pending future: completions are rare
- * (commits, watches, retries) and waits are short, so sharing is cheap and
- * saves initialising a mutex per read. */
+/* One lock for every pending future: completions are rare (commits,
+ * watches, retries) and short, so sharing it saves initialising a mutex per
+ * read. A thread blocked on a future waits on a lock and condition of its
+ * own, listed in the future, and is woken outside the shared lock: a
+ * completion wakes only the threads waiting for that future, and they do
+ * not then queue for the shared lock behind the thread completing the next
+ * one (with one shared condition, 64 committing threads made 64 wake-ups
+ * per commit, and each woken thread blocked again on the lock). */
 static pthread_mutex_t _lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t _cond = PTHREAD_COND_INITIALIZER;
+
+struct future_blocked {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int woken;
+    struct future_blocked *next;
+};
 
 /* Recycled futures keep their buffers (up to a cap) to avoid malloc churn. */
 #define POOL_MAX 128
@@ -25,7 +36,6 @@ static int _pool_size;
  * deadlock on its first future: give the child fresh ones. */
 static void _after_fork_child(void) {
     pthread_mutex_init(&_lock, NULL);
-    pthread_cond_init(&_cond, NULL);
     pthread_mutex_init(&_pool_lock, NULL);
 }
 
@@ -155,8 +165,18 @@ int future_complete(FDBFuture *f, int err) {
     atomic_store_explicit(&f->ready, 1, memory_order_release);
     uint64_t timer = f->deadline_timer;
     f->deadline_timer = 0;
-    pthread_cond_broadcast(&_cond);
+    struct future_blocked *blocked = f->blocked;
+    f->blocked = NULL;
     pthread_mutex_unlock(&_lock);
+    while (blocked) {
+        /* The record lives on its waiter's stack: gone once `woken` is seen. */
+        struct future_blocked *next = blocked->next;
+        pthread_mutex_lock(&blocked->mu);
+        blocked->woken = 1;
+        pthread_cond_signal(&blocked->cv);
+        pthread_mutex_unlock(&blocked->mu);
+        blocked = next;
+    }
     if (cb) cb(f, param);
     /* Completed first: the deadline's reference goes with its timer. The
      * caller still holds a reference, so this never frees f. */
@@ -200,9 +220,23 @@ FDB_EXPORT fdb_bool_t fdb_future_is_error(FDBFuture *f) {
 
 FDB_EXPORT fdb_error_t fdb_future_block_until_ready(FDBFuture *f) {
     if (fdb_future_is_ready(f)) return 0;
+    struct future_blocked me = {.woken = 0};
+    pthread_mutex_init(&me.mu, NULL);
+    pthread_cond_init(&me.cv, NULL);
     pthread_mutex_lock(&_lock);
-    while (!atomic_load(&f->ready)) pthread_cond_wait(&_cond, &_lock);
+    int pending = !atomic_load(&f->ready);
+    if (pending) {
+        me.next = f->blocked;
+        f->blocked = &me;
+    }
     pthread_mutex_unlock(&_lock);
+    if (pending) {
+        pthread_mutex_lock(&me.mu);
+        while (!me.woken) pthread_cond_wait(&me.cv, &me.mu);
+        pthread_mutex_unlock(&me.mu);
+    }
+    pthread_cond_destroy(&me.cv);
+    pthread_mutex_destroy(&me.mu);
     return 0;
 }
 

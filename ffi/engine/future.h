@@ -44,6 +44,7 @@ struct FDB_future {
     void (*on_free)(void *ctx);
     void *hook_ctx;
     struct FDB_future *link;   /* free list / a transaction's pending list */
+    struct future_blocked *blocked;   /* threads in fdb_future_block_until_ready */
     uint64_t deadline_timer;   /* timer that fails it when a timeout elapses */
     int deadline_err;          /* ... with this error */
     union {
