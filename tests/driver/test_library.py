@@ -10,6 +10,9 @@ from found import _library
 
 from driver_support import ROOT, run_python
 
+# Which library found picks, and the engine's own directory rule.
+pytestmark = pytest.mark.engine_only
+
 REAL_CLUSTER = "# a FoundationDB cluster file\ndocker:Xa9bC3dE@127.0.0.1:4500,127.0.0.1:4501\n"
 
 # argv: the expected part of the message, then found.open's arguments.
