@@ -4,6 +4,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "database.h"
 #include "timer.h"
@@ -19,11 +24,58 @@
 static pthread_mutex_t _lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct future_blocked {
+    atomic_uint woken;
+#ifndef __linux__
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int woken;
+#endif
     struct future_blocked *next;
 };
+
+#ifdef __linux__
+/* Linux: the waiter sleeps on its `woken` word itself (a futex), so waking
+ * it is one atomic store and one system call, and the woken thread takes
+ * no lock on its way out. The wake may reach the word after its owner has
+ * returned: harmless, a futex wake on memory nobody waits on does nothing,
+ * and every futex user re-checks its condition. */
+static void _block_init(struct future_blocked *b) { atomic_init(&b->woken, 0); }
+static void _block_done(struct future_blocked *b) { (void)b; }
+
+static void _block_wait(struct future_blocked *b) {
+    while (!atomic_load_explicit(&b->woken, memory_order_acquire))
+        syscall(SYS_futex, &b->woken, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+
+static void _block_wake(struct future_blocked *b) {
+    atomic_store_explicit(&b->woken, 1, memory_order_release);
+    syscall(SYS_futex, &b->woken, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+#else
+static void _block_init(struct future_blocked *b) {
+    atomic_init(&b->woken, 0);
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+}
+
+static void _block_done(struct future_blocked *b) {
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+}
+
+static void _block_wait(struct future_blocked *b) {
+    pthread_mutex_lock(&b->mu);
+    while (!atomic_load(&b->woken)) pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Signalled under its lock: the record is gone once its owner sees `woken`. */
+static void _block_wake(struct future_blocked *b) {
+    pthread_mutex_lock(&b->mu);
+    atomic_store(&b->woken, 1);
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+#endif
 
 /* Recycled futures keep their buffers (up to a cap) to avoid malloc churn. */
 #define POOL_MAX 128
@@ -169,12 +221,9 @@ int future_complete(FDBFuture *f, int err) {
     f->blocked = NULL;
     pthread_mutex_unlock(&_lock);
     while (blocked) {
-        /* The record lives on its waiter's stack: gone once `woken` is seen. */
+        /* The record lives on its waiter's stack: read `next` before waking. */
         struct future_blocked *next = blocked->next;
-        pthread_mutex_lock(&blocked->mu);
-        blocked->woken = 1;
-        pthread_cond_signal(&blocked->cv);
-        pthread_mutex_unlock(&blocked->mu);
+        _block_wake(blocked);
         blocked = next;
     }
     if (cb) cb(f, param);
@@ -220,9 +269,8 @@ FDB_EXPORT fdb_bool_t fdb_future_is_error(FDBFuture *f) {
 
 FDB_EXPORT fdb_error_t fdb_future_block_until_ready(FDBFuture *f) {
     if (fdb_future_is_ready(f)) return 0;
-    struct future_blocked me = {.woken = 0};
-    pthread_mutex_init(&me.mu, NULL);
-    pthread_cond_init(&me.cv, NULL);
+    struct future_blocked me;
+    _block_init(&me);
     pthread_mutex_lock(&_lock);
     int pending = !atomic_load(&f->ready);
     if (pending) {
@@ -230,13 +278,8 @@ FDB_EXPORT fdb_error_t fdb_future_block_until_ready(FDBFuture *f) {
         f->blocked = &me;
     }
     pthread_mutex_unlock(&_lock);
-    if (pending) {
-        pthread_mutex_lock(&me.mu);
-        while (!me.woken) pthread_cond_wait(&me.cv, &me.mu);
-        pthread_mutex_unlock(&me.mu);
-    }
-    pthread_cond_destroy(&me.cv);
-    pthread_mutex_destroy(&me.mu);
+    if (pending) _block_wait(&me);
+    _block_done(&me);
     return 0;
 }
 

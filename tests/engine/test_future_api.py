@@ -122,6 +122,41 @@ def test_block_until_ready_wakes_on_completion(db, tr):
     CAPI.fdb_future_destroy(f)
 
 
+def test_each_blocked_thread_wakes_for_its_own_future(db, tr):
+    # blocked threads wait on records of their own: a completion wakes all
+    # of its future's waiters and none of another future's
+    f1 = CAPI.fdb_transaction_watch(tr, b"k1", 2)
+    f2 = CAPI.fdb_transaction_watch(tr, b"k2", 2)
+    c = CAPI.fdb_transaction_commit(tr)
+    CAPI.fdb_future_block_until_ready(c)
+    assert CAPI.fdb_future_get_error(c) == 0
+    CAPI.fdb_future_destroy(c)
+    returned = []
+
+    def block(f, name):
+        CAPI.fdb_future_block_until_ready(f)
+        returned.append((name, CAPI.fdb_future_is_ready(f)))
+
+    first = [threading.Thread(target=block, args=(f1, "f1")) for _ in range(4)]
+    second = [threading.Thread(target=block, args=(f2, "f2")) for _ in range(2)]
+    for t in first + second:
+        t.start()
+    db[b"k1"] = b"changed"
+    for t in first:
+        t.join(30)
+        assert not t.is_alive()
+    assert sorted(returned) == [("f1", 1)] * 4
+    assert not CAPI.fdb_future_is_ready(f2)
+    CAPI.fdb_future_cancel(f2)
+    for t in second:
+        t.join(30)
+        assert not t.is_alive()
+    assert sorted(returned) == [("f1", 1)] * 4 + [("f2", 1)] * 2
+    assert CAPI.fdb_future_get_error(f2) == 1101
+    CAPI.fdb_future_destroy(f1)
+    CAPI.fdb_future_destroy(f2)
+
+
 def test_commit_completes_on_another_thread(tr):
     seen = []
     done = threading.Event()
