@@ -124,14 +124,14 @@ static void _free_transaction(FDBTransaction *tr) {
     free(tr);
 }
 
-static void _free_later(void *ctx) {
-    _free_transaction(ctx);
-}
-
+/* Freed in whichever thread drops the last reference, a store thread
+ * included (a commit finishing after its transaction was destroyed, the
+ * common case): only closing the store must not happen there, and
+ * database_release already hands that to the timer thread. Handing every
+ * such free over cost a timer-thread wake-up per commit. */
 void tx_unref(FDBTransaction *tr) {
     if (atomic_fetch_sub(&tr->refs, 1) != 1) return;
-    if (on_store_thread) timer_after(0, _free_later, tr);
-    else _free_transaction(tr);
+    _free_transaction(tr);
 }
 
 FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransaction **out) {
