@@ -16,12 +16,12 @@ import sys
 
 __all__ = ["library_path", "default_directory"]
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # found/
 
 
 def library_path() -> str:
     """Absolute path of the bundled engine library (found/_lib/libfdb_c.so)."""
-    path = os.path.join(_HERE, "_lib", "libfdb_c.so")
+    path = os.path.join(_PACKAGE, "_lib", "libfdb_c.so")
     if not os.path.exists(path):
         raise FileNotFoundError(
             "the embedded engine is not built: %s is missing (run `FOUND_BUILD=engine python3 setup.py "
@@ -44,6 +44,3 @@ def main() -> int:
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,6 @@
+"""``python -m found.engine``: print the embedded engine library's path."""
+import sys
+
+from found.engine import main
+
+sys.exit(main())
