@@ -126,7 +126,9 @@ class Client:
             except Exception:
                 self.violation(name, "cannot start: " + _short_traceback(), ctx.tag)
         seq = 0
-        while loaded and seq < budget and not self._past_deadline():
+        # At least one operation per task even past the deadline: on a loaded
+        # machine a client may start after a short --duration has run out.
+        while loaded and seq < budget and (seq == 0 or not self._past_deadline()):
             workload = ctx.rng.choice(loaded)
             seq += 1
             await self._step(workload, ctx, seq)

@@ -21,8 +21,10 @@ UNBOUNDED = 10**12
 STDERR_TAIL = 2000
 #: A client reports every 0.2 s; this long without a word, it is hung.
 SILENCE_LIMIT = 60.0
-#: This long without finishing one operation, a client is livelocked.
-STALL_LIMIT = 300.0
+#: This long without finishing one operation, a client is livelocked (an
+#: operation retried with found's backoff, at most 1 s, makes well over a
+#: hundred attempts in this time).
+STALL_LIMIT = 120.0
 WATCHDOG_INTERVAL = 5.0
 
 
