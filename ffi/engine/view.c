@@ -31,6 +31,40 @@ static int _settle_unreadable(view_iter *it, int store_has_key) {
     return 0;
 }
 
+/* Stop on a stored row that no pending write touches. */
+static int _settle_store_row(view_iter *it, const uint8_t *k, int kl, const uint8_t *v, int vl) {
+    it->key = k; it->key_len = kl;
+    it->value = v; it->value_len = vl;
+    it->from_store = 1; it->from_w = 0;
+    it->unreadable = 0;
+    it->valid = 1;
+    it->depends_on_store = 1;
+    return 0;
+}
+
+/* The pending write node it->wn meets the cursor (`on_store`: same key).
+ * Sets *settled when it yields a visible row (or an unreadable one); a
+ * node that hides its key (a clear, compare_and_clear…) leaves it unset. */
+static int _settle_pending(view_iter *it, int on_store, const uint8_t *sv, int svl, int *settled) {
+    *settled = 1;
+    if (it->wn->kind == W_UNREADABLE) return _settle_unreadable(it, on_store);
+    int present = 0, vl = 0;
+    const uint8_t *v = NULL;
+    int err = ryw_resolve(it->w, it->wn, on_store, sv, svl, &present, &v, &vl);
+    if (err) return err;
+    if (it->wn->kind == W_OPS) it->depends_on_store = 1;
+    if (!present) {
+        *settled = 0;
+        return 0;
+    }
+    it->key = it->wn->key; it->key_len = it->wn->key_len;
+    it->value = v; it->value_len = vl;
+    it->from_store = on_store; it->from_w = 1;
+    it->unreadable = 0;
+    it->valid = 1;
+    return 0;
+}
+
 /* Settle on the first visible row at or after both sources' positions. */
 static int _settle_forward(view_iter *it) {
     it->dir = 1;
@@ -54,28 +88,10 @@ static int _settle_forward(view_iter *it) {
                 if (err) return err;
                 continue;
             }
-            it->key = sk; it->key_len = skl;
-            it->value = sv; it->value_len = svl;
-            it->from_store = 1; it->from_w = 0;
-            it->unreadable = 0;
-            it->valid = 1;
-            it->depends_on_store = 1;
-            return 0;
+            return _settle_store_row(it, sk, skl, sv, svl);
         }
-        if (it->wn->kind == W_UNREADABLE) return _settle_unreadable(it, c == 0);
-        int present = 0, vl = 0;
-        const uint8_t *v = NULL;
-        int err = ryw_resolve(it->w, it->wn, c == 0, sv, svl, &present, &v, &vl);
-        if (err) return err;
-        if (it->wn->kind == W_OPS) it->depends_on_store = 1;
-        if (present) {
-            it->key = it->wn->key; it->key_len = it->wn->key_len;
-            it->value = v; it->value_len = vl;
-            it->from_store = c == 0; it->from_w = 1;
-            it->unreadable = 0;
-            it->valid = 1;
-            return 0;
-        }
+        int settled, err = _settle_pending(it, c == 0, sv, svl, &settled);
+        if (err || settled) return err;
         it->wn = ryw_next(it->wn);
         if (c == 0 && (err = cursor_next(it->cur, &it->s_valid))) return err;
     }
@@ -109,28 +125,10 @@ static int _settle_backward(view_iter *it) {
                 if (err) return err;
                 continue;
             }
-            it->key = sk; it->key_len = skl;
-            it->value = sv; it->value_len = svl;
-            it->from_store = 1; it->from_w = 0;
-            it->unreadable = 0;
-            it->valid = 1;
-            it->depends_on_store = 1;
-            return 0;
+            return _settle_store_row(it, sk, skl, sv, svl);
         }
-        if (it->wn->kind == W_UNREADABLE) return _settle_unreadable(it, c == 0);
-        int present = 0, vl = 0;
-        const uint8_t *v = NULL;
-        int err = ryw_resolve(it->w, it->wn, c == 0, sv, svl, &present, &v, &vl);
-        if (err) return err;
-        if (it->wn->kind == W_OPS) it->depends_on_store = 1;
-        if (present) {
-            it->key = it->wn->key; it->key_len = it->wn->key_len;
-            it->value = v; it->value_len = vl;
-            it->from_store = c == 0; it->from_w = 1;
-            it->unreadable = 0;
-            it->valid = 1;
-            return 0;
-        }
+        int settled, err = _settle_pending(it, c == 0, sv, svl, &settled);
+        if (err || settled) return err;
         it->wn = it->wn->prev;
         if (c == 0 && (err = cursor_prev(it->cur, &it->s_valid))) return err;
     }
