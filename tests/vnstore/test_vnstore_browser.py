@@ -5,8 +5,8 @@ import os
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
@@ -51,12 +51,17 @@ class Session:
         self.driver.get(self.url + path)
 
     def _navigating(self, element):
-        """Click ``element`` and wait until the browser has left the page."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        """Click ``element`` and wait until the browser shows a new, loaded page.
+
+        The old page is marked with a script variable that only it has; polling
+        for the mark (rather than for a stale element) never touches an element
+        mid-navigation, where chromedriver may answer with an inspector error
+        instead of "stale element"."""
+        self.driver.execute_script("window.__found_old_page = true;")
         element.click()
-        wait = WebDriverWait(self.driver, 30)
-        wait.until(expected_conditions.staleness_of(page))
-        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+        wait = WebDriverWait(self.driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(lambda driver: driver.execute_script(
+            "return window.__found_old_page === undefined && document.readyState === 'complete'"))
 
     def click_link(self, text):
         self._navigating(self.driver.find_element(By.LINK_TEXT, text))
