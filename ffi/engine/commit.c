@@ -80,6 +80,7 @@ static void _finish_later(void *ctx) {
 static void _done(commit_request *req, int err, int64_t version, uint16_t batch_index) {
     commit_job *job = req->ctx;
     on_store_thread = 1;
+    future_defer_group_wakes();   /* flushed by after_batch */
     if (!err && job->report_unknown) {
         err = FDB_ERR_COMMIT_UNKNOWN_RESULT;
         buggify_count(BUG_COMMIT_UNKNOWN_APPLIED);
@@ -166,10 +167,12 @@ static FDBFuture *_commit_locked(FDBTransaction *tr) {
     job->req.mutations = wr->mutations.items;
     job->req.n_mutations = (int)wr->mutations.len;
     job->req.done = _done;
+    job->req.after_batch = future_flush_group_wakes;
     job->req.ctx = job;
     job->tr = tr;
     job->wr = wr;
     job->f = f;
+    future_wake_as_group(f);
     future_retain(f);                  /* the job's reference */
     atomic_fetch_add(&tr->refs, 1);
 

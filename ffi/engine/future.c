@@ -1,6 +1,7 @@
 /* future.c — FDBFuture (see future.h) and its fdb_future_* functions. */
 #include "future.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,53 @@ static void _block_wake(struct future_blocked *b) {
     pthread_cond_signal(&b->cv);
     pthread_mutex_unlock(&b->mu);
 }
+#endif
+
+#ifdef __linux__
+static atomic_uint _group_word;        /* bumped by every group wake */
+static atomic_int _group_sleepers;     /* threads asleep on it */
+static _Thread_local int _group_deferring, _group_pending;
+
+static void _group_wake_all(void) {
+    atomic_thread_fence(memory_order_seq_cst);   /* the futures' `ready` first */
+    atomic_fetch_add(&_group_word, 1);
+    if (atomic_load(&_group_sleepers))
+        syscall(SYS_futex, &_group_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Sleep until f is ready. The word is read before `ready`, so a wake between
+ * the two changes it and the futex call returns at once. */
+static void _group_wait(FDBFuture *f) {
+    atomic_fetch_add(&_group_sleepers, 1);
+    for (;;) {
+        unsigned seen = atomic_load(&_group_word);
+        if (atomic_load(&f->ready)) break;
+        syscall(SYS_futex, &_group_word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+    }
+    atomic_fetch_sub(&_group_sleepers, 1);
+}
+
+static void _group_completed(void) {
+    if (_group_deferring) _group_pending = 1;
+    else _group_wake_all();
+}
+
+void future_wake_as_group(FDBFuture *f) { f->group_wake = 1; }
+void future_defer_group_wakes(void) { _group_deferring = 1; }
+
+void future_flush_group_wakes(void) {
+    _group_deferring = 0;
+    if (_group_pending) {
+        _group_pending = 0;
+        _group_wake_all();
+    }
+}
+#else
+/* Elsewhere group futures keep per-waiter wakes. */
+static void _group_completed(void) {}
+void future_wake_as_group(FDBFuture *f) { (void)f; }
+void future_defer_group_wakes(void) {}
+void future_flush_group_wakes(void) {}
 #endif
 
 /* Recycled futures keep their buffers (up to a cap) to avoid malloc churn. */
@@ -219,7 +267,9 @@ int future_complete(FDBFuture *f, int err) {
     f->deadline_timer = 0;
     struct future_blocked *blocked = f->blocked;
     f->blocked = NULL;
+    int group = f->group_wake;
     pthread_mutex_unlock(&_lock);
+    if (group) _group_completed();
     while (blocked) {
         /* The record lives on its waiter's stack: read `next` before waking. */
         struct future_blocked *next = blocked->next;
@@ -269,6 +319,12 @@ FDB_EXPORT fdb_bool_t fdb_future_is_error(FDBFuture *f) {
 
 FDB_EXPORT fdb_error_t fdb_future_block_until_ready(FDBFuture *f) {
     if (fdb_future_is_ready(f)) return 0;
+#ifdef __linux__
+    if (f->group_wake) {
+        _group_wait(f);
+        return 0;
+    }
+#endif
     struct future_blocked me;
     _block_init(&me);
     pthread_mutex_lock(&_lock);

@@ -45,6 +45,7 @@ struct FDB_future {
     void *hook_ctx;
     struct FDB_future *link;   /* free list / a transaction's pending list */
     struct future_blocked *blocked;   /* threads in fdb_future_block_until_ready */
+    int group_wake;            /* blocked threads sleep on the shared group word */
     uint64_t deadline_timer;   /* timer that fails it when a timeout elapses */
     int deadline_err;          /* ... with this error */
     union {
@@ -74,6 +75,18 @@ int future_reserve_kvs(FDBFuture *f, size_t n);
  * Returns 0 if this call completed it, 1 if it was already complete (then
  * nothing changes). Runs the callback in this thread. */
 int future_complete(FDBFuture *f, int err);
+
+/* Group wakes, for futures that complete many at a time on one thread
+ * (commits: a whole batch on the store's completion thread). Threads blocked
+ * on a future marked with future_wake_as_group sleep on one shared word; a
+ * thread that called future_defer_group_wakes completes such futures without
+ * waking anyone, then future_flush_group_wakes wakes every sleeper with one
+ * system call. One call per waiter made each woken thread preempt the
+ * completing thread on its own CPU, so a batch's waiters ran one at a time.
+ * Elsewhere they wake at once. */
+void future_wake_as_group(FDBFuture *f);
+void future_defer_group_wakes(void);
+void future_flush_group_wakes(void);
 /* Complete a pending future with err and run its on_cancel hook (what
  * fdb_future_cancel does with 1101). */
 void future_abort(FDBFuture *f, int err);

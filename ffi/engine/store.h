@@ -112,6 +112,10 @@ struct commit_request {
     commit_done_fn done;
     void *ctx;                     /* for the caller */
     commit_request *next;          /* owned by the store while queued */
+    /* Optional: run on the same thread right after done(), or, when the
+     * next request of the batch has the same after_batch, after that one's:
+     * lets a client wake a whole batch's waiters at once. */
+    void (*after_batch)(void);
 };
 
 /* Queue a commit. The store batches everything queued into one LMDB write

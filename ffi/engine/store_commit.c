@@ -230,7 +230,10 @@ static void _complete(store *s, batch *b)
 {
     for (int i = 0; i < b->n; i++) {
         int e = b->fail ? b->fail : b->err[i];
+        /* read first: done() may free the request */
+        void (*after)(void) = b->req[i]->after_batch;
         b->req[i]->done(b->req[i], e, e ? 0 : b->version, e ? 0 : b->index[i]);
+        if (after && (i + 1 == b->n || b->req[i + 1]->after_batch != after)) after();
     }
     int kick = !b->fail;
     _batch_free(b);
@@ -267,6 +270,14 @@ static void _hand_to_completer(store *s, batch *b)
     pthread_mutex_unlock(&s->done_mu);
 }
 
+/* Complete a request outside any batch (refused or out of memory). */
+static void _complete_alone(commit_request *r, int err)
+{
+    void (*after)(void) = r->after_batch;
+    r->done(r, err, 0, 0);
+    if (after) after();
+}
+
 static void _commit_batch(store *s, commit_request *list, uint8_t *scratch)
 {
     batch *b = calloc(1, sizeof *b);
@@ -274,7 +285,7 @@ static void _commit_batch(store *s, commit_request *list, uint8_t *scratch)
     if (!b || !b->req) {                /* out of memory before the batch began */
         for (commit_request *r = list, *next; r; r = next) {
             next = r->next;
-            r->done(r, FDB_ERR_INTERNAL_ERROR, 0, 0);
+            _complete_alone(r, FDB_ERR_INTERNAL_ERROR);
         }
         if (b) _batch_free(b);
         return;
@@ -402,7 +413,7 @@ void store_commit_submit(store *s, commit_request *req)
 {
     req->next = NULL;
     if (_store_inherited(s)) {   /* no commit thread here: refuse at once */
-        req->done(req, FDB_ERR_CLIENT_INVALID_OPERATION, 0, 0);
+        _complete_alone(req, FDB_ERR_CLIENT_INVALID_OPERATION);
         return;
     }
     pthread_mutex_lock(&s->mu);
@@ -414,11 +425,25 @@ void store_commit_submit(store *s, commit_request *req)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Named for top, gdb and perf (Linux; a no-op elsewhere). */
+static void _name_thread(pthread_t t, const char *name)
+{
+#ifdef __linux__
+    pthread_setname_np(t, name);
+#else
+    (void)t; (void)name;
+#endif
+}
+
 int _commit_start(store *s)
 {
     if (!(s->scratch = malloc(ATOMIC_MAX_RESULT + 16))) return -1;
     if (pthread_create(&s->completer, NULL, _completer, s)) return -1;
-    if (!pthread_create(&s->committer, NULL, _committer, s)) return 0;
+    _name_thread(s->completer, "found-complete");
+    if (!pthread_create(&s->committer, NULL, _committer, s)) {
+        _name_thread(s->committer, "found-commit");
+        return 0;
+    }
     pthread_mutex_lock(&s->done_mu);
     s->done_stopping = 1;
     pthread_cond_signal(&s->done_cv);

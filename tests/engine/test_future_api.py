@@ -157,6 +157,58 @@ def test_each_blocked_thread_wakes_for_its_own_future(db, tr):
     CAPI.fdb_future_destroy(f2)
 
 
+def _commit_one(db, key):
+    handle = vp()
+    assert CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle)) == 0
+    CAPI.fdb_transaction_set(handle.value, key, len(key), b"1", 1)
+    c = CAPI.fdb_transaction_commit(handle.value)
+    CAPI.fdb_future_block_until_ready(c)
+    err = CAPI.fdb_future_get_error(c)
+    CAPI.fdb_future_destroy(c)
+    CAPI.fdb_transaction_destroy(handle.value)
+    return err
+
+
+def test_threads_blocked_on_commits_all_wake(db):
+    # commit futures of a batch wake their blocked threads together (one
+    # shared word): every thread must still see its own commit, none hang
+    errors = []
+
+    def writer(t):
+        for i in range(40):
+            errors.append(_commit_one(db, b"w%02d-%03d" % (t, i)))
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive()
+    assert errors == [0] * (24 * 40)
+    assert len(list(db.get_range(b"w", b"x"))) == 24 * 40
+
+
+def test_commit_cancelled_while_a_thread_blocks_on_it(db):
+    # a cancel completes the commit future outside the batch: the blocked
+    # thread must wake (1101), or see the commit's own result if it won
+    outcomes = set()
+    for i in range(60):
+        handle = vp()
+        CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle))
+        key = b"c%03d" % i
+        CAPI.fdb_transaction_set(handle.value, key, len(key), b"1", 1)
+        c = CAPI.fdb_transaction_commit(handle.value)
+        waiter = threading.Thread(target=CAPI.fdb_future_block_until_ready, args=(c,))
+        waiter.start()
+        CAPI.fdb_future_cancel(c)
+        waiter.join(30)
+        assert not waiter.is_alive()
+        outcomes.add(CAPI.fdb_future_get_error(c))
+        CAPI.fdb_future_destroy(c)
+        CAPI.fdb_transaction_destroy(handle.value)
+    assert outcomes <= {0, 1101} and 1101 in outcomes
+
+
 def test_commit_completes_on_another_thread(tr):
     seen = []
     done = threading.Event()

@@ -54,7 +54,7 @@ static void waiter_init(waiter *w, int64_t rv, const key_range *reads, int nr,
                         const key_range *writes, int nw, const mutation *m, int nm)
 {
     memset(w, 0, sizeof *w);
-    w->req = (commit_request){rv, reads, nr, writes, nw, m, nm, _done, w, NULL};
+    w->req = (commit_request){rv, reads, nr, writes, nw, m, nm, _done, w, NULL, NULL};
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
 }
@@ -512,6 +512,51 @@ static void test_batch_index_and_in_batch_conflict(void)
     CHECK(!strcmp(get(s, "y"), "<absent>"));
     CHECK(!strcmp(get(s, "z"), "3"));
     store_close(s);
+}
+
+/* after_batch: on the completion thread, after the done() of its run of
+ * requests (consecutive ones sharing it), once per run. */
+static char _trail[64];
+static int _trail_len;
+static pthread_t _trail_thread;
+
+static void _trail_add(char c)
+{
+    if (_trail_len == 0) _trail_thread = pthread_self();
+    CHECK(pthread_equal(_trail_thread, pthread_self()));
+    CHECK(_trail_len < (int)sizeof _trail - 1);
+    _trail[_trail_len++] = c;
+}
+
+static void _done_trailed(commit_request *req, int err, int64_t version, uint16_t index)
+{
+    _trail_add('d');
+    _done(req, err, version, index);
+}
+
+static void _after_a(void) { _trail_add('A'); }
+static void _after_b(void) { _trail_add('B'); }
+
+static void test_after_batch_runs_after_each_run(void)
+{
+    store *s = open_ok();
+    void (*hooks[6])(void) = {_after_a, _after_a, _after_b, NULL, _after_b, _after_a};
+    mutation m[6];
+    waiter w[6];
+    char keys[6][16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(keys[i], sizeof keys[i], "ab%d", i);
+        m[i] = set_m(keys[i], "v");
+        waiter_init(&w[i], 0, NULL, 0, NULL, 0, &m[i], 1);
+        w[i].req.done = _done_trailed;
+        w[i].req.after_batch = hooks[i];
+    }
+    submit_batch(s, w, 6);   /* one batch */
+    for (int i = 0; i < 6; i++) CHECK_EQ(waiter_wait(&w[i]), 0);
+    CHECK_EQ(w[0].version, w[5].version);
+    store_close(s);           /* the completion thread has finished */
+    _trail[_trail_len] = 0;
+    CHECK(!strcmp(_trail, "ddAdBddBdA") || (fprintf(stderr, "trail %s\n", _trail), 0));
 }
 
 static void test_batches_are_bounded(void)
@@ -1102,6 +1147,9 @@ static void test_fork_child_opens_afresh(void)
 
 /* A store used by mistake in a forked child refuses instead of touching
  * the parent's LMDB state (or waiting for threads the child lacks). */
+static int _child_after_ran;
+static void _child_after(void) { _child_after_ran = 1; }
+
 static void test_fork_child_cannot_use_parents_store(void)
 {
     store *s = open_ok();
@@ -1121,8 +1169,10 @@ static void test_fork_child_cannot_use_parents_store(void)
         if (snapshot_get(before, S("k"), &found, &v, &len) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(3);
         if (snapshot_cursor_open(before, &c) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(4);
         waiter_init(&w, 0, NULL, 0, NULL, 0, &m, 1);
+        w.req.after_batch = _child_after;
         store_commit_submit(s, &w.req);
         if (waiter_wait(&w) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(5);
+        if (!_child_after_ran) _exit(6);   /* refused at once: after_batch still runs */
         snapshot_release(before);   /* must not release the parent's reader slot */
         store_close(s);             /* must not wait for the parent's threads */
         _exit(0);
@@ -1482,6 +1532,7 @@ static const test tests[] = {
     {"atomic_commits", test_atomic_commits},
     {"versionstamps", test_versionstamps},
     {"batch_index_and_in_batch_conflict", test_batch_index_and_in_batch_conflict},
+    {"after_batch_runs_after_each_run", test_after_batch_runs_after_each_run},
     {"batches_are_bounded", test_batches_are_bounded},
     {"read_set_matches_naive", test_read_set_matches_naive},
     {"conflicts", test_conflicts},
