@@ -157,15 +157,20 @@ def test_each_blocked_thread_wakes_for_its_own_future(db, tr):
     CAPI.fdb_future_destroy(f2)
 
 
-def _commit_one(db, key):
+def _start_commit(db, key):
+    """A new transaction that sets key to b"1", and its commit future."""
     handle = vp()
     assert CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle)) == 0
     CAPI.fdb_transaction_set(handle.value, key, len(key), b"1", 1)
-    c = CAPI.fdb_transaction_commit(handle.value)
+    return handle.value, CAPI.fdb_transaction_commit(handle.value)
+
+
+def _commit_one(db, key):
+    tr, c = _start_commit(db, key)
     CAPI.fdb_future_block_until_ready(c)
     err = CAPI.fdb_future_get_error(c)
     CAPI.fdb_future_destroy(c)
-    CAPI.fdb_transaction_destroy(handle.value)
+    CAPI.fdb_transaction_destroy(tr)
     return err
 
 
@@ -193,11 +198,7 @@ def test_commit_cancelled_while_a_thread_blocks_on_it(db):
     # thread must wake (1101), or see the commit's own result if it won
     outcomes = set()
     for i in range(60):
-        handle = vp()
-        CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle))
-        key = b"c%03d" % i
-        CAPI.fdb_transaction_set(handle.value, key, len(key), b"1", 1)
-        c = CAPI.fdb_transaction_commit(handle.value)
+        tr, c = _start_commit(db, b"c%03d" % i)
         waiter = threading.Thread(target=CAPI.fdb_future_block_until_ready, args=(c,))
         waiter.start()
         CAPI.fdb_future_cancel(c)
@@ -205,7 +206,7 @@ def test_commit_cancelled_while_a_thread_blocks_on_it(db):
         assert not waiter.is_alive()
         outcomes.add(CAPI.fdb_future_get_error(c))
         CAPI.fdb_future_destroy(c)
-        CAPI.fdb_transaction_destroy(handle.value)
+        CAPI.fdb_transaction_destroy(tr)
     assert outcomes <= {0, 1101} and 1101 in outcomes
 
 
@@ -223,11 +224,8 @@ def test_commit_completes_on_another_thread(tr):
 
 def test_destroying_the_transaction_while_its_commit_runs(db):
     for _ in range(20):
-        handle = vp()
-        CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle))
-        CAPI.fdb_transaction_set(handle.value, b"d", 1, b"1", 1)
-        c = CAPI.fdb_transaction_commit(handle.value)
-        CAPI.fdb_transaction_destroy(handle.value)
+        tr, c = _start_commit(db, b"d")
+        CAPI.fdb_transaction_destroy(tr)
         CAPI.fdb_future_block_until_ready(c)
         assert CAPI.fdb_future_get_error(c) == 0
         CAPI.fdb_future_destroy(c)
@@ -244,14 +242,10 @@ def test_callbacks_run_once_when_destroyed_during_commit(db):
 
     cb = CALLBACK(on_ready)
     for i in range(200):
-        handle = vp()
-        CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle))
-        key = b"x%03d" % i
-        CAPI.fdb_transaction_set(handle.value, key, len(key), b"1", 1)
-        c = CAPI.fdb_transaction_commit(handle.value)
+        tr, c = _start_commit(db, b"x%03d" % i)
         CAPI.fdb_future_set_callback(c, cb, i + 1)
         CAPI.fdb_future_destroy(c)              # maybe before the commit thread is done
-        CAPI.fdb_transaction_destroy(handle.value)
+        CAPI.fdb_transaction_destroy(tr)
     with lock:
         assert calls == {i + 1: 1 for i in range(200)}
 
