@@ -113,19 +113,20 @@ static uint8_t *_put_ranges(uint8_t *p, const key_range *r, int n)
     return p;
 }
 
-int _conflicts_record(MDB_txn *txn, store *s, int64_t version, uint16_t index,
-                      const key_range *writes, int n_writes,
-                      const key_range *extra, int n_extra)
+int _conflicts_record(MDB_txn *txn, store *s, int64_t version,
+                      const key_range *const *lists, const int *counts, int n_lists)
 {
     size_t size = 0;
-    for (int i = 0; i < n_writes; i++) size += 8 + (size_t)writes[i].begin_len + (size_t)writes[i].end_len;
-    for (int i = 0; i < n_extra; i++) size += 8 + (size_t)extra[i].begin_len + (size_t)extra[i].end_len;
+    for (int l = 0; l < n_lists; l++)
+        for (int i = 0; i < counts[l]; i++)
+            size += 8 + (size_t)lists[l][i].begin_len + (size_t)lists[l][i].end_len;
     uint8_t kb[10];
-    _hist_key(kb, version, index);
+    _hist_key(kb, version, 0);
     MDB_val k = {sizeof kb, kb}, v = {size, NULL};
     int rc = mdb_put(txn, s->hist, &k, &v, MDB_RESERVE);
     if (rc) return rc;
-    _put_ranges(_put_ranges(v.mv_data, writes, n_writes), extra, n_extra);
+    uint8_t *p = v.mv_data;
+    for (int l = 0; l < n_lists; l++) p = _put_ranges(p, lists[l], counts[l]);
     return 0;
 }
 

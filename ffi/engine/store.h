@@ -96,9 +96,10 @@ typedef struct key_range {
 
 typedef struct commit_request commit_request;
 /* Called exactly once per request, from a store thread (the store's
- * completion thread, so the next batch can commit meanwhile), after the
- * batch holding it is durable (fsync'd) or has failed; requests complete in
- * the order they were committed. On success `version`
+ * completion thread, so the next batch can commit meanwhile; or the commit
+ * thread itself when nothing waits for the next batch), after the batch
+ * holding it is durable (fsync'd) or has failed; requests complete in the
+ * order they were committed. On success `version`
  * is the commit version and `batch_index` the transaction's order in its
  * batch (the last 2 bytes of its versionstamp). */
 typedef void (*commit_done_fn)(commit_request *req, int err, int64_t version,

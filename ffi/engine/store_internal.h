@@ -7,8 +7,10 @@
  *   "data"   user keys, each prefixed by one byte (LMDB rejects empty keys);
  *            keys too long for LMDB share "bucket" records (store_keys.c)
  *   "meta"   format magic, committed version, conflict-history floor
- *   "hist"   conflict history: version (8 BE) + batch index (2 BE) → the
- *            committed transaction's write ranges
+ *   "hist"   conflict history: version (8 BE) + 2 zero bytes → the write
+ *            ranges of that batch's commits (files written before one entry
+ *            per batch have one per transaction, the 2 bytes its batch index;
+ *            both read alike)
  *   "sample" the byte sample for range size estimates (store_sample.c)
  */
 #ifndef FOUND_ENGINE_STORE_INTERNAL_H
@@ -101,6 +103,7 @@ struct store {
     pthread_cond_t done_cv;
     batch *done_head, *done_tail;
     int done_stopping;
+    int done_busy;                /* the completer is calling done()s */
     pthread_t completer;
     atomic_llong committed;       /* newest version this process has seen */
 
@@ -164,9 +167,10 @@ void _snapshots_expire(store *s);
 /* conflicts.c */
 int _conflicts_floor(MDB_txn *txn, store *s, int64_t *floor);
 int _conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set *rs, int *conflict);
-int _conflicts_record(MDB_txn *txn, store *s, int64_t version, uint16_t index,
-                      const key_range *writes, int n_writes,
-                      const key_range *extra, int n_extra);
+/* One history entry for a batch: the n_lists lists of write ranges of its
+ * accepted requests (and the keys its versionstamped-key mutations made). */
+int _conflicts_record(MDB_txn *txn, store *s, int64_t version,
+                      const key_range *const *lists, const int *counts, int n_lists);
 int _conflicts_prune(MDB_txn *txn, store *s, int64_t version);
 int _reads_prepare(const key_range *reads, int n, read_set *out);
 void _reads_free(read_set *rs);

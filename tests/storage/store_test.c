@@ -559,6 +559,41 @@ static void test_after_batch_runs_after_each_run(void)
     CHECK(!strcmp(_trail, "ddAdBddBdA") || (fprintf(stderr, "trail %s\n", _trail), 0));
 }
 
+/* The batch's one history entry holds every accepted request's write
+ * ranges and the keys its versionstamped-key mutations made: a later reader
+ * of any of them from before the batch conflicts, a reader of anything else
+ * does not. */
+static void test_batch_history_covers_every_request(void)
+{
+    store *s = open_ok();
+    int64_t rv = store_committed_version(s);
+    uint8_t vkey[2 + 10 + 4] = "vs__________\x02\x00\x00\x00";
+    mutation m[3] = {set_m("a", "1"),
+                     {MUT_ATOMIC, FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY, vkey, sizeof vkey, NULL, 0, S("x")},
+                     set_m("c", "3")};
+    key_range wa = {S("a"), (const uint8_t *)"a\x00", 2}, wc = {S("c"), (const uint8_t *)"c\x00", 2};
+    waiter w[3];
+    waiter_init(&w[0], rv, NULL, 0, &wa, 1, &m[0], 1);
+    waiter_init(&w[1], rv, NULL, 0, NULL, 0, &m[1], 1);
+    waiter_init(&w[2], rv, NULL, 0, &wc, 1, &m[2], 1);
+    submit_batch(s, w, 3);
+    for (int i = 0; i < 3; i++) CHECK_EQ(waiter_wait(&w[i]), 0);
+    CHECK_EQ(w[0].version, w[2].version);
+    uint8_t stamped[13] = "vs", stamped_end[13];
+    for (int i = 0; i < 8; i++) stamped[2 + i] = (uint8_t)((uint64_t)w[1].version >> (56 - 8 * i));
+    stamped[10] = 0, stamped[11] = (uint8_t)w[1].index;
+    memcpy(stamped_end, stamped, 12);
+    stamped_end[12] = 0;
+    key_range reads[4] = {{S("a"), (const uint8_t *)"a\x00", 2},
+                          {stamped, 12, stamped_end, 13},
+                          {S("c"), (const uint8_t *)"c\x00", 2},
+                          {S("b"), (const uint8_t *)"b\x00", 2}};
+    mutation other = set_m("z", "late");
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(commit(s, rv, &reads[i], 1, &other, 1, NULL), i < 3 ? FDB_ERR_NOT_COMMITTED : 0);
+    store_close(s);
+}
+
 static void test_batches_are_bounded(void)
 {
     store *s = open_ok();
@@ -578,6 +613,48 @@ static void test_batches_are_bounded(void)
     CHECK_EQ(w[STORE_BATCH_MAX_REQUESTS - 1].index, STORE_BATCH_MAX_REQUESTS - 1);
     CHECK_EQ(w[STORE_BATCH_MAX_REQUESTS].index, 0);
     CHECK_EQ(count_keys(s), N);
+    store_close(s);
+}
+
+/* Batches complete in commit order, whichever store thread tells them (the
+ * completion thread, or the commit thread when nothing else waits). */
+static pthread_mutex_t _order_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t _order_version[3 * STORE_BATCH_MAX_REQUESTS];
+static int _order_index[3 * STORE_BATCH_MAX_REQUESTS], _order_n;
+
+static void _done_ordered(commit_request *req, int err, int64_t version, uint16_t index)
+{
+    pthread_mutex_lock(&_order_mu);
+    _order_version[_order_n] = version;
+    _order_index[_order_n++] = index;
+    pthread_mutex_unlock(&_order_mu);
+    _done(req, err, version, index);
+}
+
+static void test_completions_follow_commit_order(void)
+{
+    store *s = open_ok();
+    enum { N = 3 * STORE_BATCH_MAX_REQUESTS };
+    static waiter w[N];
+    static mutation m[N];
+    static char keys[N][32];
+    for (int round = 0; round < 3; round++) {
+        _order_n = 0;
+        for (int i = 0; i < N; i++) {
+            snprintf(keys[i], sizeof keys[i], "o%d-%06d", round, i);
+            m[i] = set_m(keys[i], "v");
+            waiter_init(&w[i], 0, NULL, 0, NULL, 0, &m[i], 1);
+            w[i].req.done = _done_ordered;
+        }
+        submit_batch(s, w, N);   /* three batches at least */
+        for (int i = 0; i < N; i++) CHECK_EQ(waiter_wait(&w[i]), 0);
+        CHECK_EQ(_order_n, N);
+        CHECK(_order_version[0] < _order_version[N - 1]);
+        for (int i = 1; i < N; i++) {
+            CHECK(_order_version[i - 1] <= _order_version[i]);
+            if (_order_version[i - 1] == _order_version[i]) CHECK_EQ(_order_index[i], _order_index[i - 1] + 1);
+        }
+    }
     store_close(s);
 }
 
@@ -1533,6 +1610,8 @@ static const test tests[] = {
     {"versionstamps", test_versionstamps},
     {"batch_index_and_in_batch_conflict", test_batch_index_and_in_batch_conflict},
     {"after_batch_runs_after_each_run", test_after_batch_runs_after_each_run},
+    {"batch_history_covers_every_request", test_batch_history_covers_every_request},
+    {"completions_follow_commit_order", test_completions_follow_commit_order},
     {"batches_are_bounded", test_batches_are_bounded},
     {"read_set_matches_naive", test_read_set_matches_naive},
     {"conflicts", test_conflicts},
