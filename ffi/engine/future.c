@@ -125,12 +125,22 @@ void future_defer_group_wakes(void) {}
 void future_flush_group_wakes(void) {}
 #endif
 
-/* Recycled futures keep their buffers (up to a cap) to avoid malloc churn. */
+/* Recycled futures keep their buffers to avoid malloc churn: each buffer up
+ * to a whole iterator-mode batch (120,000 bytes of pairs and their array),
+ * the pool's buffers up to POOL_BYTES_MAX together. Freeing a range batch's
+ * buffers made the next batch grow them again from 64 bytes, and glibc
+ * served and returned sizes like these with mmap, a page fault per 4 KiB. */
 #define POOL_MAX 128
-#define KEEP_BUF_MAX (16 * 1024)   /* bounds the pool at a few MiB */
+#define KEEP_BUF_MAX (256 * 1024)
+#define POOL_BYTES_MAX (4 << 20)
 static pthread_mutex_t _pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static FDBFuture *_pool;
 static int _pool_size;
+static size_t _pool_bytes;        /* buffer bytes held by pooled futures */
+
+static size_t _buffer_bytes(const FDBFuture *f) {
+    return f->buf_cap + f->kvs_cap * sizeof(FDBKeyValue);
+}
 
 /* A child forked while another thread held one of these locks would
  * deadlock on its first future: give the child fresh ones. */
@@ -149,6 +159,7 @@ static FDBFuture *_pool_take(void) {
     if (f) {
         _pool = f->link;
         _pool_size--;
+        _pool_bytes -= _buffer_bytes(f);
     }
     pthread_mutex_unlock(&_pool_lock);
     return f;
@@ -174,6 +185,13 @@ static void _recycle(FDBFuture *f) {
     }
     pthread_mutex_lock(&_pool_lock);
     if (_pool_size < POOL_MAX) {
+        if (_pool_bytes + _buffer_bytes(f) > POOL_BYTES_MAX) {
+            free(f->buf);
+            free(f->kvs);
+            f->buf = NULL, f->kvs = NULL;
+            f->buf_cap = f->kvs_cap = 0;
+        }
+        _pool_bytes += _buffer_bytes(f);
         f->link = _pool;
         _pool = f;
         _pool_size++;
