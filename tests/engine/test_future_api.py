@@ -193,21 +193,40 @@ def test_threads_blocked_on_commits_all_wake(db):
     assert len(list(db.get_range(b"w", b"x"))) == 24 * 40
 
 
+def _cancel_while_blocked(tr, c):
+    """Cancel commit future c while another thread blocks on it; its error."""
+    waiter = threading.Thread(target=CAPI.fdb_future_block_until_ready, args=(c,))
+    waiter.start()
+    CAPI.fdb_future_cancel(c)
+    waiter.join(30)
+    assert not waiter.is_alive()
+    err = CAPI.fdb_future_get_error(c)
+    CAPI.fdb_future_destroy(c)
+    CAPI.fdb_transaction_destroy(tr)
+    return err
+
+
 def test_commit_cancelled_while_a_thread_blocks_on_it(db):
     # a cancel completes the commit future outside the batch: the blocked
-    # thread must wake (1101), or see the commit's own result if it won
-    outcomes = set()
-    for i in range(60):
+    # thread must wake with 1101. A 9 MB commit queued first keeps the small
+    # one pending for milliseconds, so the cancel is sure to come first.
+    big = b"v" * 90000
+    for i in range(5):
+        handle = vp()
+        CAPI.fdb_database_create_transaction(db.dpointer, ctypes.byref(handle))
+        for j in range(100):
+            key = b"big%03d" % j
+            CAPI.fdb_transaction_set(handle.value, key, len(key), big, len(big))
+        slow = CAPI.fdb_transaction_commit(handle.value)
         tr, c = _start_commit(db, b"c%03d" % i)
-        waiter = threading.Thread(target=CAPI.fdb_future_block_until_ready, args=(c,))
-        waiter.start()
-        CAPI.fdb_future_cancel(c)
-        waiter.join(30)
-        assert not waiter.is_alive()
-        outcomes.add(CAPI.fdb_future_get_error(c))
-        CAPI.fdb_future_destroy(c)
-        CAPI.fdb_transaction_destroy(tr)
-    assert outcomes <= {0, 1101} and 1101 in outcomes
+        assert _cancel_while_blocked(tr, c) == 1101
+        CAPI.fdb_future_block_until_ready(slow)
+        assert CAPI.fdb_future_get_error(slow) == 0
+        CAPI.fdb_future_destroy(slow)
+        CAPI.fdb_transaction_destroy(handle.value)
+    # and racing the commit itself: either outcome, never a hang
+    outcomes = {_cancel_while_blocked(*_start_commit(db, b"r%03d" % i)) for i in range(60)}
+    assert outcomes <= {0, 1101}
 
 
 def test_commit_completes_on_another_thread(tr):
