@@ -1075,26 +1075,46 @@ static void *consistency_reader(void *arg)
     return NULL;
 }
 
+/* Ten 4-byte counters x0..x9 of 100 each: writers move one unit at a time,
+ * so every consistent snapshot sums to 1000. */
+typedef struct counters { char keys[10][16]; int32_t vals[10]; } counters;
+
+static mutation counter_set(counters *c, int i)
+{
+    return (mutation){MUT_SET, 0, S(c->keys[i]), NULL, 0, (const uint8_t *)&c->vals[i], 4};
+}
+
+static void counters_init(counters *c, mutation out[10])
+{
+    for (int i = 0; i < 10; i++) {
+        snprintf(c->keys[i], sizeof c->keys[i], "x%d", i);
+        c->vals[i] = 100;
+        out[i] = counter_set(c, i);
+    }
+}
+
+/* Move one unit between two random counters: the two sets to commit. */
+static void counters_move(counters *c, mutation out[2])
+{
+    int a = rand() % 10, b = (a + 1 + rand() % 9) % 10;
+    c->vals[a]--, c->vals[b]++;
+    out[0] = counter_set(c, a);
+    out[1] = counter_set(c, b);
+}
+
 static void test_shared_snapshots_stay_consistent(void)
 {
     store *s = shared_store = open_ok();
     mutation init[10];
-    char keys[10][16];
-    int32_t vals[10];
-    for (int i = 0; i < 10; i++) {
-        snprintf(keys[i], sizeof keys[i], "x%d", i);
-        vals[i] = 100;
-        init[i] = (mutation){MUT_SET, 0, S(keys[i]), NULL, 0, (const uint8_t *)&vals[i], 4};
-    }
+    counters c;
+    counters_init(&c, init);
     CHECK_EQ(commit(s, 0, NULL, 0, init, 10, NULL), 0);
     pthread_t readers[4];
     for (int i = 0; i < 4; i++) pthread_create(&readers[i], NULL, consistency_reader, NULL);
     srand(3);
-    for (int round = 0; round < 200; round++) {   /* move one unit from a to b */
-        int a = rand() % 10, b = (a + 1 + rand() % 9) % 10;
-        vals[a]--, vals[b]++;
-        mutation m[2] = {{MUT_SET, 0, S(keys[a]), NULL, 0, (const uint8_t *)&vals[a], 4},
-                         {MUT_SET, 0, S(keys[b]), NULL, 0, (const uint8_t *)&vals[b], 4}};
+    for (int round = 0; round < 200; round++) {
+        mutation m[2];
+        counters_move(&c, m);
         CHECK_EQ(commit(s, 0, NULL, 0, m, 2, NULL), 0);
     }
     atomic_store(&writer_done, 1);
@@ -1168,13 +1188,8 @@ static void test_pinned_snapshot_read_by_threads(void)
 {
     store *s = shared_store = open_ok();
     mutation init[14];
-    char keys[10][16];
-    int32_t vals[10];
-    for (int i = 0; i < 10; i++) {
-        snprintf(keys[i], sizeof keys[i], "x%d", i);
-        vals[i] = 100;
-        init[i] = (mutation){MUT_SET, 0, S(keys[i]), NULL, 0, (const uint8_t *)&vals[i], 4};
-    }
+    counters c;
+    counters_init(&c, init);
     for (int i = 0; i < 4; i++) {
         memset(long_keys[i], 'L', sizeof long_keys[i] - 1);
         long_keys[i][sizeof long_keys[i] - 1] = 0;
@@ -1187,11 +1202,9 @@ static void test_pinned_snapshot_read_by_threads(void)
     for (int i = 0; i < 4; i++) pthread_create(&readers[i], NULL, pinned_reader, NULL);
     srand(5);
     for (int round = 0; round < 150; round++) {
-        int a = rand() % 10, b = (a + 1 + rand() % 9) % 10;
-        vals[a]--, vals[b]++;
-        mutation m[3] = {{MUT_SET, 0, S(keys[a]), NULL, 0, (const uint8_t *)&vals[a], 4},
-                         {MUT_SET, 0, S(keys[b]), NULL, 0, (const uint8_t *)&vals[b], 4},
-                         set_m(long_keys[round % 4], round % 2 ? "1" : "2")};
+        mutation m[3];
+        counters_move(&c, m);
+        m[2] = set_m(long_keys[round % 4], round % 2 ? "1" : "2");
         CHECK_EQ(commit(s, 0, NULL, 0, m, 3, NULL), 0);
     }
     atomic_store(&pinned_writer_done, 1);
