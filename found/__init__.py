@@ -78,4 +78,6 @@ __all__ = [
     "compare_and_clear", "next_prefix", "co", "all", "limit",
     "pack", "unpack", "pack_with_versionstamp", "has_incomplete_versionstamp", "Versionstamp",
     "MAX_SIZE_KEY", "MAX_SIZE_VALUE", "MAX_SIZE_TRANSACTION", "VERSION", "HEADER_VERSION",
-] + [name for name in vars(_codes) if name.isupper() and name not in ("ERRORS", "OPTIONS")]
+]
+__all__ += _codes.__all__  # every FDB_* constant, listed where it is generated
+
