@@ -233,3 +233,34 @@ async def test_allocator_windows_advance_alike(tmp_path):
     # The counters moved past the first windows (64 integers below 255, then 1024).
     assert max(found.unpack(p)[0] for p in prefixes) >= 255
     assert await dump(db) == await dump(ref_db)
+
+
+# --- the same API ------------------------------------------------------------------------
+
+DIRECTORY_METHODS = ["create_or_open", "open", "create", "move", "move_to", "remove", "remove_if_exists",
+                     "list", "exists", "get_layer", "get_path"]
+SUBSPACE_METHODS = ["__init__", "__getitem__", "key", "pack", "pack_with_versionstamp", "unpack", "range",
+                    "contains", "as_foundationdb_key", "subspace"]
+
+
+def parameters(func):
+    """(name, kind, default) of each parameter; a Subspace default as its prefix."""
+    import inspect
+
+    def plain(default):
+        return default.key() if hasattr(default, "rawPrefix") else default
+
+    return [(p.name, p.kind, plain(p.default)) for p in inspect.signature(func).parameters.values()]
+
+
+@pytest.mark.parametrize("cls, name", [(c, n) for c in ("DirectoryLayer", "DirectorySubspace")
+                                       for n in DIRECTORY_METHODS] + [("DirectoryLayer", "__init__")])
+def test_directory_signatures_match_fdb(cls, name):
+    ours = getattr(getattr(found, cls), name)
+    theirs = getattr(getattr(fdb.directory_impl, cls), name)
+    assert parameters(ours) == parameters(theirs)
+
+
+@pytest.mark.parametrize("name", SUBSPACE_METHODS)
+def test_subspace_signatures_match_fdb(name):
+    assert parameters(getattr(found.Subspace, name)) == parameters(getattr(fdb.Subspace, name))
