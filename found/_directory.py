@@ -33,6 +33,7 @@ from found._layer_reads import first_in, last_in, snapshot_of
 from found._subspace import Subspace
 from found._transaction import Transaction, clear, get, query, set
 from found._transactional import transactional
+from found._util import next_prefix
 
 __all__ = ["DirectoryError", "DirectoryLayer", "DirectorySubspace", "DirectoryPartition", "directory"]
 
@@ -77,10 +78,10 @@ def _optional_bytes(value, argument: str) -> Optional[bytes]:
 
 def _prefix_end(prefix: bytes) -> bytes:
     """The first key after every key that starts with ``prefix``."""
-    stripped = prefix.rstrip(b"\xff")
-    if not stripped:
-        raise DirectoryError("prefix %r cannot hold a directory: it has no byte other than 0xFF" % (prefix,))
-    return stripped[:-1] + bytes((stripped[-1] + 1,))
+    try:
+        return next_prefix(prefix)
+    except ValueError:
+        raise DirectoryError("prefix %r cannot hold a directory: it has no byte other than 0xFF" % (prefix,)) from None
 
 
 def _in_transaction(method):
