@@ -1,7 +1,8 @@
 """found.directory's errors: DirectoryError (a ValueError) with a clear
 message for what FoundationDB's directory layer refuses, TypeError naming
-the argument for wrong types, FoundationDB errors unchanged. A failed
-operation changes nothing."""
+the argument for wrong types, FoundationDB errors unchanged. A refused
+operation leaves its transaction as it was (committed anyway, it changes
+nothing)."""
 import struct
 
 import pytest
@@ -19,14 +20,36 @@ async def tree(db):
     return db
 
 
-async def refused(db, call, *args, match, **kwargs):
-    """``call(db, *args)`` raises DirectoryError matching ``match`` and leaves the database as it was."""
+async def refused(db, call, *args, match, tree_only=False, **kwargs):
+    """``call(tx, *args)`` raises DirectoryError matching ``match`` and leaves
+    the transaction as it was: committed anyway, it changes nothing (with
+    ``tree_only``, nothing in the directory tree: the allocator's counters
+    may have moved on, as in the official binding)."""
     before = await dump(db)
-    with pytest.raises(found.DirectoryError, match=match) as info:
-        await call(db, *args, **kwargs)
-    assert isinstance(info.value, ValueError) and isinstance(info.value, found.BaseFoundException)
-    assert await dump(db) == before
-    return info.value
+    paths = await all_paths(db) if tree_only else None
+
+    async def attempt(tx):
+        with pytest.raises(found.DirectoryError, match=match) as info:
+            await call(tx, *args, **kwargs)
+        return info.value
+
+    error = await found.transactional(db, attempt)
+    assert isinstance(error, ValueError) and isinstance(error, found.BaseFoundException)
+    if tree_only:
+        assert await all_paths(db) == paths
+    else:
+        assert await dump(db) == before
+    return error
+
+
+async def all_paths(db, path=()):
+    """Every directory's path and prefix, depth first."""
+    found_paths = []
+    for name in await found.directory.list(db, path):
+        child = await found.directory.open(db, path + (name,))
+        found_paths.append((child.get_path(), child.rawPrefix))
+        found_paths += await all_paths(db, child.get_path())
+    return found_paths
 
 
 async def test_missing_directory(tree):
@@ -90,14 +113,14 @@ async def test_allocator_refuses_prefixes_already_holding_keys(db):
             await found.set(tx, content.pack((n,)), b"squatter")
 
     await found.transactional(db, occupy)
-    await refused(db, layer.create, "d", match="keys stored at the prefix chosen by the automatic")
+    await refused(db, layer.create, "d", match="keys stored at the prefix chosen by the automatic", tree_only=True)
 
 
 async def test_allocator_refuses_prefixes_overlapping_manual_ones(db):
     layer = found.DirectoryLayer(content_subspace=found.Subspace(rawPrefix=b"\x07"), allow_manual_prefixes=True)
     for n in range(64):
         await layer.create(db, ("m%d" % n,), prefix=b"\x07" + found.pack((n,)))
-    await refused(db, layer.create, "d", match="manually allocated prefixes that conflict")
+    await refused(db, layer.create, "d", match="manually allocated prefixes that conflict", tree_only=True)
 
 
 async def set_version(db, major, minor, patch):
@@ -168,3 +191,17 @@ async def test_snapshot_transactions_read(tree):
     assert opened.get_path() == ("p", "x")
     assert await found.transactional(tree, found.directory.list, "p", snapshot=True) == ["x"]
     assert await found.transactional(tree, found.directory.exists, ("a", "b"), snapshot=True) is True
+
+
+async def test_refusals_on_a_fresh_database_write_nothing(db):
+    """Not even the format version, which the first change writes."""
+    await refused(db, found.directory.move, "a", "b", match="source directory .* does not exist")
+    await refused(db, found.directory.remove, "a", match="does not exist")
+    await refused(db, found.directory.remove, (), match="root directory cannot be removed")
+    await refused(db, found.DirectoryLayer(allow_manual_prefixes=True).create, "m", prefix=b"\xfe\x05",
+                  match="already in use")
+    await refused(db, found.directory.open, "a", match="does not exist")
+    assert await dump(db) == []
+    # What succeeds writes what the official binding writes: the version too.
+    assert await found.directory.remove_if_exists(db, "a") is False
+    assert [key for key, _ in await dump(db)] == [found.Subspace((b"\xfe",), b"\xfe").pack((b"version",))]

@@ -1,6 +1,6 @@
 """The public names of docs/directory.md's API table: exported, sync or
 coroutine as listed, with docstrings. (That the signatures equal the official
-binding's is checked in test_interop.py.)"""
+binding's is checked in test_directory_interop.py.)"""
 import inspect
 
 import pytest
