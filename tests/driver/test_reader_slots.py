@@ -9,7 +9,7 @@ cycle, until the garbage collector ran), and so did its slot; 4 processes ×
 each reading a different snapshot (a commit in between), keeps every one of
 them alive (gc off, the exceptions kept), and counts this process's live
 slots: at most the store's own (its newest snapshot and the ring it retains
-for set_read_version, STORE_RETAIN_SNAPSHOTS = 32).
+for set_read_version, STORE_RETAIN_SNAPSHOTS = 8).
 """
 import asyncio
 import gc
@@ -24,7 +24,7 @@ from reader_table import live_slots
 pytestmark = pytest.mark.engine_only
 
 N = 80
-STORE_OWN = 1 + 32
+STORE_OWN = 1 + 8
 
 
 class Boom(Exception):
