@@ -3,10 +3,6 @@
  * committed transaction, its write ranges, keyed by commit version (8 bytes
  * big-endian) and batch index (2 bytes big-endian) in the "hist" database.
  *
- * (files written before one entry per batch hold one per transaction, the
- * 2 bytes its batch index; now a batch's ranges are cut into entries that
- * fit a leaf page, numbered by those 2 bytes; all are read alike).
- *
  * A transaction conflicts when one of its read ranges meets a write range
  * committed after its read version. History older than
  * STORE_HISTORY_VERSIONS is pruned; "floor" in "meta" records the newest
@@ -117,46 +113,20 @@ static uint8_t *_put_ranges(uint8_t *p, const key_range *r, int n)
     return p;
 }
 
-/* A history entry is kept small enough to stay inside a leaf page: LMDB
- * stores a larger value on overflow pages, which must be contiguous free
- * pages, and under sustained load (a batch's entry rewritten and pruned all
- * the time) the free space fragments and the file keeps growing to find
- * runs. Entries of one batch share its version; the last 2 bytes of the key
- * number them (0, 1, ...), and every reader reads them all alike. */
-#define _ENTRY_MAX 1900
-
-static size_t _range_size(const key_range *r)
-{
-    return 8 + (size_t)r->begin_len + (size_t)r->end_len;
-}
-
 int _conflicts_record(MDB_txn *txn, store *s, int64_t version,
                       const key_range *const *lists, const int *counts, int n_lists)
 {
-    int l = 0, i = 0;          /* the next range to write: lists[l][i] */
-    uint16_t index = 0;
-    do {   /* one entry, even for a batch without ranges (it marks the commit) */
-        int el = l, ei = i;    /* this entry ends before lists[el][ei] */
-        size_t size = 0;
-        for (;;) {
-            while (el < n_lists && ei >= counts[el]) el++, ei = 0;
-            if (el == n_lists) break;
-            size_t r = _range_size(&lists[el][ei]);
-            if (size && size + r > _ENTRY_MAX && index < UINT16_MAX) break;
-            size += r;
-            ei++;
-        }
-        uint8_t kb[10];
-        _hist_key(kb, version, index++);
-        MDB_val k = {sizeof kb, kb}, v = {size, NULL};
-        int rc = mdb_put(txn, s->hist, &k, &v, MDB_RESERVE);
-        if (rc) return rc;
-        uint8_t *p = v.mv_data;
-        while (l != el || i != ei) {
-            if (i >= counts[l]) { l++; i = 0; continue; }
-            p = _put_ranges(p, &lists[l][i++], 1);
-        }
-    } while (l < n_lists);
+    size_t size = 0;
+    for (int l = 0; l < n_lists; l++)
+        for (int i = 0; i < counts[l]; i++)
+            size += 8 + (size_t)lists[l][i].begin_len + (size_t)lists[l][i].end_len;
+    uint8_t kb[10];
+    _hist_key(kb, version, 0);
+    MDB_val k = {sizeof kb, kb}, v = {size, NULL};
+    int rc = mdb_put(txn, s->hist, &k, &v, MDB_RESERVE);
+    if (rc) return rc;
+    uint8_t *p = v.mv_data;
+    for (int l = 0; l < n_lists; l++) p = _put_ranges(p, lists[l], counts[l]);
     return 0;
 }
 

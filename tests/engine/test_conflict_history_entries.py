@@ -1,12 +1,12 @@
-"""A batch's write ranges are recorded in several conflict-history entries
-when they do not fit one leaf page (ffi/engine/conflicts.c): a conflict on
-any of them, the first, one in the middle or the last, is still found."""
+"""A batch whose write ranges make a large conflict-history entry (~30 KB,
+on LMDB overflow pages): a conflict on any of its ranges, the first, one in
+the middle or the last, is found; a read beside all of them is not one."""
 import pytest
 
 
 @pytest.mark.parametrize("which", [0, 150, 299])
 def test_a_conflict_on_any_range_of_a_large_batch_is_found(db, which):
-    keys = [b"many/%04d/" % i + b"k" * 40 for i in range(300)]   # ~30 KB of ranges: many entries
+    keys = [b"many/%04d/" % i + b"k" * 40 for i in range(300)]   # ~30 KB of ranges
     reader = db.create_transaction()
     reader.get(keys[which]).wait()
     reader[b"other"] = b"x"
