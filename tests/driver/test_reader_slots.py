@@ -14,11 +14,15 @@ for set_read_version, STORE_RETAIN_SNAPSHOTS = 8).
 import asyncio
 import gc
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
 import found
 
+from driver_support import ROOT
 from reader_table import live_slots
 
 pytestmark = pytest.mark.engine_only
@@ -116,3 +120,41 @@ async def test_after_a_failed_commit_reads_stay_at_the_read_version(db):
     assert caught.value.code == 1020
     assert await found.read_version(tx) == version
     assert await found.get(tx, b"hot") == b"0"  # the same state, read again
+
+
+_HOLD_A_SNAPSHOT = """
+import asyncio, sys
+import found
+
+async def main():
+    db = await found.open(sys.argv[1])
+    tx = found.make_transaction(db)
+    await found.get(tx, b"k")        # holds a snapshot, so a reader slot
+    print("holding", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_slots_of_a_killed_process_are_cleared_while_commits_go_on(directory):
+    # A process killed mid-read leaves its reader slots behind, pinning every
+    # page freed since. They were cleared only when a store had been idle for
+    # a second, so a steady load kept them (and the file grew) for ever.
+    db = await found.open(directory)
+    await found.transactional(db, found.set, b"k", b"0")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    child = subprocess.Popen([sys.executable, "-c", _HOLD_A_SNAPSHOT, directory], stdout=subprocess.PIPE,
+                             text=True, env=env)
+    assert child.stdout.readline() == "holding\n"
+    assert live_slots(directory, child.pid) >= 1
+    child.kill()
+    child.wait()
+    # commit without a pause (the commit thread is never idle for a second)
+    # until the dead slots are gone; 30 s is far more than the check's period
+    started = time.monotonic()
+    i = 0
+    while live_slots(directory, child.pid) and time.monotonic() - started < 30:
+        i += 1
+        await found.transactional(db, found.set, b"k", b"%d" % i)
+    assert live_slots(directory, child.pid) == 0
