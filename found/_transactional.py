@@ -164,6 +164,9 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
             await on_error(tx, exc.code)
         except FoundException:
             raise exc from None
+        # Retried, never raised: its traceback would keep the frames (and tx)
+        # alive in a cycle until the garbage collector runs.
+        exc.__traceback__ = None
         retries += 1
         tx.vars.clear()
 
