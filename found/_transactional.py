@@ -92,30 +92,37 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
     started = _clock()
     tx = make_transaction(db, snapshot)
     on_begin, on_commit, on_post_commit = db.hooks
+    if not (on_begin or on_commit or on_post_commit or found_timeout is not None):
+        # The common case, kept short: no hooks, no deadline.
+        try:
+            out = await func(tx, *args, **kwargs)
+            r = _found_commit(tx.pointer)
+            if r.status != _READY:
+                if r.status == _FAILED:
+                    raise FoundException(r.error)
+                await _void_of(r.future)
+            recycle(tx)
+            return out
+        except FoundException as exc:
+            first_error = exc
+        except BaseException:
+            _end(tx)
+            raise
+    else:
+        first_error = None
     try:
-        if not (on_begin or on_commit or on_post_commit or found_timeout is not None):
-            # The common case, kept short: no hooks, no deadline.
-            try:
-                out = await func(tx, *args, **kwargs)
-                r = _found_commit(tx.pointer)
-                if r.status != _READY:
-                    if r.status == _FAILED:
-                        raise FoundException(r.error)
-                    await _void_of(r.future)
-                recycle(tx)
-                return out
-            except FoundException as exc:
-                first_error = exc
-        else:
-            first_error = None
         return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout,
                                  first_error)
     except BaseException:
-        # The traceback keeps tx alive until it is collected (often a cycle):
-        # its read snapshot (a slot in the engine's reader table, old pages
-        # pinned) is given back now.
-        cancel(tx)
+        _end(tx)
         raise
+
+
+def _end(tx: Transaction) -> None:
+    """An exception leaves transactional(): its traceback keeps tx alive until
+    it is collected (often a cycle), so give back its read snapshot (a slot in
+    the engine's reader table, old pages pinned) now."""
+    cancel(tx)
 
 
 async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started: float,
@@ -164,11 +171,11 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
             await on_error(tx, exc.code)
         except FoundException:
             raise exc from None
+        retries += 1
+        tx.vars.clear()
         # Retried, never raised: its traceback would keep the frames (and tx)
         # alive in a cycle until the garbage collector runs.
         exc.__traceback__ = None
-        retries += 1
-        tx.vars.clear()
 
 
 @contextlib.asynccontextmanager
