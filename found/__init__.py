@@ -79,3 +79,7 @@ __all__ = [
     "pack", "unpack", "pack_with_versionstamp", "has_incomplete_versionstamp", "Versionstamp",
     "MAX_SIZE_KEY", "MAX_SIZE_VALUE", "MAX_SIZE_TRANSACTION", "VERSION", "HEADER_VERSION",
 ] + [name for name in vars(_codes) if name.isupper() and name not in ("ERRORS", "OPTIONS")]
+
+# The `found` command's Python API (docs/cli.md): dump/load a key range in found's dump format.
+from found._dump import DumpError, dump, load  # noqa: E402
+__all__ += ["dump", "load", "DumpError"]

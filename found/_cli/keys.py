@@ -1,0 +1,193 @@
+"""found get / set / clear / range / watch: single keys and ranges."""
+import argparse
+import asyncio
+import sys
+
+import found
+from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, SPECIAL, SYSTEM, add_db, add_key_modes,
+                               check_key, examples, open_db, parse, show)
+
+
+def _system_option(tx, system: bool) -> None:
+    if system:
+        found.set_option(tx, found.FDB_TR_OPTION_ACCESS_SYSTEM_KEYS)
+
+
+async def get(args) -> int:
+    """Print the value of one key (exit 1 when it is absent)."""
+    key = parse(args.key, args.tuple)
+    check_key(key, args.system)
+    db = await open_db(args.db)
+
+    async def read(tx):
+        _system_option(tx, args.system)
+        return await found.get(tx, key)
+    value = await found.transactional(db, read)
+    if value is None:
+        print("found get: no such key: %s" % show(key, args.tuple), file=sys.stderr)
+        return EXIT_FAILED
+    print(show(value, args.value_tuple))
+    return EXIT_OK
+
+
+async def set_(args) -> int:
+    """Set one key to a value."""
+    key = parse(args.key, args.tuple)
+    value = parse(args.value, args.value_tuple)
+    check_key(key, args.system)
+    db = await open_db(args.db)
+
+    async def write(tx):
+        _system_option(tx, args.system)
+        await found.set(tx, key, value)
+    await found.transactional(db, write)
+    return EXIT_OK
+
+
+def _range_of(args):
+    """(begin, end) of a clear/range command from KEY/END or --prefix."""
+    top = SPECIAL if args.system else SYSTEM
+    if args.prefix is not None:
+        prefix = parse(args.prefix, args.tuple)
+        return prefix, found.next_prefix(prefix) if prefix else top
+    begin = parse(args.begin, args.tuple) if args.begin is not None else b""
+    end = parse(args.end, args.tuple) if args.end is not None else top
+    return begin, end
+
+
+async def clear(args) -> int:
+    """Clear one key, or a range with --range/--prefix."""
+    if args.prefix is not None or args.range:
+        if args.prefix is None and args.end is None:
+            raise CommandError("--range needs BEGIN and END")
+        begin, end = _range_of(args)
+        check_key(end[:1] if end > SYSTEM else begin, args.system, "range end")
+        if begin >= end:
+            raise CommandError("empty range: begin %r is not before end %r" % (begin, end))
+    else:
+        if args.begin is None or args.end is not None:
+            raise CommandError("give one KEY (or --range BEGIN END, or --prefix P)")
+        begin = parse(args.begin, args.tuple)
+        check_key(begin, args.system)
+        end = None
+    db = await open_db(args.db)
+
+    async def write(tx):
+        _system_option(tx, args.system)
+        await found.clear(tx, begin, end)
+    await found.transactional(db, write)
+    return EXIT_OK
+
+
+async def range_(args) -> int:
+    """Print the pairs of a range, one ``KEY<TAB>VALUE`` per line."""
+    begin, end = _range_of(args)
+    if end > SYSTEM and not args.system:
+        raise CommandError("range end %r reaches system keys (\\xff...); pass --system" % end)
+    db = await open_db(args.db)
+    # Reversed, query(key > other) would include a bytes `key`; a selector keeps END excluded.
+    first, last = (found.gte(end), begin) if args.reverse else (begin, end)
+
+    async def read(tx):
+        _system_option(tx, args.system)
+        return await found.all(found.query(tx, first, last, limit=args.limit))
+    for key, value in await found.transactional(db, read, snapshot=True):
+        print("%s\t%s" % (show(key, args.tuple), show(value, args.value_tuple)))
+    return EXIT_OK
+
+
+async def watch(args) -> int:
+    """Print a key's value, then each new value as it changes (--count changes; 0: until interrupted)."""
+    key = parse(args.key, args.tuple)
+    check_key(key, args.system)
+    db = await open_db(args.db)
+
+    async def arm(tx):
+        _system_option(tx, args.system)
+        value = await found.get(tx, key)
+        return value, found.watch(tx, key)
+
+    value, changed = await found.transactional(db, arm)
+    _print_value(value, args.value_tuple)
+    seen = 0
+    while args.count == 0 or seen < args.count:
+        try:
+            await asyncio.wait_for(changed, args.timeout)
+        except asyncio.TimeoutError:
+            print("found watch: no change within %g s" % args.timeout, file=sys.stderr)
+            return EXIT_FAILED
+        seen += 1
+        value, changed = await found.transactional(db, arm)
+        _print_value(value, args.value_tuple)
+    changed.cancel()
+    return EXIT_OK
+
+
+def _print_value(value, as_tuple: bool) -> None:
+    print("(absent)" if value is None else show(value, as_tuple), flush=True)
+
+
+def register(sub) -> None:
+    """Add get/set/clear/range/watch to the subcommand parsers."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("get", help="print the value of a key", formatter_class=formatter,
+                       description="Print the value of KEY (exit status 1 and a message on stderr when absent).",
+                       epilog=examples("found get hello", "found get 'b\"\\x01\\x02\"' -d ./data",
+                                       "found get --tuple '(\"users\", 42)' --value-tuple",
+                                       "found get --system '\\xff/metadataVersion'"))
+    p.add_argument("key", metavar="KEY")
+    add_db(p)
+    add_key_modes(p)
+    p.set_defaults(run=get)
+
+    p = sub.add_parser("set", help="set a key to a value", formatter_class=formatter,
+                       description="Set KEY to VALUE in one transaction.",
+                       epilog=examples("found set hello world", "found set 'a\\x00b' '\\xff\\x00' -d ./data",
+                                       "found set --tuple '(\"users\", 42)' --value-tuple '(\"Ada\", 1815)'"))
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("value", metavar="VALUE")
+    add_db(p)
+    add_key_modes(p)
+    p.set_defaults(run=set_)
+
+    p = sub.add_parser("clear", help="clear a key, a range or a prefix", formatter_class=formatter,
+                       description="Clear KEY; with --range every key in [BEGIN, END); with --prefix every key "
+                                   "starting with P.",
+                       epilog=examples("found clear hello", "found clear --range a m", "found clear --prefix 'user/'",
+                                       "found clear --tuple --prefix '(\"users\",)'"))
+    p.add_argument("begin", metavar="KEY", nargs="?")
+    p.add_argument("end", metavar="END", nargs="?")
+    p.add_argument("--range", action="store_true", help="clear [KEY, END) instead of one key")
+    p.add_argument("--prefix", "-p", metavar="P", help="clear every key starting with P")
+    add_db(p)
+    add_key_modes(p)
+    p.set_defaults(run=clear)
+
+    p = sub.add_parser("range", help="print the pairs of a range", formatter_class=formatter,
+                       description="Print the pairs in [BEGIN, END) as KEY<TAB>VALUE lines (BEGIN defaults to the "
+                                   "first key, END to \\xff, or \\xff\\xff with --system).",
+                       epilog=examples("found range", "found range a m --limit 10",
+                                       "found range --prefix 'user/' --reverse",
+                                       "found range --tuple --prefix '(\"users\",)' --value-tuple",
+                                       "found range --system '\\xff' '\\xff\\xff' -d ./data"))
+    p.add_argument("begin", metavar="BEGIN", nargs="?")
+    p.add_argument("end", metavar="END", nargs="?")
+    p.add_argument("--prefix", "-p", metavar="P", help="every key starting with P")
+    p.add_argument("--limit", "-n", type=int, default=0, metavar="N", help="at most N pairs (0: all)")
+    p.add_argument("--reverse", "-r", action="store_true", help="from the last key down")
+    add_db(p)
+    add_key_modes(p)
+    p.set_defaults(run=range_)
+
+    p = sub.add_parser("watch", help="print a key's value and wait for it to change", formatter_class=formatter,
+                       description="Print KEY's value ((absent) when unset), then its new value after each change.",
+                       epilog=examples("found watch counter", "found watch counter --count 0   # until Ctrl-C",
+                                       "found watch --tuple '(\"jobs\", \"state\")' --timeout 60"))
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--count", "-c", type=int, default=1, metavar="N",
+                   help="exit after N changes (default 1; 0: never)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="exit with status 1 when no change comes within SECONDS")
+    add_db(p)
+    add_key_modes(p)
+    p.set_defaults(run=watch)
