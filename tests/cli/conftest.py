@@ -4,10 +4,6 @@ import pytest
 import found
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "large: the ~100 MB round trip (run in its own CI step)")
-
-
 @pytest.fixture
 def directories(tmp_path):
     """Two fresh engine directories (created by the engine on first open)."""
