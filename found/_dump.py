@@ -8,7 +8,7 @@ documented in docs/cli.md ("Dump format"); every layout constant is here.
 File::
 
     header  MAGIC(8) version:u16 codec:u16 meta_len:u32 meta(JSON) crc:u32
-    block*  b"BLCK" index:u32 read_version:i64 count:u32 raw_len:u32 packed_len:u32 crc:u32 packed
+    block*  b"BLCK" index:u32 read_version:i64 codec:u8 count:u32 raw_len:u32 packed_len:u32 crc:u32 packed
     trailer b"DONE" blocks:u32 pairs:u64 bytes:u64 first_version:i64 last_version:i64 crc:u32
 
 All integers little-endian; each crc is zlib.crc32 of the record's bytes
@@ -41,13 +41,15 @@ FORMAT_VERSION = 1
 BLOCK_MAGIC = b"BLCK"
 TRAILER_MAGIC = b"DONE"
 _HEADER = struct.Struct("<8sHHI")
-_BLOCK = struct.Struct("<4sIqIII")
+_BLOCK = struct.Struct("<4sIqBIII")
 _TRAILER = struct.Struct("<4sIQQqq")
 _CRC = struct.Struct("<I")
 _LENGTHS = "I"  # array typecode of the payload's u32 lengths
 
-CODECS = {"zlib": 1, "zstd": 2}
-_CODEC_NAMES = {number: name for name, number in CODECS.items()}
+CODECS = {"zlib": 1, "zstd": 2}   # codec numbers of the header and of each block
+STORED = 0                         # a block's codec when compressing did not pay: the raw payload as is
+_SAMPLE = 65536                    # a block is stored when its last 64 KiB do not shrink below _WORTH
+_WORTH = 0.9
 
 BLOCK_BYTES = 1 << 20          # raw keys+values per block (one more pair may overflow it)
 _READ_SECONDS = 2.0            # a dump transaction stops reading well inside FoundationDB's 5 s
@@ -120,6 +122,30 @@ class LoadSummary:
 
 # --- codecs
 
+def default_codec() -> str:
+    """zstd when the zstandard package is installed (several times faster than zlib), else zlib."""
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        return "zlib"
+    return "zstd"
+
+
+class _Packer:
+    """Compresses a block's payload with the dump's codec, or stores it when that would not pay."""
+
+    def __init__(self, codec: str):
+        self.number = CODECS.get(codec)
+        self.compress = _compressor(codec)
+
+    def __call__(self, raw: bytes) -> Tuple[int, bytes]:
+        # The tail holds values (usually most of the bytes); the head is the length table, always compressible.
+        if len(raw) > _SAMPLE and len(self.compress(raw[-_SAMPLE:])) > _WORTH * _SAMPLE:
+            return STORED, raw
+        packed = self.compress(raw)
+        return (STORED, raw) if len(packed) >= len(raw) else (self.number, packed)
+
+
 def _compressor(codec: str) -> Callable[[bytes], bytes]:
     if codec == "zlib":
         return lambda raw: zlib.compress(raw, 1)
@@ -129,12 +155,14 @@ def _compressor(codec: str) -> Callable[[bytes], bytes]:
 
 
 def _decompressor(number: int) -> Callable[[bytes, int], bytes]:
+    if number == STORED:
+        return lambda packed, raw_len: packed
     if number == CODECS["zlib"]:
         return lambda packed, raw_len: zlib.decompress(packed, bufsize=max(raw_len, 1))
     if number == CODECS["zstd"]:
         inflate = _zstd().ZstdDecompressor().decompress
         return lambda packed, raw_len: inflate(packed, max_output_size=raw_len)
-    raise DumpError("unknown codec number %d in the header" % number)
+    raise ValueError("unknown codec number %d" % number)
 
 
 def _zstd():
@@ -187,8 +215,8 @@ def _write_header(out: BinaryIO, codec: str, meta: Dict[str, Any]) -> None:
     out.write(head + _CRC.pack(zlib.crc32(head)))
 
 
-def _block_record(index: int, version: int, count: int, raw_len: int, packed: bytes) -> bytes:
-    fields = _BLOCK.pack(BLOCK_MAGIC, index, version, count, raw_len, len(packed))
+def _block_record(index: int, version: int, codec: int, count: int, raw_len: int, packed: bytes) -> bytes:
+    fields = _BLOCK.pack(BLOCK_MAGIC, index, version, codec, count, raw_len, len(packed))
     return b"".join((fields, _CRC.pack(zlib.crc32(packed, zlib.crc32(fields))), packed))
 
 
@@ -282,7 +310,7 @@ def _check_range(begin: bytes, end: bytes, system: bool) -> None:
 
 
 async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", system: bool = False,
-               consistent: bool = False, codec: str = "zlib", block_bytes: int = BLOCK_BYTES,
+               consistent: bool = False, codec: Optional[str] = None, block_bytes: int = BLOCK_BYTES,
                progress: Optional[Callable[[Progress], None]] = None,
                meta: Optional[Dict[str, Any]] = None) -> DumpSummary:
     """Write every pair of [begin, end) of ``db`` to the binary stream ``out`` in found's dump format.
@@ -297,7 +325,8 @@ async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", s
     JSON-able fields to the header.
     """
     _check_range(begin, end, system)
-    compress = _compressor(codec)
+    codec = codec or default_codec()
+    pack = _Packer(codec)
     reader = _Reader(db, end, system, consistent)
     state = Progress("dump", total_bytes=await reader.estimate(begin))
     dump_id = uuid.uuid4().hex
@@ -314,7 +343,8 @@ async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", s
             first = version
         last = version
         raw = _pack_pairs(keys, values)
-        out.write(_block_record(state.blocks, version, len(keys), len(raw), compress(raw)))
+        number, packed = pack(raw)
+        out.write(_block_record(state.blocks, version, number, len(keys), len(raw), packed))
         state.blocks += 1
         state.pairs += len(keys)
         state.bytes += size
@@ -376,7 +406,7 @@ class _Source:
         fixed = kind + self.take(_BLOCK.size - 4, what, index)
         fields = _BLOCK.unpack(fixed)
         (crc,) = _CRC.unpack(self.take(_CRC.size, what, index))
-        packed = self.take(fields[5], what, index)
+        packed = self.take(fields[6], what, index)
         if crc != zlib.crc32(packed, zlib.crc32(fixed)) or fields[1] != index:
             raise DumpError("corrupt dump: block %d at byte offset %d fails its checksum" % (index, start),
                             index, start)
@@ -467,7 +497,9 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
     """
     reader = _Source(source)
     codec, meta = reader.header()
-    inflate = _decompressor(codec)
+    if codec not in CODECS.values():
+        raise DumpError("unknown codec number %d in the header" % codec, None, 0)
+    inflaters: Dict[int, Callable[[bytes, int], bytes]] = {}
     dump_id = meta["id"]
     swap_record = None if prefix_swap is None else [prefix_swap[0].hex(), prefix_swap[1].hex()]
     swap = _swapper(prefix_swap)
@@ -479,9 +511,10 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
         kind, fields, packed = reader.record(index)
         if kind == "trailer":
             break
-        _, _, _, count, raw_len, _ = fields
+        _, _, _, block_codec, count, raw_len, _ = fields
         if index >= start:
-            keys, values = _inflate(inflate, packed, count, raw_len, index, reader.offset - len(packed))
+            keys, values = _inflate(inflaters, block_codec, packed, count, raw_len, index,
+                                    reader.offset - len(packed))
             if swap:
                 keys = swap(keys, index)
             await _commit_block(db, keys, values)
@@ -498,9 +531,11 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
     return LoadSummary(dump_id, state.pairs, state.bytes, blocks, start, first, last, meta)
 
 
-def _inflate(inflate, packed: bytes, count: int, raw_len: int, index: int, offset: int):
+def _inflate(inflaters, codec: int, packed: bytes, count: int, raw_len: int, index: int, offset: int):
     try:
-        raw = inflate(packed, raw_len)
+        if codec not in inflaters:
+            inflaters[codec] = _decompressor(codec)
+        raw = inflaters[codec](packed, raw_len)
         if len(raw) != raw_len:
             raise ValueError("%d bytes instead of %d" % (len(raw), raw_len))
         return _unpack_pairs(raw, count)

@@ -166,9 +166,9 @@ def _add_range_options(p) -> None:
     p.add_argument("--system", action="store_true", help="allow the range to reach system keys (\\xff...)")
     p.add_argument("--consistent", action="store_true",
                    help="fail rather than continue at a newer read version when the first one is gone")
-    p.add_argument("--codec", choices=sorted(_dump.CODECS), default="zlib",
-                   help="block compression (default zlib: standard library, readable by any found; "
-                        "zstd needs the zstandard package)")
+    p.add_argument("--codec", choices=sorted(_dump.CODECS), default=_dump.default_codec(),
+                   help="block compression (default: zstd when the zstandard package is installed, else zlib "
+                        "from the standard library; loading a zstd dump needs zstandard)")
 
 
 def _add_load_options(p) -> None:

@@ -1,7 +1,9 @@
 """found.dump / found.load as a Python API: round trips, the format's checks, versions, prefix swap."""
 import asyncio
 import io
+import os
 import struct
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -88,13 +90,13 @@ def _blocks(blob: bytes):
     found_at = []
     while blob[offset:offset + 4] == _dump.BLOCK_MAGIC:
         found_at.append(offset)
-        packed_len = _dump._BLOCK.unpack_from(blob, offset)[5]
+        packed_len = _dump._BLOCK.unpack_from(blob, offset)[6]
         offset += _dump._BLOCK.size + 4 + packed_len
     return found_at, offset
 
 
 def _count(blob: bytes, start: int) -> int:
-    return _dump._BLOCK.unpack_from(blob, start)[3]
+    return _dump._BLOCK.unpack_from(blob, start)[4]
 
 
 @pytest.fixture
@@ -194,3 +196,25 @@ async def test_dump_follows_newer_versions_or_fails_when_consistent(src, dst):
     values = [value for _, value in await pairs_of(dst)]
     # the first block at the first version, the rest at a newer one
     assert values[0] == b"old" and values[-1] == b"later" and values[-2] == b"new"
+
+
+@pytest.mark.parametrize("codec", ["zlib", "zstd"])
+async def test_incompressible_blocks_are_stored(src, dst, codec):
+    noise = os.urandom(400_000)
+    await put(src, [(b"noise/%d" % i, noise[i * 100_000:(i + 1) * 100_000]) for i in range(4)])
+    await put(src, [(b"text/%05d" % i, b"the same words again " * 4) for i in range(2000)])
+    blob = await _dump_bytes(src, codec=codec, block_bytes=150_000)
+    starts, _ = _blocks(blob)
+    codecs = [_dump._BLOCK.unpack_from(blob, start)[3] for start in starts]
+    assert codecs[0] == _dump.STORED and codecs[-1] == _dump.CODECS[codec]
+    await found.load(dst, io.BytesIO(blob))
+    assert await pairs_of(dst) == await pairs_of(src)
+
+
+def test_default_codec_is_zstd_when_installed_else_zlib(monkeypatch):
+    import zstandard  # noqa: F401  (a test dependency)
+    assert _dump.default_codec() == "zstd"
+    monkeypatch.setitem(sys.modules, "zstandard", None)      # import fails as if not installed
+    assert _dump.default_codec() == "zlib"
+    with pytest.raises(found.DumpError, match="codec zstd needs the zstandard package"):
+        _dump._decompressor(_dump.CODECS["zstd"])
