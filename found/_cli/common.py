@@ -2,6 +2,7 @@
 import argparse
 import ast
 import codecs
+import os
 import sys
 from typing import Optional
 
@@ -36,8 +37,15 @@ def add_key_modes(parser: argparse.ArgumentParser) -> None:
                         help="allow system keys (\\xff...); without it they are refused and ranges stop at \\xff")
 
 
-async def open_db(path: Optional[str]):
-    """found.open() of the command's DB argument."""
+async def open_db(path: Optional[str], create: bool = False):
+    """found.open() of the command's DB argument.
+
+    The engine creates a missing directory on open; only commands that write
+    may do that, so a mistyped path given to a reading command is an error
+    instead of a new empty database.
+    """
+    if path and not create and not os.path.exists(path):
+        raise CommandError("no database at %s (only set, clear, load and copy create an engine directory)" % path)
     return await found.open(path)
 
 

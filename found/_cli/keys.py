@@ -8,6 +8,10 @@ from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, SPECIAL, SYST
                                check_key, examples, open_db, parse, show)
 
 
+_CHUNK = 10_000     # pairs per transaction of `found range`
+_TOO_OLD = 1007     # transaction_too_old
+
+
 def _system_option(tx, system: bool) -> None:
     if system:
         found.set_option(tx, found.FDB_TR_OPTION_ACCESS_SYSTEM_KEYS)
@@ -35,7 +39,7 @@ async def set_(args) -> int:
     key = parse(args.key, args.tuple)
     value = parse(args.value, args.value_tuple)
     check_key(key, args.system)
-    db = await open_db(args.db)
+    db = await open_db(args.db, create=True)
 
     async def write(tx):
         _system_option(tx, args.system)
@@ -61,7 +65,8 @@ async def clear(args) -> int:
         if args.prefix is None and args.end is None:
             raise CommandError("--range needs BEGIN and END")
         begin, end = _range_of(args)
-        check_key(end[:1] if end > SYSTEM else begin, args.system, "range end")
+        if end > SYSTEM and not args.system:
+            raise CommandError("the range [%r, %r) reaches system keys (\\xff...); pass --system" % (begin, end))
         if begin >= end:
             raise CommandError("empty range: begin %r is not before end %r" % (begin, end))
     else:
@@ -70,7 +75,7 @@ async def clear(args) -> int:
         begin = parse(args.begin, args.tuple)
         check_key(begin, args.system)
         end = None
-    db = await open_db(args.db)
+    db = await open_db(args.db, create=True)
 
     async def write(tx):
         _system_option(tx, args.system)
@@ -79,20 +84,58 @@ async def clear(args) -> int:
     return EXIT_OK
 
 
+class _Pinned:
+    """Range reads in several transactions at the first one's read version, while the database keeps it."""
+
+    def __init__(self, db, system: bool):
+        self.db = db
+        self.system = system
+        self.versions = []
+
+    async def read(self, first, last, limit: int):
+        async def attempt(tx):
+            _system_option(tx, self.system)
+            if self.versions and self.versions[-1] is not None:
+                await found.set_read_version(tx, self.versions[-1])
+            try:
+                rows = await found.all(found.query(tx, first, last, limit=limit))
+            except found.FoundException as exc:
+                if exc.code == _TOO_OLD and self.versions:
+                    self.versions.append(None)   # gone: the retry takes a fresh version
+                raise
+            if not self.versions or self.versions[-1] is None:
+                self.versions.append(await found.read_version(tx))
+            return rows
+        return await found.transactional(self.db, attempt, snapshot=True)
+
+
 async def range_(args) -> int:
-    """Print the pairs of a range, one ``KEY<TAB>VALUE`` per line."""
+    """Print the pairs of a range, one ``KEY<TAB>VALUE`` per line, streaming in chunks of transactions."""
     begin, end = _range_of(args)
     if end > SYSTEM and not args.system:
         raise CommandError("range end %r reaches system keys (\\xff...); pass --system" % end)
+    if args.limit < 0:
+        raise CommandError("--limit must be >= 0")
     db = await open_db(args.db)
-    # Reversed, query(key > other) would include a bytes `key`; a selector keeps END excluded.
-    first, last = (found.gte(end), begin) if args.reverse else (begin, end)
-
-    async def read(tx):
-        _system_option(tx, args.system)
-        return await found.all(found.query(tx, first, last, limit=args.limit))
-    for key, value in await found.transactional(db, read, snapshot=True):
-        print("%s\t%s" % (show(key, args.tuple), show(value, args.value_tuple)))
+    reader = _Pinned(db, args.system)
+    left = args.limit or -1
+    while left:
+        chunk = _CHUNK if left < 0 else min(left, _CHUNK)
+        # Reversed, query(key > other) would include a bytes `key`; a selector keeps END excluded.
+        rows = await reader.read(*((found.gte(end), begin) if args.reverse else (begin, end)), chunk)
+        for key, value in rows:
+            print("%s\t%s" % (show(key, args.tuple), show(value, args.value_tuple)))
+        if len(rows) < chunk:
+            break
+        left -= len(rows)
+        if args.reverse:
+            end = rows[-1][0]
+        else:
+            begin = rows[-1][0] + b"\x00"
+    versions = [v for v in reader.versions if v is not None]
+    if len(versions) > 1:
+        print("found range: not one snapshot: read at versions %d..%d (the database no longer kept the first)"
+              % (versions[0], versions[-1]), file=sys.stderr)
     return EXIT_OK
 
 

@@ -89,7 +89,7 @@ def _resume_path(args) -> Optional[str]:
 
 
 async def _load_stream(args, stream, resume: Optional[str]) -> _dump.LoadSummary:
-    db = await open_db(args.db)
+    db = await open_db(args.db, create=True)
     display = _display(args)
     if resume and os.path.exists(resume) and not args.quiet:
         print("found load: resuming from the record in %s" % resume, file=sys.stderr)

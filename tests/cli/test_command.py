@@ -55,6 +55,30 @@ def test_set_get_clear(directories):
     assert (done.returncode, done.stdout, done.stderr) == (1, b"", "found get: no such key: b'hello'\n")
 
 
+async def test_range_streams_past_one_transaction(directories, src):
+    """Ranges longer than a chunk (10,000 pairs) are read in several transactions, at one read version."""
+    rows = [(b"k%06d" % i, b"%d" % i) for i in range(25_003)]
+    await put(src, rows, per_transaction=20_000)
+    data = directories[0]
+    done = ok("range", "-d", data)
+    assert done.stdout.decode().splitlines() == ["%r\t%r" % row for row in rows] and done.stderr == ""
+    done = ok("range", "-d", data, "--reverse", "--limit", "20001", "k000001")
+    assert done.stdout.decode().splitlines() == ["%r\t%r" % row for row in rows[::-1][:20_001]]
+    done = ok("range", "-d", data, "--reverse", "k000001", "k012000")
+    assert done.stdout.decode().splitlines() == ["%r\t%r" % row for row in rows[11_999:0:-1]]
+
+
+def test_reading_commands_do_not_create_databases(tmp_path):
+    missing = str(tmp_path / "typo")
+    for command in (["info", missing], ["get", "k", "-d", missing], ["range", "-d", missing],
+                    ["dump", missing, "-o", str(tmp_path / "x")], ["watch", "k", "-d", missing]):
+        done = run_found(*command)
+        assert done.returncode == 1 and "no database at %s" % missing in done.stderr, command
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "x").exists()
+    ok("set", "k", "v", "-d", missing)
+    assert ok("get", "k", "-d", missing).stdout == b"b'v'\n"
+
+
 async def test_range_limit_reverse_prefix(directories, src):
     await put(src, [(b"a", b"1"), (b"p/1", b"2"), (b"p/2", b"3"), (b"q", b"4")])
     data = directories[0]
@@ -123,7 +147,7 @@ async def test_watch_prints_each_change(directories, src):
         child.wait()
 
 
-def test_watch_timeout(directories):
+async def test_watch_timeout(directories, src):
     done = run_found("watch", "nothing", "--timeout", "0.2", "-d", directories[0])
     assert (done.returncode, done.stdout) == (1, b"(absent)\n")
     assert done.stderr == "found watch: no change within 0.2 s\n"

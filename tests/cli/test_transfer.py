@@ -87,8 +87,9 @@ async def test_damaged_file_through_the_command(directories, src, tmp_path):
     assert done.returncode == 1 and "found load: cannot read" in done.stderr
 
 
-async def test_killed_load_resumes(directories, src, dst, tmp_path):
-    """SIGKILL the loader mid-way; running it again continues after the last recorded block."""
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
+async def test_killed_load_resumes(directories, src, dst, tmp_path, stop):
+    """Kill (or Ctrl-C) the loader mid-way; running it again continues after the last recorded block."""
     dump_file, summary = await _many_blocks(src, tmp_path)
     assert summary.blocks > 100
     record = dump_file + ".resume"
@@ -104,9 +105,13 @@ async def test_killed_load_resumes(directories, src, dst, tmp_path):
             except (OSError, ValueError):   # not written yet, or replaced while we read
                 pass
             time.sleep(0.001)
-        child.send_signal(signal.SIGKILL)
+        child.send_signal(stop)
     finally:
-        child.wait()
+        child.wait(timeout=60)
+    if stop == signal.SIGINT:
+        assert child.returncode == 130 and child.stderr.read().decode().endswith("found load: interrupted\n")
+    else:
+        assert child.returncode == -signal.SIGKILL
     with open(record) as f:
         stopped_at = json.load(f)["next_block"]
     partial, _, _ = await digest(dst)
