@@ -482,8 +482,8 @@ async def _commit_block(db, keys: List[bytes], values: List[bytes]) -> None:
 
 
 async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes]] = None,
-               resume: Optional[str] = None, progress: Optional[Callable[[Progress], None]] = None
-               ) -> LoadSummary:
+               system: bool = False, resume: Optional[str] = None,
+               progress: Optional[Callable[[Progress], None]] = None) -> LoadSummary:
     """Commit every pair of the dump read from the binary stream ``source`` into ``db``.
 
     One transaction per block (a block is about 1 MB, far inside FoundationDB's
@@ -493,7 +493,8 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
     it is updated after each commit and removed when the load completes.
     Every block is verified against its checksum before it is written; a
     damaged or truncated file raises DumpError naming the block.  Pairs already
-    in ``db`` and not in the dump are left alone.
+    in ``db`` and not in the dump are left alone.  A dump reaching system keys
+    (``\\xff…``: on a cluster, its configuration) loads only with ``system=True``.
     """
     reader = _Source(source)
     codec, meta = reader.header()
@@ -503,6 +504,8 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
     dump_id = meta["id"]
     swap_record = None if prefix_swap is None else [prefix_swap[0].hex(), prefix_swap[1].hex()]
     swap = _swapper(prefix_swap)
+    if not system and bytes.fromhex(meta.get("end", "")) > _SYSTEM:
+        raise DumpError("the dump reaches system keys (\\xff...); pass system=True (--system) to write them", None, 0)
     record = _Resume(resume)
     start = record.read(dump_id, swap_record)
     state = Progress("load", total_bytes=meta.get("estimated_bytes"))
@@ -517,6 +520,9 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
                                     reader.offset - len(packed))
             if swap:
                 keys = swap(keys, index)
+            if keys and keys[-1] >= _SYSTEM and not system:
+                raise DumpError("block %d holds system keys (\\xff...); pass system=True (--system) to write them"
+                                % index, index)
             await _commit_block(db, keys, values)
             record.write(dump_id, swap_record, index + 1)
             state.pairs += count

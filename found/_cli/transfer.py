@@ -93,7 +93,8 @@ async def _load_stream(args, stream, resume: Optional[str]) -> _dump.LoadSummary
     display = _display(args)
     if resume and os.path.exists(resume) and not args.quiet:
         print("found load: resuming from the record in %s" % resume, file=sys.stderr)
-    summary = await _dump.load(db, stream, prefix_swap=_swap(args), resume=resume, progress=display)
+    summary = await _dump.load(db, stream, prefix_swap=_swap(args), system=args.system, resume=resume,
+                               progress=display)
     if display:
         display.finish()
     return summary
@@ -206,6 +207,8 @@ def register(sub) -> None:
     add_db(p, positional=True)
     _add_load_options(p)
     p.add_argument("--tuple", "-t", action="store_true", help="--prefix-swap OLD/NEW are tuple literals")
+    p.add_argument("--system", action="store_true",
+                   help="allow writing system keys (\\xff...; a dump made with --system needs it)")
     p.add_argument("--resume-file", metavar="PATH", help="resume record (default FILE.resume)")
     p.add_argument("--no-resume", action="store_true", help="neither read nor write a resume record")
     p.set_defaults(run=load)

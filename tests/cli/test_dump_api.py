@@ -53,7 +53,9 @@ async def test_range_prefix_swap_and_system_keys(src, dst):
     with pytest.raises(ValueError, match="system"):
         await _dump_bytes(src, end=b"\xff\xff")
     blob = await _dump_bytes(src, begin=b"\xff", end=b"\xff\xff", system=True)
-    await found.load(dst, io.BytesIO(blob))
+    with pytest.raises(found.DumpError, match=r"the dump reaches system keys"):
+        await found.load(dst, io.BytesIO(blob))
+    await found.load(dst, io.BytesIO(blob), system=True)
     assert await pairs_of(dst, b"\xff", b"\xff\xff", system=True) == [(b"\xff/mine", b"s")]
 
 
@@ -63,6 +65,13 @@ async def test_prefix_swap_refuses_keys_outside_the_prefix(src, dst):
     with pytest.raises(found.DumpError, match=r"block 0 holds key b'q', outside the prefix b'p/'"):
         await found.load(dst, io.BytesIO(blob), prefix_swap=(b"p/", b"r/"))
     assert await pairs_of(dst) == []
+
+
+async def test_swapping_into_system_keys_needs_system(src, dst):
+    await put(src, [(b"p/1", b"1")])
+    with pytest.raises(found.DumpError, match=r"block 0 holds system keys"):
+        await found.load(dst, io.BytesIO(await _dump_bytes(src)), prefix_swap=(b"p/", b"\xff/p/"))
+    assert await pairs_of(dst, b"", b"\xff\xff", system=True) == []
 
 
 async def test_empty_range(src, dst):

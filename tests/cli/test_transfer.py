@@ -219,3 +219,20 @@ async def test_official_binding_sees_the_same_data(directories, tmp_path):
     assert _official("read", directories[1]) == written
     assert await digest(await found.open(directories[1])) == written
     assert await digest(await found.open(directories[0])) == written
+
+
+async def test_system_keys_need_system_on_both_sides(directories, src, dst, tmp_path):
+    await put(src, [(b"user", b"u")])
+    await put(src, [(b"\xff/mine", b"s")], system=True)
+    dump_file = str(tmp_path / "system.fdump")
+    ok("dump", directories[0], "--system", "-o", dump_file, "--quiet")
+    done = run_found("load", dump_file, directories[1], "--no-resume")
+    assert done.returncode == 1
+    assert "found load: the dump reaches system keys (\\xff...); pass system=True (--system)" in done.stderr
+    assert await pairs_of(dst, b"", b"\xff\xff", system=True) == []
+    ok("load", dump_file, directories[1], "--system")
+    assert await pairs_of(dst, b"", b"\xff\xff", system=True) == [(b"user", b"u"), (b"\xff/mine", b"s")]
+    third = str(tmp_path / "third")
+    ok("copy", directories[0], third, "--system")
+    assert await pairs_of(await found.open(third), b"", b"\xff\xff", system=True) == [
+        (b"user", b"u"), (b"\xff/mine", b"s")]
