@@ -4,7 +4,7 @@ import ast
 import codecs
 import os
 import sys
-from typing import Optional
+from typing import Optional, Tuple
 
 import found
 
@@ -91,6 +91,24 @@ def show(data: bytes, as_tuple: bool) -> str:
         except Exception:  # not tuple-encoded: fall back to the bytes
             pass
     return repr(data)
+
+
+def key_range(args) -> Tuple[bytes, bytes]:
+    """[begin, end) from --prefix P or BEGIN/END (defaults: the first key, \\xff — \\xff\\xff with --system)."""
+    top = SPECIAL if args.system else SYSTEM
+    if args.prefix is not None:
+        if args.begin is not None or args.end is not None:
+            raise CommandError("give a prefix or a begin/end, not both")
+        begin = parse(args.prefix, args.tuple)
+        end = found.next_prefix(begin) if begin else top
+    else:
+        begin = parse(args.begin, args.tuple) if args.begin is not None else b""
+        end = parse(args.end, args.tuple) if args.end is not None else top
+    if end > SYSTEM and not args.system:
+        raise CommandError("the range [%r, %r) reaches system keys (\\xff...); pass --system" % (begin, end))
+    if begin >= end:
+        raise CommandError("empty range: begin %r is not before end %r" % (begin, end))
+    return begin, end
 
 
 def check_key(key: bytes, system: bool, what: str = "key") -> None:

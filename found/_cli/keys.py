@@ -4,8 +4,8 @@ import asyncio
 import sys
 
 import found
-from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, SPECIAL, SYSTEM, add_db, add_key_modes,
-                               check_key, examples, open_db, parse, show)
+from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, add_db, add_key_modes,
+                               check_key, examples, key_range, open_db, parse, show)
 
 
 _CHUNK = 10_000     # pairs per transaction of `found range`
@@ -48,27 +48,12 @@ async def set_(args) -> int:
     return EXIT_OK
 
 
-def _range_of(args):
-    """(begin, end) of a clear/range command from KEY/END or --prefix."""
-    top = SPECIAL if args.system else SYSTEM
-    if args.prefix is not None:
-        prefix = parse(args.prefix, args.tuple)
-        return prefix, found.next_prefix(prefix) if prefix else top
-    begin = parse(args.begin, args.tuple) if args.begin is not None else b""
-    end = parse(args.end, args.tuple) if args.end is not None else top
-    return begin, end
-
-
 async def clear(args) -> int:
     """Clear one key, or a range with --range/--prefix."""
     if args.prefix is not None or args.range:
         if args.prefix is None and args.end is None:
             raise CommandError("--range needs BEGIN and END")
-        begin, end = _range_of(args)
-        if end > SYSTEM and not args.system:
-            raise CommandError("the range [%r, %r) reaches system keys (\\xff...); pass --system" % (begin, end))
-        if begin >= end:
-            raise CommandError("empty range: begin %r is not before end %r" % (begin, end))
+        begin, end = key_range(args)
     else:
         if args.begin is None or args.end is not None:
             raise CommandError("give one KEY (or --range BEGIN END, or --prefix P)")
@@ -111,9 +96,7 @@ class _Pinned:
 
 async def range_(args) -> int:
     """Print the pairs of a range, one ``KEY<TAB>VALUE`` per line, streaming in chunks of transactions."""
-    begin, end = _range_of(args)
-    if end > SYSTEM and not args.system:
-        raise CommandError("range end %r reaches system keys (\\xff...); pass --system" % end)
+    begin, end = key_range(args)
     if args.limit < 0:
         raise CommandError("--limit must be >= 0")
     db = await open_db(args.db)

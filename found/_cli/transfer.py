@@ -7,25 +7,8 @@ from typing import List, Optional, Tuple
 
 import found
 from found import _dump
-from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, SPECIAL, SYSTEM, add_db, examples, open_db,
-                               parse)
+from found._cli.common import CommandError, EXIT_OK, add_db, examples, key_range, open_db, parse
 from found._cli.progress import Display, human_bytes
-
-
-def _range(args) -> Tuple[bytes, bytes]:
-    top = SPECIAL if args.system else SYSTEM
-    if args.prefix is not None:
-        if args.begin is not None or args.end is not None:
-            raise CommandError("give --prefix or --begin/--end, not both")
-        prefix = parse(args.prefix, args.tuple)
-        return prefix, found.next_prefix(prefix) if prefix else top
-    begin = parse(args.begin, args.tuple) if args.begin is not None else b""
-    end = parse(args.end, args.tuple) if args.end is not None else top
-    if end > SYSTEM and not args.system:
-        raise CommandError("the range reaches system keys (\\xff...); pass --system to dump them")
-    if begin >= end:
-        raise CommandError("empty range: begin %r is not before end %r" % (begin, end))
-    return begin, end
 
 
 def _display(args) -> Optional[Display]:
@@ -41,7 +24,7 @@ def _versions_note(first: int, last: int) -> str:
 
 async def dump(args) -> int:
     """Write a range to a dump file (or stdout with -o -)."""
-    begin, end = _range(args)
+    begin, end = key_range(args)
     if args.output == "-" and sys.stdout.isatty():
         raise CommandError("refusing to write a binary dump to a terminal; use -o FILE or a pipe")
     db = await open_db(args.db)
@@ -138,7 +121,7 @@ def _dump_command(args) -> List[str]:
 
 async def copy(args) -> int:
     """Dump SRC in a child process and load the stream into DST (each side may use its own library)."""
-    _range(args)  # check the range here, before starting anything
+    key_range(args)  # check the range here, before starting anything
     child = subprocess.Popen(_dump_command(args), stdout=subprocess.PIPE)
     args.db = args.dst
     try:

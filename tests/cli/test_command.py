@@ -5,8 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 import found
 from found._cli import parser
 from cli_support import environment, ok, pairs_of, put, run_found

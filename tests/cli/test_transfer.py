@@ -1,5 +1,4 @@
 """found dump / load / copy as subprocesses: files, pipes, progress display, kill and resume, damage, the official binding."""
-import io
 import json
 import os
 import pty
@@ -54,6 +53,8 @@ def test_copy_reports_a_failed_dump_side(directories, tmp_path):
 
 def test_dump_refuses_bad_ranges(directories):
     done = run_found("dump", directories[0], "-o", "-", "--end", "\\xff\\x01")
+    assert done.returncode == 1 and "reaches system keys" in done.stderr
+    done = run_found("dump", directories[0], "-o", "-", "--prefix", "\\xff/")
     assert done.returncode == 1 and "reaches system keys" in done.stderr
     done = run_found("dump", directories[0], "-o", "-", "--begin", "m", "--end", "a")
     assert done.returncode == 1 and "empty range" in done.stderr
