@@ -527,6 +527,8 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
             record.write(dump_id, swap_record, index + 1)
             state.pairs += count
             state.bytes += raw_len - 8 * count
+        elif state.total_bytes:
+            state.total_bytes = max(state.total_bytes - (raw_len - 8 * count), 0)  # what is left to do
         state.blocks = index = index + 1
         await _report(progress, state)
     _, blocks, pairs, total, first, last = fields

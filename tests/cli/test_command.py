@@ -184,3 +184,18 @@ async def test_info_estimates_large_counts(directories, src):
     assert report["keys"]["exact"] is False and 100_000 < report["keys"]["pairs"] < 250_000
     exact = json.loads(ok("info", directories[0], "--json", "--exact").stdout)
     assert exact["keys"] == {"pairs": 150_000, "bytes": 150_000 * 47, "exact": True}
+
+
+def test_info_finds_the_engine_directory_of_an_embedded_cluster_file(tmp_path, monkeypatch):
+    from found._cli.info import engine_directory
+    (tmp_path / "app.cluster").write_text("embedded:state/db\n")
+    assert engine_directory(str(tmp_path / "app.cluster")) == str(tmp_path / "state" / "db")
+    assert engine_directory(str(tmp_path / "plain")) == str(tmp_path / "plain")
+    monkeypatch.setenv("FDB_CLUSTER_FILE", str(tmp_path / "app.cluster"))
+    assert engine_directory(None) == str(tmp_path / "state" / "db")
+    monkeypatch.delenv("FDB_CLUSTER_FILE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert engine_directory(None) == str(tmp_path / "xdg" / "found" / "engine")
+    ok("set", "k", "v", "-d", str(tmp_path / "app.cluster"))
+    report = json.loads(ok("info", str(tmp_path / "app.cluster"), "--json").stdout)
+    assert report["data_directory"] == str(tmp_path / "state" / "db") and "data.mdb" in report["files"]

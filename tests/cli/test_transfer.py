@@ -155,6 +155,19 @@ async def test_progress_bar_on_a_terminal(directories, src, tmp_path):
     assert "\x1b" not in shown                       # no escape sequences, only a carriage return
 
 
+def test_dump_to_stdout_refuses_a_terminal(directories, tmp_path):
+    ok("set", "k", "v", "-d", directories[0])
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "found", "dump", directories[0], "-o", "-"], env=environment(),
+                             stdin=subprocess.DEVNULL, stdout=terminal, stderr=subprocess.PIPE)
+    os.close(terminal)
+    _read_all(controller)
+    os.close(controller)
+    assert child.wait(timeout=60) == 1
+    assert child.stderr.read().decode() == (
+        "found dump: refusing to write a binary dump to a terminal; use -o FILE or a pipe\n")
+
+
 async def test_plain_progress_lines_when_not_a_terminal(directories, src, tmp_path):
     await put(src, SAMPLE)
     done = ok("dump", directories[0], "-o", str(tmp_path / "p.fdump"))
