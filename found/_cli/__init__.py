@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import found
 from found._cli import info, keys, transfer
-from found._cli.common import EXIT_FAILED, EXIT_INTERRUPTED, CommandError, examples, fail
+from found._cli.common import EXIT_FAILED, EXIT_INTERRUPTED, CommandError, HelpFormatter, examples, fail
 from found._dump import DumpError
 
 __all__ = ["main", "parser"]
@@ -20,7 +20,7 @@ __all__ = ["main", "parser"]
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the whole command."""
     top = argparse.ArgumentParser(
-        prog="found", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="found", formatter_class=HelpFormatter,
         description="Inspect a FoundationDB database or an embedded engine directory, and move data between them.",
         epilog=examples("found info", "found set hello world -d ./data", "found range --prefix user/ -d ./data",
                         "found dump ./data -o data.fdump", "found load data.fdump /etc/foundationdb/fdb.cluster",

@@ -123,6 +123,15 @@ def fail(command: str, message: str) -> int:
     return EXIT_FAILED
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that the examples epilog keeps its lines as written."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def examples(*lines: str) -> str:
     """An --help epilog listing example invocations."""
     return "examples:\n" + "\n".join("  " + line for line in lines)

@@ -1,5 +1,4 @@
 """found info / found version: which library, where the data lives, how big it is."""
-import argparse
 import ctypes
 import json
 import os
@@ -9,7 +8,7 @@ from typing import Any, Dict, Optional
 
 import found
 from found import _dump
-from found._cli.common import EXIT_OK, add_db, examples, open_db
+from found._cli.common import HelpFormatter, EXIT_OK, add_db, examples, open_db
 from found._cli.progress import human_bytes
 
 _COUNT_EXACTLY = 100_000       # pairs counted one by one before the count is estimated
@@ -162,7 +161,7 @@ async def info(args) -> int:
 
 def register(sub) -> None:
     """Add info and version to the subcommand parsers."""
-    formatter = argparse.RawDescriptionHelpFormatter
+    formatter = HelpFormatter
     p = sub.add_parser("info", help="library, data location, file sizes, key count", formatter_class=formatter,
                        description="Show the FoundationDB library in use, the data directory or cluster file, the "
                                    "engine's files and reader slots, the number of keys and their size (counted "

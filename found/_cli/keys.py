@@ -1,10 +1,9 @@
 """found get / set / clear / range / watch: single keys and ranges."""
-import argparse
 import asyncio
 import sys
 
 import found
-from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, add_db, add_key_modes,
+from found._cli.common import (HelpFormatter, CommandError, EXIT_FAILED, EXIT_OK, add_db, add_key_modes,
                                check_key, examples, key_range, open_db, parse, show)
 
 
@@ -155,7 +154,7 @@ def _print_value(value, as_tuple: bool) -> None:
 
 def register(sub) -> None:
     """Add get/set/clear/range/watch to the subcommand parsers."""
-    formatter = argparse.RawDescriptionHelpFormatter
+    formatter = HelpFormatter
     p = sub.add_parser("get", help="print the value of a key", formatter_class=formatter,
                        description="Print the value of KEY (exit status 1 and a message on stderr when absent).",
                        epilog=examples("found get hello", "found get 'b\"\\x01\\x02\"' -d ./data",

@@ -1,5 +1,4 @@
 """found dump / load / copy: move a key range through found's dump format (found/_dump.py)."""
-import argparse
 import os
 import subprocess
 import sys
@@ -7,7 +6,7 @@ from typing import List, Optional, Tuple
 
 import found
 from found import _dump
-from found._cli.common import CommandError, EXIT_OK, add_db, examples, key_range, open_db, parse
+from found._cli.common import HelpFormatter, CommandError, EXIT_OK, add_db, examples, key_range, open_db, parse
 from found._cli.progress import Display, human_bytes
 
 
@@ -163,7 +162,7 @@ def _add_load_options(p) -> None:
 
 def register(sub) -> None:
     """Add dump, load and copy to the subcommand parsers."""
-    formatter = argparse.RawDescriptionHelpFormatter
+    formatter = HelpFormatter
     p = sub.add_parser("dump", help="write a key range to a dump file", formatter_class=formatter,
                        description="Write the pairs of a range to FILE in found's dump format (docs/cli.md): "
                                    "compressed blocks with checksums, read in many short transactions at one "
