@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import found
 from found._cli import parser
 from cli_support import environment, ok, pairs_of, put, run_found
@@ -12,14 +14,17 @@ from cli_support import environment, ok, pairs_of, put, run_found
 COMMANDS = ["info", "version", "get", "set", "clear", "range", "watch", "dump", "load", "copy"]
 
 
-def test_every_command_is_listed_and_has_examples():
+def test_every_command_is_listed_and_has_examples(capsys):
     top = parser()
     listed = [action for action in top._subparsers._group_actions][0].choices
     assert sorted(listed) == sorted(COMMANDS)
-    for command in COMMANDS:
-        done = ok(command, "--help")
-        text = done.stdout.decode()
+    for command in COMMANDS:                     # in process: one subprocess (below) shows it is the same
+        with pytest.raises(SystemExit) as exited:
+            parser().parse_args([command, "--help"])
+        text = capsys.readouterr().out
+        assert exited.value.code == 0
         assert "examples:" in text and "found %s" % command in text.split("examples:")[1], command
+    assert ok("load", "--help").stdout.decode().split("examples:")[1].startswith("\n  found load ")
 
 
 def test_top_level_help_and_usage_errors():

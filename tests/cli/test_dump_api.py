@@ -190,19 +190,28 @@ async def test_resume_record_of_another_dump_is_refused(src, dst, tmp_path):
 async def test_dump_follows_newer_versions_or_fails_when_consistent(src, dst):
     """A dump outliving its read version (engine: 5 s of newer commits) says so, or fails with consistent=True."""
     await put(src, [(b"k%04d" % i, b"old") for i in range(400)])
+    arrived = []
+    released = asyncio.Event()
 
-    async def move_on(state):
-        # After the first block: rewrite everything, let the first version age out, commit again.
+    async def hold_after_first_block(state):
         if state.blocks == 1:
-            await put(src, [(b"k%04d" % i, b"new") for i in range(400)])
-            await asyncio.sleep(5.2)
-            await put(src, [(b"zz", b"later")])
+            arrived.append(state)
+            await released.wait()
 
-    with pytest.raises(found.DumpError, match="is no longer available"):
-        await found.dump(src, io.BytesIO(), block_bytes=1000, consistent=True, progress=move_on)
-    await put(src, [(b"k%04d" % i, b"old") for i in range(400)])
+    strict = asyncio.ensure_future(
+        found.dump(src, io.BytesIO(), block_bytes=1000, consistent=True, progress=hold_after_first_block))
     out = io.BytesIO()
-    summary = await found.dump(src, out, block_bytes=1000, progress=move_on)
+    moving = asyncio.ensure_future(found.dump(src, out, block_bytes=1000, progress=hold_after_first_block))
+    while len(arrived) < 2:              # both dumps have read their first block at the first version
+        await asyncio.sleep(0.01)
+    # Rewrite everything, let the first version age out of the engine's 5 s window, commit again.
+    await put(src, [(b"k%04d" % i, b"new") for i in range(400)])
+    await asyncio.sleep(5.2)
+    await put(src, [(b"zz", b"later")])
+    released.set()
+    with pytest.raises(found.DumpError, match="is no longer available"):
+        await strict
+    summary = await moving
     assert not summary.consistent and summary.first_version < summary.last_version
     out.seek(0)
     await found.load(dst, out)

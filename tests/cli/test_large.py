@@ -1,6 +1,6 @@
 """Round trip engine → file → engine of ~100 MB: a million small pairs plus large values, byte-identical.
 
-It takes about 10 s here (measured; docs/cli.md), so it runs in the main suite.
+It takes 10-22 s here (measured; docs/cli.md), so it runs in the main suite.
 ``FOUND_LARGE_PAIRS`` scales it (the 1 GB run of docs/cli.md: 10_000_000).
 """
 import os
