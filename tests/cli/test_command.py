@@ -37,9 +37,11 @@ def test_top_level_help_and_usage_errors():
     assert done.returncode == 2 and "invalid int value: 'many'" in done.stderr
 
 
-def test_console_script_is_declared():
+def test_console_script_is_declared(capsys):
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "pyproject.toml")) as f:
         assert 'found = "found._cli:main"' in f.read()
+    from found._cli import main          # what the script calls: main(argv) returns the exit status
+    assert main(["version"]) == 0 and capsys.readouterr().out.startswith("found ")
 
 
 def test_version():
