@@ -225,10 +225,6 @@ def _trailer_record(blocks: int, pairs: int, total: int, first: int, last: int) 
     return fields + _CRC.pack(zlib.crc32(fields))
 
 
-def _hex(key: bytes) -> str:
-    return key.hex()
-
-
 class _Reader:
     """Reads one range at one pinned read version while the source allows it."""
 
@@ -238,7 +234,6 @@ class _Reader:
         self.system = system
         self.consistent = consistent
         self.version: Optional[int] = None
-        self.versions: List[int] = []
 
     def _transaction(self):
         tx = make_transaction(self.db, snapshot=True)
@@ -321,8 +316,8 @@ async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", s
     newer version — or, with ``consistent=True``, raises DumpError.  The
     returned summary says which versions were read (``.consistent``).
     ``progress(Progress)`` is called after each block (awaited when it
-    returns an awaitable).  ``meta`` adds
-    JSON-able fields to the header.
+    returns an awaitable).  ``meta`` adds JSON-able fields to the header.
+    ``codec``: "zstd" or "zlib" (default: zstd when installed).
     """
     _check_range(begin, end, system)
     codec = codec or default_codec()
@@ -330,7 +325,7 @@ async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", s
     reader = _Reader(db, end, system, consistent)
     state = Progress("dump", total_bytes=await reader.estimate(begin))
     dump_id = uuid.uuid4().hex
-    header = dict(meta or {}, id=dump_id, begin=_hex(begin), end=_hex(end), created=time.time(),
+    header = dict(meta or {}, id=dump_id, begin=begin.hex(), end=end.hex(), created=time.time(),
                   estimated_bytes=state.total_bytes)
     _write_header(out, codec, header)
     first = last = -1
