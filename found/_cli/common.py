@@ -132,6 +132,14 @@ class HelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
+def command(sub, name: str, run, summary: str, description: str, example_lines) -> argparse.ArgumentParser:
+    """A subcommand's parser: its one-line summary, description, examples epilog, and ``run`` coroutine."""
+    parser = sub.add_parser(name, help=summary, description=description, epilog=examples(*example_lines),
+                            formatter_class=HelpFormatter)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def examples(*lines: str) -> str:
     """An --help epilog listing example invocations."""
     return "examples:\n" + "\n".join("  " + line for line in lines)

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 
 import found
 from found import _dump
-from found._cli.common import HelpFormatter, EXIT_OK, add_db, examples, open_db
+from found._cli.common import EXIT_OK, add_db, command, open_db
 from found._cli.progress import human_bytes
 
 _COUNT_EXACTLY = 100_000       # pairs counted one by one before the count is estimated
@@ -161,20 +161,17 @@ async def info(args) -> int:
 
 def register(sub) -> None:
     """Add info and version to the subcommand parsers."""
-    formatter = HelpFormatter
-    p = sub.add_parser("info", help="library, data location, file sizes, key count", formatter_class=formatter,
-                       description="Show the FoundationDB library in use, the data directory or cluster file, the "
-                                   "engine's files and reader slots, the number of keys and their size (counted "
-                                   "exactly up to %d pairs, estimated beyond unless --exact) and the read "
-                                   "version." % _COUNT_EXACTLY,
-                       epilog=examples("found info", "found info ./data", "found info /etc/foundationdb/fdb.cluster",
-                                       "found info ./data --exact --json"))
+    p = command(sub, "info", info, "library, data location, file sizes, key count",
+                "Show the FoundationDB library in use, the data directory or cluster file, the "
+                "engine's files and reader slots, the number of keys and their size (counted "
+                "exactly up to %d pairs, estimated beyond unless --exact) and the read "
+                "version." % _COUNT_EXACTLY,
+                ["found info", "found info ./data", "found info /etc/foundationdb/fdb.cluster",
+                 "found info ./data --exact --json"])
     add_db(p, positional=True)
     p.add_argument("--exact", action="store_true", help="count every key (reads the whole key space)")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
-    p.set_defaults(run=info)
 
-    p = sub.add_parser("version", help="print found's and the client library's versions", formatter_class=formatter,
-                       description="Print found's version, its FoundationDB API version and the client library's.",
-                       epilog=examples("found version", "FOUND_LIBRARY=/usr/lib/libfdb_c.so found version"))
-    p.set_defaults(run=version)
+    command(sub, "version", version, "print found's and the client library's versions",
+            "Print found's version, its FoundationDB API version and the client library's.",
+            ["found version", "FOUND_LIBRARY=/usr/lib/libfdb_c.so found version"])

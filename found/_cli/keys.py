@@ -3,8 +3,8 @@ import asyncio
 import sys
 
 import found
-from found._cli.common import (HelpFormatter, CommandError, EXIT_FAILED, EXIT_OK, add_db, add_key_modes,
-                               check_key, examples, key_range, open_db, parse, show)
+from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, add_db, add_key_modes,
+                               check_key, command, key_range, open_db, parse, show)
 
 
 _CHUNK = 10_000     # pairs per transaction of `found range`
@@ -16,11 +16,16 @@ def _system_option(tx, system: bool) -> None:
         found.set_option(tx, found.FDB_TR_OPTION_ACCESS_SYSTEM_KEYS)
 
 
-async def get(args) -> int:
-    """Print the value of one key (exit 1 when it is absent)."""
+async def _key_and_db(args, create: bool = False):
+    """The command's KEY (checked) and its database."""
     key = parse(args.key, args.tuple)
     check_key(key, args.system)
-    db = await open_db(args.db)
+    return key, await open_db(args.db, create)
+
+
+async def get(args) -> int:
+    """Print the value of one key (exit 1 when it is absent)."""
+    key, db = await _key_and_db(args)
 
     async def read(tx):
         _system_option(tx, args.system)
@@ -35,10 +40,8 @@ async def get(args) -> int:
 
 async def set_(args) -> int:
     """Set one key to a value."""
-    key = parse(args.key, args.tuple)
     value = parse(args.value, args.value_tuple)
-    check_key(key, args.system)
-    db = await open_db(args.db, create=True)
+    key, db = await _key_and_db(args, create=True)
 
     async def write(tx):
         _system_option(tx, args.system)
@@ -123,9 +126,7 @@ async def range_(args) -> int:
 
 async def watch(args) -> int:
     """Print a key's value, then each new value as it changes (--count changes; 0: until interrupted)."""
-    key = parse(args.key, args.tuple)
-    check_key(key, args.system)
-    db = await open_db(args.db)
+    key, db = await _key_and_db(args)
 
     async def arm(tx):
         _system_option(tx, args.system)
@@ -152,67 +153,53 @@ def _print_value(value, as_tuple: bool) -> None:
     print("(absent)" if value is None else show(value, as_tuple), flush=True)
 
 
+def _key_command(sub, name, run, summary, description, example_lines, *positionals):
+    """A key command's parser: positionals (name, metavar, nargs), then --db and the key modes."""
+    parser = command(sub, name, run, summary, description, example_lines)
+    for dest, metavar, nargs in positionals:
+        parser.add_argument(dest, metavar=metavar, nargs=nargs)
+    add_db(parser)
+    add_key_modes(parser)
+    return parser
+
+
 def register(sub) -> None:
     """Add get/set/clear/range/watch to the subcommand parsers."""
-    formatter = HelpFormatter
-    p = sub.add_parser("get", help="print the value of a key", formatter_class=formatter,
-                       description="Print the value of KEY (exit status 1 and a message on stderr when absent).",
-                       epilog=examples("found get hello", "found get 'b\"\\x01\\x02\"' -d ./data",
-                                       "found get --tuple '(\"users\", 42)' --value-tuple",
-                                       "found get --system '\\xff/metadataVersion'"))
-    p.add_argument("key", metavar="KEY")
-    add_db(p)
-    add_key_modes(p)
-    p.set_defaults(run=get)
+    key = ("key", "KEY", None)
+    _key_command(sub, "get", get, "print the value of a key",
+                 "Print the value of KEY (exit status 1 and a message on stderr when absent).",
+                 ["found get hello", "found get 'b\"\\x01\\x02\"' -d ./data",
+                  "found get --tuple '(\"users\", 42)' --value-tuple", "found get --system '\\xff/metadataVersion'"],
+                 key)
+    _key_command(sub, "set", set_, "set a key to a value", "Set KEY to VALUE in one transaction.",
+                 ["found set hello world", "found set 'a\\x00b' '\\xff\\x00' -d ./data",
+                  "found set --tuple '(\"users\", 42)' --value-tuple '(\"Ada\", 1815)'"],
+                 key, ("value", "VALUE", None))
 
-    p = sub.add_parser("set", help="set a key to a value", formatter_class=formatter,
-                       description="Set KEY to VALUE in one transaction.",
-                       epilog=examples("found set hello world", "found set 'a\\x00b' '\\xff\\x00' -d ./data",
-                                       "found set --tuple '(\"users\", 42)' --value-tuple '(\"Ada\", 1815)'"))
-    p.add_argument("key", metavar="KEY")
-    p.add_argument("value", metavar="VALUE")
-    add_db(p)
-    add_key_modes(p)
-    p.set_defaults(run=set_)
-
-    p = sub.add_parser("clear", help="clear a key, a range or a prefix", formatter_class=formatter,
-                       description="Clear KEY; with --range every key in [BEGIN, END); with --prefix every key "
-                                   "starting with P.",
-                       epilog=examples("found clear hello", "found clear --range a m", "found clear --prefix 'user/'",
-                                       "found clear --tuple --prefix '(\"users\",)'"))
-    p.add_argument("begin", metavar="KEY", nargs="?")
-    p.add_argument("end", metavar="END", nargs="?")
+    p = _key_command(sub, "clear", clear, "clear a key, a range or a prefix",
+                     "Clear KEY; with --range every key in [BEGIN, END); with --prefix every key starting with P.",
+                     ["found clear hello", "found clear --range a m", "found clear --prefix 'user/'",
+                      "found clear --tuple --prefix '(\"users\",)'"],
+                     ("begin", "KEY", "?"), ("end", "END", "?"))
     p.add_argument("--range", action="store_true", help="clear [KEY, END) instead of one key")
     p.add_argument("--prefix", "-p", metavar="P", help="clear every key starting with P")
-    add_db(p)
-    add_key_modes(p)
-    p.set_defaults(run=clear)
 
-    p = sub.add_parser("range", help="print the pairs of a range", formatter_class=formatter,
-                       description="Print the pairs in [BEGIN, END) as KEY<TAB>VALUE lines (BEGIN defaults to the "
-                                   "first key, END to \\xff, or \\xff\\xff with --system).",
-                       epilog=examples("found range", "found range a m --limit 10",
-                                       "found range --prefix 'user/' --reverse",
-                                       "found range --tuple --prefix '(\"users\",)' --value-tuple",
-                                       "found range --system '\\xff' '\\xff\\xff' -d ./data"))
-    p.add_argument("begin", metavar="BEGIN", nargs="?")
-    p.add_argument("end", metavar="END", nargs="?")
+    p = _key_command(sub, "range", range_, "print the pairs of a range",
+                     "Print the pairs in [BEGIN, END) as KEY<TAB>VALUE lines (BEGIN defaults to the first key, END "
+                     "to \\xff, or \\xff\\xff with --system).",
+                     ["found range", "found range a m --limit 10", "found range --prefix 'user/' --reverse",
+                      "found range --tuple --prefix '(\"users\",)' --value-tuple",
+                      "found range --system '\\xff' '\\xff\\xff' -d ./data"],
+                     ("begin", "BEGIN", "?"), ("end", "END", "?"))
     p.add_argument("--prefix", "-p", metavar="P", help="every key starting with P")
     p.add_argument("--limit", "-n", type=int, default=0, metavar="N", help="at most N pairs (0: all)")
     p.add_argument("--reverse", "-r", action="store_true", help="from the last key down")
-    add_db(p)
-    add_key_modes(p)
-    p.set_defaults(run=range_)
 
-    p = sub.add_parser("watch", help="print a key's value and wait for it to change", formatter_class=formatter,
-                       description="Print KEY's value ((absent) when unset), then its new value after each change.",
-                       epilog=examples("found watch counter", "found watch counter --count 0   # until Ctrl-C",
-                                       "found watch --tuple '(\"jobs\", \"state\")' --timeout 60"))
-    p.add_argument("key", metavar="KEY")
-    p.add_argument("--count", "-c", type=int, default=1, metavar="N",
-                   help="exit after N changes (default 1; 0: never)")
+    p = _key_command(sub, "watch", watch, "print a key's value and wait for it to change",
+                     "Print KEY's value ((absent) when unset), then its new value after each change.",
+                     ["found watch counter", "found watch counter --count 0   # until Ctrl-C",
+                      "found watch --tuple '(\"jobs\", \"state\")' --timeout 60"],
+                     key)
+    p.add_argument("--count", "-c", type=int, default=1, metavar="N", help="exit after N changes (default 1; 0: never)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="exit with status 1 when no change comes within SECONDS")
-    add_db(p)
-    add_key_modes(p)
-    p.set_defaults(run=watch)

@@ -6,7 +6,7 @@ from typing import List, Optional, Tuple
 
 import found
 from found import _dump
-from found._cli.common import HelpFormatter, CommandError, EXIT_OK, add_db, examples, key_range, open_db, parse
+from found._cli.common import CommandError, EXIT_OK, add_db, command, key_range, open_db, parse
 from found._cli.progress import Display, human_bytes
 
 
@@ -162,29 +162,27 @@ def _add_load_options(p) -> None:
 
 def register(sub) -> None:
     """Add dump, load and copy to the subcommand parsers."""
-    formatter = HelpFormatter
-    p = sub.add_parser("dump", help="write a key range to a dump file", formatter_class=formatter,
-                       description="Write the pairs of a range to FILE in found's dump format (docs/cli.md): "
-                                   "compressed blocks with checksums, read in many short transactions at one "
-                                   "read version while the source keeps it. Progress on stderr.",
-                       epilog=examples("found dump -o all.fdump", "found dump ./data --prefix 'user/' -o users.fdump",
-                                       "found dump /etc/foundationdb/fdb.cluster --begin a --end m -o am.fdump",
-                                       "found dump --tuple --prefix '(\"app\",)' -o - | gzip -0 > app.fdump"))
+    p = command(sub, "dump", dump, "write a key range to a dump file",
+                "Write the pairs of a range to FILE in found's dump format (docs/cli.md): "
+                "compressed blocks with checksums, read in many short transactions at one "
+                "read version while the source keeps it. Progress on stderr.",
+                ["found dump -o all.fdump", "found dump ./data --prefix 'user/' -o users.fdump",
+                 "found dump /etc/foundationdb/fdb.cluster --begin a --end m -o am.fdump",
+                 "found dump --tuple --prefix '(\"app\",)' -o - | gzip -0 > app.fdump"])
     add_db(p, positional=True)
     p.add_argument("--output", "-o", required=True, metavar="FILE", help="dump file to write ('-': stdout)")
     _add_range_options(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary on stderr")
-    p.set_defaults(run=dump)
 
-    p = sub.add_parser("load", help="commit a dump file into a database", formatter_class=formatter,
-                       description="Commit the pairs of a dump FILE into DB, one transaction per block. Every "
-                                   "block is checked before it is written. An interrupted load continues where it "
-                                   "stopped when run again (resume record FILE.resume). Keys in DB that are not in "
-                                   "the dump are left alone.",
-                       epilog=examples("found load all.fdump ./data",
-                                       "found load users.fdump /etc/foundationdb/fdb.cluster",
-                                       "found load app.fdump --prefix-swap 'app/' 'app2/'",
-                                       "found dump ./a -o - | found load - ./b"))
+    p = command(sub, "load", load, "commit a dump file into a database",
+                "Commit the pairs of a dump FILE into DB, one transaction per block. Every "
+                "block is checked before it is written. An interrupted load continues where it "
+                "stopped when run again (resume record FILE.resume). Keys in DB that are not in "
+                "the dump are left alone.",
+                ["found load all.fdump ./data",
+                 "found load users.fdump /etc/foundationdb/fdb.cluster",
+                 "found load app.fdump --prefix-swap 'app/' 'app2/'",
+                 "found dump ./a -o - | found load - ./b"])
     p.add_argument("file", metavar="FILE", help="dump file ('-': stdin, not resumable)")
     add_db(p, positional=True)
     _add_load_options(p)
@@ -193,16 +191,15 @@ def register(sub) -> None:
                    help="allow writing system keys (\\xff...; a dump made with --system needs it)")
     p.add_argument("--resume-file", metavar="PATH", help="resume record (default FILE.resume)")
     p.add_argument("--no-resume", action="store_true", help="neither read nor write a resume record")
-    p.set_defaults(run=load)
 
-    p = sub.add_parser("copy", help="copy a key range from one database to another", formatter_class=formatter,
-                       description="Dump SRC (in a child process) piped into a load into DST; SRC and DST may use "
-                                   "different libraries (an engine directory and a cluster file).",
-                       epilog=examples("found copy ./data /etc/foundationdb/fdb.cluster",
-                                       "found copy ./data ./backup --prefix 'user/'",
-                                       "found copy ./a ./b --prefix app/ --prefix-swap app/ app2/"))
+    p = command(sub, "copy", copy, "copy a key range from one database to another",
+                "Dump SRC (in a child process) piped into a load into DST; SRC and DST may use "
+                "different libraries (an engine directory and a cluster file).",
+                ["found copy ./data /etc/foundationdb/fdb.cluster",
+                 "found copy ./data ./backup --prefix 'user/'",
+                 "found copy ./a ./b --prefix app/ --prefix-swap app/ app2/"])
     p.add_argument("src", metavar="SRC", help="source: cluster file or engine data directory")
     p.add_argument("dst", metavar="DST", help="destination: cluster file or engine data directory")
     _add_range_options(p)
     _add_load_options(p)
-    p.set_defaults(run=copy, resume_file=None)
+    p.set_defaults(resume_file=None)

@@ -53,24 +53,35 @@ async def pairs_of(db, begin=b"", end=b"\xff", system: bool = False):
     return await found.transactional(db, read, snapshot=True)
 
 
-async def digest(db, begin=b"", end=b"\xff", chunk: int = 50_000):
-    """(pairs, bytes, sha256) of [begin, end) read with range reads, ``chunk`` pairs per transaction.
+class Digest:
+    """(pairs, bytes, sha256) of rows fed in key order; keys and values length-prefixed, so equal digests
+    mean byte-identical ranges.  Shared with the official binding's script of test_transfer."""
 
-    Keys and values are fed length-prefixed, so equal digests mean byte-identical ranges.
-    """
-    h = hashlib.sha256()
-    count = size = 0
+    def __init__(self):
+        self.hash = hashlib.sha256()
+        self.pairs = self.bytes = 0
+
+    def add(self, rows) -> None:
+        for key, value in rows:
+            self.hash.update(b"%d:%d:" % (len(key), len(value)))
+            self.hash.update(key)
+            self.hash.update(value)
+            self.bytes += len(key) + len(value)
+            self.pairs += 1
+
+    def result(self):
+        return self.pairs, self.bytes, self.hash.hexdigest()
+
+
+async def digest(db, begin=b"", end=b"\xff", chunk: int = 50_000):
+    """Digest of [begin, end) read with range reads, ``chunk`` pairs per transaction."""
+    total = Digest()
     cursor = begin
     while True:
         async def read(tx, cursor=cursor):
             return await found.all(found.query(tx, cursor, end, limit=chunk))
         batch = await found.transactional(db, read, snapshot=True)
-        for key, value in batch:
-            h.update(b"%d:%d:" % (len(key), len(value)))
-            h.update(key)
-            h.update(value)
-            size += len(key) + len(value)
-        count += len(batch)
+        total.add(batch)
         if len(batch) < chunk:
-            return count, size, h.hexdigest()
+            return total.result()
         cursor = batch[-1][0] + b"\x00"

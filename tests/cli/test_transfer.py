@@ -178,12 +178,14 @@ async def test_plain_progress_lines_when_not_a_terminal(directories, src, tmp_pa
 
 
 OFFICIAL = textwrap.dedent('''
-    import ctypes, hashlib, json, sys
+    import ctypes, json, sys
     import found.engine
     ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
     import fdb
     fdb.api_version(730)
-    action, path = sys.argv[1:3]
+    action, path, here = sys.argv[1:4]
+    sys.path.insert(0, here)
+    from cli_support import Digest
     db = fdb.open(path)
 
     @fdb.transactional
@@ -201,24 +203,20 @@ OFFICIAL = textwrap.dedent('''
     if action == "write":
         for start in range(0, 10_000, 2000):
             write(db, start)
-    h, count, size, cursor = hashlib.sha256(), 0, 0, b""
+    total, cursor = Digest(), b""
     while True:
         rows = chunk(db, cursor)
-        for key, value in rows:
-            h.update(b"%d:%d:" % (len(key), len(value)))
-            h.update(key)
-            h.update(value)
-            size += len(key) + len(value)
-        count += len(rows)
+        total.add(rows)
         if len(rows) < 5000:
             break
         cursor = rows[-1][0] + b"\\x00"
-    print(json.dumps([count, size, h.hexdigest()]))
+    print(json.dumps(total.result()))
 ''')
 
 
 def _official(action: str, path: str):
-    done = subprocess.run([sys.executable, "-c", OFFICIAL, action, path], env=environment(),
+    here = os.path.dirname(os.path.abspath(__file__))
+    done = subprocess.run([sys.executable, "-c", OFFICIAL, action, path, here], env=environment(),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return tuple(json.loads(done.stdout))
