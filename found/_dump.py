@@ -17,6 +17,7 @@ payload is ``count`` key lengths (u32), ``count`` value lengths (u32), the
 keys back to back, the values back to back.
 """
 import array
+import asyncio
 import dataclasses
 import inspect
 import json
@@ -250,6 +251,9 @@ class _Reader:
 
     async def block(self, cursor: bytes, budget: int) -> Tuple[List[bytes], List[bytes], int, int]:
         """(keys, values, raw bytes, read version) of the next pairs from ``cursor``, retried as needed."""
+        # Engine reads complete without ever yielding to the event loop: yield once a block, so a
+        # cancellation (Ctrl-C in the command) is seen between blocks, not only after the last one.
+        await asyncio.sleep(0)
         tx = self._transaction()
         while True:
             try:

@@ -80,6 +80,8 @@ class _Pinned:
         self.versions = []
 
     async def read(self, first, last, limit: int):
+        await asyncio.sleep(0)     # let Ctrl-C in between chunks (engine reads never yield)
+
         async def attempt(tx):
             _system_option(tx, self.system)
             if self.versions and self.versions[-1] is not None:

@@ -248,3 +248,20 @@ async def test_system_keys_need_system_on_both_sides(directories, src, dst, tmp_
     ok("copy", directories[0], third, "--system")
     assert await pairs_of(await found.open(third), b"", b"\xff\xff", system=True) == [
         (b"user", b"u"), (b"\xff/mine", b"s")]
+
+
+async def test_interrupted_dump_leaves_no_file(directories, src, tmp_path):
+    """Ctrl-C during a dump: exit 130, and neither FILE nor FILE.partial is left behind."""
+    await put(src, [(b"k%07d" % i, b"v" * 100) for i in range(1_000_000)], per_transaction=50_000)
+    dump_file = tmp_path / "cut.fdump"
+    child = subprocess.Popen([sys.executable, "-m", "found", "dump", directories[0], "-o", str(dump_file)],
+                             env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        first = child.stderr.readline()         # the first progress line comes after the first block
+        assert first.startswith(b"dump  [")
+        child.send_signal(signal.SIGINT)
+        rest = child.stderr.read().decode()
+    finally:
+        child.wait(timeout=60)
+    assert child.returncode == 130 and rest.endswith("found dump: interrupted\n"), rest
+    assert not dump_file.exists() and not (tmp_path / "cut.fdump.partial").exists()
