@@ -84,3 +84,6 @@ __all__ = [
 ]
 __all__ += _codes.__all__  # every FDB_* constant, listed where it is generated
 
+# The `found` command's Python API (docs/cli.md): dump/load a key range in found's dump format.
+from found._dump import DumpError, dump, load  # noqa: E402
+__all__ += ["dump", "load", "DumpError"]
