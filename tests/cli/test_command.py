@@ -170,7 +170,7 @@ async def test_info_text_and_json(directories, src):
     assert report["keys"] == {"pairs": 100, "bytes": 1400, "exact": True}
     assert report["files"]["data.mdb"]["size"] > 0
     slots = report["reader_slots"]
-    assert slots["max"] == 1024 and 0 <= slots["reading"] <= slots["in_use"] <= slots["high_water"]
+    assert slots["max"] == 8192 and 0 <= slots["reading"] <= slots["in_use"] <= slots["high_water"]
 
 
 async def test_info_counts_reader_slots_of_other_processes(directories, src):
