@@ -18,10 +18,14 @@ import heapq
 from operator import itemgetter
 from collections.abc import Iterable, Mapping
 
-import zstandard
-
 import found
+from found.ext._extras import missing_extra
 from found.ext._prefix import checked_prefix
+
+try:
+    import zstandard
+except ModuleNotFoundError as exc:
+    raise missing_extra(exc, "pstore", "found.ext.pstore") from exc
 
 #: FoundationDB refuses keys longer than this many bytes.
 KEY_LIMIT = 10_000

@@ -23,11 +23,15 @@ from collections import namedtuple
 from collections.abc import Mapping
 from urllib.parse import parse_qs, quote, urlsplit
 
-import jinja2
-
 import found
 from found.ext import nstore
 from found.ext import vnstore
+from found.ext._extras import missing_extra
+
+try:
+    import jinja2
+except ModuleNotFoundError as exc:
+    raise missing_extra(exc, "server", "found-vnstore (found.ext.vnstore.server)") from exc
 from found.ext.vnstore.text import ValueEncodingError, fromstring, tostring
 
 __all__ = ["server", "create_app", "main", "fromstring", "tostring", "ValueEncodingError"]
@@ -677,7 +681,10 @@ def _positive(text):
 
 def main(argv=None):
     """Entry point of the found-vnstore console script: serve the UI with uvicorn."""
-    import uvicorn
+    try:
+        import uvicorn
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, "server", "found-vnstore") from exc
 
     args = _parser().parse_args(argv)
     database = os.path.abspath(args.database) if args.database else None

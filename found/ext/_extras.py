@@ -1,0 +1,18 @@
+"""Optional dependencies: a missing one is reported with the extra that installs it."""
+
+__all__ = ["missing_extra"]
+
+
+def missing_extra(exc: ModuleNotFoundError, extra: str, feature: str) -> ModuleNotFoundError:
+    """The error to raise (``from exc``) when ``feature`` cannot import an optional dependency.
+
+    Usage::
+
+        try:
+            import zstandard
+        except ModuleNotFoundError as exc:
+            raise missing_extra(exc, "pstore", "found.ext.pstore") from exc
+    """
+    return ModuleNotFoundError(
+        "%s needs the %s package, which is not installed: pip install 'found[%s]'" % (feature, exc.name, extra),
+        name=exc.name)
