@@ -10,8 +10,8 @@ def missing_extra(exc: ModuleNotFoundError, extra: str, feature: str) -> ModuleN
 
         try:
             import zstandard
-        except ModuleNotFoundError as exc:
-            raise missing_extra(exc, "pstore", "found.ext.pstore") from exc
+        except ModuleNotFoundError as _missing:
+            raise missing_extra(_missing, "pstore", "found.ext.pstore") from _missing
     """
     return ModuleNotFoundError(
         "%s needs the %s package, which is not installed: pip install 'found[%s]'" % (feature, exc.name, extra),

@@ -2,6 +2,7 @@
 import ast
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -74,7 +75,7 @@ def test_each_optional_import_names_an_extra_that_provides_it():
         seen.add(module)
         with open(path) as f:
             source = f.read()
-        named = [extra for extra in ("pstore", "server") if 'missing_extra(exc, "%s"' % extra in source]
+        named = re.findall(r'missing_extra\(\w+, "(\w+)"', source)
         assert named, "%s imports %s without naming the extra that installs it" % (path, module)
         for extra in named:
             assert DISTRIBUTIONS[module] in requirement_names(extras[extra]), (module, extra)

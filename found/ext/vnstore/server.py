@@ -30,8 +30,8 @@ from found.ext._extras import missing_extra
 
 try:
     import jinja2
-except ModuleNotFoundError as exc:
-    raise missing_extra(exc, "server", "found-vnstore (found.ext.vnstore.server)") from exc
+except ModuleNotFoundError as _missing:
+    raise missing_extra(_missing, "server", "found-vnstore (found.ext.vnstore.server)") from _missing
 from found.ext.vnstore.text import ValueEncodingError, fromstring, tostring
 
 __all__ = ["server", "create_app", "main", "fromstring", "tostring", "ValueEncodingError"]
