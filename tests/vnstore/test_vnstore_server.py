@@ -269,6 +269,12 @@ async def test_remove_of_absent_tuple_is_409(client):
     change = await new_change(client)
     response = await remove(client, change, "a", "b", "c", status=409)
     assert "nothing to remove" in response.text
+    # The page is the remove form again, named as such (issue 18: the title,
+    # heading and button once showed the repr of an inner function).
+    assert "<function" not in response.text and "&lt;function" not in response.text
+    assert "<title>Remove in {}".format(change[:8]) in response.text
+    assert "<h2>Remove a tuple</h2>" in response.text
+    assert '<button type="submit">Remove</button>' in response.text
 
 
 async def test_remove_after_apply(client):

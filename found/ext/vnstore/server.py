@@ -385,11 +385,11 @@ async def _edit(request, change, edit, operation):
         return await _edit_page(request, change, edit, 400, form=form, error=error)
     changeid = found_change["uid"]
 
-    async def edit(tx):
+    async def record(tx):
         vnstore.change_continue(tx, context.store, changeid)
         return await operation(tx, context.store, *items)
 
-    if not await context.run(edit):
+    if not await context.run(record):
         error = "({}) is not in the store as this change sees it: nothing to remove.".format(
             ", ".join(tostring(item) for item in items)
         )
