@@ -13,6 +13,7 @@ def missing_extra(exc: ModuleNotFoundError, extra: str, feature: str) -> ModuleN
         except ModuleNotFoundError as _missing:
             raise missing_extra(_missing, "pstore", "found.ext.pstore") from _missing
     """
+    package = (exc.name or "?").split(".")[0]  # uvicorn, not uvicorn.protocols
     return ModuleNotFoundError(
-        "%s needs the %s package, which is not installed: pip install 'found[%s]'" % (feature, exc.name, extra),
-        name=exc.name)
+        "%s needs the %s package, which is not installed: pip install 'found[%s]'" % (feature, package, extra),
+        name=package)

@@ -19,7 +19,7 @@ except ImportError:  # Python < 3.11
 
 PYPROJECT = os.path.join(ROOT, "pyproject.toml")
 # The distribution that provides each optional module found imports.
-DISTRIBUTIONS = {"zstandard": "zstandard", "jinja2": "jinja2", "uvicorn": "uvicorn"}
+DISTRIBUTIONS = {"zstandard": "zstandard", "jinja2": "jinja2", "uvicorn": "uvicorn", "h11": "h11"}
 
 
 def pyproject() -> dict:
@@ -79,13 +79,15 @@ def test_each_optional_import_names_an_extra_that_provides_it():
         assert named, "%s imports %s without naming the extra that installs it" % (path, module)
         for extra in named:
             assert DISTRIBUTIONS[module] in requirement_names(extras[extra]), (module, extra)
-    assert seen == {"zstandard", "jinja2", "uvicorn"}
+    assert seen == set(DISTRIBUTIONS)
     assert requirement_names(project["dependencies"]) == {"cffi"}  # nothing else is needed to import found
 
 
 @pytest.mark.parametrize("module,blocked,extra", [
     ("found.ext.pstore", "zstandard", "pstore"),
     ("found.ext.vnstore.server", "jinja2", "server"),
+    ("found.ext.vnstore.launcher", "uvicorn", "server"),
+    ("found.ext.vnstore.launcher", "h11", "server"),
 ])
 def test_a_missing_extra_is_named_at_import(module, blocked, extra):
     script = "import sys; sys.modules[%r] = None; import %s" % (blocked, module)

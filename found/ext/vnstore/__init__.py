@@ -48,6 +48,8 @@ __all__ = [
     "change_message",
     "change_changes",
     "change_apply",
+    "change_discard",
+    "change_rename",
     "add",
     "remove",
     "ask",
@@ -385,6 +387,45 @@ async def change_changes(tr, vnstore, changeid):
         row[ALIVE] = binding[ALIVE]
         out.append(row)
     return out
+
+
+# --- discarding and renaming a pending change ----------------------------------
+
+
+async def change_discard(tr: found.Transaction, vnstore: VNStore, changeid: uuid.UUID) -> None:
+    """Discard the pending change ``changeid``: its message, its edits and
+    the change itself are gone, as if it had never been created. Raises
+    ChangeNotFound if there is no such change, ChangeApplied if it is
+    applied (history is not edited)."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    await _require_pending(tr, vnstore, changeid)
+    for row in await change_changes(tr, vnstore, changeid):
+        items = tuple(row[column] for column in vnstore.items)
+        await nstore.remove(tr, vnstore.tuples, *items, changeid, row[ALIVE])
+    for field in ("type", "message"):
+        await found.clear(tr, _change_key(vnstore, changeid, field))
+    await found.clear(tr, _stamp_key(vnstore, changeid, "started"))
+    for name in (_CREATED, _EDITABLE):
+        tr.vars.get(name, set()).discard(changeid)
+    tr.vars.get(_SIGNIFICANCE, {}).pop(changeid, None)
+    if tr.vars.get(_ACTIVE) == changeid:
+        del tr.vars[_ACTIVE]
+
+
+async def change_rename(tr: found.Transaction, vnstore: VNStore, changeid: uuid.UUID, message: str) -> None:
+    """Give the pending change ``changeid`` a new ``message`` (a non-empty
+    str). Unlike change_message, which also edits an applied change's
+    message, it refuses an applied change with ChangeApplied; ChangeNotFound
+    if there is no such change."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    if not isinstance(message, str):
+        raise TypeError("message must be str, not {}".format(type(message).__name__))
+    if not message.strip():
+        raise ValueError("message must not be empty")
+    await _require_pending(tr, vnstore, changeid)
+    await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((message,)))
 
 
 # --- reading -------------------------------------------------------------------
