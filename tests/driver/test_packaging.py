@@ -138,3 +138,12 @@ def test_python_m_simulation_runs_from_any_directory(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: python -m simulation")
 
+
+
+def test_the_wheel_carries_the_type_information(tmp_path):
+    # build_py copies the package and its package data as a wheel would, without compiling.
+    done = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, FOUND_BUILD="none"))
+    assert done.returncode == 0, done.stderr
+    for name in ("py.typed", "_fdb.pyi", "_ctuple.pyi"):
+        assert (tmp_path / "found" / name).is_file(), name
