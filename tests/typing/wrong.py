@@ -9,6 +9,10 @@ import found
 STORE = nstore.make("s", ("s",), 2)
 
 
+def sync(tx: found.Transaction) -> int:
+    return 1
+
+
 async def misuse(db: found.Database, tx: found.Transaction) -> None:
     await found.get(tx, "key")  # E: arg-type
     await found.get(db, b"key")  # E: arg-type
@@ -17,4 +21,5 @@ async def misuse(db: found.Database, tx: found.Transaction) -> None:
     await nstore.add(db, STORE, "a", "b")  # E: arg-type
     await found.transactional(db, found.get, b"k", found_retry_limit="3")  # E: arg-type
     found.make_transaction(tx)  # E: arg-type
+    await found.transactional(db, sync)  # E: arg-type
     print(length)
