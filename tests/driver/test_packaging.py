@@ -18,8 +18,9 @@ except ImportError:  # Python < 3.11
     tomllib = None
 
 PYPROJECT = os.path.join(ROOT, "pyproject.toml")
-# The distribution that provides each optional module found imports.
-DISTRIBUTIONS = {"zstandard": "zstandard", "jinja2": "jinja2", "uvicorn": "uvicorn", "h11": "h11"}
+# The distribution that provides each optional module found imports (h11 is a
+# requirement of uvicorn itself, whose HTTP protocol the launcher extends).
+DISTRIBUTIONS = {"zstandard": "zstandard", "jinja2": "jinja2", "uvicorn": "uvicorn", "h11": "uvicorn"}
 
 
 def pyproject() -> dict:
