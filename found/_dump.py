@@ -32,6 +32,7 @@ from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 from found._codes import (FDB_STREAMING_MODE_ITERATOR, FDB_TR_OPTION_ACCESS_SYSTEM_KEYS,
                           FDB_TR_OPTION_READ_SYSTEM_KEYS)
 from found._errors import FoundException
+from found.ext._extras import missing_extra
 from found._transaction import (commit, estimated_size_bytes, make_transaction, on_error, query, read_version,
                                 set as _set_key, set_option, set_read_version)
 
@@ -169,8 +170,8 @@ def _decompressor(number: int) -> Callable[[bytes, int], bytes]:
 def _zstd():
     try:
         import zstandard
-    except ImportError:
-        raise DumpError("codec zstd needs the zstandard package (pip install zstandard)") from None
+    except ModuleNotFoundError as _missing:
+        raise DumpError(str(missing_extra(_missing, "zstd", "found.dump's zstd codec"))) from None
     return zstandard
 
 
