@@ -319,7 +319,11 @@ def test_rename_discard_times_paging_prefix_export_dark_and_narrow_in_chromium(
         assert browser.execute_script("return window.innerWidth") == 390
         assert no_sideways_scroll(browser), path
         ui.shot("narrow-" + name)
+    ui.go("/navigate/?uid=n0&uid-prefix=on")
+    browser.execute_script("document.getElementById('results').scrollIntoView()")
+    ui.shot("narrow-navigate-results")
     set_dark(browser, True)
     ui.go("/navigate/?uid=n0&uid-prefix=on")
     assert no_sideways_scroll(browser)
-    ui.shot("narrow-navigate-dark")
+    browser.execute_script("document.getElementById('results').scrollIntoView()")
+    ui.shot("narrow-navigate-results-dark")

@@ -47,10 +47,12 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._head_timer = None
 
     def connection_made(self, transport):
+        """A new connection: its first request head is now awaited."""
         super().connection_made(transport)
         self._watch_head()
 
     def data_received(self, data):
+        """Bytes arrived: watch a head begun, stop once it is complete."""
         super().data_received(data)
         if self.conn.their_state is h11.IDLE and self.conn.our_state is h11.IDLE:
             self._watch_head()  # a head begun, not complete
@@ -58,6 +60,7 @@ class HeaderTimeoutProtocol(H11Protocol):
             self._stop_watching()
 
     def connection_lost(self, exc):
+        """The connection ended: nothing left to watch."""
         self._stop_watching()
         super().connection_lost(exc)
 
