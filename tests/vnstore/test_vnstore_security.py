@@ -146,16 +146,16 @@ def test_what_counts_as_loopback(host, loopback):
 
 
 async def test_allow_remote_warns_and_serves_with_the_token(start_server, tmp_path):
-    server = start_server("--host", "0.0.0.0", "--allow-remote", "--token", "tok-123",
+    server = start_server("--host", "0.0.0.0", "--allow-remote", "--token", "tok-12345",
                           "--allowed-host", "ui.example", "--database", str(tmp_path / "db"))
     server.wait_log("Application startup complete.", 1)
     log = server.log()
     assert "warning: serving on 0.0.0.0, which other machines can reach; every request must carry the access token" in log
     assert "answering to Host names 127.0.0.1, ::1, localhost, ui.example" in log
-    assert "serving http://0.0.0.0:{}/?token=tok-123".format(server.port) in log
+    assert "serving http://0.0.0.0:{}/?token=tok-12345".format(server.port) in log
     async with httpx.AsyncClient(base_url=server.url) as client:
         assert (await client.get("/")).status_code == 401
-        bearer = {"authorization": "Bearer tok-123"}
+        bearer = {"authorization": "Bearer tok-12345"}
         assert (await client.get("/", headers=bearer)).status_code == 200
         assert (await client.get("/", headers=dict(bearer, host="ui.example"))).status_code == 200
         assert (await client.get("/", headers=dict(bearer, host="evil.example"))).status_code == 400
@@ -248,3 +248,21 @@ async def test_slow_request_heads_are_closed(start_server, tmp_path, first):
         assert (await client.get("/")).status_code == 200
         assert (await client.get("/history/")).status_code == 200
     assert "closed a connection whose request head took over 1.0 s" in server.log()
+
+
+async def test_slow_heads_are_closed_under_plain_uvicorn_with_the_protocol(start_server, tmp_path):
+    server = start_server("--http", launcher.PROTOCOL, module=UVICORN,
+                          env={vnserver.DATABASE_ENV: str(tmp_path / "db"), launcher.HEADER_TIMEOUT_ENV: "1"})
+    closed, received = trickle_until_closed(server.port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    assert closed and received == b""
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/")).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["short", "has space in it", "semi;colon-token", "é-accented-token"])
+async def test_tokens_that_a_url_or_cookie_would_mangle_are_refused(app_database, token):
+    running = Lifespan(vnserver.create_app(app_database, token=token))
+    message = await running.startup()
+    assert message["type"] == "lifespan.startup.failed" and "access token" in message["message"]
+    code, out, err = run_cli("--token", token, "--port", str(free_port()), "--database", app_database)
+    assert code == 2 and "error: the access token must be" in err and "serving" not in out

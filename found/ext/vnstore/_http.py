@@ -157,6 +157,9 @@ class Guard:
 
     def __init__(self, allowed_hosts, token):
         self.allowed_hosts = None if allowed_hosts is None else frozenset(h.strip().lower() for h in allowed_hosts)
+        if token is not None and not re.fullmatch(r"[A-Za-z0-9._~-]{8,}", token):
+            # It travels in a URL and a cookie: keep it to characters neither escapes.
+            raise ValueError("the access token must be at least 8 characters among A-Z a-z 0-9 . _ ~ -")
         self.token = token or None
 
     def check(self, request):

@@ -20,7 +20,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import found
 from found.ext.vnstore import server as _server
-from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER
+from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER, Guard
 
 HEADER_TIMEOUT_ENV = "FOUND_VNSTORE_HEADER_TIMEOUT"
 #: Seconds a client has to send a whole request head.
@@ -169,12 +169,16 @@ def main(argv=None):
     if remote and not args.allow_remote:
         _fail("--host {} can be reached from other machines; add --allow-remote to serve there "
               "(and --token to ask for an access token)".format(args.host), 2)
+    token = args.token or os.environ.get(_server.TOKEN_ENV) or None
+    try:
+        Guard(None, token)
+    except ValueError as exc:
+        _fail(str(exc), 2)
     database = os.path.abspath(args.database) if args.database else None
     try:
         kind = asyncio.run(_open(database))
     except (found.BaseFoundException, OSError, ValueError) as exc:
         _fail("cannot open database {}: {}".format(database or "(default)", exc))
-    token = args.token or os.environ.get(_server.TOKEN_ENV) or None
     hosts = set(LOOPBACK_NAMES) | set(args.allowed_host)
     if not _is_unspecified(args.host):
         hosts.add(args.host.lower())

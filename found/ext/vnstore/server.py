@@ -103,9 +103,13 @@ class _App:
             _log.error("vnstore: %s", message)  # the reason is the message: no traceback
             await send({"type": "lifespan.startup.failed", "message": message})
             return False
+        try:
+            guard = Guard(allowed_hosts(self._allowed_hosts), token)
+        except ValueError as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return False
         kind = (found.library() or ("embedded",))[0]
-        state["vnstore"] = _pages.Context(db, describe_database(database, kind), make_store(),
-                                          Guard(allowed_hosts(self._allowed_hosts), token), kind == "embedded")
+        state["vnstore"] = _pages.Context(db, describe_database(database, kind), make_store(), guard, kind == "embedded")
         await send({"type": "lifespan.startup.complete"})
         return True
 
