@@ -7,7 +7,6 @@ from html import unescape as html_unescape
 import pytest
 
 import found
-from found.ext import vnstore
 from found.ext.vnstore import server as vnserver
 
 from vnstore_helpers import Lifespan
