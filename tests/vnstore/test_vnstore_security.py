@@ -145,6 +145,26 @@ def test_what_counts_as_loopback(host, loopback):
     assert launcher.is_loopback(host) is loopback
 
 
+async def test_the_app_warns_once_when_served_on_a_reachable_address(app_database, caplog):
+    running = Lifespan(vnserver.create_app(app_database, allowed_hosts=["ui.example"]))
+    await running.startup()
+    transport = httpx.ASGITransport(app=running)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ui.example") as client:
+        with caplog.at_level("WARNING", logger="found.vnstore"):
+            for _ in range(3):
+                assert (await client.get("/")).status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if "other machines can reach" in r.getMessage()]
+    assert warnings == ["vnstore: served on ui.example, which other machines can reach; answering to Host names "
+                        "ui.example; no access token: whoever reaches it can read and edit the store"]
+    await running.shutdown()
+
+
+async def test_no_warning_on_loopback(client, caplog):
+    with caplog.at_level("WARNING", logger="found.vnstore"):
+        assert (await client.get("/")).status_code == 200
+    assert not [r for r in caplog.records if "other machines" in r.getMessage()]
+
+
 async def test_allow_remote_warns_and_serves_with_the_token(start_server, tmp_path):
     server = start_server("--host", "0.0.0.0", "--allow-remote", "--token", "tok-12345",
                           "--allowed-host", "ui.example", "--database", str(tmp_path / "db"))

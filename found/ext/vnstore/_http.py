@@ -5,6 +5,7 @@ Nothing here knows about vnstore: the pages live in ``_pages``, the ASGI
 application that ties both together in ``server``.
 """
 import hmac
+import ipaddress
 import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
@@ -147,6 +148,17 @@ class Request:
 
 
 # --- guards ------------------------------------------------------------------------
+
+
+def is_loopback(host):
+    """True if ``host`` (a name or address) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 
 class Guard:

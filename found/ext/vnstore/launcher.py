@@ -20,7 +20,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import found
 from found.ext.vnstore import server as _server
-from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER, Guard
+from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER, Guard, is_loopback
 
 HEADER_TIMEOUT_ENV = "FOUND_VNSTORE_HEADER_TIMEOUT"
 #: Seconds a client has to send a whole request head.
@@ -118,16 +118,6 @@ def parser():
     out.add_argument("--header-timeout", type=_seconds, default=HEADER_TIMEOUT,
                      help="seconds a client has to send a request head (default {:g})".format(HEADER_TIMEOUT))
     return out
-
-
-def is_loopback(host):
-    """True if ``host`` (a name or address) is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _fail(message, code=1):
