@@ -149,14 +149,10 @@ def _url(host, port):
     return "http://{}:{}/".format(shown, port)
 
 
-def main(argv=None):
-    """Entry point of the found-vnstore console script: serve the UI with uvicorn."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    args = parser().parse_args(argv)
-    remote = not is_loopback(args.host)
-    if remote and not args.allow_remote:
+def _check(args):
+    """(database, kind, token) once the address rule, the token and the
+    database are checked; one line and an exit status otherwise."""
+    if not is_loopback(args.host) and not args.allow_remote:
         _fail("--host {} can be reached from other machines; add --allow-remote to serve there "
               "(and --token to ask for an access token)".format(args.host), 2)
     token = args.token or os.environ.get(_server.TOKEN_ENV) or None
@@ -169,11 +165,39 @@ def main(argv=None):
         kind = asyncio.run(_open(database))
     except (found.BaseFoundException, OSError, ValueError) as exc:
         _fail("cannot open database {}: {}".format(database or "(default)", exc))
+    return database, kind, token
+
+
+def _hosts(args):
+    """The Host names to answer to: loopback names, --host, --allowed-host."""
     hosts = set(LOOPBACK_NAMES) | set(args.allowed_host)
     if not _is_unspecified(args.host):
         hosts.add(args.host.lower())
+    return sorted(hosts)
+
+
+def _announce(args, database, kind, token, hosts):
+    """What is served where, once the address is bound."""
+    print("found-vnstore: database: {}".format(_server.describe_database(database, kind)), flush=True)
+    if not is_loopback(args.host):
+        exposure = ("every request must carry the access token" if token else
+                    "anyone who reaches it can read and edit the store (no --token)")
+        print("found-vnstore: warning: serving on {}, which other machines can reach; {}; answering to Host "
+              "names {}".format(args.host, exposure, ", ".join(hosts)), file=sys.stderr, flush=True)
+    query = "?{}={}".format(TOKEN_PARAMETER, token) if token else ""
+    print("found-vnstore: serving {}{}".format(_url(args.host, args.port), query), flush=True)
+
+
+def main(argv=None):
+    """Entry point of the found-vnstore console script: serve the UI with uvicorn."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    args = parser().parse_args(argv)
+    database, kind, token = _check(args)
+    hosts = _hosts(args)
     # Settings reach the application (in every worker) through its environment.
-    os.environ[_server.HOSTS_ENV] = ",".join(sorted(hosts))
+    os.environ[_server.HOSTS_ENV] = ",".join(hosts)
     os.environ[HEADER_TIMEOUT_ENV] = repr(args.header_timeout)
     if database is not None:
         os.environ[_server.DATABASE_ENV] = database
@@ -183,15 +207,7 @@ def main(argv=None):
         sock = _bind(args.host, args.port)
     except OSError as exc:
         _fail("cannot listen on {}: {}".format(_url(args.host, args.port), exc.strerror or exc))
-    print("found-vnstore: database: {}".format(_server.describe_database(database, kind)), flush=True)
-    if remote:
-        print("found-vnstore: warning: serving on {}, which other machines can reach; {}; answering to Host "
-              "names {}".format(args.host, "every request must carry the access token" if token else
-                                "anyone who reaches it can read and edit the store (no --token)",
-                                ", ".join(sorted(hosts))), file=sys.stderr, flush=True)
-    url = _url(args.host, args.port)
-    print("found-vnstore: serving {}{}".format(url, "?{}={}".format(TOKEN_PARAMETER, token) if token else ""),
-          flush=True)
+    _announce(args, database, kind, token, hosts)
     config = uvicorn.Config(APP, host=args.host, port=args.port, lifespan="on", workers=args.workers, http=PROTOCOL)
     if args.workers > 1:
         Multiprocess(config, sockets=[sock]).run()
