@@ -1171,21 +1171,25 @@ def test_vnstore_server_surface(monkeypatch, tmp_path):
 
     import uvicorn
 
-    from found.ext.vnstore import launcher
-    from found.ext.vnstore import server as module
+    from found.ext.vnstore import launcher, server as module
 
     assert [p.name for p in inspect.signature(module.server).parameters.values()] == ["scope", "receive", "send"]
-    # main() binds the socket itself, then hands it to uvicorn's Server (no port is taken here).
-    bound, served = [], []
+    served, bound = [], []
+
+    def run(self, sockets):
+        served.append(self.config)
+        self.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    # found-vnstore binds the address itself before it says it serves; port 8000 may be taken here.
     monkeypatch.setattr(launcher, "_bind", lambda host, port: bound.append((host, port)) or socket.socket())
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: served.append(self.config))
-    monkeypatch.setattr(os, "environ", dict(os.environ))
-    monkeypatch.setattr(sys, "argv", ["found-vnstore", "--database", str(tmp_path / "db")])
+    monkeypatch.setattr(os, "environ", dict(os.environ, XDG_DATA_HOME=str(tmp_path)))
+    monkeypatch.setattr(sys, "argv", ["found-vnstore"])
     module.main()
     [config] = served
+    assert config.app == "found.ext.vnstore.server:server"
     assert bound == [("127.0.0.1", 8000)]
-    assert (config.app, config.host, config.port, config.lifespan) == (
-        "found.ext.vnstore.server:server", "127.0.0.1", 8000, "on")
+    assert (config.host, config.port, config.lifespan) == ("127.0.0.1", 8000, "on")
 
 
 class _Lifespan:

@@ -7,7 +7,6 @@ from html import unescape as html_unescape
 import pytest
 
 import found
-from found.ext import vnstore
 from found.ext.vnstore import server as vnserver
 
 from vnstore_helpers import Lifespan
@@ -509,8 +508,9 @@ field_values = st.one_of(st.text(max_size=30), st.sampled_from(["#i", "#u", "#f"
 @given(
     method=st.sampled_from(["GET", "POST", "HEAD", "PUT"]),
     segment=segments,
-    suffix=st.sampled_from(["", "add/", "remove/", "apply/", "zzz/"]),
-    form=st.dictionaries(st.sampled_from(["uid", "key", "value", "message", "other"]), field_values, max_size=4),
+    suffix=st.sampled_from(["", "add/", "remove/", "apply/", "rename/", "discard/", "zzz/"]),
+    form=st.dictionaries(st.sampled_from(["uid", "key", "value", "message", "other", "after", "uid-prefix",
+                                          "value-prefix"]), field_values, max_size=5),
 )
 async def test_arbitrary_requests_never_make_a_server_error(client, method, segment, suffix, form):
     from urllib.parse import quote
@@ -519,6 +519,8 @@ async def test_arbitrary_requests_never_make_a_server_error(client, method, segm
     response = await client.request(method, path, data=form if method in ("POST", "PUT") else None)
     assert response.status_code < 500, (path, form, response.text)
     response = await client.get("/navigate/", params=form)
+    assert response.status_code < 500, (form, response.text)
+    response = await client.get("/navigate/export.json", params=form)
     assert response.status_code < 500, (form, response.text)
     if method == "POST":
         response = await client.post("/history/change/", data=form)

@@ -5,6 +5,7 @@ Nothing here knows about vnstore: the pages live in ``_pages``, the ASGI
 application that ties both together in ``server``.
 """
 import hmac
+import ipaddress
 import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
@@ -149,6 +150,17 @@ class Request:
 # --- guards ------------------------------------------------------------------------
 
 
+def is_loopback(host):
+    """True if ``host`` (a name or address) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+
 class Guard:
     """What every request must pass before its page runs.
 
@@ -157,6 +169,9 @@ class Guard:
 
     def __init__(self, allowed_hosts, token):
         self.allowed_hosts = None if allowed_hosts is None else frozenset(h.strip().lower() for h in allowed_hosts)
+        if token is not None and not re.fullmatch(r"[A-Za-z0-9._~-]{8,}", token):
+            # It travels in a URL and a cookie: keep it to characters neither escapes.
+            raise ValueError("the access token must be at least 8 characters among A-Z a-z 0-9 . _ ~ -")
         self.token = token or None
 
     def check(self, request):

@@ -25,7 +25,7 @@ except ModuleNotFoundError as _missing:
     raise missing_extra(_missing, "server", "found-vnstore") from _missing
 
 from found.ext.vnstore import server as _server
-from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER
+from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER, Guard, is_loopback
 
 HEADER_TIMEOUT_ENV = "FOUND_VNSTORE_HEADER_TIMEOUT"
 #: Seconds a client has to send a whole request head.
@@ -52,10 +52,12 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._head_timer = None
 
     def connection_made(self, transport):
+        """A new connection: its first request head is now awaited."""
         super().connection_made(transport)
         self._watch_head()
 
     def data_received(self, data):
+        """Bytes arrived: watch a head begun, stop once it is complete."""
         super().data_received(data)
         if self.conn.their_state is h11.IDLE and self.conn.our_state is h11.IDLE:
             self._watch_head()  # a head begun, not complete
@@ -63,6 +65,7 @@ class HeaderTimeoutProtocol(H11Protocol):
             self._stop_watching()
 
     def connection_lost(self, exc):
+        """The connection ended: nothing left to watch."""
         self._stop_watching()
         super().connection_lost(exc)
 
@@ -122,16 +125,6 @@ def parser():
     return out
 
 
-def is_loopback(host):
-    """True if ``host`` (a name or address) is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _fail(message, code=1):
     print("found-vnstore: error: {}".format(message), file=sys.stderr, flush=True)
     sys.exit(code)
@@ -161,27 +154,55 @@ def _url(host, port):
     return "http://{}:{}/".format(shown, port)
 
 
+def _check(args):
+    """(database, kind, token) once the address rule, the token and the
+    database are checked; one line and an exit status otherwise."""
+    if not is_loopback(args.host) and not args.allow_remote:
+        _fail("--host {} can be reached from other machines; add --allow-remote to serve there "
+              "(and --token to ask for an access token)".format(args.host), 2)
+    token = args.token or os.environ.get(_server.TOKEN_ENV) or None
+    try:
+        Guard(None, token)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    database = os.path.abspath(args.database) if args.database else None
+    try:
+        kind = asyncio.run(_open(database))
+    except (found.BaseFoundException, OSError, ValueError) as exc:
+        _fail("cannot open database {}: {}".format(database or "(default)", exc))
+    return database, kind, token
+
+
+def _hosts(args):
+    """The Host names to answer to: loopback names, --host, --allowed-host."""
+    hosts = set(LOOPBACK_NAMES) | set(args.allowed_host)
+    if not _is_unspecified(args.host):
+        hosts.add(args.host.lower())
+    return sorted(hosts)
+
+
+def _announce(args, database, kind, token, hosts):
+    """What is served where, once the address is bound."""
+    print("found-vnstore: database: {}".format(_server.describe_database(database, kind)), flush=True)
+    if not is_loopback(args.host):
+        exposure = ("every request must carry the access token" if token else
+                    "anyone who reaches it can read and edit the store (no --token)")
+        print("found-vnstore: warning: serving on {}, which other machines can reach; {}; answering to Host "
+              "names {}".format(args.host, exposure, ", ".join(hosts)), file=sys.stderr, flush=True)
+    query = "?{}={}".format(TOKEN_PARAMETER, token) if token else ""
+    print("found-vnstore: serving {}{}".format(_url(args.host, args.port), query), flush=True)
+
+
 def main(argv=None):
     """Entry point of the found-vnstore console script: serve the UI with uvicorn."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     args = parser().parse_args(argv)
-    remote = not is_loopback(args.host)
-    if remote and not args.allow_remote:
-        _fail("--host {} can be reached from other machines; add --allow-remote to serve there "
-              "(and --token to ask for an access token)".format(args.host), 2)
-    database = os.path.abspath(args.database) if args.database else None
-    try:
-        kind = asyncio.run(_open(database))
-    except (found.BaseFoundException, OSError, ValueError) as exc:
-        _fail("cannot open database {}: {}".format(database or "(default)", exc))
-    token = args.token or os.environ.get(_server.TOKEN_ENV) or None
-    hosts = set(LOOPBACK_NAMES) | set(args.allowed_host)
-    if not _is_unspecified(args.host):
-        hosts.add(args.host.lower())
+    database, kind, token = _check(args)
+    hosts = _hosts(args)
     # Settings reach the application (in every worker) through its environment.
-    os.environ[_server.HOSTS_ENV] = ",".join(sorted(hosts))
+    os.environ[_server.HOSTS_ENV] = ",".join(hosts)
     os.environ[HEADER_TIMEOUT_ENV] = repr(args.header_timeout)
     if database is not None:
         os.environ[_server.DATABASE_ENV] = database
@@ -191,15 +212,7 @@ def main(argv=None):
         sock = _bind(args.host, args.port)
     except OSError as exc:
         _fail("cannot listen on {}: {}".format(_url(args.host, args.port), exc.strerror or exc))
-    print("found-vnstore: database: {}".format(_server.describe_database(database, kind)), flush=True)
-    if remote:
-        print("found-vnstore: warning: serving on {}, which other machines can reach; {}; answering to Host "
-              "names {}".format(args.host, "every request must carry the access token" if token else
-                                "anyone who reaches it can read and edit the store (no --token)",
-                                ", ".join(sorted(hosts))), file=sys.stderr, flush=True)
-    url = _url(args.host, args.port)
-    print("found-vnstore: serving {}{}".format(url, "?{}={}".format(TOKEN_PARAMETER, token) if token else ""),
-          flush=True)
+    _announce(args, database, kind, token, hosts)
     config = uvicorn.Config(APP, host=args.host, port=args.port, lifespan="on", workers=args.workers, http=PROTOCOL)
     if args.workers > 1:
         Multiprocess(config, sockets=[sock]).run()

@@ -25,7 +25,7 @@ import sys
 import found
 from found import engine
 from found.ext.vnstore import _pages
-from found.ext.vnstore._http import LOOPBACK_NAMES, Guard, HTTPError, Request, send_plain, send_response
+from found.ext.vnstore._http import LOOPBACK_NAMES, Guard, HTTPError, Request, is_loopback, send_plain, send_response
 from found.ext.vnstore._pages import make_store
 from found.ext.vnstore.text import ValueEncodingError, fromstring, tostring
 
@@ -67,6 +67,7 @@ class _App:
         self._database = database
         self._allowed_hosts = allowed_hosts
         self._token = token
+        self._warned = False
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -103,9 +104,13 @@ class _App:
             _log.error("vnstore: %s", message)  # the reason is the message: no traceback
             await send({"type": "lifespan.startup.failed", "message": message})
             return False
+        try:
+            guard = Guard(allowed_hosts(self._allowed_hosts), token)
+        except ValueError as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return False
         kind = (found.library() or ("embedded",))[0]
-        state["vnstore"] = _pages.Context(db, describe_database(database, kind), make_store(),
-                                          Guard(allowed_hosts(self._allowed_hosts), token), kind == "embedded")
+        state["vnstore"] = _pages.Context(db, describe_database(database, kind), make_store(), guard, kind == "embedded")
         await send({"type": "lifespan.startup.complete"})
         return True
 
@@ -115,6 +120,7 @@ class _App:
             await send_plain(send, 500, "vnstore is not started: run the server with the lifespan protocol on")
             return
         request = Request(scope, receive, context)
+        self._warn_if_remote(scope, context)
         try:
             response = context.guard.check(request)
             if response is None:
@@ -126,6 +132,20 @@ class _App:
             _log.exception("vnstore: %s %s failed", request.method, request.path)
             response = _pages.error_page(context, HTTPError(500, "Server error", "The request failed; see the server log."))
         await send_response(send, response, head=request.method == "HEAD")
+
+
+    def _warn_if_remote(self, scope, context):
+        """Log once when served on an address other machines can reach:
+        however it is served, whoever runs it learns what is exposed."""
+        address = (scope.get("server") or ("127.0.0.1", None))[0]
+        if self._warned or address is None or is_loopback(address):
+            return
+        self._warned = True
+        hosts = context.guard.allowed_hosts
+        _log.warning("vnstore: served on %s, which other machines can reach; answering to Host names %s; %s",
+                     address, "any" if hosts is None else ", ".join(sorted(hosts)),
+                     "access token required" if context.guard.token else
+                     "no access token: whoever reaches it can read and edit the store")
 
 
 def create_app(database=None, allowed_hosts=None, token=None):
