@@ -55,6 +55,9 @@ async def open(cluster_file: Optional[PathLike] = None, *, library: Optional[Pat
     if cluster_file is not None and not isinstance(cluster_file, (str, bytes, os.PathLike)):
         raise TypeError("cluster_file must be a path (str, bytes or os.PathLike) or None, not %s"
                         % type(cluster_file).__name__)
+    if cluster_file is not None and b"\0" in os.fsencode(cluster_file):
+        # C would see the path cut at the NUL and open another one.
+        raise ValueError("cluster_file must not contain a NUL byte: %r" % (cluster_file,))
     if library is not None and not isinstance(library, (str, bytes, os.PathLike)):
         raise TypeError("library must be a path or \"embedded\", not %s" % type(library).__name__)
     chosen = _library.ensure_loaded(cluster_file, library)

@@ -9,6 +9,8 @@ event loop with ``call_soon_threadsafe``.
 Ownership: every C future is destroyed exactly once, on the event loop's
 thread — by the code that reads its result, or, when the awaiting task was
 cancelled, by ``_Waiter.ready`` once the (cancelled) C future completes.
+Once destroyed it goes back to the engine's pool and may serve another
+transaction at once, so ``state`` (not the asyncio side) says who owns it.
 """
 import asyncio
 import itertools
@@ -103,11 +105,14 @@ async def wait(future) -> None:
     try:
         await waiter.aio
     except asyncio.CancelledError:
-        if waiter.state == _READY:
+        state = waiter.state
+        if state == _WAITING:
+            _cancel(future)  # ready() destroys it when it completes
+        elif state == _READY:
             waiter.state = _DONE
             _destroy(future)
-        else:
-            _cancel(future)
+        # _DONE: ready() saw the cancelled side and destroyed it already; the C
+        # future may now belong to another transaction and must not be touched.
         raise
     waiter.state = _DONE
 

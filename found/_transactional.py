@@ -92,22 +92,30 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
     started = _clock()
     tx = make_transaction(db, snapshot)
     on_begin, on_commit, on_post_commit = db.hooks
-    if not (on_begin or on_commit or on_post_commit or found_timeout is not None):
-        # The common case, kept short: no hooks, no deadline.
-        try:
-            out = await func(tx, *args, **kwargs)
-            r = _found_commit(tx.pointer)
-            if r.status != _READY:
-                if r.status == _FAILED:
-                    raise FoundException(r.error)
-                await _void_of(r.future)
-            recycle(tx)
-            return out
-        except FoundException as exc:
-            first_error = exc
-    else:
-        first_error = None
-    return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout, first_error)
+    try:
+        if not (on_begin or on_commit or on_post_commit or found_timeout is not None):
+            # The common case, kept short: no hooks, no deadline.
+            try:
+                out = await func(tx, *args, **kwargs)
+                r = _found_commit(tx.pointer)
+                if r.status != _READY:
+                    if r.status == _FAILED:
+                        raise FoundException(r.error)
+                    await _void_of(r.future)
+                recycle(tx)
+                return out
+            except FoundException as exc:
+                first_error = exc
+        else:
+            first_error = None
+        return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout,
+                                 first_error)
+    except BaseException:
+        # The traceback keeps tx alive until it is collected (often a cycle):
+        # its read snapshot (a slot in the engine's reader table, old pages
+        # pinned) is given back now.
+        cancel(tx)
+        raise
 
 
 async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started: float,

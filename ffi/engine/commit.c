@@ -106,6 +106,7 @@ static FDBFuture *_commit_read_only(FDBTransaction *tr) {
     tr->versionstamp_err = FDB_ERR_NO_COMMIT_VERSION;
     atomic_store(&tr->state, TX_COMMITTED);
     pthread_mutex_unlock(&tr->lock);
+    tx_release_snapshot(tr);
     _complete_waiters(waiters, FDB_ERR_NO_COMMIT_VERSION, NULL);
     txw_activate(watches, tr->db->s, tr->db->max_watches);
     return future_error(0);
@@ -125,6 +126,7 @@ static FDBFuture *_fail_commit(FDBTransaction *tr, int err) {
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
     pthread_mutex_unlock(&tr->lock);
+    tx_release_snapshot(tr);
     _complete_waiters(waiters, err, NULL);
     txw_fail(watches, err);
     return future_error(err);
@@ -159,7 +161,10 @@ static FDBFuture *_commit_locked(FDBTransaction *tr) {
         if (fresh) tx_writes_recycle(fresh);
         return future_error(FDB_ERR_INTERNAL_ERROR);
     }
-    job->req.read_version = tr->snap ? snapshot_version(tr->snap) : store_committed_version(tr->db->s);
+    job->req.read_version = tr->snap ? snapshot_version(tr->snap)
+                          : tr->wanted_read_version >= 0 ? tr->wanted_read_version
+                          : store_committed_version(tr->db->s);
+    tx_release_snapshot(tr);
     job->req.reads = wr->reads.items;
     job->req.n_reads = (int)wr->reads.len;
     job->req.writes = wr->writes.items;

@@ -9,15 +9,19 @@
  *   a file "embedded:<dir>"   → <dir>, relative to the file's directory
  *   any other file            → 2104 connection_string_invalid: a real
  *                               FoundationDB cluster file; never pretended to
+ *   a FIFO, socket or device  → 1513 file_not_readable (never opened: a FIFO
+ *                               would block for ever)
  */
 #include "location.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "database.h"
@@ -110,10 +114,35 @@ static int _parse_embedded(const char *text, const char *base, const char *origi
     return _use_dir(dir, out, out_len);
 }
 
+/* What an odd file type is called in an error detail. */
+static const char *_kind(mode_t mode) {
+    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : S_ISCHR(mode) ? "a character device"
+         : S_ISBLK(mode) ? "a block device" : "not a regular file";
+}
+
+static int _odd_type(const char *path, mode_t mode) {
+    set_last_error_detail("%s: neither a cluster file nor a data directory (%s)", path, _kind(mode));
+    return FDB_ERR_FILE_NOT_READABLE;
+}
+
+/* Opened without blocking (a FIFO would wait for a writer for ever, past
+ * any timeout of the caller's) and read only when it is a regular file. */
 static int _from_file(const char *path, char *out, size_t out_len) {
-    FILE *fp = fopen(path, "r");
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        set_last_error_detail("%s: cannot read: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return FDB_ERR_FILE_NOT_READABLE;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return _odd_type(path, st.st_mode);
+    }
+    FILE *fp = fdopen(fd, "r");
     if (!fp) {
         set_last_error_detail("%s: cannot read: %s", path, strerror(errno));
+        close(fd);
         return FDB_ERR_FILE_NOT_READABLE;
     }
     char *text = malloc(CLUSTER_FILE_MAX + 1);
@@ -143,6 +172,7 @@ int location_from_cluster_file(const char *path, char *out, size_t out_len) {
     struct stat st;
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) return _use_dir(path, out, out_len);
+        if (!S_ISREG(st.st_mode)) return _odd_type(path, st.st_mode);
         return _from_file(path, out, out_len);
     }
     if (_ends_with(path, ".cluster")) {

@@ -118,6 +118,37 @@ static int _precheck_file(const char *file, char *detail, size_t n)
     return 0;
 }
 
+/* LMDB maps lock.mdb shared and writes a reader slot into it whenever a
+ * snapshot claims one; on a full filesystem a page of the (sparse) file that
+ * cannot be allocated then kills the process with SIGBUS — when a new store
+ * is created, or when the Nth process opening an existing one reaches a new
+ * page of slots. So every page LMDB will map is allocated now (without
+ * changing the file's size, which other processes' maps depend on), or the
+ * open fails with io_error naming the file. */
+static int _reserve_lock_file(const char *dir, char *detail, size_t n)
+{
+    char file[PATH_MAX + 16];
+    snprintf(file, sizeof file, "%s/lock.mdb", dir);
+    int fd = open(file, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return _fail(detail, n, errno == EACCES || errno == EROFS ? FDB_ERR_FILE_NOT_WRITABLE : FDB_ERR_IO_ERROR,
+                     file, strerror(errno));
+    struct stat st;
+    int err = 0;
+    if (fstat(fd, &st)) err = _fail(detail, n, FDB_ERR_IO_ERROR, file, strerror(errno));
+    else if (!S_ISREG(st.st_mode)) err = _fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "not a regular file");
+#ifdef FALLOC_FL_KEEP_SIZE
+    else {
+        off_t want = st.st_size > (off_t)STORE_LOCK_FILE_BYTES ? st.st_size : (off_t)STORE_LOCK_FILE_BYTES;
+        if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, want) && errno != EOPNOTSUPP && errno != ENOSYS)
+            err = _fail(detail, n, FDB_ERR_IO_ERROR, file, errno == ENOSPC
+                        ? "no space left on device for LMDB's reader table" : strerror(errno));
+    }
+#endif
+    close(fd);
+    return err;
+}
+
 static int _open_dbs(store *s, const char *file, char *detail, size_t n)
 {
     MDB_txn *txn;
@@ -194,6 +225,7 @@ static int _open_new(const char *path, store **out, char *detail, size_t n)
     char file[PATH_MAX + 16];
     snprintf(file, sizeof file, "%s/data.mdb", path);
     int err = _precheck_file(file, detail, n);
+    if (!err) err = _reserve_lock_file(path, detail, n);
     if (err) return err;
     store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) { free(s); return FDB_ERR_INTERNAL_ERROR; }

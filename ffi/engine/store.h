@@ -40,7 +40,9 @@ const char *store_path(const store *s);
  * each uses its own cursors; see docs/engine-storage.md, "Threads and
  * snapshots", for why that is safe with LMDB. */
 
-/* The newest committed state. */
+/* The newest committed state. Each snapshot alive holds a slot of LMDB's
+ * reader table (shared by every process, STORE_MAX_READERS slots): when all
+ * are taken, 1078 grv_proxy_memory_limit_exceeded (retryable). */
 int store_snapshot_latest(store *s, snapshot **out);
 /* The state at exactly `version`: 1007 transaction_too_old when that version
  * is no longer retained, 1009 future_version when it is newer than the newest

@@ -26,7 +26,9 @@
 #define STORE_MAGIC "found-engine-lmdb"
 #define STORE_FORMAT 1
 #define STORE_MAP_SIZE (64ull << 30)       /* sparse; grows on disk as used */
-#define STORE_MAX_READERS 1024
+#define STORE_MAX_READERS 8192          /* snapshots alive at once, all processes */
+/* lock.mdb: LMDB's header (192 bytes) and 64 bytes per reader slot, with room to spare */
+#define STORE_LOCK_FILE_BYTES (STORE_MAX_READERS * 64 + 4096)
 #define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
 #define STORE_RETAIN_SNAPSHOTS 32          /* recent read txns kept for snapshot_at */
 #define STORE_VERIFY_MAX_BYTES (256ull << 20) /* larger files are not walked at open */

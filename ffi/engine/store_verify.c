@@ -5,7 +5,8 @@
  * over a few pages) can make it read wild pointers and crash. So before a
  * store is used, every record of every database is visited with LMDB's own
  * cursors, every value read to its last byte and every bucket parsed, under
- * a SIGSEGV/SIGBUS guard on this thread: a fault, an LMDB error or a count
+ * a SIGSEGV/SIGBUS guard on this thread (and a hook on LMDB's assertions,
+ * which would abort): a fault, a failed assertion, an LMDB error or a count
  * that disagrees with the tree's own statistics make the open fail with
  * 1522 instead of a crash later. Files above STORE_VERIFY_MAX_BYTES are not
  * walked (it would cost a full read per open); damage that happens while a
@@ -30,6 +31,16 @@ static void _on_fault(int sig, siginfo_t *info, void *uc)
     sigaction(SIGSEGV, &_old_segv, NULL);
     sigaction(SIGBUS, &_old_bus, NULL);
     (void)sig;
+}
+
+/* LMDB checks some page invariants with assert() (e.g. that a cursor stepped
+ * onto a leaf): on a damaged page that is abort(). During the walk the
+ * failed assertion ends the walk like a fault; elsewhere LMDB aborts as
+ * before (this returns). */
+static void _on_assert(MDB_env *env, const char *msg)
+{
+    (void)env; (void)msg;
+    if (_guard) siglongjmp(*_guard, 1);
 }
 
 /* Visit every record of `dbi`; 0, an LMDB error, or MDB_CORRUPTED. */
@@ -68,12 +79,14 @@ static int _walk(MDB_txn *txn, MDB_dbi dbi, int buckets, volatile uint64_t *sink
     return rc;
 }
 
-/* Walk the main database and every named database it lists. */
+/* Walk LMDB's free-page list (a write transaction reads it first), the
+ * main database and every named database it lists. */
 static int _walk_all(MDB_txn *txn, volatile uint64_t *sink)
 {
     static const char *const names[] = {"meta", "data", "hist", "sample"};
     MDB_dbi dbi;
-    int rc = mdb_dbi_open(txn, NULL, 0, &dbi);
+    int rc = _walk(txn, 0, 0, sink);   /* 0: LMDB's FREE_DBI */
+    if (!rc) rc = mdb_dbi_open(txn, NULL, 0, &dbi);
     if (!rc) rc = _walk(txn, dbi, 0, sink);
     for (int i = 0; !rc && i < 4; i++) {
         rc = mdb_dbi_open(txn, names[i], 0, &dbi);
@@ -97,6 +110,7 @@ int _store_verify(MDB_env *env)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &_old_segv);
     sigaction(SIGBUS, &sa, &_old_bus);
+    mdb_env_set_assert(env, _on_assert);   /* ENOSYS: LMDB built without asserts */
     if (sigsetjmp(jb, 1) == 0) {
         _guard = &jb;
         rc = _walk_all(txn, &sink);

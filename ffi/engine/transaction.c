@@ -100,6 +100,16 @@ static void _release_snapshot(FDBTransaction *tr) {
     tr->snap = NULL;
 }
 
+/* The attempt's reads are over (its commit was sent or refused, or it was
+ * cancelled): give back the snapshot, and so its slot in LMDB's reader table
+ * and the old pages it pins, now rather than at reset or destroy — a client
+ * may keep a finished transaction alive for long (a traceback, a cycle).
+ * A read after a failed commit reads at the same version again. */
+void tx_release_snapshot(FDBTransaction *tr) {
+    if (tr->snap && tr->wanted_read_version < 0) tr->wanted_read_version = snapshot_version(tr->snap);
+    _release_snapshot(tr);
+}
+
 static void _options_from_db(FDBTransaction *tr) {
     tr->opt = tr->db->defaults;
     tr->ryw_disable = 0;
@@ -221,6 +231,7 @@ FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
     tr->watches = NULL;
     atomic_store(&tr->state, TX_CANCELLED);
     pthread_mutex_unlock(&tr->lock);
+    tx_release_snapshot(tr);
     if (commit) {
         future_complete(commit, FDB_ERR_TRANSACTION_CANCELLED);
         future_release(commit);

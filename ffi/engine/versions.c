@@ -44,7 +44,12 @@ static int _snapshot_new(store *s, snapshot **out)
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap->txn);
     if (rc == MDB_READERS_FULL && _release_retained(s))   /* make room, once */
         rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap->txn);
-    if (rc) { free(snap); return _store_lmdb_error(rc); }
+    if (rc) {
+        free(snap);
+        /* Every slot of lock.mdb's reader table holds a live snapshot: like
+         * FoundationDB's GRV proxies out of room, a condition to retry. */
+        return rc == MDB_READERS_FULL ? FDB_ERR_GRV_PROXY_MEMORY_LIMIT_EXCEEDED : _store_lmdb_error(rc);
+    }
     rc = _store_meta_get_i64(snap->txn, s, "version", &snap->version);
     /* Touch every database now: LMDB refreshes a named database's root
      * lazily on first use, which must not happen while threads share it. */

@@ -139,6 +139,18 @@ def serve(fdb, db):
         _say(json.dumps(out))
 
 
+def bulk(fdb, db, n, commits=1):
+    """n keys with 40-byte values (and one long key) written in `commits` transactions."""
+    n, commits = int(n), int(commits)
+    for c in range(commits):
+        tr = db.create_transaction()
+        for i in range(c, n, commits):
+            tr[b"bulk/%06d" % i] = b"v" * 40
+        tr[b"long/" + b"k" * 600 + b"%d" % c] = b"long"
+        tr.commit().wait()
+    _say("written")
+
+
 def open_only(fdb, db):
     """Just open (errors are reported by main)."""
     _say("opened")

@@ -850,7 +850,19 @@ static void test_reader_table_full(void)
     CHECK(n < STORE_MAX_READERS);   /* the table filled up */
     CHECK_EQ(set1(s, "k", "w"), 0);
     CHECK(!strcmp(get(s, "k"), "w"));
+    /* snapshots held by their users cannot be given back: once those take
+     * the last slots, a retryable error, not io_error */
+    snapshot *held[8];
+    int h = 0, err = 0;
+    while (h < 8 && !err) {
+        CHECK_EQ(set1(s, "k", "x"), 0);
+        err = store_snapshot_latest(s, &held[h]);
+        if (!err) h++;
+    }
+    CHECK_EQ(err, FDB_ERR_GRV_PROXY_MEMORY_LIMIT_EXCEEDED);
+    for (int i = 0; i < h; i++) snapshot_release(held[i]);
     for (int i = 0; i < n; i++) mdb_txn_abort(hog[i]);
+    CHECK(!strcmp(get(s, "k"), "x"));
     store_close(s);
 }
 
