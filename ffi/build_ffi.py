@@ -127,9 +127,8 @@ def _wrapper(func):
     return "%s { %s }" % (signature, body)
 
 
-# The callbacks found/_futures.py and found/_network.py define in Python.
+# The callback found/_network.py defines in Python (futures complete in C: driver/completions.c).
 CALLBACKS_CDEF = """
-extern "Python" void _found_future_ready(FDBFuture *, void *);
 extern "Python" void _found_network_done(void *);
 """
 

@@ -15,6 +15,9 @@
 #pragma GCC visibility push(hidden)
 #include "fdb_c_api.h"
 
+/* internal_error: what a helper answers when it cannot allocate */
+#define FOUND_INTERNAL_ERROR 4100
+
 /* status of a helper's result */
 #define FOUND_READY 0
 #define FOUND_HELD 1
@@ -85,6 +88,19 @@ found_int found_take_error(FDBFuture *f);
 found_int found_commit(FDBTransaction *tr);
 found_new_transaction found_create_transaction(FDBDatabase *db);
 void found_free(void *block);
+
+/* Completion ports (completions.c): one per event loop. found_port_watch
+ * registers a C callback that queues token when future is ready and makes
+ * found_port_fd readable if the queue was empty; found_port_take moves up to
+ * max queued tokens out (their futures are then the caller's to read and
+ * destroy). After found_port_close, queued and later completions are
+ * destroyed in C. found_port_open: NULL when out of memory or descriptors. */
+typedef struct found_port found_port;
+found_port *found_port_open(void);
+int found_port_fd(found_port *port);
+int found_port_watch(found_port *port, FDBFuture *future, intptr_t token);
+int found_port_take(found_port *port, intptr_t *tokens, int max);
+void found_port_close(found_port *port);
 
 #pragma GCC visibility pop
 #endif

@@ -11,9 +11,6 @@
 #define FOUND_SCRATCH 16384
 static _Thread_local char found_scratch[FOUND_SCRATCH];
 
-/* internal_error: the batch's block could not be allocated */
-#define FOUND_INTERNAL_ERROR 4100
-
 static found_bytes found_bytes_of(FDBFuture *f, fdb_error_t err, int present, const uint8_t *data, int length)
 {
     found_bytes out = {FOUND_READY, 0, NULL, NULL, -1};
