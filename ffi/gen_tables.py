@@ -90,16 +90,19 @@ def render_options_h():
 
 
 def render_codes_py():
-    lines = [f'"""{HEADER}"""', "", "# Option, streaming-mode, mutation, conflict-range and predicate codes."]
-    seen = set()
+    constants = {}  # name → code, first definition wins, in the reference's order
     for o in options():
         names = [o["const"]]
         if o["scope"] in SHORT_SCOPES:
             names.append(o["const"][len("FDB_"):])
         for n in names:
-            if n not in seen:
-                seen.add(n)
-                lines.append(f"{n} = {o['code']}")
+            constants.setdefault(n, o["code"])
+    lines = [f'"""{HEADER}"""', "",
+             "# The constants below, listed for `from found._codes import *` and found.__all__.",
+             "__all__ = ["]
+    lines += [f"    {n!r}," for n in constants]
+    lines += ["]", "", "# Option, streaming-mode, mutation, conflict-range and predicate codes."]
+    lines += [f"{n} = {code}" for n, code in constants.items()]
     lines += ["", "# code → (name, message), as fdb_get_error reports them.", "ERRORS = {"]
     for code, name, message in errors():
         lines.append(f"    {code}: ({name!r}, {message!r}),")

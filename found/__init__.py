@@ -8,7 +8,7 @@ system libfdb_c, or the embedded engine) and found's additions.
 from found._codes import *  # noqa: F401,F403 — every FDB_* option, mode, mutation and predicate code
 from found import engine
 from found._database import Database, database_set_option, open
-from found._errors import BaseFoundException, ForkError, FoundException, LibraryError
+from found._errors import BaseFoundException, ForkError, FoundException, InterfaceError, LibraryError
 from found._hooks import Hooks, TransactionStats, make_hooks
 from found._library import library
 from found._network import add_network_thread_completion_hook, network_set_option
@@ -65,7 +65,7 @@ HEADER_VERSION = VERSION = 730
 from found import _codes  # noqa: E402
 
 __all__ = [
-    "BaseFoundException", "FoundException", "LibraryError", "ForkError",
+    "BaseFoundException", "FoundException", "LibraryError", "ForkError", "InterfaceError",
     "open", "library", "engine", "Database", "database_set_option", "network_set_option",
     "add_network_thread_completion_hook", "get_client_version", "error_predicate",
     "transactional", "transaction", "make_transaction", "Transaction",
@@ -79,4 +79,6 @@ __all__ = [
     "compare_and_clear", "next_prefix", "co", "all", "limit",
     "pack", "unpack", "pack_with_versionstamp", "has_incomplete_versionstamp", "Versionstamp",
     "MAX_SIZE_KEY", "MAX_SIZE_VALUE", "MAX_SIZE_TRANSACTION", "VERSION", "HEADER_VERSION",
-] + [name for name in vars(_codes) if name.isupper() and name not in ("ERRORS", "OPTIONS")]
+]
+__all__ += _codes.__all__  # every FDB_* constant, listed where it is generated
+

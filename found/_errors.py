@@ -3,7 +3,7 @@ from typing import Optional
 
 from found._codes import ERRORS
 
-__all__ = ["BaseFoundException", "FoundException", "LibraryError", "ForkError"]
+__all__ = ["BaseFoundException", "FoundException", "LibraryError", "ForkError", "InterfaceError"]
 
 # Errors after which a commit may or may not have happened (FoundationDB's
 # "maybe committed" predicate); kept here so an exception can say so without
@@ -50,6 +50,11 @@ class LibraryError(BaseFoundException):
 
 class ForkError(BaseFoundException):
     """found was used in a child process after os.fork(); open the database again in a fresh process."""
+
+
+class InterfaceError(BaseFoundException):
+    """Misuse of the API: a transaction used after its transactional()/transaction() is over,
+    or a database used after close() (asyncpg raises its InterfaceError for the same)."""
 
 
 def error_message(code: int) -> str:

@@ -117,7 +117,7 @@ def ensure_loaded(cluster_file=None, library=None) -> Tuple[str, str]:
             return _loaded
         _load(*chosen, cluster_file=_cluster_file_in_effect(cluster_file))
         _loaded = chosen
-    _log.info("found: using the %s FoundationDB library %s", *chosen)
+    _log.debug("found: loaded the %s FoundationDB library %s", *chosen)  # open() logs at INFO
     return chosen
 
 

@@ -12,7 +12,7 @@ import os
 import struct
 import sys
 import threading
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from found import _library
 from found._codes import OPTIONS
@@ -71,27 +71,61 @@ def check_process() -> None:
         _forked_error()
 
 
-def _option_value(value) -> Tuple[object, int]:
+# (scope, code) → (name, declared parameter type: "Int", "String", "Bytes" or None for none);
+# of two names for one code (a renamed option), the first listed.
+_OPTION_PARAMETERS: Dict[Tuple[str, int], Tuple[str, Optional[str]]] = {}
+for _scope, _name, _code, _param in OPTIONS:
+    _OPTION_PARAMETERS.setdefault((_scope, _code), (_name, _param))
+_INT64 = struct.Struct("<q")
+_WANTED = {"Int": "an int (or its 8 bytes)", "String": "a str (or bytes)", "Bytes": "bytes"}
+
+
+def _option_value(value, scope: str, option: int) -> Tuple[object, int]:
+    declared = _OPTION_PARAMETERS.get((scope, option))
+    if declared is None:  # not an option of API 730: the library answers 2007 invalid_option
+        return _any_value(value)
+    name, param = declared
+    if param is None:
+        if value is not None:
+            raise TypeError("option %s (%d) takes no value, not %s" % (name, option, type(value).__name__))
+        return ffi.NULL, 0
+    if isinstance(value, bytes):
+        return value, len(value)
+    if param == "Int" and isinstance(value, int):
+        if not -2 ** 63 <= value < 2 ** 63:
+            raise ValueError("option %s (%d) takes a signed 64-bit integer, not %d" % (name, option, value))
+        return _INT64.pack(value), 8
+    if param == "String" and isinstance(value, str):
+        data = value.encode("utf-8")
+        return data, len(data)
+    raise TypeError("option %s (%d) takes %s, not %s" % (name, option, _WANTED[param], type(value).__name__))
+
+
+def _any_value(value) -> Tuple[object, int]:
     if value is None:
         return ffi.NULL, 0
-    if isinstance(value, bool):
-        value = int(value)
-    if isinstance(value, int):
-        value = struct.pack("<q", value)
+    if isinstance(value, int) and -2 ** 63 <= value < 2 ** 63:
+        value = _INT64.pack(value)
     elif isinstance(value, str):
         value = value.encode("utf-8")
     if not isinstance(value, bytes):
-        raise TypeError("option value must be bytes, str, int or None, not %s" % type(value).__name__)
+        raise TypeError("option value must be bytes, str, a 64-bit int or None, not %s" % type(value).__name__)
     return value, len(value)
 
 
-def option_value(value) -> Tuple[object, int]:
-    """C (pointer, length) for an option value: bytes as is, str as UTF-8, int as 8-byte little endian."""
-    return _option_value(value)
+def option_value(value, scope: str, option: int) -> Tuple[object, int]:
+    """C (pointer, length) for a value of ``option`` (a code of ``scope``, e.g. "TransactionOption").
+
+    Checked against the option's declared parameter (found._codes.OPTIONS):
+    none → only None; Int → an int in the signed 64-bit range (8 bytes,
+    little endian); String → str (UTF-8); Int, String and Bytes also take
+    bytes as they are.  TypeError/ValueError name the option otherwise.
+    """
+    return _option_value(value, scope, option)
 
 
 def _set_network_option(option: int, value) -> None:
-    data, size = _option_value(value)
+    data, size = _option_value(value, "NetworkOption", option)
     code = lib.fdb_network_set_option(option, data, size)
     if code:
         raise FoundException(code)
@@ -109,7 +143,7 @@ def network_set_option(option: int, value=None) -> None:
     check_process()
     if not isinstance(option, int):
         raise TypeError("option must be an int (an FDB_NET_OPTION_* constant), not %s" % type(option).__name__)
-    _option_value(value)  # type errors now, not at open()
+    _option_value(value, "NetworkOption", option)  # type errors now, not at open()
     with _lock:
         if _library.library() is None:
             if option not in _NETWORK_OPTIONS:

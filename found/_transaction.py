@@ -24,8 +24,8 @@ from found._codes import (
     FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE,
     FDB_STREAMING_MODE_ITERATOR,
 )
-from found._database import Database
-from found._errors import FoundException
+from found._database import Database, check_database
+from found._errors import FoundException, InterfaceError
 from found._fdb import ffi, lib
 from found._selectors import KeySelector
 
@@ -101,10 +101,44 @@ class Transaction:
         return "<found.Transaction%s>" % (" snapshot" if self.snapshot else "")
 
 
+class _ClosedTransaction(Transaction):
+    """A transaction whose transactional() or ``async with transaction()`` is over.
+
+    Same layout as Transaction (closing only swaps the class), so the C
+    transaction is still destroyed by Transaction.__del__; every function
+    but get_committed_version refuses it (``type(tx) is not Transaction``
+    is the one test the hot paths make).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<found.Transaction closed>"
+
+
+def close(tx: Transaction) -> None:
+    """Mark ``tx`` closed: any later use raises InterfaceError."""
+    if type(tx) is Transaction:
+        tx.__class__ = _ClosedTransaction
+
+
+def _check_transaction(tx: object) -> None:
+    """The slow path of ``type(tx) is not Transaction``: closed, a subclass, or not a transaction."""
+    if isinstance(tx, _ClosedTransaction):
+        raise InterfaceError(
+            "this transaction is closed: its found.transactional() call or `async with found.transaction()` "
+            "block is over; use the transaction only inside it")
+    if isinstance(tx, Transaction):
+        return
+    hint = (": pass the database to found.transactional(db, func) or found.make_transaction(db), "
+            "and the transaction it gives to this function" if isinstance(tx, Database) else "")
+    raise TypeError("tx must be a found.Transaction, not %s%s" % (type(tx).__name__, hint))
+
+
 def make_transaction(db: Database, snapshot: bool = False) -> Transaction:
     """Create a transaction on ``db`` (snapshot=True: snapshot reads, read-only)."""
     if type(db) is not Database:
-        _check_database(db)
+        check_database(db)
     spare = db._spare
     if spare:
         try:
@@ -140,10 +174,12 @@ def recycle(tx: Transaction) -> None:
 
     Called by transactional() after a successful commit, with ``tx`` held
     only by the caller's local variable: then no one can observe the reuse.
+    Otherwise ``tx`` is closed.
     fdb_transaction_reset makes it as good as new; it is cheaper than
     destroy + create, and skips a Python object and its finalizer.
     """
     if _refcount is None or _refcount(tx) > 3:  # the caller's variable, our argument, getrefcount's
+        close(tx)  # someone kept it: later uses must fail, not land in another transaction
         return
     spare = tx.db._spare
     if len(spare) < _SPARE_LIMIT:
@@ -152,11 +188,6 @@ def recycle(tx: Transaction) -> None:
             tx.vars.clear()
         tx.db = None  # no cycle while parked: db → spare → tx → db
         spare.append(tx)
-
-
-def _check_database(db) -> None:
-    if not isinstance(db, Database):
-        raise TypeError("db must be a found.Database (from found.open()), not %s" % type(db).__name__)
 
 
 _make_transaction = make_transaction
@@ -263,6 +294,8 @@ def _resolved(take, future) -> "asyncio.Future":
 
 async def get(tx: Transaction, key: bytes) -> Optional[bytes]:
     """The value of ``key`` (bytes), or None when the key is absent."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     if type(key) is not bytes:
         key = _bytes(key, "key")
     r = _found_get(tx.pointer, key, len(key), tx.snapshot)
@@ -274,6 +307,8 @@ async def get(tx: Transaction, key: bytes) -> Optional[bytes]:
 
 async def get_key(tx: Transaction, key_selector: KeySelector) -> bytes:
     """Resolve a key selector (from lt, lte, gt or gte) to a key."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     if not isinstance(key_selector, KeySelector):
         raise TypeError("key_selector must be a KeySelector (found.lt/lte/gt/gte), not %s"
                         % type(key_selector).__name__)
@@ -362,6 +397,8 @@ async def query_batches(tx: Transaction, key: Union[bytes, KeySelector], other: 
     one batch as FoundationDB returned it (never empty), built in C, so a
     caller that works on many pairs at once skips the per-pair step.
     """
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     begin, end, reverse = _bounds(key, other)
     limit = _int(limit, "limit")
     mode = _int(mode, "mode")
@@ -400,16 +437,22 @@ async def query_batches(tx: Transaction, key: Union[bytes, KeySelector], other: 
 
 async def read_version(tx: Transaction) -> int:
     """The read version of ``tx``."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     return await _int64_of(lib.fdb_transaction_get_read_version(tx.pointer))
 
 
 async def set_read_version(tx: Transaction, version: int) -> None:
     """Set the read version of ``tx`` to ``version``."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     lib.fdb_transaction_set_read_version(tx.pointer, _int(version, "version"))
 
 
 async def estimated_size_bytes(tx: Transaction, begin: bytes, end: bytes) -> int:
     """An estimate of the bytes stored between ``begin`` and ``end``."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     begin = _bytes(begin, "begin")
     end = _bytes(end, "end")
     return await _int64_of(lib.fdb_transaction_get_estimated_range_size_bytes(
@@ -447,6 +490,8 @@ async def get_range_split_points(tx: Transaction, begin: bytes, end: bytes, chun
     As documented for asyncio-foundationdb, the answer is an empty list when
     the range is empty or smaller than ``chunk_size``; otherwise it is
     FoundationDB's list, which starts with ``begin`` and ends with ``end``."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     begin = _bytes(begin, "begin")
     end = _bytes(end, "end")
     future = lib.fdb_transaction_get_range_split_points(tx.pointer, begin, len(begin), end, len(end),
@@ -460,6 +505,8 @@ async def get_range_split_points(tx: Transaction, begin: bytes, end: bytes, chun
 
 async def get_addresses_for_key(tx: Transaction, key: bytes) -> List[str]:
     """Addresses of the storage servers responsible for ``key``."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     key = _bytes(key, "key")
     future = lib.fdb_transaction_get_addresses_for_key(tx.pointer, key, len(key))
     if not _is_ready(future):
@@ -471,6 +518,8 @@ async def get_addresses_for_key(tx: Transaction, key: bytes) -> List[str]:
 
 async def set(tx: Transaction, key: bytes, value: bytes) -> None:
     """Associate ``key`` with ``value`` (both bytes)."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     if type(key) is not bytes:
         key = _bytes(key, "key")
     if type(value) is not bytes:
@@ -484,6 +533,8 @@ async def set(tx: Transaction, key: bytes, value: bytes) -> None:
 
 async def clear(tx: Transaction, key: bytes, other: Optional[bytes] = None) -> None:
     """Clear ``key``, or with ``other`` every key in [key, other)."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     if type(key) is not bytes:
         key = _bytes(key, "key")
     if tx.snapshot:
@@ -497,6 +548,8 @@ async def clear(tx: Transaction, key: bytes, other: Optional[bytes] = None) -> N
 
 
 def _atomic(tx: Transaction, key, param, operation: int, key_extra: int = 0) -> None:
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     if type(key) is not bytes:
         key = _bytes(key, "key")
     if type(param) is not bytes:
@@ -568,6 +621,8 @@ async def compare_and_clear(tx: Transaction, key: bytes, param: bytes) -> None:
 
 def add_conflict_range(tx: Transaction, begin: bytes, end: bytes, conflict_type: int) -> None:
     """Add a read or write conflict range [begin, end) (CONFLICT_RANGE_TYPE_READ or _WRITE)."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     begin = _bytes(begin, "begin")
     end = _bytes(end, "end")
     code = lib.fdb_transaction_add_conflict_range(tx.pointer, begin, len(begin), end, len(end),
@@ -578,8 +633,11 @@ def add_conflict_range(tx: Transaction, begin: bytes, end: bytes, conflict_type:
 
 def set_option(tx: Transaction, option: int, value=None) -> None:
     """Set a transaction option (an ``FDB_TR_OPTION_*`` constant); ``value`` bytes (int accepted) or None."""
-    data, size = _network.option_value(value)
-    code = lib.fdb_transaction_set_option(tx.pointer, _int(option, "option"), data, size)
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
+    option = _int(option, "option")
+    data, size = _network.option_value(value, "TransactionOption", option)
+    code = lib.fdb_transaction_set_option(tx.pointer, option, data, size)
     if code:
         raise FoundException(code)
 
@@ -588,6 +646,8 @@ def set_option(tx: Transaction, option: int, value=None) -> None:
 
 async def commit(tx: Transaction) -> None:
     """Commit ``tx``; raises FoundException if it did not commit."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     r = _found_commit(tx.pointer)
     status = r.status
     if status == _READY:
@@ -599,21 +659,29 @@ async def commit(tx: Transaction) -> None:
 
 async def on_error(tx: Transaction, code: int) -> None:
     """Hand error ``code`` to FoundationDB: returns (after backoff, tx reset) if retryable, else raises."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     await _void_of(lib.fdb_transaction_on_error(tx.pointer, _int(code, "code")))
 
 
 def reset(tx: Transaction) -> None:
     """Reset ``tx`` to its initial state."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     lib.fdb_transaction_reset(tx.pointer)
 
 
 def cancel(tx: Transaction) -> None:
     """Cancel ``tx``: pending and later operations on it fail."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     lib.fdb_transaction_cancel(tx.pointer)
 
 
 def get_committed_version(tx: Transaction) -> int:
     """The version at which ``tx`` committed (after commit)."""
+    if not isinstance(tx, Transaction):
+        _check_transaction(tx)
     out = ffi.new("int64_t *")
     code = lib.fdb_transaction_get_committed_version(tx.pointer, out)
     if code:
@@ -623,11 +691,15 @@ def get_committed_version(tx: Transaction) -> int:
 
 async def get_approximate_size(tx: Transaction) -> int:
     """Approximate size in bytes of ``tx`` so far (mutations and conflict ranges)."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     return await _int64_of(lib.fdb_transaction_get_approximate_size(tx.pointer))
 
 
 def get_versionstamp(tx: Transaction) -> "asyncio.Future[bytes]":
     """The 10-byte versionstamp of ``tx``: call before commit, await after commit completes."""
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     return _resolved(_take_key_bytes, lib.fdb_transaction_get_versionstamp(tx.pointer))
 
 
@@ -637,6 +709,8 @@ def watch(tx: Transaction, key: bytes) -> "asyncio.Future[None]":
     The watch becomes active when ``tx`` commits.  Cancel the future of an
     unused watch.
     """
+    if type(tx) is not Transaction:
+        _check_transaction(tx)
     key = _bytes(key, "key")
     return _resolved(_take_none, lib.fdb_transaction_watch(tx.pointer, key, len(key)))
 

@@ -1,7 +1,10 @@
 """The retry loop (transactional) and the single-attempt context manager (transaction)."""
 import asyncio
 import contextlib
+import inspect
+import logging
 import time
+from types import CoroutineType
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
 
 from found._database import Database
@@ -14,6 +17,7 @@ from found._transaction import (
     _found_commit,
     _void_of,
     cancel,
+    close,
     commit,
     get_approximate_size,
     make_transaction,
@@ -27,6 +31,15 @@ T = TypeVar("T")
 _COMMIT_UNKNOWN_RESULT = 1021
 _TRANSACTION_TIMED_OUT = 1031
 _clock = time.perf_counter
+_log = logging.getLogger("found")
+
+
+def _not_awaitable(out: Any, func: Any) -> Any:
+    """The slow path of ``type(out) is CoroutineType``: any awaitable will do, anything else is misuse."""
+    if inspect.isawaitable(out):
+        return out
+    raise TypeError("func must be an async function (or return an awaitable): %s returned %s"
+                    % (getattr(func, "__qualname__", repr(func)), type(out).__name__))
 
 
 async def _fire(hooks, tx: Transaction) -> None:
@@ -49,7 +62,10 @@ async def _attempt(db: Database, tx: Transaction, func, args, kwargs, sizing: bo
     hooks = db.hooks
     if hooks.on_begin:
         await _fire(hooks.on_begin, tx)
-    out = await func(tx, *args, **kwargs)
+    out = func(tx, *args, **kwargs)
+    if type(out) is not CoroutineType:
+        out = _not_awaitable(out, func)
+    out = await out
     if hooks.on_commit:
         await _fire(hooks.on_commit, tx)
     commit_bytes = await get_approximate_size(tx) if sizing else 0
@@ -86,36 +102,62 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
     after which FoundException 1031 (transaction_timed_out) is raised.
     A raised FoundException has ``maybe_committed`` true when the last
     attempt ended with commit_unknown_result.
+
+    ``func`` must be an async function (or return an awaitable), else
+    TypeError.  Once the call returns or raises, the transaction is closed:
+    a ``tx`` kept past it raises found.InterfaceError on any use but
+    get_committed_version(tx).  Each retry is logged at DEBUG on the
+    ``found`` logger (attempt, error code, backoff).
     """
     if found_retry_limit is not None or found_timeout is not None:
         _check_limits(found_retry_limit, found_timeout)
+    if not callable(func):
+        raise TypeError("func must be an async function taking the transaction first, not %s"
+                        % type(func).__name__)
     started = _clock()
     tx = make_transaction(db, snapshot)
     on_begin, on_commit, on_post_commit = db.hooks
+    if not (on_begin or on_commit or on_post_commit or found_timeout is not None):
+        # The common case, kept short: no hooks, no deadline.
+        try:
+            out = func(tx, *args, **kwargs)
+            if type(out) is not CoroutineType:
+                out = _not_awaitable(out, func)
+            out = await out
+            r = _found_commit(tx.pointer)
+            if r.status != _READY:
+                if r.status == _FAILED:
+                    raise FoundException(r.error)
+                await _void_of(r.future)
+            recycle(tx)  # or closes it
+            return out
+        except FoundException as exc:
+            first_error = exc
+        except BaseException:
+            _give_back(tx)
+            raise
+    else:
+        first_error = None
     try:
-        if not (on_begin or on_commit or on_post_commit or found_timeout is not None):
-            # The common case, kept short: no hooks, no deadline.
-            try:
-                out = await func(tx, *args, **kwargs)
-                r = _found_commit(tx.pointer)
-                if r.status != _READY:
-                    if r.status == _FAILED:
-                        raise FoundException(r.error)
-                    await _void_of(r.future)
-                recycle(tx)
-                return out
-            except FoundException as exc:
-                first_error = exc
-        else:
-            first_error = None
         return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout,
                                  first_error)
     except BaseException:
-        # The traceback keeps tx alive until it is collected (often a cycle):
-        # its read snapshot (a slot in the engine's reader table, old pages
-        # pinned) is given back now.
-        cancel(tx)
+        _give_back(tx)
         raise
+    finally:
+        close(tx)
+
+
+def _give_back(tx: Transaction) -> None:
+    """An exception leaves transactional(): cancel and close ``tx``.
+
+    The traceback keeps tx alive until it is collected (often a cycle): its
+    read snapshot (a slot in the engine's reader table, old pages pinned) is
+    given back now.
+    """
+    if type(tx) is Transaction:
+        cancel(tx)
+    close(tx)
 
 
 async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started: float,
@@ -160,11 +202,14 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
             raise exc
         if found_retry_limit is not None and retries >= found_retry_limit:
             raise exc
+        delay = _clock()
         try:
             await on_error(tx, exc.code)
         except FoundException:
             raise exc from None
         retries += 1
+        _log.debug("found: transactional retry %d after error %d (%s), backed off %.3f s",
+                   retries, exc.code, exc.name, _clock() - delay)
         tx.vars.clear()
 
 
@@ -174,22 +219,27 @@ async def transaction(db: Database, snapshot: bool = False) -> AsyncIterator[Tra
 
     Commits on clean exit; on an exception the transaction is cancelled,
     not committed, and the exception propagates.  Fires the same hooks as
-    transactional() (on_post_commit gets retries=0).
+    transactional() (on_post_commit gets retries=0).  Once the block is
+    over, ``tx`` is closed: any use but get_committed_version(tx) raises
+    found.InterfaceError.
     """
     started = _clock()
     tx = make_transaction(db, snapshot)
     hooks = db.hooks
-    if hooks.on_begin:
-        await _fire(hooks.on_begin, tx)
     try:
-        yield tx
-    except BaseException:
-        cancel(tx)
-        raise
-    if hooks.on_commit:
-        await _fire(hooks.on_commit, tx)
-    sizing = bool(hooks.on_post_commit)
-    commit_bytes = await get_approximate_size(tx) if sizing else 0
-    await commit(tx)
-    if hooks.on_post_commit:
-        await _post_commit(db, tx, started, 0, 0, commit_bytes)
+        if hooks.on_begin:
+            await _fire(hooks.on_begin, tx)
+        try:
+            yield tx
+        except BaseException:
+            cancel(tx)
+            raise
+        if hooks.on_commit:
+            await _fire(hooks.on_commit, tx)
+        sizing = bool(hooks.on_post_commit)
+        commit_bytes = await get_approximate_size(tx) if sizing else 0
+        await commit(tx)
+        if hooks.on_post_commit:
+            await _post_commit(db, tx, started, 0, 0, commit_bytes)
+    finally:
+        close(tx)

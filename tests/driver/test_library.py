@@ -109,7 +109,10 @@ def test_explicit_library_path_and_logging(tmp_path):
         asyncio.run(main())
     """, str(tmp_path / "db"))
     assert done.stdout.strip() == "embedded"  # the bundled engine's own path
-    assert done.stderr.count("found: using the embedded FoundationDB library") == 1
+    # One INFO line per open, naming the data directory and the library.
+    line = "found found: opened data directory %s with the embedded library %s" % (
+        tmp_path / "db", found.engine.library_path())
+    assert done.stderr.splitlines() == [line, line]
 
 
 def test_embedded_cluster_file_and_environment(tmp_path):
