@@ -300,6 +300,8 @@ static PyObject *decode_uuid(unpacker *u, Py_ssize_t pos, Py_ssize_t *next)
     if (!available(u, pos + 1, UUID_LEN))
         return fail("truncated UUID", pos);
     *next = pos + 1 + UUID_LEN;
+    if (ct_need_uuid() < 0)
+        return NULL;
     PyObject *obj = new_instance(ct.uuid_type);
     if (obj == NULL)
         return NULL;
