@@ -42,6 +42,8 @@ sys.path.insert(0, ROOT)
 import found  # noqa: E402
 
 RANGE_LENGTH = 100
+#: found.query_batches exists (not in found before 0.14's speed work: the bench also runs older trees)
+BATCHES = hasattr(found, "query_batches")
 TASKS = 64
 
 
@@ -298,7 +300,7 @@ def main():
             for side in sides:
                 jobs = {
                     "stream": [("", side.stream)] + ([(" batches", side.stream_batches)]
-                                                     if isinstance(side, Found) else []),
+                                                     if isinstance(side, Found) and BATCHES else []),
                     "range": [("", lambda: side.ranges(starts))],
                     "point": [("", lambda: side.points(keys))],
                     "commits": [("", lambda: side.commits(
