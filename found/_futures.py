@@ -119,9 +119,16 @@ class _Port:
 
 
 def _port_of(loop) -> _Port:
-    """The loop's port, opened on first use (closing the ports of loops closed since)."""
-    for other in [other for other in _ports if other.is_closed()]:
-        _ports.pop(other).close()
+    """The loop's port, opened on first use (closing the ports of loops closed since).
+
+    Loops in other threads may open theirs meanwhile: the dict is copied
+    (atomic under the GIL) and each closed port is closed by whoever pops it.
+    """
+    for other in list(_ports):
+        if other.is_closed():
+            closed = _ports.pop(other, None)
+            if closed is not None:
+                closed.close()
     port = _ports[loop] = _Port(loop)
     return port
 
@@ -178,7 +185,7 @@ def as_future(future, take: Callable[[Any], Any], loop: Optional[asyncio.Abstrac
 
 def pending_count() -> int:
     """How many C futures are waiting for their callback (for tests)."""
-    return sum(len(port.waiters) for port in _ports.values())
+    return sum(len(port.waiters) for port in list(_ports.values()))
 
 
 # Hot-path modules bind these names; after a fork they must raise, not hang.

@@ -127,3 +127,27 @@ async def test_many_tasks_commit_through_one_port(db):
     assert _futures.pending_count() == 0
     loop = asyncio.get_running_loop()
     assert list(_futures._ports).count(loop) == 1
+
+
+async def test_opening_a_port_while_another_thread_opens_one(db, monkeypatch):
+    """Loops in other threads open their ports while this one sweeps closed ones:
+    the sweep must not iterate the live dict (here another 'thread' inserts
+    from inside the sweep, as a thread switch between two bytecodes could)."""
+    class OtherThreadsLoop:
+        def is_closed(self):
+            _futures._ports[object()] = _futures._ports.get(self)  # a port opened elsewhere meanwhile
+            return False
+
+    other = OtherThreadsLoop()
+    monkeypatch.setitem(_futures._ports, other, None)
+    loop = asyncio.get_running_loop()
+    own = _futures._ports.pop(loop, None)
+    try:
+        await put(db, (b"k", b"v"))  # a pending commit: this loop opens its port and sweeps
+        assert loop in _futures._ports
+    finally:
+        for key in [k for k in _futures._ports if _futures._ports[k] is None]:
+            del _futures._ports[key]
+        if own is not None:
+            _futures._ports[loop].close()
+            _futures._ports[loop] = own
