@@ -190,6 +190,7 @@ def announce_target():
 if __name__ == "__main__":  # setuptools' build backend runs this file as __main__ too
     announce_target()
     setup(
+        license="Apache-2.0",  # here, not in pyproject.toml: see the note there
         ext_modules=engine_extension() + tuple_extension() + pairs_extension(),
         cffi_modules=cffi_modules(),
         cmdclass={"build_ext": BuildExt},

@@ -59,6 +59,7 @@ from found._util import all, co, limit, next_prefix
 from found._version import error_predicate, get_client_version
 from found.tuple import Versionstamp, has_incomplete_versionstamp, pack, pack_with_versionstamp, unpack
 
+__version__ = "0.14.0"  # as pyproject.toml's project.version (tests/driver/test_packaging.py)
 __VERSION__ = (0, 14, 0)
 HEADER_VERSION = VERSION = 730
 
@@ -79,6 +80,7 @@ __all__ = [
     "compare_and_clear", "next_prefix", "co", "all", "limit",
     "pack", "unpack", "pack_with_versionstamp", "has_incomplete_versionstamp", "Versionstamp",
     "MAX_SIZE_KEY", "MAX_SIZE_VALUE", "MAX_SIZE_TRANSACTION", "VERSION", "HEADER_VERSION",
+    "__version__", "__VERSION__",
 ]
 __all__ += _codes.__all__  # every FDB_* constant, listed where it is generated
 

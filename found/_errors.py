@@ -27,9 +27,9 @@ class FoundException(BaseFoundException):
         if message is None:
             message = error_message(code)
         super().__init__(code, message)
-        self.code = code
-        self.message = message
-        self.maybe_committed = code in _MAYBE_COMMITTED
+        self.code: int = code
+        self.message: str = message
+        self.maybe_committed: bool = code in _MAYBE_COMMITTED
 
     @property
     def name(self) -> str:

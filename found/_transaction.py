@@ -24,7 +24,7 @@ from found._codes import (
     FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE,
     FDB_STREAMING_MODE_ITERATOR,
 )
-from found._database import Database, check_database
+from found._database import Database, OptionValue, check_database
 from found._errors import FoundException, InterfaceError
 from found._fdb import ffi, lib
 from found._selectors import KeySelector
@@ -85,11 +85,16 @@ class Transaction:
 
     __slots__ = ("pointer", "db", "snapshot", "vars", "__weakref__")
 
-    def __init__(self, pointer, db: Database, snapshot: bool) -> None:
+    pointer: Any  # the C FDBTransaction * (a CFFI cdata)
+    db: Database
+    snapshot: bool
+    vars: Dict[Any, Any]
+
+    def __init__(self, pointer: Any, db: Database, snapshot: bool) -> None:
         self.pointer = pointer
         self.db = db
         self.snapshot = snapshot
-        self.vars: Dict[Any, Any] = {}
+        self.vars = {}
 
     def __del__(self) -> None:
         pointer = getattr(self, "pointer", None)
@@ -631,7 +636,7 @@ def add_conflict_range(tx: Transaction, begin: bytes, end: bytes, conflict_type:
         raise FoundException(code)
 
 
-def set_option(tx: Transaction, option: int, value=None) -> None:
+def set_option(tx: Transaction, option: int, value: OptionValue = None) -> None:
     """Set a transaction option (an ``FDB_TR_OPTION_*`` constant); ``value`` bytes (int accepted) or None."""
     if type(tx) is not Transaction:
         _check_transaction(tx)

@@ -1166,20 +1166,26 @@ async def test_vnstore_select_yields_dicts(db):
     assert isinstance(binding, dict)
 
 
-def test_vnstore_server_surface(monkeypatch):
+def test_vnstore_server_surface(monkeypatch, tmp_path):
+    import socket
+
+    import uvicorn
+
+    from found.ext.vnstore import launcher
     from found.ext.vnstore import server as module
 
     assert [p.name for p in inspect.signature(module.server).parameters.values()] == ["scope", "receive", "send"]
-    calls = []
-    import uvicorn
-
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    # main() binds the socket itself, then hands it to uvicorn's Server (no port is taken here).
+    bound, served = [], []
+    monkeypatch.setattr(launcher, "_bind", lambda host, port: bound.append((host, port)) or socket.socket())
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: served.append(self.config))
     monkeypatch.setattr(os, "environ", dict(os.environ))
-    monkeypatch.setattr(sys, "argv", ["found-vnstore"])
+    monkeypatch.setattr(sys, "argv", ["found-vnstore", "--database", str(tmp_path / "db")])
     module.main()
-    [(args, kwargs)] = calls
-    assert args == ("found.ext.vnstore.server:server",)
-    assert (kwargs["host"], kwargs["port"], kwargs["lifespan"]) == ("127.0.0.1", 8000, "on")
+    [config] = served
+    assert bound == [("127.0.0.1", 8000)]
+    assert (config.app, config.host, config.port, config.lifespan) == (
+        "found.ext.vnstore.server:server", "127.0.0.1", 8000, "on")
 
 
 class _Lifespan:

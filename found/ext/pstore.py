@@ -18,10 +18,17 @@ import heapq
 from operator import itemgetter
 from collections.abc import Iterable, Mapping
 
-import zstandard
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import found
+from found import Transaction
+from found.ext._extras import missing_extra
 from found.ext._prefix import checked_prefix
+
+try:
+    import zstandard
+except ModuleNotFoundError as _missing:
+    raise missing_extra(_missing, "pstore", "found.ext.pstore") from _missing
 
 #: FoundationDB refuses keys longer than this many bytes.
 KEY_LIMIT = 10_000
@@ -41,17 +48,22 @@ class PStore:
 
     __slots__ = ("name", "prefix", "_doc", "_term")
 
-    def __init__(self, name, prefix, packed):
+    name: str
+    prefix: Tuple[Any, ...]
+    _doc: bytes
+    _term: bytes
+
+    def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes) -> None:
         self.name = name
         self.prefix = prefix
         self._doc = packed + found.pack(("doc",))
         self._term = packed + found.pack(("term",))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<pstore {!r} prefix={!r}>".format(self.name, self.prefix)
 
 
-def make(name, prefix):
+def make(name: str, prefix: Sequence[Any]) -> PStore:
     """Create a handle over a pstore called ``name`` (a str, for debugging)
     keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
     if not isinstance(name, str):
@@ -120,7 +132,7 @@ async def _unindex(tx, store, packed_docuid, record):
     await found.clear(tx, store._doc + packed_docuid)
 
 
-async def index(tx, store, docuid, counter):
+async def index(tx: Transaction, store: PStore, docuid: Any, counter: Mapping[str, int]) -> None:
     """Index the document ``docuid`` with ``counter`` (a mapping of str
     terms to int counts > 0), replacing what it was indexed with before."""
     packed_docuid = _pack_docuid(store, docuid)
@@ -142,7 +154,7 @@ async def index(tx, store, docuid, counter):
         await found.set(tx, key, found.pack((count,)))
 
 
-async def remove(tx, store, docuid):
+async def remove(tx: Transaction, store: PStore, docuid: Any) -> None:
     """Remove the document ``docuid`` from the index; raise PStoreException
     when it is not indexed."""
     packed_docuid = _pack_docuid(store, docuid)
@@ -152,7 +164,7 @@ async def remove(tx, store, docuid):
     await _unindex(tx, store, packed_docuid, record)
 
 
-async def counter(tx, store, docuid):
+async def counter(tx: Transaction, store: PStore, docuid: Any) -> Optional[Dict[str, int]]:
     """Return the counter ``docuid`` is indexed with, or None."""
     record = await found.get(tx, store._doc + _pack_docuid(store, docuid))
     return None if record is None else _decode_counter(record)
@@ -195,7 +207,8 @@ async def _postings(tx, store, keyword):
     return out
 
 
-async def search(tx, store, keywords, limit=13):
+async def search(tx: Transaction, store: PStore, keywords: Iterable[str],
+                 limit: int = 13) -> List[Tuple[Any, int]]:
     """Return at most ``limit`` (docuid, score) pairs for the documents
     containing every keyword of ``keywords`` (an iterable of str), by
     decreasing score (the sum of the keywords' counts), then by docuid."""
