@@ -134,7 +134,7 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
         except FoundException as exc:
             first_error = exc
         except BaseException:
-            _give_back(tx)
+            _end(tx)
             raise
     else:
         first_error = None
@@ -142,19 +142,16 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
         return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout,
                                  first_error)
     except BaseException:
-        _give_back(tx)
+        _end(tx)
         raise
     finally:
         close(tx)
 
 
-def _give_back(tx: Transaction) -> None:
-    """An exception leaves transactional(): cancel and close ``tx``.
-
-    The traceback keeps tx alive until it is collected (often a cycle): its
-    read snapshot (a slot in the engine's reader table, old pages pinned) is
-    given back now.
-    """
+def _end(tx: Transaction) -> None:
+    """An exception leaves transactional(): its traceback keeps tx alive until
+    it is collected (often a cycle), so give back its read snapshot (a slot in
+    the engine's reader table, old pages pinned) now, and close it."""
     if type(tx) is Transaction:
         cancel(tx)
     close(tx)
@@ -211,6 +208,9 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
         _log.debug("found: transactional retry %d after error %d (%s), backed off %.3f s",
                    retries, exc.code, exc.name, _clock() - delay)
         tx.vars.clear()
+        # Retried, never raised: its traceback would keep the frames (and tx)
+        # alive in a cycle until the garbage collector runs.
+        exc.__traceback__ = None
 
 
 @contextlib.asynccontextmanager

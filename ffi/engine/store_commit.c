@@ -400,7 +400,7 @@ static void *_committer(void *arg)
 {
     store *s = arg;
     int expect = 0;
-    int64_t last_sync_ns = 0;
+    int64_t last_sync_ns = 0, last_expire_ns = _now_ns();
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->head && !s->stopping) {
@@ -426,6 +426,13 @@ static void *_committer(void *arg)
         int64_t start = _now_ns();
         _commit_batch(s, list, s->scratch);
         last_sync_ns = _now_ns() - start;
+        if (start - last_expire_ns >= STORE_EXPIRE_NS) {
+            /* busy for a second: do it anyway — the reader slots of a process
+             * killed mid-read pin every page freed since, for as long as the
+             * load goes on, unless someone clears them */
+            _snapshots_expire(s);
+            last_expire_ns = start;
+        }
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);

@@ -77,11 +77,11 @@ void tx_leave(FDBTransaction *tr);
 
 /* Checks common to every operation; 0 or the error it must report. */
 int tx_check_usable(FDBTransaction *tr);
+/* Take the read snapshot if not yet taken; 0 or an error. */
+int tx_ensure_snapshot(FDBTransaction *tr);
 /* Give the read snapshot back before the attempt ends (commit sent or
  * refused, cancel); later reads take one at the same version. */
 void tx_release_snapshot(FDBTransaction *tr);
-/* Take the read snapshot if not yet taken; 0 or an error. */
-int tx_ensure_snapshot(FDBTransaction *tr);
 /* The largest key readable: \xff, or \xff\xff with system-key access. */
 void tx_max_read_key(const FDBTransaction *tr, const uint8_t **key, int *len);
 /* Record a read conflict range (copied). 0 or 4100. */
