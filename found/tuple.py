@@ -14,11 +14,10 @@ Versionstamp, and nested tuples or lists of those (read back as tuples).
 values are accepted too.
 """
 import os
-import platform
+import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple
 
-from . import _tuple_py
 from ._tuple_types import SingleFloat, Versionstamp
 
 __all__ = [
@@ -35,17 +34,18 @@ __all__ = [
 
 
 def _load_codec() -> Tuple[ModuleType, str]:
-    if os.environ.get("FOUND_PURE_TUPLE") == "1":
-        return _tuple_py, "python"
-    if platform.python_implementation() != "CPython":
-        # Through PyPy's cpyext the C codec is several times slower than the
-        # JIT-compiled pure-Python one, even where it builds.
-        return _tuple_py, "python"
-    try:
-        from . import _ctuple
-    except ImportError:
-        return _tuple_py, "python"
-    return _ctuple, "c"
+    """The codec module and its name; the pure-Python one is imported only when used."""
+    if os.environ.get("FOUND_PURE_TUPLE") != "1" and sys.implementation.name == "cpython":
+        # (Through PyPy's cpyext the C codec is several times slower than the
+        # JIT-compiled pure-Python one, even where it builds.)
+        try:
+            from . import _ctuple
+        except ImportError:
+            pass
+        else:
+            return _ctuple, "c"
+    from . import _tuple_py
+    return _tuple_py, "python"
 
 
 _codec, IMPLEMENTATION = _load_codec()
@@ -97,5 +97,6 @@ def compare(t1: Sequence[Any], t2: Sequence[Any]) -> int:
     except (TypeError, ValueError):
         # Not packable as a whole (incomplete versionstamp, lists, elements
         # never reached by the comparison): compare value by value.
+        from . import _tuple_py
         return _tuple_py.compare(t1, t2)
     return (a > b) - (a < b)

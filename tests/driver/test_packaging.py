@@ -144,5 +144,5 @@ def test_the_wheel_carries_the_type_information(tmp_path):
     done = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, FOUND_BUILD="none"))
     assert done.returncode == 0, done.stderr
-    for name in ("py.typed", "_fdb.pyi", "_ctuple.pyi"):
+    for name in ("py.typed", "_fdb.pyi", "_ctuple.pyi", "_cpairs.pyi"):
         assert (tmp_path / "found" / name).is_file(), name
