@@ -25,7 +25,6 @@ import os
 import struct
 import sys
 import time
-import uuid
 import zlib
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
@@ -329,7 +328,7 @@ async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", s
     pack = _Packer(codec)
     reader = _Reader(db, end, system, consistent)
     state = Progress("dump", total_bytes=await reader.estimate(begin))
-    dump_id = uuid.uuid4().hex
+    dump_id = os.urandom(16).hex()  # names the dump for resume records (uuid4's randomness, without importing uuid)
     header = dict(meta or {}, id=dump_id, begin=begin.hex(), end=end.hex(), created=time.time(),
                   estimated_bytes=state.total_bytes)
     _write_header(out, codec, header)
