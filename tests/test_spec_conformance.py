@@ -1183,7 +1183,8 @@ def test_vnstore_server_surface(monkeypatch, tmp_path):
     monkeypatch.setattr(uvicorn.Server, "run", run)
     # found-vnstore binds the address itself before it says it serves; port 8000 may be taken here.
     monkeypatch.setattr(launcher, "_bind", lambda host, port: bound.append((host, port)) or socket.socket())
-    monkeypatch.setattr(os, "environ", dict(os.environ, XDG_DATA_HOME=str(tmp_path)))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the engine reads the process environment
+    monkeypatch.setattr(os, "environ", dict(os.environ))
     monkeypatch.setattr(sys, "argv", ["found-vnstore"])
     module.main()
     [config] = served
