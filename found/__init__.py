@@ -8,11 +8,13 @@ system libfdb_c, or the embedded engine) and found's additions.
 from found._codes import *  # noqa: F401,F403 — every FDB_* option, mode, mutation and predicate code
 from found import engine
 from found._database import Database, database_set_option, open
+from found._directory import DirectoryError, DirectoryLayer, DirectoryPartition, DirectorySubspace, directory
 from found._errors import BaseFoundException, ForkError, FoundException, LibraryError
 from found._hooks import Hooks, TransactionStats, make_hooks
 from found._library import library
 from found._network import add_network_thread_completion_hook, network_set_option
 from found._selectors import KeySelector, gt, gte, lt, lte
+from found._subspace import Subspace
 from found._transaction import (
     MAX_SIZE_KEY,
     MAX_SIZE_TRANSACTION,
@@ -77,5 +79,6 @@ __all__ = [
     "byte_min", "set_versionstamped_key", "set_versionstamped_value", "append_if_fits",
     "compare_and_clear", "next_prefix", "co", "all", "limit",
     "pack", "unpack", "pack_with_versionstamp", "has_incomplete_versionstamp", "Versionstamp",
+    "Subspace", "directory", "DirectoryLayer", "DirectorySubspace", "DirectoryPartition", "DirectoryError",
     "MAX_SIZE_KEY", "MAX_SIZE_VALUE", "MAX_SIZE_TRANSACTION", "VERSION", "HEADER_VERSION",
 ] + [name for name in vars(_codes) if name.isupper() and name not in ("ERRORS", "OPTIONS")]
