@@ -20,6 +20,8 @@ from found._tester.ranges import read_range
 from found._tester.stack import RESULT_NOT_PRESENT, Pending, Stack, error_value
 
 _DATABASE, _TENANT, _SNAPSHOT = "_DATABASE", "_TENANT", "_SNAPSHOT"
+_KEY_TOO_LARGE, _VALUE_TOO_LARGE = 2102, 2103
+_DEFERRED = "found._tester.deferred"  # tx.vars entry: the write error FoundationDB would report later
 _LOG_BATCH = 100  # LOG_STACK commits every 100 items (transactions stay small)
 _LOG_VALUE_LIMIT = 40000
 
@@ -137,7 +139,7 @@ class StackMachine:
         try:
             await handler(self, inst)
         except found.FoundException as exc:
-            self.stack.push(number, error_value(exc))
+            self.stack.push(number, error_value(self._reported(inst, exc)))
 
     async def _directory_op(self, inst: Instruction) -> None:
         if self.directory is None:
@@ -177,9 +179,37 @@ class StackMachine:
             tx.snapshot = previous
 
     async def _write(self, inst: Instruction, func: Callable[..., Awaitable[None]], *args: Any) -> None:
-        await self.on_target(inst, func, *args)
+        try:
+            await self.on_target(inst, func, *args)
+        except found.FoundException as exc:
+            if inst.on_database or exc.code not in (_KEY_TOO_LARGE, _VALUE_TOO_LARGE):
+                raise
+            await self._defer(self.current(), exc.code)
         if inst.on_database:
             inst.push(RESULT_NOT_PRESENT)
+
+    # found refuses a key or value over the size limits at the write itself
+    # (docs/driver.md, "Input checks"); FoundationDB accepts the write and
+    # fails the transaction's later reads and commit with that error.  To
+    # log what FoundationDB's binding logs, a refused write puts the
+    # transaction in that state: a clear of an over-long key, which the C
+    # API accepts and defers as 2102 key_too_large (an earlier deferred
+    # error still wins, as in FoundationDB), and a 2102 from that
+    # transaction is reported as the code found raised first.
+
+    async def _defer(self, tx: found.Transaction, code: int) -> None:
+        tx.vars.setdefault(_DEFERRED, code)
+        await found.clear(tx, b"\x00" * (found.MAX_SIZE_KEY + 1))
+
+    def _reported(self, inst: Instruction, exc: found.FoundException) -> found.FoundException:
+        if exc.code != _KEY_TOO_LARGE or inst.on_database:
+            return exc
+        tx = self.current()
+        code = tx.vars.get(_DEFERRED, _KEY_TOO_LARGE) if tx is not None else _KEY_TOO_LARGE
+        return exc if code == _KEY_TOO_LARGE else found.FoundException(code)
+
+    def _forget_deferred(self) -> None:
+        self.current().vars.pop(_DEFERRED, None)
 
     async def _range(self, inst: Instruction, begin: KeySelector, end: KeySelector, limit: int, reverse: int,
                      mode: int, prefix: Optional[bytes] = None) -> None:
@@ -243,6 +273,7 @@ class StackMachine:
     async def op_on_error(self, inst: Instruction) -> None:
         code = await inst.pop()
         await found.on_error(self.current(), code)
+        self._forget_deferred()  # on_error reset the transaction
         inst.push(RESULT_NOT_PRESENT)
 
     async def op_commit(self, inst: Instruction) -> None:
@@ -251,6 +282,7 @@ class StackMachine:
 
     async def op_reset(self, inst: Instruction) -> None:
         found.reset(self.current())
+        self._forget_deferred()
 
     async def op_cancel(self, inst: Instruction) -> None:
         found.cancel(self.current())
