@@ -11,6 +11,7 @@
 #include "buggify.h"
 #include "future.h"
 #include "options.h"
+#include "special_keys.h"
 #include "timer.h"
 #include "tx_watch.h"
 
@@ -106,6 +107,7 @@ static void _options_from_db(FDBTransaction *tr) {
     tr->read_system = tr->write_system = 0;
     tr->next_write_no_conflict = 0;
     tr->report_conflicting_keys = 0;
+    tr->sk_relaxed = tr->sk_writes = 0;
 }
 
 void tx_enter(FDBTransaction *tr) {
@@ -118,6 +120,7 @@ void tx_leave(FDBTransaction *tr) {
 
 static void _free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
+    vec_free(&tr->conflicting);
     pthread_mutex_destroy(&tr->lock);
     pthread_mutex_destroy(&tr->op_lock);
     database_release(tr->db);
@@ -150,6 +153,7 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
     pthread_mutexattr_destroy(&recursive);
     atomic_init(&tr->refs, 1);
     atomic_init(&tr->state, TX_ACTIVE);
+    vec_init(&tr->conflicting, sizeof(key_range));
     database_retain(d);
     tr->db = d;
     _options_from_db(tr);
@@ -190,6 +194,8 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->versionstamp_err = 0;
+    tr->sk_tenant_sets = 0;
+    vec_clear(&tr->conflicting);
     atomic_store(&tr->state, TX_ACTIVE);
 }
 
@@ -444,6 +450,10 @@ static int _write_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const u
 static void _set_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
                         const uint8_t *value, int value_len) {
     if (_writable(tr)) return;
+    if (sk_contains_key(key, key_len)) {
+        _defer(tr, sk_set(tr, key, key_len));
+        return;
+    }
     int err = _check_write_key(tr, key, key_len);
     if (!err && value_len > VALUE_SIZE_LIMIT) err = FDB_ERR_VALUE_TOO_LARGE;
     if (!err) err = _log(tr, MUT_SET, 0, key, key_len, NULL, 0, value, value_len);
@@ -457,7 +467,10 @@ static void _clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uin
     const uint8_t *maxk = (const uint8_t *)"\xff\xff";
     int max_len = tr->write_system ? 2 : 1;
     if (bytes_cmp(b, bl, e, el) > 0) err = FDB_ERR_INVERTED_RANGE;
-    else if (bytes_cmp(b, bl, maxk, max_len) > 0 || bytes_cmp(e, el, maxk, max_len) > 0)
+    else if (sk_routes_range(b, bl, e, el)) {
+        _defer(tr, sk_clear_range(tr, b, bl, e, el));
+        return;
+    } else if (bytes_cmp(b, bl, maxk, max_len) > 0 || bytes_cmp(e, el, maxk, max_len) > 0)
         err = FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
     if (err) {
         _defer(tr, err);
@@ -472,6 +485,10 @@ static void _clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uin
 
 static void _clear_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
     if (_writable(tr)) return;
+    if (sk_contains_key(key, key_len)) {
+        _defer(tr, sk_clear_key(tr, key, key_len));
+        return;
+    }
     int err = _check_write_key(tr, key, key_len);
     if (err) {
         _defer(tr, err);

@@ -54,6 +54,12 @@ struct FDB_transaction {
     int write_system;           /* access_system_keys */
     int next_write_no_conflict;
     int report_conflicting_keys;
+    int sk_relaxed;             /* special_key_space_relaxed */
+    int sk_writes;              /* special_key_space_enable_writes */
+
+    /* special key space state of this attempt (special_keys.h) */
+    int sk_tenant_sets;         /* tenant-map writes: tenants_disabled at commit */
+    vec conflicting;            /* key_range: what made the last commit fail (report_conflicting_keys) */
 
     /* errors and retries */
     int deferred_err;           /* from set/clear/atomic: reported by later ops */
