@@ -126,6 +126,10 @@ int database_option(FDBDatabase *d, int option, const uint8_t *value, int value_
 int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int value_length) {
     switch (option) {
     case FDB_TR_OPTION_TIMEOUT:     /* counted from creation or reset, as in FoundationDB */
+        /* A timeout that has already elapsed has fired: a new value
+         * (0 included) does not revive the transaction. */
+        tx_timeout_check(tr);
+        return _set_default(&tr->opt, option, value, value_length);
     case FDB_TR_OPTION_RETRY_LIMIT:
     case FDB_TR_OPTION_MAX_RETRY_DELAY:
     case FDB_TR_OPTION_SIZE_LIMIT:

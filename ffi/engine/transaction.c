@@ -120,6 +120,7 @@ void tx_leave(FDBTransaction *tr) {
 
 static void _free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
+    if (tr->retry_future) future_release(tr->retry_future);
     vec_free(&tr->conflicting);
     pthread_mutex_destroy(&tr->lock);
     pthread_mutex_destroy(&tr->op_lock);
@@ -171,11 +172,17 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     pthread_mutex_lock(&tr->lock);
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
+    FDBFuture *retry = tr->retry_future;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
     tr->commit_future = NULL;
+    tr->retry_future = NULL;
     tr->generation++;
     pthread_mutex_unlock(&tr->lock);
+    if (retry) {
+        future_complete(retry, err);
+        future_release(retry);
+    }
     while (waiters) {
         FDBFuture *next = waiters->link;
         future_complete(waiters, err);
@@ -196,6 +203,7 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     tr->versionstamp_err = 0;
     tr->sk_tenant_sets = 0;
     vec_clear(&tr->conflicting);
+    tr->cancel_err = 0;
     atomic_store(&tr->state, TX_ACTIVE);
 }
 
@@ -215,29 +223,50 @@ FDB_EXPORT void fdb_transaction_destroy(FDBTransaction *tr) {
     tx_unref(tr);
 }
 
-FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
-    tx_enter(tr);
+void tx_kill(FDBTransaction *tr, int err) {
     pthread_mutex_lock(&tr->lock);
+    if (atomic_load(&tr->state) == TX_CANCELLED) {
+        pthread_mutex_unlock(&tr->lock);
+        return;
+    }
     FDBFuture *commit = tr->commit_future;
     if (commit) future_retain(commit);
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
+    FDBFuture *retry = tr->retry_future;
     tr->commit_future = NULL;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
+    tr->retry_future = NULL;
+    tr->cancel_err = err;
     atomic_store(&tr->state, TX_CANCELLED);
     pthread_mutex_unlock(&tr->lock);
     if (commit) {
-        future_complete(commit, FDB_ERR_TRANSACTION_CANCELLED);
+        future_complete(commit, err);
         future_release(commit);
+    }
+    if (retry) {
+        future_complete(retry, err);
+        future_release(retry);
     }
     while (waiters) {
         FDBFuture *next = waiters->link;
-        future_complete(waiters, FDB_ERR_TRANSACTION_CANCELLED);
+        future_complete(waiters, err);
         future_release(waiters);
         waiters = next;
     }
-    txw_fail(watches, FDB_ERR_TRANSACTION_CANCELLED);
+    txw_fail(watches, err);
+}
+
+int tx_timeout_check(FDBTransaction *tr) {
+    if (tr->opt.timeout_ms && now_ns() - tr->start_ns >= tr->opt.timeout_ms * 1000000LL)
+        tx_kill(tr, FDB_ERR_TRANSACTION_TIMED_OUT);
+    return atomic_load(&tr->state) == TX_CANCELLED;
+}
+
+FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
+    tx_enter(tr);
+    tx_kill(tr, FDB_ERR_TRANSACTION_CANCELLED);
     tx_leave(tr);
 }
 
@@ -249,11 +278,9 @@ static fdb_error_t _set_option_locked(FDBTransaction *tr, int option, const uint
 /* ---- shared checks ------------------------------------------------------------ */
 
 int tx_check_usable(FDBTransaction *tr) {
-    int state = atomic_load_explicit(&tr->state, memory_order_acquire);
-    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
-    if (state == TX_COMMITTING) return FDB_ERR_USED_DURING_COMMIT;
-    if (tr->opt.timeout_ms && now_ns() - tr->start_ns >= tr->opt.timeout_ms * 1000000LL)
-        return FDB_ERR_TRANSACTION_TIMED_OUT;
+    if (tx_timeout_check(tr)) return tr->cancel_err;
+    if (atomic_load_explicit(&tr->state, memory_order_acquire) == TX_COMMITTING)
+        return FDB_ERR_USED_DURING_COMMIT;
     return tr->deferred_err;
 }
 
@@ -409,7 +436,7 @@ static int _writable(FDBTransaction *tr) {
         _defer(tr, FDB_ERR_USED_DURING_COMMIT);
         return FDB_ERR_USED_DURING_COMMIT;
     }
-    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
+    if (state == TX_CANCELLED) return tr->cancel_err;
     if (!tr->wr) return FDB_ERR_INTERNAL_ERROR;
     return 0;
 }
@@ -625,7 +652,7 @@ static FDBFuture *_get_approximate_size_locked(FDBTransaction *tr) {
 
 static FDBFuture *_get_versionstamp_locked(FDBTransaction *tr) {
     int state = atomic_load(&tr->state);
-    if (state == TX_CANCELLED) return future_error(FDB_ERR_TRANSACTION_CANCELLED);
+    if (state == TX_CANCELLED) return future_error(tr->cancel_err);
     if (state == TX_COMMITTING) return future_error(FDB_ERR_USED_DURING_COMMIT);
     FDBFuture *f = future_new(FK_KEY);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);

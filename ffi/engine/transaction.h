@@ -38,6 +38,8 @@ struct FDB_transaction {
     pthread_mutex_t op_lock;    /* one C API call at a time (recursive: callbacks may re-enter) */
     pthread_mutex_t lock;       /* fields written by the commit thread */
     atomic_int state;           /* enum tx_state */
+    int cancel_err;             /* TX_CANCELLED: what every operation fails with
+                                 * (1025 cancelled, 1031 timed out) until reset */
     unsigned generation;        /* bumped by reset: stale commits leave us be */
     tx_writes *wr;
 
@@ -66,6 +68,7 @@ struct FDB_transaction {
     int64_t start_ns;           /* for the timeout option */
     int retries;
     int64_t backoff_ms;
+    FDBFuture *retry_future;    /* on_error's pending delay (cancel ends it) */
 
     /* commit results */
     int64_t committed_version;
@@ -81,8 +84,16 @@ struct FDB_transaction {
 void tx_enter(FDBTransaction *tr);
 void tx_leave(FDBTransaction *tr);
 
-/* Checks common to every operation; 0 or the error it must report. */
+/* Checks common to every operation; 0 or the error it must report. A
+ * timeout found elapsed fires here (the transaction is then dead). */
 int tx_check_usable(FDBTransaction *tr);
+/* End the transaction until reset, as FoundationDB's client does on cancel,
+ * on a timeout and when on_error gives up: everything pending (commit,
+ * versionstamps, watches, on_error's delay) and every later operation fail
+ * with err. A transaction already dead keeps its first error. */
+void tx_kill(FDBTransaction *tr, int err);
+/* Fire the timeout if it has elapsed; 1 when the transaction is dead. */
+int tx_timeout_check(FDBTransaction *tr);
 /* Take the read snapshot if not yet taken; 0 or an error. */
 int tx_ensure_snapshot(FDBTransaction *tr);
 /* The largest key readable: \xff, or \xff\xff with system-key access. */
