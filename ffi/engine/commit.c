@@ -8,6 +8,7 @@
 
 #include "buggify.h"
 #include "future.h"
+#include "special_keys.h"
 #include "timer.h"
 #include "transaction.h"
 #include "tx_watch.h"
@@ -145,6 +146,7 @@ static FDBFuture *_commit_locked(FDBTransaction *tr) {
     int err = tx_check_usable(tr);
     int state = atomic_load(&tr->state);
     if (err && (state == TX_COMMITTING || state == TX_CANCELLED)) return future_error(err);
+    if (!err) err = sk_commit_check(tr);
     if (!err) err = _precheck(tr);
     if (err) return _fail_commit(tr, err);
     tx_writes *wr = tr->wr;

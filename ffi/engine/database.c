@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "location.h"
 #include "timer.h"
@@ -55,6 +56,8 @@ _Thread_local int on_store_thread;
 static void _close(void *ctx) {
     FDBDatabase *d = ctx;
     store_close(d->s);
+    free(d->cluster_file_path);
+    free(d->connection_string);
     free(d);
 }
 
@@ -64,13 +67,37 @@ void database_release(FDBDatabase *d) {
     else _close(d);
 }
 
+/* Name the database as the special keys \xff\xff/cluster_file_path and
+ * \xff\xff/connection_string show it: the file (or directory) it was opened
+ * with, absolute, and "embedded:<data directory>". */
+static int _describe(FDBDatabase *d, const char *cluster_file, const char *dir) {
+    char abs[PATH_MAX];
+    if (!cluster_file || !*cluster_file) cluster_file = getenv("FDB_CLUSTER_FILE");
+    if (!cluster_file) cluster_file = "";
+    if (*cluster_file && realpath(cluster_file, abs)) cluster_file = abs;
+    size_t n = strlen(dir) + sizeof "embedded:";
+    d->cluster_file_path = strdup(cluster_file);
+    d->connection_string = malloc(n);
+    if (!d->cluster_file_path || !d->connection_string) return FDB_ERR_INTERNAL_ERROR;
+    snprintf(d->connection_string, n, "embedded:%s", dir);
+    return 0;
+}
+
+static int _open(const char *cluster_file, const char *dir, FDBDatabase **out) {
+    FDBDatabase *d = NULL;
+    int err = database_open_dir(dir, &d);
+    if (!err && (err = _describe(d, cluster_file, dir))) database_release(d);
+    if (!err) *out = d;
+    return err;
+}
+
 FDB_EXPORT fdb_error_t fdb_create_database(const char *cluster_file_path, FDBDatabase **out_database) {
     if (!api_version_selected()) return FDB_ERR_API_VERSION_UNSET;
     set_last_error_detail("%s", "");
     char dir[PATH_MAX];
     int err = location_from_cluster_file(cluster_file_path, dir, sizeof dir);
     if (err) return err;
-    return database_open_dir(dir, out_database);
+    return _open(cluster_file_path, dir, out_database);
 }
 
 FDB_EXPORT fdb_error_t fdb_create_database_from_connection_string(const char *connection_string,
@@ -80,7 +107,7 @@ FDB_EXPORT fdb_error_t fdb_create_database_from_connection_string(const char *co
     char dir[PATH_MAX];
     int err = location_from_connection_string(connection_string, dir, sizeof dir);
     if (err) return err;
-    return database_open_dir(dir, out_database);
+    return _open(NULL, dir, out_database);
 }
 
 FDB_EXPORT void fdb_database_destroy(FDBDatabase *d) {

@@ -24,6 +24,9 @@ struct FDB_database {
     atomic_int refs;             /* the caller's + one per live transaction */
     tx_defaults defaults;
     int max_watches;
+    /* What \xff\xff/cluster_file_path and /connection_string show. */
+    char *cluster_file_path;
+    char *connection_string;
 };
 
 /* Open the database in data directory `dir` (already resolved). */

@@ -126,6 +126,10 @@ int database_option(FDBDatabase *d, int option, const uint8_t *value, int value_
 int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int value_length) {
     switch (option) {
     case FDB_TR_OPTION_TIMEOUT:     /* counted from creation or reset, as in FoundationDB */
+        /* A timeout that has already elapsed has fired: a new value
+         * (0 included) does not revive the transaction. */
+        tx_timeout_check(tr);
+        return _set_default(&tr->opt, option, value, value_length);
     case FDB_TR_OPTION_RETRY_LIMIT:
     case FDB_TR_OPTION_MAX_RETRY_DELAY:
     case FDB_TR_OPTION_SIZE_LIMIT:
@@ -154,6 +158,12 @@ int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int
     case FDB_TR_OPTION_REPORT_CONFLICTING_KEYS:
         tr->report_conflicting_keys = 1;
         return 0;
+    case FDB_TR_OPTION_SPECIAL_KEY_SPACE_RELAXED:
+        tr->sk_relaxed = 1;
+        return 0;
+    case FDB_TR_OPTION_SPECIAL_KEY_SPACE_ENABLE_WRITES:
+        tr->sk_writes = 1;
+        return 0;
     case FDB_TR_OPTION_CAUSAL_WRITE_RISKY: case FDB_TR_OPTION_CAUSAL_READ_RISKY:
     case FDB_TR_OPTION_CAUSAL_READ_DISABLE: case FDB_TR_OPTION_INCLUDE_PORT_IN_ADDRESS:
     case FDB_TR_OPTION_COMMIT_ON_FIRST_PROXY: case FDB_TR_OPTION_CHECK_WRITES_ENABLE:
@@ -171,7 +181,6 @@ int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int
     case FDB_TR_OPTION_AUTOMATIC_IDEMPOTENCY: case FDB_TR_OPTION_LOCK_AWARE:
     case FDB_TR_OPTION_USED_DURING_COMMIT_PROTECTION_DISABLE: case FDB_TR_OPTION_READ_LOCK_AWARE:
     case FDB_TR_OPTION_FIRST_IN_BATCH: case FDB_TR_OPTION_USE_PROVISIONAL_PROXIES:
-    case FDB_TR_OPTION_SPECIAL_KEY_SPACE_RELAXED: case FDB_TR_OPTION_SPECIAL_KEY_SPACE_ENABLE_WRITES:
     case FDB_TR_OPTION_TAG: case FDB_TR_OPTION_AUTO_THROTTLE_TAG: case FDB_TR_OPTION_SPAN_PARENT:
     case FDB_TR_OPTION_EXPENSIVE_CLEAR_COST_ESTIMATION_ENABLE: case FDB_TR_OPTION_BYPASS_UNREADABLE:
     case FDB_TR_OPTION_USE_GRV_CACHE: case FDB_TR_OPTION_SKIP_GRV_CACHE:

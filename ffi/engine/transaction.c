@@ -11,6 +11,7 @@
 #include "buggify.h"
 #include "future.h"
 #include "options.h"
+#include "special_keys.h"
 #include "timer.h"
 #include "tx_watch.h"
 
@@ -106,6 +107,7 @@ static void _options_from_db(FDBTransaction *tr) {
     tr->read_system = tr->write_system = 0;
     tr->next_write_no_conflict = 0;
     tr->report_conflicting_keys = 0;
+    tr->sk_relaxed = tr->sk_writes = 0;
 }
 
 void tx_enter(FDBTransaction *tr) {
@@ -118,6 +120,8 @@ void tx_leave(FDBTransaction *tr) {
 
 static void _free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
+    if (tr->retry_future) future_release(tr->retry_future);
+    vec_free(&tr->conflicting);
     pthread_mutex_destroy(&tr->lock);
     pthread_mutex_destroy(&tr->op_lock);
     database_release(tr->db);
@@ -150,6 +154,7 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
     pthread_mutexattr_destroy(&recursive);
     atomic_init(&tr->refs, 1);
     atomic_init(&tr->state, TX_ACTIVE);
+    vec_init(&tr->conflicting, sizeof(key_range));
     database_retain(d);
     tr->db = d;
     _options_from_db(tr);
@@ -167,11 +172,17 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     pthread_mutex_lock(&tr->lock);
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
+    FDBFuture *retry = tr->retry_future;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
     tr->commit_future = NULL;
+    tr->retry_future = NULL;
     tr->generation++;
     pthread_mutex_unlock(&tr->lock);
+    if (retry) {
+        future_complete(retry, err);
+        future_release(retry);
+    }
     while (waiters) {
         FDBFuture *next = waiters->link;
         future_complete(waiters, err);
@@ -190,6 +201,9 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->versionstamp_err = 0;
+    tr->sk_tenant_sets = 0;
+    vec_clear(&tr->conflicting);
+    tr->cancel_err = 0;
     atomic_store(&tr->state, TX_ACTIVE);
 }
 
@@ -209,29 +223,50 @@ FDB_EXPORT void fdb_transaction_destroy(FDBTransaction *tr) {
     tx_unref(tr);
 }
 
-FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
-    tx_enter(tr);
+void tx_kill(FDBTransaction *tr, int err) {
     pthread_mutex_lock(&tr->lock);
+    if (atomic_load(&tr->state) == TX_CANCELLED) {
+        pthread_mutex_unlock(&tr->lock);
+        return;
+    }
     FDBFuture *commit = tr->commit_future;
     if (commit) future_retain(commit);
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
+    FDBFuture *retry = tr->retry_future;
     tr->commit_future = NULL;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
+    tr->retry_future = NULL;
+    tr->cancel_err = err;
     atomic_store(&tr->state, TX_CANCELLED);
     pthread_mutex_unlock(&tr->lock);
     if (commit) {
-        future_complete(commit, FDB_ERR_TRANSACTION_CANCELLED);
+        future_complete(commit, err);
         future_release(commit);
+    }
+    if (retry) {
+        future_complete(retry, err);
+        future_release(retry);
     }
     while (waiters) {
         FDBFuture *next = waiters->link;
-        future_complete(waiters, FDB_ERR_TRANSACTION_CANCELLED);
+        future_complete(waiters, err);
         future_release(waiters);
         waiters = next;
     }
-    txw_fail(watches, FDB_ERR_TRANSACTION_CANCELLED);
+    txw_fail(watches, err);
+}
+
+int tx_timeout_check(FDBTransaction *tr) {
+    if (tr->opt.timeout_ms && now_ns() - tr->start_ns >= tr->opt.timeout_ms * 1000000LL)
+        tx_kill(tr, FDB_ERR_TRANSACTION_TIMED_OUT);
+    return atomic_load(&tr->state) == TX_CANCELLED;
+}
+
+FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
+    tx_enter(tr);
+    tx_kill(tr, FDB_ERR_TRANSACTION_CANCELLED);
     tx_leave(tr);
 }
 
@@ -243,11 +278,9 @@ static fdb_error_t _set_option_locked(FDBTransaction *tr, int option, const uint
 /* ---- shared checks ------------------------------------------------------------ */
 
 int tx_check_usable(FDBTransaction *tr) {
-    int state = atomic_load_explicit(&tr->state, memory_order_acquire);
-    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
-    if (state == TX_COMMITTING) return FDB_ERR_USED_DURING_COMMIT;
-    if (tr->opt.timeout_ms && now_ns() - tr->start_ns >= tr->opt.timeout_ms * 1000000LL)
-        return FDB_ERR_TRANSACTION_TIMED_OUT;
+    if (tx_timeout_check(tr)) return tr->cancel_err;
+    if (atomic_load_explicit(&tr->state, memory_order_acquire) == TX_COMMITTING)
+        return FDB_ERR_USED_DURING_COMMIT;
     return tr->deferred_err;
 }
 
@@ -403,7 +436,7 @@ static int _writable(FDBTransaction *tr) {
         _defer(tr, FDB_ERR_USED_DURING_COMMIT);
         return FDB_ERR_USED_DURING_COMMIT;
     }
-    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
+    if (state == TX_CANCELLED) return tr->cancel_err;
     if (!tr->wr) return FDB_ERR_INTERNAL_ERROR;
     return 0;
 }
@@ -444,6 +477,10 @@ static int _write_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const u
 static void _set_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
                         const uint8_t *value, int value_len) {
     if (_writable(tr)) return;
+    if (sk_contains_key(key, key_len)) {
+        _defer(tr, sk_set(tr, key, key_len));
+        return;
+    }
     int err = _check_write_key(tr, key, key_len);
     if (!err && value_len > VALUE_SIZE_LIMIT) err = FDB_ERR_VALUE_TOO_LARGE;
     if (!err) err = _log(tr, MUT_SET, 0, key, key_len, NULL, 0, value, value_len);
@@ -457,7 +494,10 @@ static void _clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uin
     const uint8_t *maxk = (const uint8_t *)"\xff\xff";
     int max_len = tr->write_system ? 2 : 1;
     if (bytes_cmp(b, bl, e, el) > 0) err = FDB_ERR_INVERTED_RANGE;
-    else if (bytes_cmp(b, bl, maxk, max_len) > 0 || bytes_cmp(e, el, maxk, max_len) > 0)
+    else if (sk_routes_range(b, bl, e, el)) {
+        _defer(tr, sk_clear_range(tr, b, bl, e, el));
+        return;
+    } else if (bytes_cmp(b, bl, maxk, max_len) > 0 || bytes_cmp(e, el, maxk, max_len) > 0)
         err = FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
     if (err) {
         _defer(tr, err);
@@ -472,6 +512,10 @@ static void _clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uin
 
 static void _clear_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
     if (_writable(tr)) return;
+    if (sk_contains_key(key, key_len)) {
+        _defer(tr, sk_clear_key(tr, key, key_len));
+        return;
+    }
     int err = _check_write_key(tr, key, key_len);
     if (err) {
         _defer(tr, err);
@@ -608,7 +652,7 @@ static FDBFuture *_get_approximate_size_locked(FDBTransaction *tr) {
 
 static FDBFuture *_get_versionstamp_locked(FDBTransaction *tr) {
     int state = atomic_load(&tr->state);
-    if (state == TX_CANCELLED) return future_error(FDB_ERR_TRANSACTION_CANCELLED);
+    if (state == TX_CANCELLED) return future_error(tr->cancel_err);
     if (state == TX_COMMITTING) return future_error(FDB_ERR_USED_DURING_COMMIT);
     FDBFuture *f = future_new(FK_KEY);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);

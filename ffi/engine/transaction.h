@@ -38,6 +38,8 @@ struct FDB_transaction {
     pthread_mutex_t op_lock;    /* one C API call at a time (recursive: callbacks may re-enter) */
     pthread_mutex_t lock;       /* fields written by the commit thread */
     atomic_int state;           /* enum tx_state */
+    int cancel_err;             /* TX_CANCELLED: what every operation fails with
+                                 * (1025 cancelled, 1031 timed out) until reset */
     unsigned generation;        /* bumped by reset: stale commits leave us be */
     tx_writes *wr;
 
@@ -54,12 +56,19 @@ struct FDB_transaction {
     int write_system;           /* access_system_keys */
     int next_write_no_conflict;
     int report_conflicting_keys;
+    int sk_relaxed;             /* special_key_space_relaxed */
+    int sk_writes;              /* special_key_space_enable_writes */
+
+    /* special key space state of this attempt (special_keys.h) */
+    int sk_tenant_sets;         /* tenant-map writes: tenants_disabled at commit */
+    vec conflicting;            /* key_range: what made the last commit fail (report_conflicting_keys) */
 
     /* errors and retries */
     int deferred_err;           /* from set/clear/atomic: reported by later ops */
     int64_t start_ns;           /* for the timeout option */
     int retries;
     int64_t backoff_ms;
+    FDBFuture *retry_future;    /* on_error's pending delay (cancel ends it) */
 
     /* commit results */
     int64_t committed_version;
@@ -75,8 +84,16 @@ struct FDB_transaction {
 void tx_enter(FDBTransaction *tr);
 void tx_leave(FDBTransaction *tr);
 
-/* Checks common to every operation; 0 or the error it must report. */
+/* Checks common to every operation; 0 or the error it must report. A
+ * timeout found elapsed fires here (the transaction is then dead). */
 int tx_check_usable(FDBTransaction *tr);
+/* End the transaction until reset, as FoundationDB's client does on cancel,
+ * on a timeout and when on_error gives up: everything pending (commit,
+ * versionstamps, watches, on_error's delay) and every later operation fail
+ * with err. A transaction already dead keeps its first error. */
+void tx_kill(FDBTransaction *tr, int err);
+/* Fire the timeout if it has elapsed; 1 when the transaction is dead. */
+int tx_timeout_check(FDBTransaction *tr);
 /* Take the read snapshot if not yet taken; 0 or an error. */
 int tx_ensure_snapshot(FDBTransaction *tr);
 /* The largest key readable: \xff, or \xff\xff with system-key access. */

@@ -85,12 +85,6 @@ def test_system_keys_need_an_option(db):
     assert tr[b"\xff/x"].value == b"1"
 
 
-def test_special_key_space_is_out_of_range(db):
-    tr = db.create_transaction()
-    tr.options.set_read_system_keys()
-    assert _code(lambda: tr[b"\xff\xff/status/json"].wait()) == 2004
-
-
 def test_metadata_version_key_is_readable(db):
     tr = db.create_transaction()
     assert tr[b"\xff/metadataVersion"].value is None
