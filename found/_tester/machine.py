@@ -20,7 +20,7 @@ from found._tester.ranges import read_range
 from found._tester.stack import RESULT_NOT_PRESENT, Pending, Stack, error_value
 
 _DATABASE, _TENANT, _SNAPSHOT = "_DATABASE", "_TENANT", "_SNAPSHOT"
-_KEY_TOO_LARGE, _VALUE_TOO_LARGE = 2102, 2103
+_INVERTED_RANGE, _KEY_TOO_LARGE, _VALUE_TOO_LARGE = 2005, 2102, 2103
 _DEFERRED = "found._tester.deferred"  # tx.vars entry: the write error FoundationDB would report later
 _LOG_BATCH = 100  # LOG_STACK commits every 100 items (transactions stay small)
 _LOG_VALUE_LIMIT = 40000
@@ -192,21 +192,26 @@ class StackMachine:
     # (docs/driver.md, "Input checks"); FoundationDB accepts the write and
     # fails the transaction's later reads and commit with that error.  To
     # log what FoundationDB's binding logs, a refused write puts the
-    # transaction in that state: a clear of an over-long key, which the C
-    # API accepts and defers as 2102 key_too_large (an earlier deferred
-    # error still wins, as in FoundationDB), and a 2102 from that
-    # transaction is reported as the code found raised first.
+    # transaction in that state through the C API: an inverted clear range,
+    # which it accepts and defers as 2005 inverted_range, reported as the
+    # code found raised.  A transaction already failing (an earlier deferred
+    # error, cancelled, timed out) is left as it is: that error comes first
+    # in FoundationDB too.
 
     async def _defer(self, tx: found.Transaction, code: int) -> None:
-        tx.vars.setdefault(_DEFERRED, code)
-        await found.clear(tx, b"\x00" * (found.MAX_SIZE_KEY + 1))
+        try:
+            found.add_conflict_range(tx, b"", b"", found.CONFLICT_RANGE_TYPE_READ)  # empty: only the checks
+        except found.FoundException:
+            return
+        tx.vars[_DEFERRED] = code
+        await found.clear(tx, b"\x01", b"\x00")
 
     def _reported(self, inst: Instruction, exc: found.FoundException) -> found.FoundException:
-        if exc.code != _KEY_TOO_LARGE or inst.on_database:
+        if exc.code != _INVERTED_RANGE or inst.on_database:
             return exc
         tx = self.current()
-        code = tx.vars.get(_DEFERRED, _KEY_TOO_LARGE) if tx is not None else _KEY_TOO_LARGE
-        return exc if code == _KEY_TOO_LARGE else found.FoundException(code)
+        code = tx.vars.get(_DEFERRED) if tx is not None else None
+        return exc if code is None else found.FoundException(code)
 
     def _forget_deferred(self) -> None:
         self.current().vars.pop(_DEFERRED, None)
