@@ -517,6 +517,7 @@ static void _clear_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
         return;
     }
     int err = _check_write_key(tr, key, key_len);
+    if (err == FDB_ERR_KEY_TOO_LARGE) return;    /* no key that long exists: FoundationDB ignores it */
     if (err) {
         _defer(tr, err);
         return;
@@ -620,8 +621,12 @@ static fdb_error_t _add_conflict_range_locked(FDBTransaction *tr, const uint8_t 
 /* ---- versions, sizes ------------------------------------------------------------ */
 
 static void _set_read_version_locked(FDBTransaction *tr, int64_t version) {
-    /* Only before the first read, as in FoundationDB; later it is ignored. */
-    if (!tr->snap) tr->wanted_read_version = version;
+    /* As FoundationDB: once the transaction has a read version (read,
+     * get_read_version or set_read_version) 2010, a version <= 0 2011;
+     * reported by the next operations, like write errors. */
+    if (tr->snap || tr->wanted_read_version >= 0) _defer(tr, FDB_ERR_READ_VERSION_ALREADY_SET);
+    else if (version <= 0) _defer(tr, FDB_ERR_VERSION_INVALID);
+    else tr->wanted_read_version = version;
 }
 
 static FDBFuture *_get_read_version_locked(FDBTransaction *tr) {
