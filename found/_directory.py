@@ -33,6 +33,7 @@ from found._layer_reads import first_in, last_in, snapshot_of
 from found._subspace import Subspace
 from found._transaction import Transaction, clear, get, query, set
 from found._transactional import transactional
+from found._util import next_prefix
 
 __all__ = ["DirectoryError", "DirectoryLayer", "DirectorySubspace", "DirectoryPartition", "directory"]
 
@@ -77,10 +78,10 @@ def _optional_bytes(value, argument: str) -> Optional[bytes]:
 
 def _prefix_end(prefix: bytes) -> bytes:
     """The first key after every key that starts with ``prefix``."""
-    stripped = prefix.rstrip(b"\xff")
-    if not stripped:
-        raise DirectoryError("prefix %r cannot hold a directory: it has no byte other than 0xFF" % (prefix,))
-    return stripped[:-1] + bytes((stripped[-1] + 1,))
+    try:
+        return next_prefix(prefix)
+    except ValueError:
+        raise DirectoryError("prefix %r cannot hold a directory: it has no byte other than 0xFF" % (prefix,)) from None
 
 
 def _in_transaction(method):
@@ -280,7 +281,7 @@ class DirectoryLayer(Directory):
         parent is missing, ``new_path`` is inside ``old_path``, or the move
         would cross a partition.
         """
-        await self._check_version(tr)
+        await self._check_version(tr, write_access=False)
         old_path = _path_of(old_path, "old_path")
         new_path = _path_of(new_path, "new_path")
         if old_path == new_path[:len(old_path)]:
@@ -294,7 +295,10 @@ class DirectoryLayer(Directory):
             if not (old_node.is_in_partition() and new_node.is_in_partition()) or old_node.path != new_node.path:
                 raise DirectoryError("Cannot move between partitions: %s to %s"
                                      % (_name(self._path + old_path), _name(self._path + new_path)))
-            return await new_node.contents(self).move(tr, old_node.partition_subpath(), new_node.partition_subpath())
+            moved = await new_node.contents(self).move(tr, old_node.partition_subpath(),
+                                                       new_node.partition_subpath())
+            await self._check_version(tr)
+            return moved
         if new_node.exists():
             raise DirectoryError("The destination directory %s already exists. Remove it first."
                                  % _name(self._path + new_path))
@@ -302,6 +306,7 @@ class DirectoryLayer(Directory):
         if not parent.exists():
             raise DirectoryError("The parent of the destination directory %s does not exist. Create it first."
                                  % _name(self._path + new_path))
+        await self._check_version(tr)
         await set(tr, parent.subspace.pack((_SUBDIRS, new_path[-1])), self._prefix_of(old_node.subspace))
         await self._remove_from_parent(tr, old_path)
         return self._contents_of_node(old_node.subspace, new_path, old_node.layer)
@@ -368,8 +373,11 @@ class DirectoryLayer(Directory):
             return node.contents(self)
         if not allow_create:
             raise DirectoryError("The directory %s does not exist." % _name(self._path + path))
+        if prefix is not None and not await self._is_prefix_free(tr, prefix):
+            raise DirectoryError("The given prefix %r is already in use." % (prefix,))
         await self._check_version(tr)
-        prefix = await self._new_prefix(tr, prefix)
+        if prefix is None:
+            prefix = await self._allocated_prefix(tr)
         if len(path) > 1:
             parent_directory = await self.create_or_open(tr, path[:-1])
             parent = self._node_with_prefix(parent_directory.key())
@@ -381,12 +389,8 @@ class DirectoryLayer(Directory):
         await set(tr, node.pack((b"layer",)), layer)
         return self._contents_of_node(node, path, layer)
 
-    async def _new_prefix(self, tr: Transaction, prefix: Optional[bytes]) -> bytes:
-        """The prefix for a new directory: ``prefix`` if free, else an allocated one."""
-        if prefix is not None:
-            if not await self._is_prefix_free(tr, prefix):
-                raise DirectoryError("The given prefix %r is already in use." % (prefix,))
-            return prefix
+    async def _allocated_prefix(self, tr: Transaction) -> bytes:
+        """A new prefix from the allocator, checked to be empty and free."""
         prefix = self._content_subspace.key() + await self._allocator.allocate(tr)
         if await first_in(tr, prefix, _prefix_end(prefix)) is not None:
             raise DirectoryError("The database has keys stored at the prefix chosen by the automatic "
@@ -397,7 +401,7 @@ class DirectoryLayer(Directory):
         return prefix
 
     async def _remove(self, tr: Transaction, path, fail_on_nonexistent: bool) -> bool:
-        await self._check_version(tr)
+        await self._check_version(tr, write_access=False)
         path = _path_of(path)
         if not path:
             raise DirectoryError("The root directory cannot be removed.")
@@ -405,17 +409,26 @@ class DirectoryLayer(Directory):
         if not node.exists():
             if fail_on_nonexistent:
                 raise DirectoryError("The directory %s does not exist." % _name(self._path + path))
+            await self._check_version(tr)
             return False
         if node.is_in_partition():
             inner = node.contents(self)._directory_layer
-            return await inner._remove(tr, node.partition_subpath(), fail_on_nonexistent)
+            removed = await inner._remove(tr, node.partition_subpath(), fail_on_nonexistent)
+            await self._check_version(tr)
+            return removed
+        await self._check_version(tr)
         await self._remove_recursive(tr, node.subspace)
         await self._remove_from_parent(tr, path)
         return True
 
     async def _check_version(self, tr: Transaction, write_access: bool = True) -> None:
         """Refuse a directory tree written by a newer format; mark a new tree's
-        format on its first change."""
+        format on its first change.
+
+        Called with ``write_access=False`` first and with True right before the
+        first write, so a refused operation leaves the transaction untouched;
+        every operation that succeeds writes what the official binding writes
+        (the version key included)."""
         key = self._root_node.pack((b"version",))
         raw = await get(tr, key)
         if raw is None:

@@ -63,6 +63,6 @@ class Subspace:
         """The prefix, as the official binding uses a subspace in place of a key."""
         return self.rawPrefix
 
-    def subspace(self, t: tuple) -> "Subspace":
-        """The subspace of this one extended by tuple ``t``."""
-        return Subspace(t, self.rawPrefix)
+    def subspace(self, tuple: tuple) -> "Subspace":  # noqa: A002 — fdb's parameter name
+        """The subspace of this one extended by ``tuple``."""
+        return Subspace(tuple, self.rawPrefix)
