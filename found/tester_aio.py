@@ -9,7 +9,7 @@ from typing import List
 
 import found
 from found._tester.cli import main
-from found._tester.machine import Shared, StackMachine
+from found._tester.machine import Shared
 
 
 async def _join(tasks: List["asyncio.Task[None]"]) -> None:
