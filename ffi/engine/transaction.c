@@ -158,6 +158,7 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
     database_retain(d);
     tr->db = d;
     _options_from_db(tr);
+    tr->deferred_err = d->open_err;
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->start_ns = now_ns();
@@ -197,7 +198,7 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
         _writes_free(tr->wr);
         tr->wr = tx_writes_new();
     }
-    tr->deferred_err = tr->wr ? 0 : FDB_ERR_INTERNAL_ERROR;
+    tr->deferred_err = tr->wr ? tr->db->open_err : FDB_ERR_INTERNAL_ERROR;
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->versionstamp_err = 0;
