@@ -113,7 +113,9 @@ static FDBFuture *_commit_read_only(FDBTransaction *tr) {
 }
 
 static int _injected_commit_error(void) {
-    static const int codes[] = {FDB_ERR_NOT_COMMITTED, FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_PROCESS_BEHIND};
+    /* FoundationDB's (its 1021 of this site is our commit_unknown_not_applied) */
+    static const int codes[] = {FDB_ERR_NOT_COMMITTED, FDB_ERR_TRANSACTION_TOO_OLD,
+                                FDB_ERR_COMMIT_PROXY_MEMORY_LIMIT_EXCEEDED};
     return codes[buggify_random(3)];
 }
 
