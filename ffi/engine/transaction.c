@@ -121,7 +121,7 @@ void tx_leave(FDBTransaction *tr) {
 static void _free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
     if (tr->retry_future) future_release(tr->retry_future);
-    vec_free(&tr->conflicting);
+    free(tr->conflicting);
     pthread_mutex_destroy(&tr->lock);
     pthread_mutex_destroy(&tr->op_lock);
     database_release(tr->db);
@@ -154,7 +154,6 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
     pthread_mutexattr_destroy(&recursive);
     atomic_init(&tr->refs, 1);
     atomic_init(&tr->state, TX_ACTIVE);
-    vec_init(&tr->conflicting, sizeof(key_range));
     database_retain(d);
     tr->db = d;
     _options_from_db(tr);
@@ -174,12 +173,16 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
     FDBFuture *retry = tr->retry_future;
+    key_range *conflicting = tr->conflicting;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
     tr->commit_future = NULL;
     tr->retry_future = NULL;
+    tr->conflicting = NULL;
+    tr->n_conflicting = 0;
     tr->generation++;
     pthread_mutex_unlock(&tr->lock);
+    free(conflicting);
     if (retry) {
         future_complete(retry, err);
         future_release(retry);
@@ -203,7 +206,6 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     tr->committed_version = -1;
     tr->versionstamp_err = 0;
     tr->sk_tenant_sets = 0;
-    vec_clear(&tr->conflicting);
     tr->cancel_err = 0;
     atomic_store(&tr->state, TX_ACTIVE);
 }

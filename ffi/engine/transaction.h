@@ -61,7 +61,9 @@ struct FDB_transaction {
 
     /* special key space state of this attempt (special_keys.h) */
     int sk_tenant_sets;         /* tenant-map writes: tenants_disabled at commit */
-    vec conflicting;            /* key_range: what made the last commit fail (report_conflicting_keys) */
+    key_range *conflicting;     /* report_conflicting_keys: the read ranges that made the
+                                 * last commit fail (one block with their bytes; under lock) */
+    int n_conflicting;
 
     /* errors and retries */
     int deferred_err;           /* from set/clear/atomic: reported by later ops */
