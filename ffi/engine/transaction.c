@@ -101,13 +101,18 @@ static void _release_snapshot(FDBTransaction *tr) {
     tr->snap = NULL;
 }
 
-static void _options_from_db(FDBTransaction *tr) {
-    tr->opt = tr->db->defaults;
+void tx_reset_ryw_options(FDBTransaction *tr) {
+    tr->opt.snapshot_ryw_disable = tr->db->defaults.snapshot_ryw_disable;
     tr->ryw_disable = 0;
     tr->read_system = tr->write_system = 0;
     tr->next_write_no_conflict = 0;
-    tr->report_conflicting_keys = 0;
     tr->sk_relaxed = tr->sk_writes = 0;
+}
+
+static void _options_from_db(FDBTransaction *tr) {
+    tr->opt = tr->db->defaults;
+    tr->report_conflicting_keys = 0;
+    tx_reset_ryw_options(tr);
 }
 
 void tx_enter(FDBTransaction *tr) {
