@@ -55,7 +55,7 @@ _Thread_local int on_store_thread;
 
 static void _close(void *ctx) {
     FDBDatabase *d = ctx;
-    store_close(d->s);
+    if (d->s) store_close(d->s);
     free(d->cluster_file_path);
     free(d->connection_string);
     free(d);
@@ -83,6 +83,28 @@ static int _describe(FDBDatabase *d, const char *cluster_file, const char *dir) 
     return 0;
 }
 
+/* FoundationDB's client returns a database even when its cluster file is
+ * missing (1515) or invalid (2104): the error comes with the first
+ * operation of each of its transactions. */
+static int _failed(int err, FDBDatabase **out) {
+    FDBDatabase *d = calloc(1, sizeof *d);
+    if (!d) return FDB_ERR_INTERNAL_ERROR;
+    atomic_init(&d->refs, 1);
+    d->open_err = err;
+    d->defaults.retry_limit = -1;
+    d->defaults.max_retry_delay_ms = DEFAULT_MAX_RETRY_DELAY_MS;
+    d->defaults.size_limit = TRANSACTION_SIZE_DEFAULT;
+    d->max_watches = DEFAULT_MAX_WATCHES;
+    *out = d;
+    return 0;
+}
+
+/* The cluster-file error a database carries (0 if none): lets a driver
+ * report it at open (engine-only). */
+FDB_EXPORT int found_engine_database_error(FDBDatabase *d) {
+    return d ? d->open_err : 0;
+}
+
 static int _open(const char *cluster_file, const char *dir, FDBDatabase **out) {
     FDBDatabase *d = NULL;
     int err = database_open_dir(dir, &d);
@@ -96,7 +118,7 @@ FDB_EXPORT fdb_error_t fdb_create_database(const char *cluster_file_path, FDBDat
     set_last_error_detail("%s", "");
     char dir[PATH_MAX];
     int err = location_from_cluster_file(cluster_file_path, dir, sizeof dir);
-    if (err) return err;
+    if (err) return _failed(err, out_database);
     return _open(cluster_file_path, dir, out_database);
 }
 
@@ -106,7 +128,7 @@ FDB_EXPORT fdb_error_t fdb_create_database_from_connection_string(const char *co
     set_last_error_detail("%s", "");
     char dir[PATH_MAX];
     int err = location_from_connection_string(connection_string, dir, sizeof dir);
-    if (err) return err;
+    if (err) return _failed(err, out_database);
     return _open(NULL, dir, out_database);
 }
 

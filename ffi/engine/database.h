@@ -20,7 +20,9 @@ typedef struct tx_defaults {
 } tx_defaults;
 
 struct FDB_database {
-    store *s;
+    store *s;                    /* NULL when open_err */
+    int open_err;                /* the cluster file's error, reported by every
+                                  * transaction's operations (FoundationDB defers it) */
     atomic_int refs;             /* the caller's + one per live transaction */
     tx_defaults defaults;
     int max_watches;

@@ -37,8 +37,8 @@ static FDBFuture *_deliver(FDBFuture *f, int err) {
 }
 
 static int _injected_read_error(void) {
-    static const int codes[] = {FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_FUTURE_VERSION, FDB_ERR_PROCESS_BEHIND};
-    return codes[buggify_random(3)];
+    static const int codes[] = {FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_FUTURE_VERSION};   /* FoundationDB's */
+    return codes[buggify_random(2)];
 }
 
 /* Checks every read makes before touching data. */

@@ -57,6 +57,7 @@ static FDBFuture *_on_error_locked(FDBTransaction *tr, fdb_error_t code) {
     }
     int64_t delay_ns = _delay_ns(tr, code);
     tx_abandon_attempt(tr, FDB_ERR_TRANSACTION_CANCELLED);
+    tx_reset_ryw_options(tr);
     FDBFuture *f = future_new(FK_NONE);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
     if (delay_ns <= 0) {

@@ -140,12 +140,11 @@ static int _range_cmp(const void *x, const void *y) {
 
 /* Ranges merged where they overlap or touch, as rows prefix+begin → "1",
  * prefix+end → "0" (FoundationDB's coalesced range map of the ranges). */
-static int _list_ranges(const vec *ranges, const char *prefix, sk_rows *out) {
-    size_t n = ranges->len;
+static int _list_ranges(const key_range *ranges, size_t n, const char *prefix, sk_rows *out) {
     if (!n) return 0;
     key_range *r = malloc(sizeof *r * n);
     if (!r) return FDB_ERR_INTERNAL_ERROR;
-    memcpy(r, ranges->items, sizeof *r * n);
+    memcpy(r, ranges, sizeof *r * n);
     qsort(r, n, sizeof *r, _range_cmp);
     const uint8_t *p = (const uint8_t *)prefix;
     int pl = (int)strlen(prefix), err = 0;
@@ -164,9 +163,14 @@ static int _list_ranges(const vec *ranges, const char *prefix, sk_rows *out) {
 }
 
 static int _list_transaction(FDBTransaction *tr, sk_rows *out) {
-    int err = _list_ranges(&tr->conflicting, "\xff\xff/transaction/conflicting_keys/", out);
-    if (!err && tr->wr) err = _list_ranges(&tr->wr->reads, "\xff\xff/transaction/read_conflict_range/", out);
-    if (!err && tr->wr) err = _list_ranges(&tr->wr->writes, "\xff\xff/transaction/write_conflict_range/", out);
+    pthread_mutex_lock(&tr->lock);       /* set by the commit thread */
+    int err = _list_ranges(tr->conflicting, (size_t)tr->n_conflicting,
+                           "\xff\xff/transaction/conflicting_keys/", out);
+    pthread_mutex_unlock(&tr->lock);
+    if (!err && tr->wr)
+        err = _list_ranges(tr->wr->reads.items, tr->wr->reads.len, "\xff\xff/transaction/read_conflict_range/", out);
+    if (!err && tr->wr)
+        err = _list_ranges(tr->wr->writes.items, tr->wr->writes.len, "\xff\xff/transaction/write_conflict_range/", out);
     return err;
 }
 

@@ -101,13 +101,18 @@ static void _release_snapshot(FDBTransaction *tr) {
     tr->snap = NULL;
 }
 
-static void _options_from_db(FDBTransaction *tr) {
-    tr->opt = tr->db->defaults;
+void tx_reset_ryw_options(FDBTransaction *tr) {
+    tr->opt.snapshot_ryw_disable = tr->db->defaults.snapshot_ryw_disable;
     tr->ryw_disable = 0;
     tr->read_system = tr->write_system = 0;
     tr->next_write_no_conflict = 0;
-    tr->report_conflicting_keys = 0;
     tr->sk_relaxed = tr->sk_writes = 0;
+}
+
+static void _options_from_db(FDBTransaction *tr) {
+    tr->opt = tr->db->defaults;
+    tr->report_conflicting_keys = 0;
+    tx_reset_ryw_options(tr);
 }
 
 void tx_enter(FDBTransaction *tr) {
@@ -121,7 +126,7 @@ void tx_leave(FDBTransaction *tr) {
 static void _free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
     if (tr->retry_future) future_release(tr->retry_future);
-    vec_free(&tr->conflicting);
+    free(tr->conflicting);
     pthread_mutex_destroy(&tr->lock);
     pthread_mutex_destroy(&tr->op_lock);
     database_release(tr->db);
@@ -154,10 +159,10 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
     pthread_mutexattr_destroy(&recursive);
     atomic_init(&tr->refs, 1);
     atomic_init(&tr->state, TX_ACTIVE);
-    vec_init(&tr->conflicting, sizeof(key_range));
     database_retain(d);
     tr->db = d;
     _options_from_db(tr);
+    tr->deferred_err = d->open_err;
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->start_ns = now_ns();
@@ -173,12 +178,16 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
     FDBFuture *retry = tr->retry_future;
+    key_range *conflicting = tr->conflicting;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
     tr->commit_future = NULL;
     tr->retry_future = NULL;
+    tr->conflicting = NULL;
+    tr->n_conflicting = 0;
     tr->generation++;
     pthread_mutex_unlock(&tr->lock);
+    free(conflicting);
     if (retry) {
         future_complete(retry, err);
         future_release(retry);
@@ -197,12 +206,11 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
         _writes_free(tr->wr);
         tr->wr = tx_writes_new();
     }
-    tr->deferred_err = tr->wr ? 0 : FDB_ERR_INTERNAL_ERROR;
+    tr->deferred_err = tr->wr ? tr->db->open_err : FDB_ERR_INTERNAL_ERROR;
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->versionstamp_err = 0;
     tr->sk_tenant_sets = 0;
-    vec_clear(&tr->conflicting);
     tr->cancel_err = 0;
     atomic_store(&tr->state, TX_ACTIVE);
 }

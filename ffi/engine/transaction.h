@@ -61,7 +61,9 @@ struct FDB_transaction {
 
     /* special key space state of this attempt (special_keys.h) */
     int sk_tenant_sets;         /* tenant-map writes: tenants_disabled at commit */
-    vec conflicting;            /* key_range: what made the last commit fail (report_conflicting_keys) */
+    key_range *conflicting;     /* report_conflicting_keys: the read ranges that made the
+                                 * last commit fail (one block with their bytes; under lock) */
+    int n_conflicting;
 
     /* errors and retries */
     int deferred_err;           /* from set/clear/atomic: reported by later ops */
@@ -121,6 +123,12 @@ void tx_unref(FDBTransaction *tr);
 /* End the current attempt: fail its waiters with err, drop its snapshot
  * and writes (a commit in flight keeps its own). Options stay. */
 void tx_abandon_attempt(FDBTransaction *tr, int err);
+/* What on_error does to options, as FoundationDB's ReadYourWritesTransaction:
+ * its own options go back to their defaults (read_your_writes_disable,
+ * snapshot_ryw_*, read/access_system_keys, next_write_no_write_conflict_range,
+ * special_key_space_*); the persistent ones (timeout, retry_limit,
+ * max_retry_delay) and the native transaction's (size_limit, ...) stay. */
+void tx_reset_ryw_options(FDBTransaction *tr);
 
 /* The transaction's store cursor (opened on first use). */
 int tx_cursor(FDBTransaction *tr, store_cursor **out);

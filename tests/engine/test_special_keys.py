@@ -159,3 +159,30 @@ def test_special_keys_need_no_system_key_option(db):
     tr = db.create_transaction()
     assert tr[b"\xff\xff/status/json"].present()
     assert _code(lambda: tr[b"\xff/x"].wait()) == 2004    # ordinary system keys still do
+
+
+CONFLICTING = b"\xff\xff/transaction/conflicting_keys/"
+
+
+def test_conflicting_keys_after_a_conflict(db):
+    tr = db.create_transaction()
+    tr.options.set_report_conflicting_keys()
+    tr[b"a"].wait()
+    tr.get_range(b"m", b"p").to_list()
+    tr[b"z"].wait()
+    tr[b"out"] = b"1"
+    db[b"n"] = b"other"                 # meets [m, p) only
+    assert _code(lambda: tr.commit().wait()) == 1020
+    assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == [
+        (CONFLICTING + b"m", b"1"), (CONFLICTING + b"p", b"0")]
+    tr.on_error(fdb.FDBError(1020)).wait()      # the next attempt starts clean
+    assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == []
+
+
+def test_no_conflicting_keys_without_the_option(db):
+    tr = db.create_transaction()
+    tr[b"a"].wait()
+    tr[b"out"] = b"1"
+    db[b"a"] = b"other"
+    assert _code(lambda: tr.commit().wait()) == 1020
+    assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == []

@@ -110,3 +110,26 @@ def test_an_unset_timeout_that_had_not_fired_is_gone(db):
     tr.options.set_timeout(0)
     tr[b"k"] = b"v"
     assert _commit(tr) == 0
+
+
+def test_on_error_resets_the_transaction_s_own_options(db):
+    """ReadYourWritesTransaction::resetRyow: its options back to defaults,
+    the persistent ones (timeout, retry_limit, max_retry_delay) kept."""
+    tr = db.create_transaction()
+    tr.options.set_access_system_keys()
+    tr.options.set_read_your_writes_disable()
+    tr.options.set_retry_limit(2)
+    tr[b"\xff/x"].wait()                         # allowed with the option
+    assert _on_error(tr) == 0
+    assert _code(lambda: tr[b"\xff/x"].wait()) == 2004
+    tr[b"k"] = b"mine"
+    assert tr[b"k"].wait() == b"mine"            # read-your-writes is back on
+    assert _on_error(tr) == 0
+    assert _on_error(tr) == 1007                 # the retry limit stayed
+
+
+def test_reset_clears_persistent_options_too(db):
+    tr = db.create_transaction()
+    tr.options.set_retry_limit(0)
+    tr.reset()
+    assert _on_error(tr) == 0
