@@ -5,7 +5,7 @@ import sys
 
 import found
 import found.tuple
-from conftest import error, load, logged, run, run_ok
+from tester_support import error, load, logged, run, run_ok
 
 P = b"test"
 LOG = b"log/"
