@@ -228,32 +228,41 @@ class StackMachine:
     # --- stack operations
 
     async def op_push(self, inst: Instruction) -> None:
+        """PUSH item: push the instruction's argument."""
         inst.push(inst.argument)
 
     async def op_dup(self, inst: Instruction) -> None:
+        """DUP: push a copy of the top item (same instruction number)."""
         self.stack.push(*self.stack.top())
 
     async def op_empty_stack(self, inst: Instruction) -> None:
+        """EMPTY_STACK: discard every item."""
         self.stack.clear()
 
     async def op_swap(self, inst: Instruction) -> None:
+        """SWAP: pop a depth, exchange the top item with the one that deep."""
         self.stack.swap(await inst.pop())
 
     async def op_pop(self, inst: Instruction) -> None:
+        """POP: discard the top item."""
         await inst.pop()
 
     async def op_sub(self, inst: Instruction) -> None:
+        """SUB: pop A and B, push A - B."""
         a, b = await inst.pop_many(2)
         inst.push(a - b)
 
     async def op_concat(self, inst: Instruction) -> None:
+        """CONCAT: pop A and B (both bytes or both str), push A + B."""
         a, b = await inst.pop_many(2)
         inst.push(a + b)
 
     async def op_wait_future(self, inst: Instruction) -> None:
+        """WAIT_FUTURE: settle the top item, keeping its instruction number."""
         self.stack.push(*await self.stack.pop_item())
 
     async def op_log_stack(self, inst: Instruction) -> None:
+        """LOG_STACK: pop a prefix, write every item under it (100 per transaction), emptying the stack."""
         prefix = await inst.pop()
         entries: Dict[int, Tuple[int, Any]] = {}
         while len(self.stack):
@@ -267,56 +276,69 @@ class StackMachine:
     # --- transaction management
 
     async def op_new_transaction(self, inst: Instruction) -> None:
+        """NEW_TRANSACTION: a new transaction under the current name."""
         self._new_transaction()
 
     async def op_use_transaction(self, inst: Instruction) -> None:
+        """USE_TRANSACTION: pop a name and use its transaction (made if the name is new)."""
         self.tr_name = await inst.pop()
         with self.shared.lock:
             if self.tr_name not in self.shared.transactions:
                 self.shared.transactions[self.tr_name] = found.make_transaction(self.db)
 
     async def op_on_error(self, inst: Instruction) -> None:
+        """ON_ERROR: pop an error code and hand it to the transaction's on_error."""
         code = await inst.pop()
         await found.on_error(self.current(), code)
         self._forget_deferred()  # on_error reset the transaction
         inst.push(RESULT_NOT_PRESENT)
 
     async def op_commit(self, inst: Instruction) -> None:
+        """COMMIT: commit the current transaction (no retry)."""
         await found.commit(self.current())
         inst.push(RESULT_NOT_PRESENT)
 
     async def op_reset(self, inst: Instruction) -> None:
+        """RESET: reset the current transaction."""
         found.reset(self.current())
         self._forget_deferred()
 
     async def op_cancel(self, inst: Instruction) -> None:
+        """CANCEL: cancel the current transaction."""
         found.cancel(self.current())
 
     async def op_get_read_version(self, inst: Instruction) -> None:
+        """GET_READ_VERSION: remember the read version, push GOT_READ_VERSION."""
         self.last_version = await self.on_target(inst, found.read_version)
         inst.push(b"GOT_READ_VERSION")
 
     async def op_set_read_version(self, inst: Instruction) -> None:
+        """SET_READ_VERSION: give the current transaction the remembered version."""
         await found.set_read_version(self.current(), self.last_version)
 
     async def op_get_committed_version(self, inst: Instruction) -> None:
+        """GET_COMMITTED_VERSION: remember the committed version, push GOT_COMMITTED_VERSION."""
         self.last_version = found.get_committed_version(self.current())
         inst.push(b"GOT_COMMITTED_VERSION")
 
     async def op_get_approximate_size(self, inst: Instruction) -> None:
+        """GET_APPROXIMATE_SIZE: ask for it, push GOT_APPROXIMATE_SIZE."""
         await found.get_approximate_size(self.current())
         inst.push(b"GOT_APPROXIMATE_SIZE")
 
     async def op_get_versionstamp(self, inst: Instruction) -> None:
+        """GET_VERSIONSTAMP: push the (pending) versionstamp of the current transaction."""
         inst.push(Pending(found.get_versionstamp(self.current())))
 
     # --- reads
 
     async def op_get(self, inst: Instruction) -> None:
+        """GET: pop a key, push its value or RESULT_NOT_PRESENT."""
         value = await self.on_target(inst, found.get, await inst.pop())
         inst.push(RESULT_NOT_PRESENT if value is None else value)
 
     async def op_get_key(self, inst: Instruction) -> None:
+        """GET_KEY: pop key, or_equal, offset, prefix; push the resolved key, clamped to the prefix's range."""
         key, or_equal, offset, prefix = await inst.pop_many(4)
         result = await self.on_target(inst, found.get_key, KeySelector(key, bool(or_equal), offset))
         if result.startswith(prefix):
@@ -327,15 +349,18 @@ class StackMachine:
             inst.push(found.next_prefix(prefix))
 
     async def op_get_range(self, inst: Instruction) -> None:
+        """GET_RANGE: pop begin, end, limit, reverse, mode; push the pairs as one packed tuple."""
         begin, end, limit, reverse, mode = await inst.pop_many(5)
         await self._range(inst, KeySelector(begin, False, 1), KeySelector(end, False, 1), limit, reverse, mode)
 
     async def op_get_range_starts_with(self, inst: Instruction) -> None:
+        """GET_RANGE_STARTS_WITH: pop prefix, limit, reverse, mode; push the pairs as one packed tuple."""
         prefix, limit, reverse, mode = await inst.pop_many(4)
         end = found.next_prefix(prefix)
         await self._range(inst, KeySelector(prefix, False, 1), KeySelector(end, False, 1), limit, reverse, mode)
 
     async def op_get_range_selector(self, inst: Instruction) -> None:
+        """GET_RANGE_SELECTOR: pop two selectors, limit, reverse, mode, prefix; push the pairs under prefix."""
         values = await inst.pop_many(10)
         begin = KeySelector(values[0], bool(values[1]), values[2])
         end = KeySelector(values[3], bool(values[4]), values[5])
@@ -343,11 +368,13 @@ class StackMachine:
         await self._range(inst, begin, end, limit, reverse, mode, prefix)
 
     async def op_get_estimated_range_size(self, inst: Instruction) -> None:
+        """GET_ESTIMATED_RANGE_SIZE: pop begin, end; push GOT_ESTIMATED_RANGE_SIZE."""
         begin, end = await inst.pop_many(2)
         await self.on_target(inst, found.estimated_size_bytes, begin, end)
         inst.push(b"GOT_ESTIMATED_RANGE_SIZE")
 
     async def op_get_range_split_points(self, inst: Instruction) -> None:
+        """GET_RANGE_SPLIT_POINTS: pop begin, end, chunk size; push GOT_RANGE_SPLIT_POINTS."""
         begin, end, chunk_size = await inst.pop_many(3)
         await self.on_target(inst, found.get_range_split_points, begin, end, chunk_size)
         inst.push(b"GOT_RANGE_SPLIT_POINTS")
@@ -355,21 +382,26 @@ class StackMachine:
     # --- writes
 
     async def op_set(self, inst: Instruction) -> None:
+        """SET: pop key, value and set it."""
         key, value = await inst.pop_many(2)
         await self._write(inst, found.set, key, value)
 
     async def op_clear(self, inst: Instruction) -> None:
+        """CLEAR: pop a key and clear it."""
         await self._write(inst, found.clear, await inst.pop())
 
     async def op_clear_range(self, inst: Instruction) -> None:
+        """CLEAR_RANGE: pop begin, end and clear [begin, end)."""
         begin, end = await inst.pop_many(2)
         await self._write(inst, found.clear, begin, end)
 
     async def op_clear_range_starts_with(self, inst: Instruction) -> None:
+        """CLEAR_RANGE_STARTS_WITH: pop a prefix and clear every key under it."""
         prefix = await inst.pop()
         await self._write(inst, found.clear, prefix, found.next_prefix(prefix))
 
     async def op_atomic_op(self, inst: Instruction) -> None:
+        """ATOMIC_OP: pop a mutation name, key, parameter and apply it."""
         name, key, value = await inst.pop_many(3)
         await self._write(inst, _MUTATIONS[name], key, value)
 
@@ -380,31 +412,38 @@ class StackMachine:
         inst.push(answer)
 
     async def op_read_conflict_range(self, inst: Instruction) -> None:
+        """READ_CONFLICT_RANGE: pop begin, end; push SET_CONFLICT_RANGE."""
         begin, end = await inst.pop_many(2)
         await self._conflict(inst, found.CONFLICT_RANGE_TYPE_READ, begin, end, b"SET_CONFLICT_RANGE")
 
     async def op_write_conflict_range(self, inst: Instruction) -> None:
+        """WRITE_CONFLICT_RANGE: pop begin, end; push SET_CONFLICT_RANGE."""
         begin, end = await inst.pop_many(2)
         await self._conflict(inst, found.CONFLICT_RANGE_TYPE_WRITE, begin, end, b"SET_CONFLICT_RANGE")
 
     async def op_read_conflict_key(self, inst: Instruction) -> None:
+        """READ_CONFLICT_KEY: pop a key; push SET_CONFLICT_KEY."""
         key = await inst.pop()
         await self._conflict(inst, found.CONFLICT_RANGE_TYPE_READ, key, key + b"\x00", b"SET_CONFLICT_KEY")
 
     async def op_write_conflict_key(self, inst: Instruction) -> None:
+        """WRITE_CONFLICT_KEY: pop a key; push SET_CONFLICT_KEY."""
         key = await inst.pop()
         await self._conflict(inst, found.CONFLICT_RANGE_TYPE_WRITE, key, key + b"\x00", b"SET_CONFLICT_KEY")
 
     async def op_disable_write_conflict(self, inst: Instruction) -> None:
+        """DISABLE_WRITE_CONFLICT: no write conflict range for the next write."""
         found.set_option(self.current(), found.FDB_TR_OPTION_NEXT_WRITE_NO_WRITE_CONFLICT_RANGE)
 
     # --- tuples and floats
 
     async def op_tuple_pack(self, inst: Instruction) -> None:
+        """TUPLE_PACK: pop N, then N items; push them packed as one tuple."""
         items = await inst.pop_many(await inst.pop())
         inst.push(found.pack(tuple(items)))
 
     async def op_tuple_pack_with_versionstamp(self, inst: Instruction) -> None:
+        """TUPLE_PACK_WITH_VERSIONSTAMP: pop prefix, N, N items; push OK and the key, or ERROR: NONE / MULTIPLE."""
         prefix = await inst.pop()
         items = tuple(await inst.pop_many(await inst.pop()))
         if not found.has_incomplete_versionstamp(items):
@@ -419,67 +458,83 @@ class StackMachine:
         inst.push(packed)
 
     async def op_tuple_unpack(self, inst: Instruction) -> None:
+        """TUPLE_UNPACK: pop a packed tuple, push each element packed alone."""
         for item in found.unpack(await inst.pop()):
             inst.push(found.pack((item,)))
 
     async def op_tuple_range(self, inst: Instruction) -> None:
+        """TUPLE_RANGE: pop N, then N items; push the start and stop of their tuple range."""
         items = await inst.pop_many(await inst.pop())
         span = found.tuple.range(tuple(items))
         inst.push(span.start)
         inst.push(span.stop)
 
     async def op_tuple_sort(self, inst: Instruction) -> None:
+        """TUPLE_SORT: pop N packed tuples, push them sorted (the greatest on top)."""
         items = await inst.pop_many(await inst.pop())
         for item in sorted(map(found.unpack, items), key=found.pack):
             inst.push(found.pack(item))
 
     async def op_encode_float(self, inst: Instruction) -> None:
+        """ENCODE_FLOAT: pop 4 big-endian bytes, push the SingleFloat."""
         inst.push(found.tuple.SingleFloat(struct.unpack(">f", await inst.pop())[0]))
 
     async def op_encode_double(self, inst: Instruction) -> None:
+        """ENCODE_DOUBLE: pop 8 big-endian bytes, push the float."""
         inst.push(struct.unpack(">d", await inst.pop())[0])
 
     async def op_decode_float(self, inst: Instruction) -> None:
+        """DECODE_FLOAT: pop a SingleFloat, push its 4 big-endian bytes."""
         inst.push(struct.pack(">f", (await inst.pop()).value))
 
     async def op_decode_double(self, inst: Instruction) -> None:
+        """DECODE_DOUBLE: pop a float, push its 8 big-endian bytes."""
         inst.push(struct.pack(">d", await inst.pop()))
 
     # --- threads
 
     async def op_start_thread(self, inst: Instruction) -> None:
+        """START_THREAD: pop a prefix and run its stack machine concurrently."""
         machine = StackMachine(self.shared, await inst.pop())
         self.children.append(self.shared.start(machine))
 
     async def op_wait_empty(self, inst: Instruction) -> None:
+        """WAIT_EMPTY: pop a prefix, wait (retrying as on a conflict) until no key has it; push WAITED_FOR_EMPTY."""
         await found.transactional(self.db, _check_empty, await inst.pop())
         inst.push(b"WAITED_FOR_EMPTY")
 
     # --- the rest
 
     async def op_unit_tests(self, inst: Instruction) -> None:
+        """UNIT_TESTS: run found's unit checks (unit_checks.py)."""
         await unit_checks.run(self.db)
 
     async def op_tenant_create(self, inst: Instruction) -> None:
+        """TENANT_CREATE: pop a name and create that tenant."""
         await tenants.create(self.db, await inst.pop())
         inst.push(RESULT_NOT_PRESENT)
 
     async def op_tenant_delete(self, inst: Instruction) -> None:
+        """TENANT_DELETE: pop a name and delete that tenant."""
         await tenants.delete(self.db, await inst.pop())
         inst.push(RESULT_NOT_PRESENT)
 
     async def op_tenant_set_active(self, inst: Instruction) -> None:
+        """TENANT_SET_ACTIVE: pop a name and open that tenant (tenants are disabled: 2136)."""
         await tenants.open_tenant(self.db, await inst.pop())
         inst.push(b"SET_ACTIVE_TENANT")
 
     async def op_tenant_clear_active(self, inst: Instruction) -> None:
+        """TENANT_CLEAR_ACTIVE: nothing to do, no tenant is ever active."""
         pass  # no tenant is ever active
 
     async def op_tenant_list(self, inst: Instruction) -> None:
+        """TENANT_LIST: pop begin, end, limit; push the tenant names as one packed tuple."""
         begin, end, limit = await inst.pop_many(3)
         inst.push(found.pack(tuple(await tenants.list_names(self.db, begin, end, limit))))
 
     async def op_tenant_get_id(self, inst: Instruction) -> None:
+        """TENANT_GET_ID: push NO_ACTIVE_TENANT."""
         inst.push(b"NO_ACTIVE_TENANT")
 
 
