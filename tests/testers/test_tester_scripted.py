@@ -209,3 +209,9 @@ async def test_unknown_instruction_fails_the_run(db, tester, directory):
 def test_usage(tester):
     done = subprocess.run([sys.executable, "-m", tester, "only-a-prefix"], capture_output=True, text=True)
     assert done.returncode == 2 and "usage" in done.stderr
+
+
+def test_other_api_versions_are_refused(tester, directory):
+    done = subprocess.run([sys.executable, "-m", tester, "prefix", "710", directory],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "730" in done.stderr
