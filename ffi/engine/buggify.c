@@ -11,7 +11,9 @@ volatile int buggify_enabled;
 static pthread_mutex_t _lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t _state;
 static int _seeded;
-static int _activated_pct = 25, _fired_pct = 25;
+/* FoundationDB's defaults (P_CLIENT_BUGGIFIED_SECTION_ACTIVATED/_FIRES) and
+ * its read sites' CLIENT_BUGGIFY_WITH_PROB(.01). */
+static int _activated_pct = 25, _fired_pct = 25, _read_fired_pct = 1;
 static int _decided[BUG_SECTIONS], _active[BUG_SECTIONS];
 static atomic_llong _counts[BUG_SECTIONS];
 
@@ -63,6 +65,10 @@ int buggify_set_fired_probability(int64_t percent) {
     return _set_pct(&_fired_pct, percent);
 }
 
+int buggify_set_read_fired_probability(int64_t percent) {
+    return _set_pct(&_read_fired_pct, percent);
+}
+
 int buggify_fires(int section) {
     int fire = buggify_decides(section);
     if (fire) buggify_count(section);
@@ -81,7 +87,8 @@ int buggify_decides(int section) {
         _decided[section] = 1;
         _active[section] = (int)(_next() % 100) < _activated_pct;
     }
-    int fire = _active[section] && (int)(_next() % 100) < _fired_pct;
+    int pct = section == BUG_READ_ERROR ? _read_fired_pct : _fired_pct;
+    int fire = _active[section] && (int)(_next() % 100) < pct;
     pthread_mutex_unlock(&_lock);
     return fire;
 }
