@@ -29,9 +29,11 @@ def pyproject() -> dict:
 
 
 def is_stdlib(name: str) -> bool:
+    if name in sys.builtin_module_names:  # before find_spec: PyPy's built-in array has no __spec__
+        return True
     names = getattr(sys, "stdlib_module_names", None)
     if names is not None:
-        return name in names or name in sys.builtin_module_names
+        return name in names
     spec = importlib.util.find_spec(name)  # Python 3.9: where does it come from?
     origin = spec.origin if spec is not None else None
     return origin in ("built-in", "frozen") or (origin or "").startswith(sysconfig.get_paths()["stdlib"])

@@ -188,3 +188,47 @@ async def test_concurrent_increments_through_two_workers_lose_no_update(start_se
         refused = await asyncio.gather(*(worker() for _ in range(clients)))
         assert await read() == clients * rounds
         assert sum(refused) >= clients - 1
+
+
+class _OldMultiprocess:
+    """uvicorn's worker supervisor as older releases (PyPy 3.9's) have it: told what each worker runs."""
+    made = []
+
+    def __init__(self, config, target, sockets):
+        self.made.append((config, target, sockets))
+
+    def run(self):
+        pass
+
+
+class _NewMultiprocess:
+    """uvicorn's worker supervisor as newer releases have it: each worker makes its own Server(config)."""
+    made = []
+
+    def __init__(self, config, sockets):
+        self.made.append((config, sockets))
+
+    def run(self):
+        pass
+
+
+@pytest.mark.parametrize("supervisor", [_OldMultiprocess, _NewMultiprocess], ids=["target", "no target"])
+def test_workers_start_under_either_uvicorn_supervisor(monkeypatch, supervisor):
+    import uvicorn
+    import uvicorn.supervisors
+
+    supervisor.made.clear()
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", supervisor)
+    config = uvicorn.Config(launcher.APP, workers=2, http=launcher.PROTOCOL)
+    sock = launcher._bind("127.0.0.1", 0)
+    try:
+        launcher._serve_workers(config, sock)
+    finally:
+        sock.close()
+    ((given, *rest),) = supervisor.made
+    assert given is config
+    assert rest[-1] == [sock]
+    if supervisor is _OldMultiprocess:
+        target = rest[0]
+        assert isinstance(target.__self__, uvicorn.Server) and target.__func__ is uvicorn.Server.run
+        assert target.__self__.config is config

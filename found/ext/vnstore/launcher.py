@@ -10,6 +10,7 @@ seconds are closed (``HeaderTimeoutProtocol``).
 """
 import argparse
 import asyncio
+import inspect
 import ipaddress
 import os
 import socket
@@ -196,7 +197,6 @@ def _announce(args, database, kind, token, hosts):
 def main(argv=None):
     """Entry point of the found-vnstore console script: serve the UI with uvicorn."""
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     args = parser().parse_args(argv)
     database, kind, token = _check(args)
@@ -215,11 +215,24 @@ def main(argv=None):
     _announce(args, database, kind, token, hosts)
     config = uvicorn.Config(APP, host=args.host, port=args.port, lifespan="on", workers=args.workers, http=PROTOCOL)
     if args.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
+        _serve_workers(config, sock)
         return 0
     served = uvicorn.Server(config)
     served.run(sockets=[sock])
     return 0 if served.started else 1
+
+
+def _serve_workers(config, sock):
+    """Serve on ``sock`` with config.workers processes under uvicorn's supervisor."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if "target" in inspect.signature(Multiprocess).parameters:
+        # older uvicorn (the one PyPy 3.9 gets) is told what each worker
+        # runs; newer ones make each worker's Server(config) themselves
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    else:
+        Multiprocess(config, sockets=[sock]).run()
 
 
 def _is_unspecified(host):
