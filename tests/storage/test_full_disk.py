@@ -22,6 +22,7 @@ ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
 import fdb
 fdb.api_version(730)
 MOUNT = sys.argv[2]
+os.makedirs(MOUNT + "/db", exist_ok=True)  # the engine opens a directory, never creates one (1515)
 
 def fill(path):
     # every byte the filesystem has left
