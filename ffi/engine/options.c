@@ -92,14 +92,12 @@ static int _set_default(tx_defaults *t, int option, const uint8_t *value, int va
     int err = _int_value(value, value_length, &x);
     if (err) return err;
     switch (option) {
-    /* FoundationDB takes a timeout and a retry limit up to INT_MAX (2006
-     * beyond): a larger timeout would also overflow its deadline in ns. */
     case FDB_TR_OPTION_TIMEOUT:
-        if (!_in_range(x, 0, INT32_MAX)) return FDB_ERR_INVALID_OPTION_VALUE;
+        if (x < 0) return FDB_ERR_INVALID_OPTION_VALUE;
         t->timeout_ms = x;
         return 0;
     case FDB_TR_OPTION_RETRY_LIMIT:
-        if (!_in_range(x, -1, INT32_MAX)) return FDB_ERR_INVALID_OPTION_VALUE;
+        if (x < -1) return FDB_ERR_INVALID_OPTION_VALUE;
         t->retry_limit = x;
         return 0;
     case FDB_TR_OPTION_MAX_RETRY_DELAY:
