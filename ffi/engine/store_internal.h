@@ -30,7 +30,7 @@
 /* lock.mdb: LMDB's header (192 bytes) and 64 bytes per reader slot, with room to spare */
 #define STORE_LOCK_FILE_BYTES (STORE_MAX_READERS * 64 + 4096)
 #define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
-#define STORE_RETAIN_SNAPSHOTS 8          /* recent read txns kept for snapshot_at */
+#define STORE_RETAIN_SNAPSHOTS 32         /* recent read txns kept for snapshot_at (set_read_version) */
 #define STORE_EXPIRE_NS 1000000000ll     /* retained snapshots, dead readers: checked every second */
 #define STORE_VERIFY_MAX_BYTES (256ull << 20) /* larger files are not walked at open */
 #define STORE_SAMPLE_BYTES 4096            /* byte sample: one entry per ~4 KB */

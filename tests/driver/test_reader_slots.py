@@ -27,8 +27,8 @@ from reader_table import live_slots
 
 pytestmark = pytest.mark.engine_only
 
-N = 80
-STORE_OWN = 1 + 8
+N = 120  # well above the store's own slots
+STORE_OWN = 1 + 32  # the newest snapshot + the ring kept for set_read_version (STORE_RETAIN_SNAPSHOTS)
 
 
 class Boom(Exception):
