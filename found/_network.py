@@ -15,7 +15,7 @@ import threading
 from typing import Callable, Dict, List, Optional, Tuple
 
 from found import _library
-from found._codes import OPTIONS
+from found._codes import FDB_ERR_INVALID_OPTION, FDB_ERR_NETWORK_ALREADY_SETUP, OPTIONS
 from found._errors import FoundException, ForkError
 from found._fdb import ffi, lib
 
@@ -82,7 +82,7 @@ _WANTED = {"Int": "an int (or its 8 bytes)", "String": "a str (or bytes)", "Byte
 
 def _option_value(value, scope: str, option: int) -> Tuple[object, int]:
     declared = _OPTION_PARAMETERS.get((scope, option))
-    if declared is None:  # not an option of API 730: the library answers 2007 invalid_option
+    if declared is None:  # not an option of API 730: the library answers invalid_option
         return _any_value(value)
     name, param = declared
     if param is None:
@@ -147,7 +147,7 @@ def network_set_option(option: int, value=None) -> None:
     with _lock:
         if _library.library() is None:
             if option not in _NETWORK_OPTIONS:
-                raise FoundException(2007)  # invalid_option
+                raise FoundException(FDB_ERR_INVALID_OPTION)
             _queued_options.append((option, value))
             return
     _set_network_option(option, value)  # the library refuses what it no longer accepts
@@ -222,8 +222,8 @@ def start() -> None:
             return
         while _queued_options:
             _set_network_option(*_queued_options.pop(0))
-        code = 2009 if _let_official_binding_run_network() else lib.fdb_setup_network()
-        if code == 2009:  # network_already_setup: e.g. the official binding, loaded on the same library
+        code = FDB_ERR_NETWORK_ALREADY_SETUP if _let_official_binding_run_network() else lib.fdb_setup_network()
+        if code == FDB_ERR_NETWORK_ALREADY_SETUP:  # e.g. the official binding, loaded on the same library
             logging.getLogger("found").info("found: sharing the network thread another binding runs")
             _shared = True
         elif code:

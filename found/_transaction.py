@@ -10,6 +10,10 @@ from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Union
 
 from found import _futures, _network
 from found._codes import (
+    FDB_ERR_KEY_TOO_LARGE,
+    FDB_ERR_TRANSACTION_READ_ONLY,
+    FDB_ERR_VALUE_TOO_LARGE,
+    FDB_KEY_SIZE_LIMIT,
     FDB_MUTATION_TYPE_ADD,
     FDB_MUTATION_TYPE_APPEND_IF_FITS,
     FDB_MUTATION_TYPE_BIT_AND,
@@ -23,6 +27,9 @@ from found._codes import (
     FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY,
     FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE,
     FDB_STREAMING_MODE_ITERATOR,
+    FDB_SYSTEM_KEY_SIZE_LIMIT,
+    FDB_TRANSACTION_SIZE_LIMIT,
+    FDB_VALUE_SIZE_LIMIT,
 )
 from found._database import Database, check_database
 from found._errors import FoundException, InterfaceError
@@ -38,13 +45,13 @@ __all__ = [
     "set_versionstamped_key", "set_versionstamped_value", "append_if_fits", "compare_and_clear",
 ]
 
-MAX_SIZE_TRANSACTION = 10 ** 7
-MAX_SIZE_KEY = 10 ** 4
-MAX_SIZE_SYSTEM_KEY = 3 * 10 ** 4
-MAX_SIZE_VALUE = 10 ** 5
+MAX_SIZE_TRANSACTION = FDB_TRANSACTION_SIZE_LIMIT
+MAX_SIZE_KEY = FDB_KEY_SIZE_LIMIT
+MAX_SIZE_SYSTEM_KEY = FDB_SYSTEM_KEY_SIZE_LIMIT
+MAX_SIZE_VALUE = FDB_VALUE_SIZE_LIMIT
 
 _READY, _HELD, _PENDING, _FAILED = lib.FOUND_READY, lib.FOUND_HELD, lib.FOUND_PENDING, lib.FOUND_FAILED
-_KEY_TOO_LARGE, _VALUE_TOO_LARGE, _READ_ONLY = 2102, 2103, 2023
+_KEY_TOO_LARGE, _VALUE_TOO_LARGE, _READ_ONLY = FDB_ERR_KEY_TOO_LARGE, FDB_ERR_VALUE_TOO_LARGE, FDB_ERR_TRANSACTION_READ_ONLY
 
 _unpack = ffi.unpack
 _found_get = lib.found_get
@@ -181,9 +188,6 @@ def recycle(tx: Transaction) -> None:
             tx.vars.clear()
         tx.db = None  # no cycle while parked: db → spare → tx → db
         spare.append(tx)
-
-
-_make_transaction = make_transaction
 
 
 # --- argument checks (the rare path: hot paths test ``type(x) is bytes`` inline)
