@@ -131,11 +131,6 @@ ryw_node *ryw_seek_lt(ryw *w, const uint8_t *key, int key_len) {
     return update[0] == w->points.head ? NULL : update[0];
 }
 
-ryw_node *ryw_prev(ryw *w, ryw_node *n) {
-    (void)w;
-    return n->prev;
-}
-
 /* The range of the set `s` holding key, or NULL. */
 static ryw_node *_range_containing(const skiplist *s, const uint8_t *key, int key_len) {
     if (!s->count) return NULL;

@@ -75,7 +75,6 @@ ryw_node *ryw_find(ryw *w, const uint8_t *key, int key_len);
 ryw_node *ryw_seek_ge(ryw *w, const uint8_t *key, int key_len);
 ryw_node *ryw_seek_lt(ryw *w, const uint8_t *key, int key_len);
 static inline ryw_node *ryw_next(ryw_node *n) { return n->next[0]; }
-ryw_node *ryw_prev(ryw *w, ryw_node *n);
 
 /* The cleared range holding key, or NULL. */
 ryw_node *ryw_clear_containing(ryw *w, const uint8_t *key, int key_len);
