@@ -16,6 +16,7 @@ import asyncio
 import itertools
 from typing import Any, Callable, Dict, Optional
 
+from found import _network
 from found._fdb import ffi, lib
 
 __all__ = ["wait", "as_future"]
@@ -134,11 +135,11 @@ def pending_count() -> int:
     return len(_waiters)
 
 
-# Hot-path modules bind these names; after a fork they must raise, not hang.
-def _guard():
-    from found import _network
-    _network.guard_after_fork(globals(), ("_destroy", "_cancel"), release=True)
-    _network.guard_after_fork(globals(), ("_set_callback",))
+def _after_fork() -> None:
+    """In a forked child: registering a callback raises ForkError, destructors do nothing."""
+    global _destroy, _cancel, _set_callback
+    _destroy = _cancel = _network.ignore
+    _set_callback = _network.forked_error
 
 
-_guard()
+_network.at_fork_in_child(_after_fork)

@@ -19,7 +19,7 @@ from found._codes import FDB_ERR_INVALID_OPTION, FDB_ERR_NETWORK_ALREADY_SETUP, 
 from found._errors import FoundException, ForkError
 from found._fdb import ffi, lib
 
-__all__ = ["start", "network_set_option", "add_network_thread_completion_hook", "guard_after_fork"]
+__all__ = ["start", "network_set_option", "add_network_thread_completion_hook", "at_fork_in_child"]
 
 _lock = threading.Lock()
 _thread: Optional[threading.Thread] = None
@@ -30,29 +30,31 @@ _queued_options: List[Tuple[int, Optional[bytes]]] = []
 _queued_hooks: List[Callable[[], None]] = []
 _hooks: List[Callable[[], None]] = []
 _NETWORK_OPTIONS = frozenset(code for scope, _, code, _ in OPTIONS if scope == "NetworkOption")
-_guarded: List[Tuple[dict, Tuple[str, ...], Callable]] = []
+_child_hooks: List[Callable[[], None]] = []
 
 
-def _forked_error(*args, **kwargs):
+def forked_error(*args, **kwargs):
+    """Stands for a C function in a child forked after found started: raises ForkError."""
     raise ForkError(
         "found cannot be used in a process forked after the database was opened: the FoundationDB "
         "network thread and the library's state belong to the parent (pid %d); open the database in "
         "the child before any use, from a fresh process, or use the 'spawn' start method" % _pid)
 
 
-def _ignore(*args, **kwargs):
+def ignore(*args, **kwargs):
+    """Stands for a C destructor in a forked child: the parent's objects are left alone."""
     return None
 
 
-def guard_after_fork(namespace: dict, names: Tuple[str, ...], *, release: bool = False) -> None:
-    """After a fork, replace these module-level bindings of C functions.
+def at_fork_in_child(hook: Callable[[], None]) -> None:
+    """Run ``hook()`` in a child forked after found started (the library loaded or the network up).
 
-    Hot paths call C through module globals; swapping them in the child costs
-    the parent nothing per call.  Calls raise ForkError in the child; with
-    ``release=True`` (destructors) they do nothing instead: the parent's
-    objects are left alone rather than freed through the parent's library.
+    Hot paths call C through module globals; each such module registers a
+    hook that rebinds its own globals to ``forked_error`` (calls raise
+    ForkError) or ``ignore`` (destructors), which costs the parent nothing
+    per call.
     """
-    _guarded.append((namespace, tuple(names), _ignore if release else _forked_error))
+    _child_hooks.append(hook)
 
 
 def _after_fork_in_child() -> None:
@@ -60,15 +62,14 @@ def _after_fork_in_child() -> None:
     if _thread is None and not _shared and _library.library() is None:
         return  # nothing was started: the child may use found freely
     _forked = True
-    for namespace, names, replacement in _guarded:
-        for name in names:
-            namespace[name] = replacement
+    for hook in _child_hooks:
+        hook()
 
 
 def check_process() -> None:
     """Raise ForkError in a child forked after found started."""
     if _forked:
-        _forked_error()
+        forked_error()
 
 
 # (scope, code) → (name, declared parameter type: "Int", "String", "Bytes" or None for none);

@@ -6,7 +6,7 @@ embedded engine answers reads synchronously, so awaiting a callback is the
 exception.  Arguments are checked before anything reaches C.
 """
 import asyncio
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Union
+from typing import Any, AsyncIterator, Awaitable, Dict, List, Optional, Tuple, Union
 
 from found import _futures, _network
 from found._codes import (
@@ -619,17 +619,28 @@ def set_option(tx: Transaction, option: int, value=None) -> None:
 
 # --- transaction lifecycle
 
+def start_commit(tx: Transaction) -> Optional[Awaitable[None]]:
+    """Send the commit of ``tx`` (checked by the caller): None once committed, else what to await.
+
+    The one place a commit is made: commit() and transactional()'s fast path
+    both call it; raises FoundException if the commit failed at once.
+    """
+    r = _found_commit(tx.pointer)
+    status = r.status
+    if status == _READY:
+        return None
+    if status == _FAILED:
+        raise FoundException(r.error)
+    return _void_of(r.future)
+
+
 async def commit(tx: Transaction) -> None:
     """Commit ``tx``; raises FoundException if it did not commit."""
     if type(tx) is not Transaction:
         _check_transaction(tx)
-    r = _found_commit(tx.pointer)
-    status = r.status
-    if status == _READY:
-        return
-    if status == _FAILED:
-        raise FoundException(r.error)
-    await _void_of(r.future)
+    pending = start_commit(tx)
+    if pending is not None:
+        await pending
 
 
 async def on_error(tx: Transaction, code: int) -> None:
@@ -690,12 +701,16 @@ def watch(tx: Transaction, key: bytes) -> "asyncio.Future[None]":
     return _resolved(_take_none, lib.fdb_transaction_watch(tx.pointer, key, len(key)))
 
 
-def _guard():
-    names = tuple(name for name in globals() if name.startswith(("_found_", "_take_", "_set", "_clear",
-                                                                 "_atomic_op", "_create_", "_is_ready",
-                                                                 "_reuse", "_reset_")))
-    _network.guard_after_fork(globals(), names)
-    _network.guard_after_fork(globals(), ("_destroy_future", "_destroy_transaction", "_free"), release=True)
+def _after_fork() -> None:
+    """In a forked child: every C call of the hot paths raises ForkError, destructors do nothing."""
+    global _found_get, _found_get_key, _found_get_range, _found_commit, _take_value, _take_key, _take_range
+    global _take_int64, _take_error, _is_ready, _create_transaction, _set, _clear, _clear_range, _atomic_op
+    global _reuse, _reset_transaction, _destroy_future, _destroy_transaction, _free
+    _found_get = _found_get_key = _found_get_range = _found_commit = _network.forked_error
+    _take_value = _take_key = _take_range = _take_int64 = _take_error = _network.forked_error
+    _is_ready = _create_transaction = _set = _clear = _clear_range = _atomic_op = _network.forked_error
+    _reuse = _reset_transaction = _network.forked_error
+    _destroy_future = _destroy_transaction = _free = _network.ignore
 
 
-_guard()
+_network.at_fork_in_child(_after_fork)

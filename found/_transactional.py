@@ -12,11 +12,7 @@ from found._database import Database
 from found._errors import FoundException
 from found._hooks import TransactionStats
 from found._transaction import (
-    _FAILED,
-    _READY,
     Transaction,
-    _found_commit,
-    _void_of,
     cancel,
     close,
     commit,
@@ -24,6 +20,7 @@ from found._transaction import (
     make_transaction,
     on_error,
     recycle,
+    start_commit,
 )
 
 __all__ = ["transactional", "transaction"]
@@ -123,11 +120,9 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
             if type(out) is not CoroutineType:
                 out = _not_awaitable(out, func)
             out = await out
-            r = _found_commit(tx.pointer)
-            if r.status != _READY:
-                if r.status == _FAILED:
-                    raise FoundException(r.error)
-                await _void_of(r.future)
+            pending = start_commit(tx)
+            if pending is not None:
+                await pending
             recycle(tx)  # or closes it
             return out
         except FoundException as exc:
