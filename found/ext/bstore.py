@@ -31,10 +31,10 @@ from uuid import UUID, uuid4
 
 import found
 from found.ext._aiterate import aiterate
-from found.ext._prefix import checked_prefix
+from found.ext._store import VALUE_LIMIT, StoreHandle
 
 #: Bytes per chunk key: FoundationDB's value size limit.
-CHUNK_SIZE = 100_000
+CHUNK_SIZE = VALUE_LIMIT
 #: Largest blob ``get_or_create`` writes in the caller's transaction; the
 #: limit of a transaction is 10,000,000 bytes, keys and all.
 TRANSACTION_BLOB_LIMIT = 9_000_000
@@ -49,19 +49,17 @@ class BStoreException(found.BaseFoundException):
     its digest."""
 
 
-class BStore:
+class BStore(StoreHandle):
     """Handle over a bstore: ``name`` and ``prefix`` (a tuple).  Build with
     ``make``."""
 
-    __slots__ = ("name", "prefix", "_packed")
+    __slots__ = ("_packed",)
+    kind = "bstore"
+    exception = BStoreException
 
     def __init__(self, name, prefix, packed):
-        self.name = name
-        self.prefix = prefix
+        super().__init__(name, prefix)
         self._packed = packed
-
-    def __repr__(self):
-        return "<bstore {!r} prefix={!r}>".format(self.name, self.prefix)
 
     def key(self, *parts):
         """Packed key ``prefix + parts``."""
@@ -76,9 +74,7 @@ class BStore:
 def make(name, prefix):
     """Create a handle over a bstore called ``name`` (a str, for debugging)
     keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
-    if not isinstance(name, str):
-        raise BStoreException("name must be str, got {}".format(type(name).__name__))
-    return BStore(name, *checked_prefix(prefix, BStoreException))
+    return BStore.make(name, prefix)
 
 
 # --- content addressing -----------------------------------------------------

@@ -24,12 +24,8 @@ from operator import itemgetter
 
 import found
 from found.ext._aiterate import aiterate
-from found.ext._prefix import checked_prefix
+from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
 
-#: FoundationDB refuses keys longer than this many bytes.
-KEY_LIMIT = 10_000
-#: FoundationDB refuses values longer than this many bytes.
-VALUE_LIMIT = 100_000
 #: Widths beyond this would need tens of thousands of indices.
 MAX_WIDTH = 16
 
@@ -126,15 +122,16 @@ def _index_by_bound_columns(indices, n):
 # --- the store handle -------------------------------------------------------
 
 
-class NStore:
+class NStore(StoreHandle):
     """Handle over an nstore: ``name``, ``prefix`` (a tuple), ``n`` (width)
     and ``indices`` (the column permutations).  Build with ``make``."""
 
-    __slots__ = ("name", "prefix", "n", "indices", "_by_bound", "_packed_prefix", "_heads", "_permute")
+    __slots__ = ("n", "indices", "_by_bound", "_packed_prefix", "_heads", "_permute")
+    kind = "nstore"
+    exception = NStoreException
 
     def __init__(self, name, prefix, packed, n):
-        self.name = name
-        self.prefix = prefix
+        super().__init__(name, prefix)
         self.n = n
         self.indices = minimal_indices(n)
         self._by_bound = _index_by_bound_columns(self.indices, n)
@@ -173,9 +170,7 @@ def make(name, prefix, n):
     """Create a handle over an nstore called ``name`` (a str, for debugging)
     keeping its keys under the tuple ``prefix``, holding tuples of ``n``
     items.  Keep the returned value: it carries the precomputed indices."""
-    if not isinstance(name, str):
-        raise NStoreException("name must be str, got {}".format(type(name).__name__))
-    return NStore(name, *checked_prefix(prefix, NStoreException), n)
+    return NStore.make(name, prefix, n)
 
 
 # --- packing and patterns ---------------------------------------------------
@@ -217,12 +212,7 @@ def _keys(nstore, packed_items, count=None):
     refused when over the key size limit (they all have the same length)."""
     numbers = range(len(nstore.indices) if count is None else count)
     keys = [_key(nstore, packed_items, number) for number in numbers]
-    if len(keys[0]) > KEY_LIMIT:
-        raise NStoreException(
-            "{}: items make a key of {} bytes, over the {} byte limit".format(
-                nstore.name, len(keys[0]), KEY_LIMIT
-            )
-        )
+    nstore.check_size("the key these items make", len(keys[0]), KEY_LIMIT)
     return keys
 
 
@@ -302,12 +292,7 @@ def _check_value(nstore, value):
         raise NStoreException(
             "{}: value must be bytes, got {}".format(nstore.name, type(value).__name__)
         )
-    if len(value) > VALUE_LIMIT:
-        raise NStoreException(
-            "{}: value of {} bytes is over the {} byte limit".format(
-                nstore.name, len(value), VALUE_LIMIT
-            )
-        )
+    nstore.check_size("value", len(value), VALUE_LIMIT)
     return value
 
 
