@@ -95,7 +95,8 @@ def render_options_h():
         if o["const"] in seen:
             continue
         seen.add(o["const"])
-        lines.append(f"#define {o['const']} {o['code']}")
+        code = o["code"]
+        lines.append(f"#define {o['const']} {code if code >= 0 else f'({code})'}")
     lines += ["", "#endif", ""]
     return "\n".join(lines)
 

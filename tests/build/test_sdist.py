@@ -1,6 +1,5 @@
 """The sdist carries what a wheel is built from (MANIFEST.in)."""
 import fnmatch
-import os
 import shutil
 import subprocess
 import sys
