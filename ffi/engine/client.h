@@ -11,6 +11,7 @@
 
 #include "fdb_c_api.h"
 #include "gen_errors.h"
+#include "gen_limits.h"
 #include "gen_options.h"
 
 #define FDB_EXPORT __attribute__((visibility("default")))
@@ -18,10 +19,10 @@
 #define FOUND_CLIENT_VERSION "7.3.69-found-engine"
 
 /* FoundationDB's documented limits. */
-#define KEY_SIZE_LIMIT 10000
-#define SYSTEM_KEY_SIZE_LIMIT 30000
-#define VALUE_SIZE_LIMIT 100000
-#define TRANSACTION_SIZE_DEFAULT 10000000
+#define KEY_SIZE_LIMIT FDB_KEY_SIZE_LIMIT
+#define SYSTEM_KEY_SIZE_LIMIT FDB_SYSTEM_KEY_SIZE_LIMIT
+#define VALUE_SIZE_LIMIT FDB_VALUE_SIZE_LIMIT
+#define TRANSACTION_SIZE_DEFAULT FDB_TRANSACTION_SIZE_LIMIT
 #define TRANSACTION_LIFETIME_NS 5000000000LL   /* MVCC window: 5 s */
 #define DEFAULT_MAX_RETRY_DELAY_MS 1000
 #define INITIAL_BACKOFF_MS 10

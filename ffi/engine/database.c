@@ -10,25 +10,10 @@
 #include "timer.h"
 #include "options.h"
 
-static _Thread_local char _detail[1024];
-
-void set_last_error_detail(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(_detail, sizeof _detail, fmt, ap);
-    va_end(ap);
-}
-
-/* Why the last fdb_create_database* call of this thread failed ("" if it
- * did not): names the file or directory at fault. */
-FDB_EXPORT const char *found_engine_last_error_detail(void) {
-    return _detail;
-}
-
 int database_open_dir(const char *dir, FDBDatabase **out) {
     FDBDatabase *d = calloc(1, sizeof *d);
     if (!d) return FDB_ERR_INTERNAL_ERROR;
-    char detail[sizeof _detail];
+    char detail[LOCATION_DETAIL_MAX];
     detail[0] = 0;
     int err = store_open(dir, &d->s, detail, sizeof detail);
     if (err) {

@@ -31,7 +31,4 @@ int database_open_dir(const char *dir, FDBDatabase **out);
 void database_retain(FDBDatabase *d);
 void database_release(FDBDatabase *d);
 
-/* Thread-local detail of the last create_database failure. */
-void set_last_error_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 #endif

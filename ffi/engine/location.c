@@ -21,13 +21,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 #include "client.h"
-#include "database.h"
 
 #define EMBEDDED_PREFIX "embedded:"
 #define CLUSTER_FILE_MAX 65536
+
+static _Thread_local char _detail[LOCATION_DETAIL_MAX];
+
+void set_last_error_detail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(_detail, sizeof _detail, fmt, ap);
+    va_end(ap);
+}
+
+/* Why the last fdb_create_database* call of this thread failed ("" if it
+ * did not): names the file or directory at fault. */
+FDB_EXPORT const char *found_engine_last_error_detail(void) {
+    return _detail;
+}
 
 static int _ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
