@@ -16,8 +16,8 @@
 #include "fdb_c_api.h"
 
 #define DIE(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
-#define OK(e) do { int _e = (e); if (_e) DIE("%s:%d: %s -> %d %s", __FILE__, __LINE__, #e, _e, fdb_get_error(_e)); } while (0)
-#define MDB(e) do { int _e = (e); if (_e) DIE("%s:%d: %s -> %s", __FILE__, __LINE__, #e, mdb_strerror(_e)); } while (0)
+#define OK(e) do { int bench_e = (e); if (bench_e) DIE("%s:%d: %s -> %d %s", __FILE__, __LINE__, #e, bench_e, fdb_get_error(bench_e)); } while (0)
+#define MDB(e) do { int bench_e = (e); if (bench_e) DIE("%s:%d: %s -> %s", __FILE__, __LINE__, #e, mdb_strerror(bench_e)); } while (0)
 
 static FDBDatabase *db;
 

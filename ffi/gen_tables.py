@@ -4,9 +4,9 @@ One source of truth: ffi/reference/fdb-errors-7.3.69.tsv,
 ffi/reference/fdb-options-7.3.69.tsv and ffi/reference/fdb-limits-7.3.69.tsv.
 Outputs (committed; tests/test_tables.py regenerates them and fails if they differ):
 
-- ffi/engine/gen_errors.h  — FDB_ERR_<name> macros and the code → name/message table
-- ffi/engine/gen_options.h — FDB_<SCOPE>_<NAME> macros for every option code
-- ffi/engine/gen_limits.h  — FDB_<NAME> macros for the size limits
+- ffi/engine/util/gen_errors.h  — FDB_ERR_<name> macros and the code → name/message table
+- ffi/engine/util/gen_options.h — FDB_<SCOPE>_<NAME> macros for every option code
+- ffi/engine/util/gen_limits.h  — FDB_<NAME> macros for the size limits
 - found/_codes.py          — the same constants for Python (FDB_ERR_*, FDB_*_LIMIT,
                              option codes), plus the error and option tables
 
@@ -140,9 +140,9 @@ def render_codes_py():
 
 
 OUTPUTS = {
-    os.path.join(HERE, "engine", "gen_errors.h"): render_errors_h,
-    os.path.join(HERE, "engine", "gen_options.h"): render_options_h,
-    os.path.join(HERE, "engine", "gen_limits.h"): render_limits_h,
+    os.path.join(HERE, "engine", "util", "gen_errors.h"): render_errors_h,
+    os.path.join(HERE, "engine", "util", "gen_options.h"): render_options_h,
+    os.path.join(HERE, "engine", "util", "gen_limits.h"): render_limits_h,
     os.path.join(ROOT, "found", "_codes.py"): render_codes_py,
 }
 

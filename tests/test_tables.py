@@ -40,7 +40,7 @@ def test_every_error_code_has_a_python_name():
 
 def test_every_limit_has_a_name_in_python_and_c():
     import found
-    header = open(os.path.join(ROOT, "ffi", "engine", "gen_limits.h")).read()
+    header = open(os.path.join(ROOT, "ffi", "engine", "util", "gen_limits.h")).read()
     rows = _reference("fdb-limits-7.3.69.tsv")
     assert rows
     for row in rows:
