@@ -35,7 +35,7 @@ ENGINE = os.path.join(ROOT, "ffi", "engine")
 LAYERS = {
     "util": """arena.c arena.h atomic.c atomic.h base.h buggify.c buggify.h timer.c timer.h
                gen_errors.h gen_limits.h gen_options.h""",
-    "storage": """store.h store_internal.h store.c store_commit.c store_keys.c store_read.c
+    "storage": """store.h store_internal.h store.c store_base.c store_commit.c store_keys.c store_read.c
                   store_sample.c store_verify.c conflicts.c versions.c watches.c""",
     "client": """api.c api_unsupported.c commit.c database.c database.h errors.c future.c future.h
                  location.c location.h network.c options.c options.h reads.c retry.c ryw.c ryw.h

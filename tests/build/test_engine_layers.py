@@ -77,3 +77,29 @@ def test_no_identifier_begins_with_an_underscore():
             if ident not in allowed:
                 found.add("%s/%s: %s" % (layer, name, ident))
     assert sorted(found) == []
+
+
+def test_no_cycle_between_files_through_calls():
+    """A file calling a function another file defines is an arrow; the arrows make no cycle
+    (the storage core's leaf helpers live in store_base.c, watches read values through a callback)."""
+    texts = {"%s/%s" % (layer, name): code_only(text) for layer, name, text in sources() if name.endswith(".c")}
+    defined = {}
+    for path, text in texts.items():
+        for name in re.findall(r"^(?!static)(?:FDB_EXPORT\s+)?[A-Za-z_][\w\s*]*?\b([a-z]\w*)\s*\([^;{]*\)\s*\{",
+                               text, re.M):
+            defined.setdefault(name, path)
+    arrows = {path: {defined[n] for n in set(re.findall(r"\b([a-z]\w*)\s*\(", text))
+                     if defined.get(n, path) != path}
+              for path, text in texts.items()}
+    done = set()
+
+    def visit(node, path):
+        assert node not in path, "cycle: " + " → ".join(path[path.index(node):] + [node])
+        if node in done:
+            return
+        for nxt in sorted(arrows[node]):
+            visit(nxt, path + [node])
+        done.add(node)
+
+    for node in sorted(arrows):
+        visit(node, [])

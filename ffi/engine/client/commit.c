@@ -93,9 +93,17 @@ static void commit_done(commit_request *req, int err, int64_t version, uint16_t 
     on_store_thread = 0;
 }
 
+/* The value a watch registered in the transaction ctx compares against:
+ * through its own writes, whatever snapshot_ryw says. */
+static int watched_value(void *ctx, const uint8_t *key, int key_len, int *present,
+                         const uint8_t **value, int *value_len) {
+    int from_store = 0;
+    return tx_read_value(ctx, key, key_len, 0, present, value, value_len, &from_store);
+}
+
 /* A read-only transaction: nothing to send, no version (-1). */
 static FDBFuture *commit_read_only(FDBTransaction *tr) {
-    int err = txw_capture(tr->watches, tr);
+    int err = txw_capture(tr->watches, watched_value, tr);
     if (err) return future_error(err);
     pthread_mutex_lock(&tr->lock);
     FDBFuture *waiters = tr->versionstamp_waiters;
@@ -140,7 +148,7 @@ static int precheck(FDBTransaction *tr) {
     if (wr->reads.len && tr->snap && coarse_now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
         return FDB_ERR_TRANSACTION_TOO_OLD;
     if (buggify_fires(BUG_COMMIT_ERROR)) return injected_commit_error();
-    return txw_capture(tr->watches, tr);
+    return txw_capture(tr->watches, watched_value, tr);
 }
 
 static FDBFuture *commit_locked(FDBTransaction *tr) {

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "client/future.h"
-#include "client/transaction.h"
 
 struct tx_watch {
     tx_watch *next;
@@ -73,12 +72,11 @@ tx_watch *txw_push(tx_watch *list, tx_watch *x) {
     return x;
 }
 
-int txw_capture(tx_watch *list, FDBTransaction *tr) {
+int txw_capture(tx_watch *list, txw_read_fn read, void *ctx) {
     for (tx_watch *x = list; x; x = x->next) {
-        int present = 0, len = 0, from_store = 0;
+        int present = 0, len = 0;
         const uint8_t *v = NULL;
-        /* through the transaction's own writes, whatever snapshot_ryw says */
-        int err = tx_read_value(tr, x->key, x->key_len, 0, &present, &v, &len, &from_store);
+        int err = read(ctx, x->key, x->key_len, &present, &v, &len);
         if (err == FDB_ERR_ACCESSED_UNREADABLE) {
             present = 0;      /* a versionstamped value: differs from any stored one */
             err = 0;

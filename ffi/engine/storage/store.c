@@ -31,36 +31,6 @@ static void install_fork_hook(void)
     pthread_atfork(NULL, NULL, after_fork_in_child);
 }
 
-int store_lmdb_error(int rc)
-{
-    switch (rc) {
-    case 0: return 0;
-    case ENOENT: return FDB_ERR_FILE_NOT_FOUND;
-    case EACCES: case EROFS: return FDB_ERR_FILE_NOT_WRITABLE;
-    case MDB_INVALID: case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND:
-    case MDB_VERSION_MISMATCH: case MDB_BAD_TXN:
-        return FDB_ERR_FILE_CORRUPT;
-    case MDB_BAD_VALSIZE: return FDB_ERR_KEY_TOO_LARGE;
-    default: return FDB_ERR_IO_ERROR;   /* MDB_MAP_FULL, ENOSPC, EIO, ... */
-    }
-}
-
-int store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out)
-{
-    MDB_val k = {strlen(name), (void *)name}, v;
-    int rc = mdb_get(txn, s->meta, &k, &v);
-    if (rc) return rc;
-    if (v.mv_size != 8) return MDB_CORRUPTED;
-    memcpy(out, v.mv_data, 8);
-    return 0;
-}
-
-int store_meta_put_i64(MDB_txn *txn, store *s, const char *name, int64_t v)
-{
-    MDB_val k = {strlen(name), (void *)name}, d = {8, &v};
-    return mdb_put(txn, s->meta, &k, &d, 0);
-}
-
 static int fail(char *detail, size_t n, int err, const char *path, const char *what)
 {
     if (detail && n) snprintf(detail, n, "%s: %s", path, what);

@@ -136,13 +136,15 @@ static inline int store_inherited(const store *s)
 {
     return s->generation != atomic_load_explicit(&store_forks, memory_order_relaxed);
 }
+
+/* store_base.c: the leaf helpers */
 int store_lmdb_error(int rc);
 int store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out);
 int store_meta_put_i64(MDB_txn *txn, store *s, const char *name, int64_t v);
-
-/* store_keys.c */
 int store_user_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len);
 void store_encode_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *out);
+
+/* store_keys.c */
 void store_bucket_key(const uint8_t *key, uint8_t *buf, MDB_val *out);
 int store_bucket_entry(const MDB_val *b, size_t off, bucket_entry *e);
 int store_bucket_seek(const MDB_val *b, const uint8_t *key, int key_len, size_t *off);

@@ -27,20 +27,6 @@ static void put_u32(uint8_t *p, uint32_t v)
     p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
 }
 
-int store_user_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len)
-{
-    int c = memcmp(a, b, (size_t)(a_len < b_len ? a_len : b_len));
-    return c ? c : (a_len > b_len) - (a_len < b_len);
-}
-
-void store_encode_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *out)
-{
-    buf[0] = STORE_KEY_PREFIX;
-    if (key_len) memcpy(buf + 1, key, (size_t)key_len);
-    out->mv_data = buf;
-    out->mv_size = (size_t)key_len + 1;
-}
-
 void store_bucket_key(const uint8_t *key, uint8_t *buf, MDB_val *out)
 {
     store_encode_key(key, STORE_MAX_KEY, buf, out);
