@@ -21,7 +21,8 @@ still edited the old layout) it moves and renames those too.
      prefix of the file that defines it (RENAME_OVERRIDES pins a few).
    The rename map is printed (--dry-run prints it and changes nothing).
 
-Usage: python3 .ci/restructure-engine.py [--dry-run]
+Usage: python3 .ci/restructure-engine.py [--dry-run] [--root DIR]
+       python3 .ci/restructure-engine.py --merge-from BRANCH   (see merge_from)
 Then: make -C ffi/engine && .venv/bin/pip install -e . && the tests (see docs/build.md).
 """
 import os
@@ -30,6 +31,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if "--root" in sys.argv:  # another checkout (e.g. an exported commit, for a rename-aware merge)
+    ROOT = os.path.abspath(sys.argv[sys.argv.index("--root") + 1])
 ENGINE = os.path.join(ROOT, "ffi", "engine")
 
 LAYERS = {
@@ -39,7 +42,8 @@ LAYERS = {
                   store_sample.c store_verify.c conflicts.c versions.c watches.c""",
     "client": """api.c api_unsupported.c commit.c database.c database.h errors.c future.c future.h
                  location.c location.h network.c options.c options.h reads.c retry.c ryw.c ryw.h
-                 selectors.c selectors.h transaction.c transaction.h tx_watch.c tx_watch.h view.c view.h""",
+                 selectors.c selectors.h transaction.c transaction.h tx_watch.c tx_watch.h view.c view.h
+                 kv_out.h special_keys.c special_keys.h""",
 }
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names.split()}
 # Files renamed on the way (old flat name → new name in its layer).
@@ -261,7 +265,72 @@ def apply_renames(per_file, dry):
     return len(report)
 
 
+def merge_from(rev):
+    """Merge branch ``rev`` (still in the flat layout) into this restructured tree, rename-aware.
+
+    Run after `git merge --no-commit rev` stopped on conflicts (or instead of
+    it): the merge base and ``rev`` are exported to a scratch directory and
+    restructured by this same script, then every C file of the engine (and
+    of EXTRA_C) is merged three ways — ours (HEAD), base', theirs' — so the
+    renames no longer collide; what still conflicts is a real conflict,
+    left with markers. The flat files the merge left are removed.
+    """
+    import tempfile
+    base = git("merge-base", "HEAD", rev).strip()
+    scratch = tempfile.mkdtemp(prefix="restructure-")
+    trees = {}
+    for label, commit in (("base", base), ("theirs", rev)):
+        tree = os.path.join(scratch, label)
+        os.makedirs(tree)
+        archive = subprocess.run(["git", "archive", commit, "ffi", *EXTRA_C], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--root", tree], check=True,
+                       capture_output=True)
+        trees[label] = tree
+    paths = set()
+    for tree in trees.values():
+        for top in ["ffi/engine"] + EXTRA_C:
+            for folder, _, names in os.walk(os.path.join(tree, top)):
+                paths.update(os.path.relpath(os.path.join(folder, n), tree) for n in names
+                             if n.endswith((".c", ".h", ".map")) or n == "Makefile")
+    conflicts = []
+    for rel in sorted(paths):
+        base_file, theirs_file = (os.path.join(trees[k], rel) for k in ("base", "theirs"))
+        ours = subprocess.run(["git", "show", "HEAD:" + rel], cwd=ROOT, capture_output=True).stdout
+        if not os.path.exists(theirs_file):
+            continue  # deleted or never there on their side: keep ours
+        theirs = open(theirs_file, "rb").read()
+        base_text = open(base_file, "rb").read() if os.path.exists(base_file) else b""
+        if not ours and not base_text:  # new on their side
+            merged, rc = theirs, 0
+        else:
+            with tempfile.NamedTemporaryFile(delete=False) as o, tempfile.NamedTemporaryFile(delete=False) as b:
+                o.write(ours)
+                b.write(base_text)
+            done = subprocess.run(["git", "merge-file", "-p", "-L", "ours", "-L", "base", "-L", rev,
+                                   o.name, b.name, theirs_file], capture_output=True)
+            merged, rc = done.stdout, done.returncode
+            os.unlink(o.name)
+            os.unlink(b.name)
+        target = os.path.join(ROOT, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "wb").write(merged)
+        if rc:
+            conflicts.append(rel)
+        else:
+            git("add", rel)
+    for name in os.listdir(ENGINE):  # flat files the merge brought back
+        if name.endswith((".c", ".h")):
+            git("rm", "-q", "--cached", "--ignore-unmatch", os.path.join(ENGINE, name))
+            os.remove(os.path.join(ENGINE, name))
+    print("merged %d files from %s; conflicts left in: %s" % (len(paths), rev, ", ".join(conflicts) or "none"))
+
+
 def main(argv):
+    if "--merge-from" in argv:
+        merge_from(argv[argv.index("--merge-from") + 1])
+        return 0
     dry = "--dry-run" in argv
     moved = move_files(dry)
     for old, new in sorted(moved.items()):

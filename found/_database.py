@@ -114,9 +114,15 @@ async def open(cluster_file: Optional[PathLike] = None, *, library: Optional[Pat
         raise TypeError("library must be a path or \"embedded\", not %s" % type(library).__name__)
     chosen = _library.ensure_loaded(cluster_file, library)
     _network.start()
+    if chosen[0] == _library.EMBEDDED:
+        _make_data_directory(cluster_file if cluster_file is not None else os.environ.get("FDB_CLUSTER_FILE"))
     path = os.fsencode(cluster_file) if cluster_file is not None else ffi.NULL
     out = ffi.new("FDBDatabase **")
     code = lib.fdb_create_database(path, out)
+    if not code:
+        code = _library.engine_database_error(out[0])  # deferred by the engine, as FoundationDB does
+        if code:
+            _destroy_database(out[0])
     if code:
         raise _open_error(code, cluster_file)
     db = Database(out[0], os.fsdecode(cluster_file) if cluster_file is not None else None, chosen)
@@ -142,6 +148,18 @@ def _where(cluster_file: Optional[PathLike], kind: str) -> str:
         if text.startswith("embedded:"):
             path = os.path.join(os.path.dirname(path), text[len("embedded:"):].strip())
     return "data directory %s" % os.path.normpath(path)
+
+
+def _make_data_directory(cluster_file) -> None:
+    # The engine, like FoundationDB, answers 1515 for a path that does not
+    # exist; found.open makes the directory of a new embedded database (not
+    # for a missing "*.cluster" file). Failing that, the engine says why.
+    path = os.fsdecode(cluster_file) if cluster_file else ""
+    if path and not os.path.exists(path) and not path.endswith(".cluster"):
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError:
+            pass
 
 
 def _open_error(code: int, cluster_file) -> FoundException:

@@ -160,6 +160,14 @@ def engine_error_detail() -> str:
     return ffi.string(detail).decode("utf-8", "replace") if detail != ffi.NULL else ""
 
 
+def engine_database_error(database) -> int:
+    """The cluster-file error the engine deferred to a database's first operation (0: none, or not the engine)."""
+    symbol = lib.found_optional_symbol(b"found_engine_database_error")
+    if symbol == ffi.NULL:
+        return 0
+    return ffi.cast("int (*)(void *)", symbol)(database)
+
+
 def _is_found_engine() -> bool:
     return lib.found_optional_symbol(b"found_engine_last_error_detail") != ffi.NULL
 

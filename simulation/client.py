@@ -217,7 +217,7 @@ class Client:
         # the retries that no read error or 1021 explains.
         unexplained = retries - attempts.read_faults - attempts.maybe_committed
         if unexplained > 0:
-            stats.faults["commit retried (1020 incl. conflicts, 1007, 1037)"] += unexplained
+            stats.faults["commit retried (1020 incl. conflicts, 1007, 1042)"] += unexplained
 
     def violation(self, workload, message, tag):
         """Send a violation of ``workload`` found by task ``tag`` to the harness."""

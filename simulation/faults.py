@@ -47,6 +47,14 @@ def configure(enabled, fire_percent):
     # fault; the seed then decides where they fire.
     found.network_set_option(_codes.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_ACTIVATED_PROBABILITY, 100)
     found.network_set_option(_codes.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_FIRED_PROBABILITY, fire_percent)
+    # FoundationDB's read sites fire with 1% only; the engine-only knob keeps
+    # the simulation's reads as faulty as its commits (a real libfdb_c may
+    # refuse a knob it does not know: then its own rates apply).
+    try:
+        found.network_set_option(_codes.FDB_NET_OPTION_KNOB,
+                                 b"found_client_buggify_read_fired_probability=%d" % fire_percent)
+    except found.FoundException:
+        pass
 
 
 class EngineCounters:

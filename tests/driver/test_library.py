@@ -182,6 +182,7 @@ async def test_official_binding_reads_what_found_wrote(db, directory):
 @NEEDS_CPYTHON
 def test_found_and_the_official_binding_share_one_process(tmp_path):
     """fdb set the library up first (API version, network): found uses the same library and network."""
+    (tmp_path / "db").mkdir()        # fdb.open, like FoundationDB, wants an existing location (1515)
     run_python("""
         import asyncio, ctypes, sys, found, found.engine
         ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
@@ -243,3 +244,17 @@ def test_found_first_then_the_official_binding(tmp_path):
         fdb_db = fdb.open(sys.argv[1])  # would fail with 2009 had found set the network up itself
         assert fdb_db[b"from found"] == b"1"
     """, str(tmp_path / "db"))
+
+
+async def test_open_makes_the_directory_of_a_new_embedded_database(tmp_path):
+    """The engine answers 1515 for a missing path, as FoundationDB; found.open creates it first."""
+    target = tmp_path / "new" / "db"
+    db = await found.open(str(target))
+    await found.transactional(db, found.set, b"k", b"v")
+    assert target.is_dir()
+
+
+async def test_open_reports_a_missing_cluster_file_at_once(tmp_path):
+    with pytest.raises(found.FoundException) as e:
+        await found.open(str(tmp_path / "missing.cluster"))
+    assert e.value.code == 1515 and "missing.cluster" in e.value.message

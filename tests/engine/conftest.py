@@ -16,6 +16,7 @@ def capi():
 @pytest.fixture
 def db(tmp_path):
     """A database in a fresh data directory, through the official binding."""
+    (tmp_path / "data").mkdir()
     return fdb.open(cluster_file=str(tmp_path / "data"))
 
 

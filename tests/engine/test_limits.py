@@ -85,12 +85,6 @@ def test_system_keys_need_an_option(db):
     assert tr[b"\xff/x"].value == b"1"
 
 
-def test_special_key_space_is_out_of_range(db):
-    tr = db.create_transaction()
-    tr.options.set_read_system_keys()
-    assert _code(lambda: tr[b"\xff\xff/status/json"].wait()) == 2004
-
-
 def test_metadata_version_key_is_readable(db):
     tr = db.create_transaction()
     assert tr[b"\xff/metadataVersion"].value is None
@@ -225,3 +219,37 @@ def test_timeout_ends_a_commit_in_flight():
             print(e.code)
     """)
     assert out == ["1031"]
+
+
+@pytest.mark.parametrize("version", [0, -5])
+def test_set_read_version_not_positive_is_version_invalid(db, version):
+    tr = db.create_transaction()
+    tr.set_read_version(version)
+    assert _code(lambda: tr[b"k"].wait()) == 2011
+    assert _code(lambda: _commit(tr)) == 2011
+
+
+def test_set_read_version_twice_is_read_version_already_set(db):
+    version = db.create_transaction().get_read_version().wait()
+    tr = db.create_transaction()
+    tr.set_read_version(version)
+    tr.set_read_version(version)
+    assert _code(lambda: tr.get_read_version().wait()) == 2010
+
+
+def test_set_read_version_after_a_read_is_read_version_already_set(db):
+    tr = db.create_transaction()
+    version = tr.get_read_version().wait()
+    tr.set_read_version(version)
+    assert _code(lambda: tr[b"k"].wait()) == 2010
+
+
+def test_clear_of_an_over_long_key_is_ignored(db):
+    db[b"k"] = b"v"
+    tr = db.create_transaction()
+    tr.options.set_access_system_keys()
+    tr.clear(b"k" * 10001)
+    tr.clear(b"\xff" + b"k" * 30000)     # a system key past its own limit
+    tr[b"k2"] = b"v"
+    tr.commit().wait()
+    assert db[b"k"] == b"v" and db[b"k2"] == b"v"

@@ -9,20 +9,32 @@ from engine_lib import CAPI
 
 
 def create(path):
-    """(error, database handle) of fdb_create_database(path)."""
+    """(error, database handle) of fdb_create_database(path); the error a
+    database was created with (FoundationDB defers it to the first operation
+    of its transactions) is its first transaction's."""
     handle = ctypes.c_void_p()
     err = CAPI.fdb_create_database(None if path is None else os.fsencode(path), ctypes.byref(handle))
-    return err, handle
+    assert err == 0
+    return _first_operation(fdb.impl.Database(handle.value))
+
+
+def _first_operation(db):
+    """(error of db's first operation, db)."""
+    try:
+        db.create_transaction().get_read_version().wait()
+    except fdb.FDBError as e:
+        return e.code, db
+    return 0, db
 
 
 def create_from(conn):
     handle = ctypes.c_void_p()
     err = CAPI.fdb_create_database_from_connection_string(conn.encode(), ctypes.byref(handle))
-    return err, handle
+    assert err == 0
+    return _first_operation(fdb.impl.Database(handle.value))
 
 
-def _roundtrip(handle, key=b"k", value=b"v"):
-    db = fdb.impl.Database(handle.value)
+def _roundtrip(db, key=b"k", value=b"v"):
     db[key] = value
     return db[key]
 
@@ -38,17 +50,24 @@ def test_existing_directory_is_the_data_directory(tmp_path):
     assert _data_files(tmp_path)
 
 
-def test_missing_path_is_created_as_directory(tmp_path):
-    target = tmp_path / "a" / "b" / "store"
-    err, h = create(target)
-    assert err == 0 and target.is_dir()
-    _roundtrip(h)
-
-
-def test_missing_cluster_file_is_an_error(tmp_path):
-    err, _ = create(tmp_path / "nope.cluster")
-    assert err == 1515
-    assert b"nope.cluster" in CAPI.found_engine_last_error_detail()
+@pytest.mark.parametrize("name", ["a/b/store", "nope.cluster"])
+def test_missing_path_is_no_cluster_file_found(tmp_path, name):
+    """As FoundationDB 7.3: 1515, not a new empty database."""
+    handle = ctypes.c_void_p()
+    assert CAPI.fdb_create_database(os.fsencode(tmp_path / name), ctypes.byref(handle)) == 0
+    assert os.path.basename(name).encode() in CAPI.found_engine_last_error_detail()
+    assert CAPI.found_engine_database_error(handle) == 1515
+    db = fdb.impl.Database(handle.value)
+    tr = db.create_transaction()
+    for op in (lambda: tr[b"k"].wait(), lambda: tr.commit().wait(), lambda: tr.get_read_version().wait()):
+        with pytest.raises(fdb.FDBError) as e:
+            op()
+        assert e.value.code == 1515
+    tr.reset()                              # the database's error stays
+    with pytest.raises(fdb.FDBError) as e:
+        tr[b"k"].wait()
+    assert e.value.code == 1515
+    assert not (tmp_path / name).exists()
 
 
 def test_embedded_file_points_relative_to_itself(tmp_path):
@@ -91,13 +110,15 @@ def test_connection_string(tmp_path):
 def test_same_data_through_two_spellings(tmp_path):
     link = tmp_path / "x.cluster"
     link.write_text("embedded:store")
+    (tmp_path / "store").mkdir()
     _, h1 = create(tmp_path / "store")
     _, h2 = create(link)
-    fdb.impl.Database(h1.value)[b"k"] = b"shared"
-    assert fdb.impl.Database(h2.value)[b"k"] == b"shared"
+    h1[b"k"] = b"shared"
+    assert h2[b"k"] == b"shared"
 
 
 def test_fdb_cluster_file_environment_variable(tmp_path, monkeypatch):
+    (tmp_path / "from_env").mkdir()
     monkeypatch.setenv("FDB_CLUSTER_FILE", str(tmp_path / "from_env"))
     err, h = create(None)
     assert err == 0
@@ -132,14 +153,19 @@ def test_uncreatable_directory(tmp_path):
 
 def test_not_an_engine_store(tmp_path):
     (tmp_path / "data.mdb").write_bytes(b"garbage" * 4096)
-    err, _ = create(tmp_path)
-    assert err != 0
+    handle = ctypes.c_void_p()
+    err = CAPI.fdb_create_database(os.fsencode(tmp_path), ctypes.byref(handle))
+    assert err != 0                         # the engine's own files: at once
     assert b"data.mdb" in CAPI.found_engine_last_error_detail()
 
 
-def test_binding_open_reports_refusal(tmp_path):
+@pytest.mark.parametrize("content", ["test:abcdef@127.0.0.1:4500\n", "", "garbage", "desc:id@"])
+def test_binding_open_defers_refusal_to_the_first_operation(tmp_path, content):
+    """FoundationDB's client returns a database for a bad cluster file and
+    reports 2104 on the first operation."""
     real = tmp_path / "fdb.cluster"
-    real.write_text("test:abcdef@127.0.0.1:4500\n")
+    real.write_text(content)
+    db = fdb.open(cluster_file=str(real))
     with pytest.raises(fdb.FDBError) as e:
-        fdb.open(cluster_file=str(real))
+        db[b"k"]
     assert e.value.code == 2104

@@ -35,6 +35,7 @@ def fill(path):
 
 # A new store on a full filesystem.
 _NEW_STORE = """
+os.mkdir(MOUNT + "/db")  # a directory: the engine makes its store there (a missing path is 1515)
 fill(MOUNT + "/filler")
 try:
     fdb.open(cluster_file=MOUNT + "/db")
@@ -49,6 +50,7 @@ else:
 # once (each after a commit, so each claims a reader slot of its own) reach
 # well past the first page of reader slots.
 _MAKE_ROOM = """
+os.mkdir(MOUNT + "/db")
 db = fdb.open(cluster_file=MOUNT + "/db")
 for i in range(150):
     db[b"big%d" % i] = b"v" * 90000

@@ -299,6 +299,12 @@ FDB_EXPORT fdb_error_t fdb_cluster_set_option(FDBCluster *c, int option, const u
     return 0;
 }
 
+/* A database nobody took from its future is the future's to close. */
+static void drop_unclaimed_database(void *ctx) {
+    FDBFuture *f = ctx;
+    if (f->u.ptr) fdb_database_destroy((FDBDatabase *)f->u.ptr);
+}
+
 FDB_EXPORT FDBFuture *fdb_cluster_create_database(FDBCluster *c, const uint8_t *db_name, int db_name_length) {
     if (db_name_length != 2 || memcmp(db_name, "DB", 2) != 0) return future_error(FDB_ERR_INVALID_DATABASE_NAME);
     FDBDatabase *d = NULL;
@@ -310,6 +316,8 @@ FDB_EXPORT FDBFuture *fdb_cluster_create_database(FDBCluster *c, const uint8_t *
         return future_error(FDB_ERR_INTERNAL_ERROR);
     }
     f->u.ptr = d;
+    f->on_free = drop_unclaimed_database;
+    f->hook_ctx = f;
     future_set_ready_fresh(f, 0);
     return f;
 }

@@ -8,6 +8,7 @@
 
 #include "util/buggify.h"
 #include "client/future.h"
+#include "client/special_keys.h"
 #include "util/timer.h"
 #include "client/transaction.h"
 #include "client/tx_watch.h"
@@ -21,6 +22,7 @@ typedef struct commit_job {
     FDBFuture *waiters;        /* versionstamp futures */
     tx_watch *watches;
     int report_unknown;        /* buggify: applied, reported as 1021 */
+    int report_conflicts;      /* report_conflicting_keys */
     int64_t latency_ns;        /* buggify: complete this much later */
     int err;
     int64_t version;
@@ -49,12 +51,49 @@ static void complete_waiters(FDBFuture *waiters, int err, const uint8_t stamp[10
     }
 }
 
+/* The read ranges that made the commit fail with 1020, in one block with
+ * their bytes (NULL when none can be told). */
+static key_range *commit_conflicting(commit_job *job, int *n_out) {
+    const key_range *reads = job->req.reads;
+    int n = job->req.n_reads, hits = 0;
+    size_t bytes = 0;
+    *n_out = 0;
+    unsigned char *hit = calloc((size_t)n + 1, 1);
+    if (!hit || store_conflicting_reads(job->tr->db->s, job->req.read_version, reads, n, hit)) {
+        free(hit);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (hit[i]) hits++, bytes += (size_t)reads[i].begin_len + (size_t)reads[i].end_len;
+    key_range *out = hits ? malloc(sizeof *out * (size_t)hits + bytes) : NULL;
+    uint8_t *p = out ? (uint8_t *)(out + hits) : NULL;
+    for (int i = 0, j = 0; out && i < n; i++) {
+        if (!hit[i]) continue;
+        out[j] = reads[i];
+        out[j].begin = memcpy(p, reads[i].begin, (size_t)reads[i].begin_len);
+        p += reads[i].begin_len;
+        out[j].end = memcpy(p, reads[i].end, (size_t)reads[i].end_len);
+        p += reads[i].end_len;
+        j++;
+    }
+    free(hit);
+    if (out) *n_out = hits;
+    return out;
+}
+
 static void finish(commit_job *job) {
     FDBTransaction *tr = job->tr;
     uint8_t stamp[10];
     commit_stamp(stamp, job->version, job->index);
+    int n_conflicting = 0;
+    key_range *conflicting = job->err == FDB_ERR_NOT_COMMITTED && job->report_conflicts
+                                 ? commit_conflicting(job, &n_conflicting) : NULL;
     pthread_mutex_lock(&tr->lock);
     if (tr->generation == job->generation) {
+        key_range *old = tr->conflicting;
+        tr->conflicting = conflicting;
+        tr->n_conflicting = n_conflicting;
+        conflicting = old;
         tr->committed_version = job->err ? -1 : job->version;
         memcpy(tr->versionstamp, stamp, 10);
         tr->versionstamp_err = job->err;
@@ -63,6 +102,7 @@ static void finish(commit_job *job) {
             atomic_store(&tr->state, job->err ? TX_ACTIVE : TX_COMMITTED);
     }
     pthread_mutex_unlock(&tr->lock);
+    free(conflicting);
     complete_waiters(job->waiters, job->err, stamp);
     if (job->err) txw_fail(job->watches, job->err);
     else txw_activate(job->watches, tr->db->s, tr->db->max_watches);
@@ -121,7 +161,9 @@ static FDBFuture *commit_read_only(FDBTransaction *tr) {
 }
 
 static int injected_commit_error(void) {
-    static const int codes[] = {FDB_ERR_NOT_COMMITTED, FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_PROCESS_BEHIND};
+    /* FoundationDB's (its 1021 of this site is our commit_unknown_not_applied) */
+    static const int codes[] = {FDB_ERR_NOT_COMMITTED, FDB_ERR_TRANSACTION_TOO_OLD,
+                                FDB_ERR_COMMIT_PROXY_MEMORY_LIMIT_EXCEEDED};
     return codes[buggify_random(3)];
 }
 
@@ -155,6 +197,7 @@ static FDBFuture *commit_locked(FDBTransaction *tr) {
     int err = tx_check_usable(tr);
     int state = atomic_load(&tr->state);
     if (err && (state == TX_COMMITTING || state == TX_CANCELLED)) return future_error(err);
+    if (!err) err = sk_commit_check(tr);
     if (!err) err = precheck(tr);
     if (err) return fail_commit(tr, err);
     tx_writes *wr = tr->wr;
@@ -185,6 +228,7 @@ static FDBFuture *commit_locked(FDBTransaction *tr) {
     job->tr = tr;
     job->wr = wr;
     job->f = f;
+    job->report_conflicts = tr->report_conflicting_keys;
     future_wake_as_group(f);
     future_retain(f);                  /* the job's reference */
     atomic_fetch_add(&tr->refs, 1);

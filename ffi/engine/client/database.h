@@ -20,10 +20,15 @@ typedef struct tx_defaults {
 } tx_defaults;
 
 struct FDB_database {
-    store *s;
+    store *s;                    /* NULL when open_err */
+    int open_err;                /* the cluster file's error, reported by every
+                                  * transaction's operations (FoundationDB defers it) */
     atomic_int refs;             /* the caller's + one per live transaction */
     tx_defaults defaults;
     int max_watches;
+    /* What \xff\xff/cluster_file_path and /connection_string show. */
+    char *cluster_file_path;
+    char *connection_string;
 };
 
 /* Open the database in data directory `dir` (already resolved). */

@@ -165,10 +165,10 @@ static FDBFuture *pool_take(void) {
     return f;
 }
 
-/* A database result nobody took is ours to close. */
+/* What the future holds besides its buffers is released by its maker's
+ * hook (a database nobody took: api_unsupported.c). */
 static void free_payload(FDBFuture *f) {
     if (f->on_free) f->on_free(f->hook_ctx);
-    if (f->kind == FK_DATABASE && f->u.ptr) fdb_database_destroy((FDBDatabase *)f->u.ptr);
 }
 
 static void recycle(FDBFuture *f) {

@@ -4,8 +4,7 @@
  *   NULL / ""                 → $FDB_CLUSTER_FILE if set, else
  *                               ${XDG_DATA_HOME:-$HOME/.local/share}/found/engine
  *   an existing directory     → that directory
- *   a missing path not ending in ".cluster" → created as the directory
- *   a missing "*.cluster"     → 1515 no_cluster_file_found
+ *   a missing path            → 1515 no_cluster_file_found, as FoundationDB
  *   a file "embedded:<dir>"   → <dir>, relative to the file's directory
  *   any other file            → 2104 connection_string_invalid: a real
  *                               FoundationDB cluster file; never pretended to
@@ -42,11 +41,6 @@ void set_last_error_detail(const char *fmt, ...) {
  * did not): names the file or directory at fault. */
 FDB_EXPORT const char *found_engine_last_error_detail(void) {
     return location_detail;
-}
-
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 /* mkdir -p */
@@ -190,11 +184,8 @@ int location_from_cluster_file(const char *path, char *out, size_t out_len) {
         if (!S_ISREG(st.st_mode)) return odd_type(path, st.st_mode);
         return from_file(path, out, out_len);
     }
-    if (ends_with(path, ".cluster")) {
-        set_last_error_detail("%s: cluster file not found", path);
-        return FDB_ERR_NO_CLUSTER_FILE_FOUND;
-    }
-    return use_dir(path, out, out_len);
+    set_last_error_detail("%s: no such cluster file or data directory", path);
+    return FDB_ERR_NO_CLUSTER_FILE_FOUND;
 }
 
 int location_from_connection_string(const char *conn, char *out, size_t out_len) {

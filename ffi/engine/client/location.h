@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-/* Resolve fdb_create_database's argument to a data directory (created if
- * missing). Returns 0 or an FDB error code, with a detail recorded by
+/* Resolve fdb_create_database's argument to a data directory (an embedded
+ * file's or the default one created if missing). Returns 0 or an FDB error code, with a detail recorded by
  * set_last_error_detail. */
 int location_from_cluster_file(const char *path, char *dir, size_t dir_len);
 /* Resolve a connection string ("embedded:<dir>"). */

@@ -1,6 +1,9 @@
 /* options.c — see options.h. */
 #include "client/options.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "util/buggify.h"
 #include "client/database.h"
 #include "client/transaction.h"
@@ -16,6 +19,24 @@ static int int_value(const uint8_t *v, int len, int64_t *out) {
 
 static int in_range(int64_t x, int64_t lo, int64_t hi) {
     return x >= lo && x <= hi;
+}
+
+/* The knob network option ("name=value"): FoundationDB's knobs mean
+ * nothing here and are accepted; one engine-only knob is understood. */
+#define READ_FIRED_KNOB "found_client_buggify_read_fired_probability="
+
+static int knob(const uint8_t *value, int value_length) {
+    size_t n = strlen(READ_FIRED_KNOB);
+    if (!value || value_length <= (int)n || memcmp(value, READ_FIRED_KNOB, n) != 0) return 0;
+    char digits[24];
+    int len = value_length - (int)n;
+    if (len >= (int)sizeof digits) return FDB_ERR_INVALID_OPTION_VALUE;
+    memcpy(digits, value + n, (size_t)len);
+    digits[len] = 0;
+    char *end;
+    long long percent = strtoll(digits, &end, 10);
+    if (*end) return FDB_ERR_INVALID_OPTION_VALUE;
+    return buggify_set_read_fired_probability(percent);
 }
 
 int network_option(int option, const uint8_t *value, int value_length) {
@@ -42,7 +63,9 @@ int network_option(int option, const uint8_t *value, int value_length) {
     case FDB_NET_OPTION_TRACE_FORMAT: case FDB_NET_OPTION_TRACE_CLOCK_SOURCE:
     case FDB_NET_OPTION_TRACE_FILE_IDENTIFIER: case FDB_NET_OPTION_TRACE_SHARE_AMONG_CLIENT_THREADS:
     case FDB_NET_OPTION_TRACE_INITIALIZE_ON_SETUP: case FDB_NET_OPTION_TRACE_PARTIAL_FILE_SUFFIX:
-    case FDB_NET_OPTION_KNOB: case FDB_NET_OPTION_TLS_PLUGIN: case FDB_NET_OPTION_TLS_CERT_BYTES:
+    case FDB_NET_OPTION_KNOB:
+        return knob(value, value_length);
+    case FDB_NET_OPTION_TLS_PLUGIN: case FDB_NET_OPTION_TLS_CERT_BYTES:
     case FDB_NET_OPTION_TLS_CERT_PATH: case FDB_NET_OPTION_TLS_KEY_BYTES: case FDB_NET_OPTION_TLS_KEY_PATH:
     case FDB_NET_OPTION_TLS_VERIFY_PEERS: case FDB_NET_OPTION_BUGGIFY_ENABLE:
     case FDB_NET_OPTION_BUGGIFY_DISABLE: case FDB_NET_OPTION_BUGGIFY_SECTION_ACTIVATED_PROBABILITY:
@@ -126,6 +149,8 @@ int database_option(FDBDatabase *d, int option, const uint8_t *value, int value_
 int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int value_length) {
     switch (option) {
     case FDB_TR_OPTION_TIMEOUT:     /* counted from creation or reset, as in FoundationDB */
+        /* the caller fired an elapsed timeout first (transaction.c) */
+        return set_default(&tr->opt, option, value, value_length);
     case FDB_TR_OPTION_RETRY_LIMIT:
     case FDB_TR_OPTION_MAX_RETRY_DELAY:
     case FDB_TR_OPTION_SIZE_LIMIT:
@@ -154,6 +179,12 @@ int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int
     case FDB_TR_OPTION_REPORT_CONFLICTING_KEYS:
         tr->report_conflicting_keys = 1;
         return 0;
+    case FDB_TR_OPTION_SPECIAL_KEY_SPACE_RELAXED:
+        tr->sk_relaxed = 1;
+        return 0;
+    case FDB_TR_OPTION_SPECIAL_KEY_SPACE_ENABLE_WRITES:
+        tr->sk_writes = 1;
+        return 0;
     case FDB_TR_OPTION_CAUSAL_WRITE_RISKY: case FDB_TR_OPTION_CAUSAL_READ_RISKY:
     case FDB_TR_OPTION_CAUSAL_READ_DISABLE: case FDB_TR_OPTION_INCLUDE_PORT_IN_ADDRESS:
     case FDB_TR_OPTION_COMMIT_ON_FIRST_PROXY: case FDB_TR_OPTION_CHECK_WRITES_ENABLE:
@@ -171,7 +202,6 @@ int transaction_option(FDBTransaction *tr, int option, const uint8_t *value, int
     case FDB_TR_OPTION_AUTOMATIC_IDEMPOTENCY: case FDB_TR_OPTION_LOCK_AWARE:
     case FDB_TR_OPTION_USED_DURING_COMMIT_PROTECTION_DISABLE: case FDB_TR_OPTION_READ_LOCK_AWARE:
     case FDB_TR_OPTION_FIRST_IN_BATCH: case FDB_TR_OPTION_USE_PROVISIONAL_PROXIES:
-    case FDB_TR_OPTION_SPECIAL_KEY_SPACE_RELAXED: case FDB_TR_OPTION_SPECIAL_KEY_SPACE_ENABLE_WRITES:
     case FDB_TR_OPTION_TAG: case FDB_TR_OPTION_AUTO_THROTTLE_TAG: case FDB_TR_OPTION_SPAN_PARENT:
     case FDB_TR_OPTION_EXPENSIVE_CLEAR_COST_ESTIMATION_ENABLE: case FDB_TR_OPTION_BYPASS_UNREADABLE:
     case FDB_TR_OPTION_USE_GRV_CACHE: case FDB_TR_OPTION_SKIP_GRV_CACHE:

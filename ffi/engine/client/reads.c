@@ -7,7 +7,9 @@
 
 #include "util/buggify.h"
 #include "client/future.h"
+#include "client/kv_out.h"
 #include "client/selectors.h"
+#include "client/special_keys.h"
 #include "util/timer.h"
 #include "client/transaction.h"
 #include "client/view.h"
@@ -35,8 +37,8 @@ static FDBFuture *deliver(FDBFuture *f, int err) {
 }
 
 static int injected_read_error(void) {
-    static const int codes[] = {FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_FUTURE_VERSION, FDB_ERR_PROCESS_BEHIND};
-    return codes[buggify_random(3)];
+    static const int codes[] = {FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_FUTURE_VERSION};   /* FoundationDB's */
+    return codes[buggify_random(2)];
 }
 
 /* Checks every read makes before touching data. */
@@ -79,6 +81,7 @@ static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len
                               fdb_bool_t snapshot) {
     int err = tx_check_usable(tr);
     if (err) return future_error(err);
+    if (sk_contains_key(key, key_len)) return sk_get(tr, key, key_len);
     const uint8_t *maxk;
     int max_len;
     tx_max_read_key(tr, &maxk, &max_len);
@@ -218,41 +221,6 @@ static int range_byte_limit(int mode, int iteration, int target_bytes, int limit
     return 0;
 }
 
-typedef struct range_out {
-    FDBFuture *f;
-    size_t used;
-    int count;
-} range_out;
-
-static inline int append(range_out *o, const uint8_t *k, int kl, const uint8_t *v, int vl) {
-    FDBFuture *f = o->f;
-    size_t need = o->used + (size_t)kl + (size_t)vl;
-    /* Growing is the rare case: check capacity inline first. */
-    if ((size_t)o->count >= f->kvs_cap && future_reserve_kvs(f, (size_t)o->count + 1))
-        return FDB_ERR_INTERNAL_ERROR;
-    if (need > f->buf_cap && !future_reserve(f, need)) return FDB_ERR_INTERNAL_ERROR;
-    memcpy(f->buf + o->used, k, (size_t)kl);
-    memcpy(f->buf + o->used + kl, v, (size_t)vl);
-    /* offsets for now: the buffer may still move */
-    FDBKeyValue *kv = &f->kvs[o->count++];
-    kv->key = (const uint8_t *)(uintptr_t)o->used;
-    kv->key_length = kl;
-    kv->value = (const uint8_t *)(uintptr_t)(o->used + (size_t)kl);
-    kv->value_length = vl;
-    o->used = need;
-    return 0;
-}
-
-static void fix_pointers(range_out *o) {
-    FDBFuture *f = o->f;
-    for (int i = 0; i < o->count; i++) {
-        f->kvs[i].key = f->buf + (uintptr_t)f->kvs[i].key;
-        f->kvs[i].value = f->buf + (uintptr_t)f->kvs[i].value;
-    }
-    f->count = o->count;
-    f->buf_len = o->used;
-}
-
 static int in_range(const view_iter *it, int reverse, const uint8_t *b, int bl, const uint8_t *e, int el) {
     if (!it->valid) return 0;
     return reverse ? bytes_cmp(it->key, it->key_len, b, bl) >= 0
@@ -279,7 +247,7 @@ static int scan_store(view_iter *it, const uint8_t *b, int bl, const uint8_t *e,
             *more = 1;
             break;
         }
-        err = append(o, k, kl, v, vl);
+        err = kv_out_append(o, k, kl, v, vl);
         bytes += kl + vl;
         if (!err) err = cursor_next(cur, &valid);
     }
@@ -306,7 +274,7 @@ static int scan_store_reverse(view_iter *it, const uint8_t *b, int bl, const uin
             *more = 1;
             break;
         }
-        err = append(o, k, kl, v, vl);
+        err = kv_out_append(o, k, kl, v, vl);
         bytes += kl + vl;
         if (!err) err = cursor_prev(cur, &valid);
     }
@@ -357,6 +325,8 @@ static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const sele
     int64_t byte_limit = 0;
     if (!err && limit < 0) err = FDB_ERR_CLIENT_INVALID_OPERATION;
     if (!err) err = range_byte_limit(mode, iteration, target_bytes, limit, &byte_limit);
+    if (!err && sk_routes_range(bsel->key, bsel->key_len, esel->key, esel->key_len))
+        return sk_get_range(tr, bsel, esel, limit, byte_limit, reverse);
     if (!err) err = check_selector_key(tr, bsel->key, bsel->key_len);
     if (!err) err = check_selector_key(tr, esel->key, esel->key_len);
     if (err) return future_error(err);
@@ -399,7 +369,7 @@ static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const sele
                 err = FDB_ERR_ACCESSED_UNREADABLE;
                 break;
             }
-            err = append(&o, it.key, it.key_len, it.value, it.value_len);
+            err = kv_out_append(&o, it.key, it.key_len, it.value, it.value_len);
             bytes += it.key_len + it.value_len;
             if (!err) err = reverse ? view_prev(&it) : view_next(&it);
         }
@@ -421,7 +391,7 @@ static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const sele
         if (bytes_cmp(cb, cbl, ce, cel) < 0) err = range_conflict(tr, reverse, more, f, o.count, cb, cbl, ce, cel);
     }
     if (!err) {
-        fix_pointers(&o);
+        kv_out_finish(&o);
         f->more = more;
     } else {
         f->count = 0;

@@ -11,6 +11,7 @@
 #include "util/buggify.h"
 #include "client/future.h"
 #include "client/options.h"
+#include "client/special_keys.h"
 #include "util/timer.h"
 #include "client/tx_watch.h"
 
@@ -110,12 +111,18 @@ void tx_release_snapshot(FDBTransaction *tr) {
     release_snapshot(tr);
 }
 
-static void options_from_db(FDBTransaction *tr) {
-    tr->opt = tr->db->defaults;
+void tx_reset_ryw_options(FDBTransaction *tr) {
+    tr->opt.snapshot_ryw_disable = tr->db->defaults.snapshot_ryw_disable;
     tr->ryw_disable = 0;
     tr->read_system = tr->write_system = 0;
     tr->next_write_no_conflict = 0;
+    tr->sk_relaxed = tr->sk_writes = 0;
+}
+
+static void options_from_db(FDBTransaction *tr) {
+    tr->opt = tr->db->defaults;
     tr->report_conflicting_keys = 0;
+    tx_reset_ryw_options(tr);
 }
 
 void tx_enter(FDBTransaction *tr) {
@@ -128,6 +135,8 @@ void tx_leave(FDBTransaction *tr) {
 
 static void free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
+    if (tr->retry_future) future_release(tr->retry_future);
+    free(tr->conflicting);
     pthread_mutex_destroy(&tr->lock);
     pthread_mutex_destroy(&tr->op_lock);
     database_release(tr->db);
@@ -163,6 +172,7 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
     database_retain(d);
     tr->db = d;
     options_from_db(tr);
+    tr->deferred_err = d->open_err;
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->start_ns = now_ns();
@@ -177,11 +187,21 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     pthread_mutex_lock(&tr->lock);
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
+    FDBFuture *retry = tr->retry_future;
+    key_range *conflicting = tr->conflicting;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
     tr->commit_future = NULL;
+    tr->retry_future = NULL;
+    tr->conflicting = NULL;
+    tr->n_conflicting = 0;
     tr->generation++;
     pthread_mutex_unlock(&tr->lock);
+    free(conflicting);
+    if (retry) {
+        future_complete(retry, err);
+        future_release(retry);
+    }
     while (waiters) {
         FDBFuture *next = waiters->link;
         future_complete(waiters, err);
@@ -196,10 +216,12 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
         writes_free(tr->wr);
         tr->wr = tx_writes_new();
     }
-    tr->deferred_err = tr->wr ? 0 : FDB_ERR_INTERNAL_ERROR;
+    tr->deferred_err = tr->wr ? tr->db->open_err : FDB_ERR_INTERNAL_ERROR;
     tr->wanted_read_version = -1;
     tr->committed_version = -1;
     tr->versionstamp_err = 0;
+    tr->sk_tenant_sets = 0;
+    tr->cancel_err = 0;
     atomic_store(&tr->state, TX_ACTIVE);
 }
 
@@ -219,46 +241,68 @@ FDB_EXPORT void fdb_transaction_destroy(FDBTransaction *tr) {
     tx_unref(tr);
 }
 
-FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
-    tx_enter(tr);
+void tx_kill(FDBTransaction *tr, int err) {
     pthread_mutex_lock(&tr->lock);
+    if (atomic_load(&tr->state) == TX_CANCELLED) {
+        pthread_mutex_unlock(&tr->lock);
+        return;
+    }
     FDBFuture *commit = tr->commit_future;
     if (commit) future_retain(commit);
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
+    FDBFuture *retry = tr->retry_future;
     tr->commit_future = NULL;
     tr->versionstamp_waiters = NULL;
     tr->watches = NULL;
+    tr->retry_future = NULL;
+    tr->cancel_err = err;
     atomic_store(&tr->state, TX_CANCELLED);
     pthread_mutex_unlock(&tr->lock);
     tx_release_snapshot(tr);
     if (commit) {
-        future_complete(commit, FDB_ERR_TRANSACTION_CANCELLED);
+        future_complete(commit, err);
         future_release(commit);
+    }
+    if (retry) {
+        future_complete(retry, err);
+        future_release(retry);
     }
     while (waiters) {
         FDBFuture *next = waiters->link;
-        future_complete(waiters, FDB_ERR_TRANSACTION_CANCELLED);
+        future_complete(waiters, err);
         future_release(waiters);
         waiters = next;
     }
-    txw_fail(watches, FDB_ERR_TRANSACTION_CANCELLED);
+    txw_fail(watches, err);
+}
+
+int tx_timeout_check(FDBTransaction *tr) {
+    if (tr->opt.timeout_ms && (now_ns() - tr->start_ns) / 1000000LL >= tr->opt.timeout_ms)  /* no overflow */
+        tx_kill(tr, FDB_ERR_TRANSACTION_TIMED_OUT);
+    return atomic_load(&tr->state) == TX_CANCELLED;
+}
+
+FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
+    tx_enter(tr);
+    tx_kill(tr, FDB_ERR_TRANSACTION_CANCELLED);
     tx_leave(tr);
 }
 
 static fdb_error_t set_option_locked(FDBTransaction *tr, int option, const uint8_t *value,
                                       int value_length) {
+    /* A timeout that has already elapsed has fired: a new value (0
+     * included) does not revive the transaction. */
+    if (option == FDB_TR_OPTION_TIMEOUT) tx_timeout_check(tr);
     return transaction_option(tr, option, value, value_length);
 }
 
 /* ---- shared checks ------------------------------------------------------------ */
 
 int tx_check_usable(FDBTransaction *tr) {
-    int state = atomic_load_explicit(&tr->state, memory_order_acquire);
-    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
-    if (state == TX_COMMITTING) return FDB_ERR_USED_DURING_COMMIT;
-    if (tr->opt.timeout_ms && now_ns() - tr->start_ns >= tr->opt.timeout_ms * 1000000LL)
-        return FDB_ERR_TRANSACTION_TIMED_OUT;
+    if (tx_timeout_check(tr)) return tr->cancel_err;
+    if (atomic_load_explicit(&tr->state, memory_order_acquire) == TX_COMMITTING)
+        return FDB_ERR_USED_DURING_COMMIT;
     return tr->deferred_err;
 }
 
@@ -414,7 +458,7 @@ static int writable(FDBTransaction *tr) {
         defer(tr, FDB_ERR_USED_DURING_COMMIT);
         return FDB_ERR_USED_DURING_COMMIT;
     }
-    if (state == TX_CANCELLED) return FDB_ERR_TRANSACTION_CANCELLED;
+    if (state == TX_CANCELLED) return tr->cancel_err;
     if (!tr->wr) return FDB_ERR_INTERNAL_ERROR;
     return 0;
 }
@@ -455,6 +499,10 @@ static int write_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const ui
 static void set_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
                         const uint8_t *value, int value_len) {
     if (writable(tr)) return;
+    if (sk_contains_key(key, key_len)) {
+        defer(tr, sk_set(tr, key, key_len));
+        return;
+    }
     int err = check_write_key(tr, key, key_len);
     if (!err && value_len > VALUE_SIZE_LIMIT) err = FDB_ERR_VALUE_TOO_LARGE;
     if (!err) err = transaction_log(tr, MUT_SET, 0, key, key_len, NULL, 0, value, value_len);
@@ -468,7 +516,10 @@ static void clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uint
     const uint8_t *maxk = (const uint8_t *)"\xff\xff";
     int max_len = tr->write_system ? 2 : 1;
     if (bytes_cmp(b, bl, e, el) > 0) err = FDB_ERR_INVERTED_RANGE;
-    else if (bytes_cmp(b, bl, maxk, max_len) > 0 || bytes_cmp(e, el, maxk, max_len) > 0)
+    else if (sk_routes_range(b, bl, e, el)) {
+        defer(tr, sk_clear_range(tr, b, bl, e, el));
+        return;
+    } else if (bytes_cmp(b, bl, maxk, max_len) > 0 || bytes_cmp(e, el, maxk, max_len) > 0)
         err = FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
     if (err) {
         defer(tr, err);
@@ -483,7 +534,12 @@ static void clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uint
 
 static void clear_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
     if (writable(tr)) return;
+    if (sk_contains_key(key, key_len)) {
+        defer(tr, sk_clear_key(tr, key, key_len));
+        return;
+    }
     int err = check_write_key(tr, key, key_len);
+    if (err == FDB_ERR_KEY_TOO_LARGE) return;    /* no key that long exists: FoundationDB ignores it */
     if (err) {
         defer(tr, err);
         return;
@@ -587,8 +643,12 @@ static fdb_error_t add_conflict_range_locked(FDBTransaction *tr, const uint8_t *
 /* ---- versions, sizes ------------------------------------------------------------ */
 
 static void set_read_version_locked(FDBTransaction *tr, int64_t version) {
-    /* Only before the first read, as in FoundationDB; later it is ignored. */
-    if (!tr->snap) tr->wanted_read_version = version;
+    /* As FoundationDB: once the transaction has a read version (read,
+     * get_read_version or set_read_version) 2010, a version <= 0 2011;
+     * reported by the next operations, like write errors. */
+    if (tr->snap || tr->wanted_read_version >= 0) defer(tr, FDB_ERR_READ_VERSION_ALREADY_SET);
+    else if (version <= 0) defer(tr, FDB_ERR_VERSION_INVALID);
+    else tr->wanted_read_version = version;
 }
 
 static FDBFuture *get_read_version_locked(FDBTransaction *tr) {
@@ -619,7 +679,7 @@ static FDBFuture *get_approximate_size_locked(FDBTransaction *tr) {
 
 static FDBFuture *get_versionstamp_locked(FDBTransaction *tr) {
     int state = atomic_load(&tr->state);
-    if (state == TX_CANCELLED) return future_error(FDB_ERR_TRANSACTION_CANCELLED);
+    if (state == TX_CANCELLED) return future_error(tr->cancel_err);
     if (state == TX_COMMITTING) return future_error(FDB_ERR_USED_DURING_COMMIT);
     FDBFuture *f = future_new(FK_KEY);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);

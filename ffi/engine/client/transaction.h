@@ -38,6 +38,8 @@ struct FDB_transaction {
     pthread_mutex_t op_lock;    /* one C API call at a time (recursive: callbacks may re-enter) */
     pthread_mutex_t lock;       /* fields written by the commit thread */
     atomic_int state;           /* enum tx_state */
+    int cancel_err;             /* TX_CANCELLED: what every operation fails with
+                                 * (1025 cancelled, 1031 timed out) until reset */
     unsigned generation;        /* bumped by reset: stale commits leave us be */
     tx_writes *wr;
 
@@ -54,12 +56,21 @@ struct FDB_transaction {
     int write_system;           /* access_system_keys */
     int next_write_no_conflict;
     int report_conflicting_keys;
+    int sk_relaxed;             /* special_key_space_relaxed */
+    int sk_writes;              /* special_key_space_enable_writes */
+
+    /* special key space state of this attempt (special_keys.h) */
+    int sk_tenant_sets;         /* tenant-map writes: tenants_disabled at commit */
+    key_range *conflicting;     /* report_conflicting_keys: the read ranges that made the
+                                 * last commit fail (one block with their bytes; under lock) */
+    int n_conflicting;
 
     /* errors and retries */
     int deferred_err;           /* from set/clear/atomic: reported by later ops */
     int64_t start_ns;           /* for the timeout option */
     int retries;
     int64_t backoff_ms;
+    FDBFuture *retry_future;    /* on_error's pending delay (cancel ends it) */
 
     /* commit results */
     int64_t committed_version;
@@ -75,8 +86,16 @@ struct FDB_transaction {
 void tx_enter(FDBTransaction *tr);
 void tx_leave(FDBTransaction *tr);
 
-/* Checks common to every operation; 0 or the error it must report. */
+/* Checks common to every operation; 0 or the error it must report. A
+ * timeout found elapsed fires here (the transaction is then dead). */
 int tx_check_usable(FDBTransaction *tr);
+/* End the transaction until reset, as FoundationDB's client does on cancel,
+ * on a timeout and when on_error gives up: everything pending (commit,
+ * versionstamps, watches, on_error's delay) and every later operation fail
+ * with err. A transaction already dead keeps its first error. */
+void tx_kill(FDBTransaction *tr, int err);
+/* Fire the timeout if it has elapsed; 1 when the transaction is dead. */
+int tx_timeout_check(FDBTransaction *tr);
 /* Take the read snapshot if not yet taken; 0 or an error. */
 int tx_ensure_snapshot(FDBTransaction *tr);
 /* Give the read snapshot back before the attempt ends (commit sent or
@@ -107,6 +126,12 @@ void tx_unref(FDBTransaction *tr);
 /* End the current attempt: fail its waiters with err, drop its snapshot
  * and writes (a commit in flight keeps its own). Options stay. */
 void tx_abandon_attempt(FDBTransaction *tr, int err);
+/* What on_error does to options, as FoundationDB's ReadYourWritesTransaction:
+ * its own options go back to their defaults (read_your_writes_disable,
+ * snapshot_ryw_*, read/access_system_keys, next_write_no_write_conflict_range,
+ * special_key_space_*); the persistent ones (timeout, retry_limit,
+ * max_retry_delay) and the native transaction's (size_limit, ...) stay. */
+void tx_reset_ryw_options(FDBTransaction *tr);
 
 /* The transaction's store cursor (opened on first use). */
 int tx_cursor(FDBTransaction *tr, store_cursor **out);

@@ -172,6 +172,31 @@ int conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set 
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int store_conflicting_reads(store *s, int64_t read_version, const key_range *reads, int n,
+                            unsigned char *hit)
+{
+    MDB_txn *txn;
+    MDB_cursor *c = NULL;
+    uint8_t kb[10];
+    MDB_val k = {sizeof kb, kb}, v;
+    hist_key(kb, read_version + 1, 0);
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return store_lmdb_error(rc);
+    rc = mdb_cursor_open(txn, s->hist, &c);
+    for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        for (int i = 0; i < n && !rc; i++) {
+            read_set one = {(key_range *)&reads[i], 1};
+            int m = hit[i] ? 1 : entry_meets(&v, &one);
+            if (m < 0) rc = MDB_CORRUPTED;
+            else hit[i] = (unsigned char)m;
+        }
+        if (rc) break;
+    }
+    if (c) mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND ? 0 : store_lmdb_error(rc);
+}
+
 int conflicts_prune(MDB_txn *txn, store *s, int64_t version)
 {
     int64_t floor, cutoff = version - STORE_HISTORY_VERSIONS;

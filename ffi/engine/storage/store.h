@@ -129,6 +129,12 @@ struct commit_request {
  * request points to must stay valid until `done` runs. */
 void store_commit_submit(store *s, commit_request *req);
 
+/* For report_conflicting_keys after a 1020: hit[i] = 1 for each read range
+ * meeting a write committed after read_version (others left as they are).
+ * 0 or an FDB error. */
+int store_conflicting_reads(store *s, int64_t read_version, const key_range *reads, int n,
+                            unsigned char *hit);
+
 /* The newest committed version, as seen by this process now. */
 int64_t store_committed_version(store *s);
 

@@ -11,7 +11,9 @@ volatile int buggify_enabled;
 static pthread_mutex_t buggify_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t buggify_state;
 static int seeded;
-static int activated_pct = 25, buggify_fired_pct = 25;
+/* FoundationDB's defaults (P_CLIENT_BUGGIFIED_SECTION_ACTIVATED/_FIRES) and
+ * its read sites' CLIENT_BUGGIFY_WITH_PROB(.01). */
+static int activated_pct = 25, buggify_fired_pct = 25, buggify_read_fired_pct = 1;
 static int decided[BUG_SECTIONS], buggify_active[BUG_SECTIONS];
 static atomic_llong buggify_counts[BUG_SECTIONS];
 
@@ -63,6 +65,10 @@ int buggify_set_fired_probability(int64_t percent) {
     return set_pct(&buggify_fired_pct, percent);
 }
 
+int buggify_set_read_fired_probability(int64_t percent) {
+    return set_pct(&buggify_read_fired_pct, percent);
+}
+
 int buggify_fires(int section) {
     int fire = buggify_decides(section);
     if (fire) buggify_count(section);
@@ -81,7 +87,8 @@ int buggify_decides(int section) {
         decided[section] = 1;
         buggify_active[section] = (int)(buggify_next() % 100) < activated_pct;
     }
-    int fire = buggify_active[section] && (int)(buggify_next() % 100) < buggify_fired_pct;
+    int pct = section == BUG_READ_ERROR ? buggify_read_fired_pct : buggify_fired_pct;
+    int fire = buggify_active[section] && (int)(buggify_next() % 100) < pct;
     pthread_mutex_unlock(&buggify_lock);
     return fire;
 }
