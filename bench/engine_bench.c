@@ -345,6 +345,7 @@ int main(int argc, char **argv)
     OK(fdb_setup_network());
     pthread_create(&net, NULL, run_network, NULL);
     snprintf(path, sizeof path, "%s/engine", dir);
+    mkdir(path, 0755);          /* a directory: a missing path is a missing cluster file (1515) */
     OK(fdb_create_database(path, &db));
     snprintf(path, sizeof path, "%s/raw_point", dir);
     bench_point(path, atoi(argv[2]));
