@@ -5,12 +5,13 @@
 2. ``found._fdb`` — the CFFI module (API mode) built by ffi/build_ffi.py; it
    loads either the engine or a real libfdb_c at run time.
 3. ``found._ctuple`` — the C tuple encoder/decoder (ffi/tuple/*.c).
+4. ``found._cpairs`` — range batches into (key, value) tuples (ffi/pairs/pairs.c).
 
 A piece whose sources are absent is skipped, so each can be built alone.
-FOUND_BUILD=engine,cffi,tuple builds only the named pieces.
+FOUND_BUILD=engine,cffi,tuple,pairs builds only the named pieces.
 Set FOUND_SANITIZE=1 to build everything with ASan + UBSan.
-The tuple extension is built on CPython only: found.tuple uses the pure-Python
-codec on other implementations (PyPy), so the extension would go unused there.
+The tuple and pairs extensions are built on CPython only: found uses pure
+Python on other implementations (PyPy), so they would go unused there.
 
 The target is detected (``toolchain()``: OS, architecture, compiler family) and
 the engine's link flags follow it: GNU ld's soname and version script on Linux,
@@ -32,7 +33,7 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-san
 
 
 def wanted(piece):
-    """FOUND_BUILD=engine,cffi,tuple limits the build to some pieces (default: all)."""
+    """FOUND_BUILD=engine,cffi,tuple,pairs limits the build to some pieces (default: all)."""
     chosen = os.environ.get("FOUND_BUILD")
     return not chosen or piece in chosen.split(",")
 
@@ -124,6 +125,20 @@ def tuple_extension():
     )]
 
 
+def pairs_extension():
+    """Range batches into pairs in C: for CPython, like the tuple codec (found/_transaction.py falls back)."""
+    source = rel("ffi", "pairs", "pairs.c")
+    if not os.path.exists(source) or not wanted("pairs") or not build_tuple_extension():
+        return []
+    flags = [f for f in STRICT if f != "-fvisibility=hidden"] + (SANITIZE if sanitize() else [])
+    return [Extension(
+        "found._cpairs",
+        sources=[source],
+        extra_compile_args=flags,
+        extra_link_args=SANITIZE if sanitize() else [],
+    )]
+
+
 def cffi_modules():
     if os.path.exists(rel("ffi", "build_ffi.py")) and wanted("cffi"):
         return ["ffi/build_ffi.py:ffibuilder"]
@@ -175,7 +190,8 @@ def announce_target():
 if __name__ == "__main__":  # setuptools' build backend runs this file as __main__ too
     announce_target()
     setup(
-        ext_modules=engine_extension() + tuple_extension(),
+        license="Apache-2.0",  # here, not in pyproject.toml: see the note there
+        ext_modules=engine_extension() + tuple_extension() + pairs_extension(),
         cffi_modules=cffi_modules(),
         cmdclass={"build_ext": BuildExt},
     )

@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
 """Tuple codec speed, as ratios to references measured in the same run.
 
-    python3 bench/tuple_bench.py [--rounds 9] [--number 1000]
+    python3 bench/tuple_bench.py [--rounds 9] [--number 1000] [--distinct 100000]
 
 For a mix of representative keys it times pack and unpack with the official
 fdb.tuple, found's C codec and found's pure-Python codec, and, as the floor,
 copying the packed bytes in C (``bytes(bytearray)``: one call that returns a
 new bytes object of the key's length). Prints ns per key and the ratios
 fdb/found-C (the speedup) and found-C/copy (how far from a plain copy).
+
+Then ``--distinct`` distinct mixed keys (the templates above with a counter
+in them) are packed and unpacked, every result kept in a list, with the
+cyclic GC on as in an application: a side's rate is keys packed+unpacked per
+second; fdb and found-C alternate for --rounds rounds, and the ratio is given
+round by round (median, min-max).
 """
+import gc
+import statistics
+import time
 import argparse
 import os
 import sys
@@ -79,12 +88,46 @@ def report(rows):
              total["pack_c"] / total["copy"], total["unpack_c"] / total["copy"]))
 
 
+def distinct_keys(count):
+    templates = list(KEYS.values())
+    return [templates[i % len(templates)] + (i,) for i in range(count)]
+
+
+def kept_rate(pack, unpack, keys):
+    gc.collect()
+    start = time.perf_counter()
+    packed = [pack(k) for k in keys]
+    unpacked = [unpack(p) for p in packed]
+    seconds = time.perf_counter() - start
+    assert len(unpacked) == len(keys)
+    return len(keys) / seconds
+
+
+def report_distinct(count, rounds):
+    keys = distinct_keys(count)
+    assert [_ctuple.unpack(_ctuple.pack(k)) for k in keys[:len(KEYS)]] == [
+        fdb.tuple.unpack(fdb.tuple.pack(k)) for k in keys[:len(KEYS)]]
+    rates = {"fdb": [], "c": []}
+    for _ in range(rounds):
+        rates["fdb"].append(kept_rate(fdb.tuple.pack, fdb.tuple.unpack, keys))
+        rates["c"].append(kept_rate(_ctuple.pack, _ctuple.unpack, keys))
+    ratios = [c / f for c, f in zip(rates["c"], rates["fdb"])]
+    print()
+    print("%d distinct mixed keys packed+unpacked and kept, GC on, %d rounds: found-C %.0f/s, fdb %.0f/s (medians); "
+          "ratio found-C/fdb %.1fx (min %.1fx, max %.1fx)"
+          % (count, rounds, statistics.median(rates["c"]), statistics.median(rates["fdb"]),
+             statistics.median(ratios), min(ratios), max(ratios)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--number", type=int, default=1000)
+    parser.add_argument("--distinct", type=int, default=100_000)
     args = parser.parse_args()
     report(measure(args.rounds, args.number))
+    if args.distinct:
+        report_distinct(args.distinct, args.rounds)
 
 
 if __name__ == "__main__":

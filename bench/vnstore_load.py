@@ -27,8 +27,9 @@ sys.path.insert(0, ROOT)
 import httpx  # noqa: E402
 
 import found  # noqa: E402
-from found.ext import nstore, vnstore  # noqa: E402
+from found.ext import vnstore  # noqa: E402
 from found.ext.vnstore import server as vnserver  # noqa: E402
+from found.ext.vnstore._pages import NAVIGATE_LIMIT, Search  # noqa: E402
 
 
 def _free_port():
@@ -173,16 +174,12 @@ async def http_run(url, paths, clients, duration):
 
 def _direct_reads(store, changes):
     """For each path of _paths, the reads its page does, as a transaction."""
-    var = nstore.var
+    def navigate(query):
+        # The reads of the page itself: one cursor page of the search.
+        search = Search.from_query(query)
 
-    def navigate(pattern):
         async def read(tx):
-            out = []
-            async for binding in vnstore.query(tx, store, pattern):
-                out.append(binding)
-                if len(out) == 43:
-                    break
-            return out
+            return await search.page(tx, store.alive, NAVIGATE_LIMIT)
         return read
 
     def detail(changeid):
@@ -195,9 +192,9 @@ def _direct_reads(store, changes):
         return await vnstore.change_list(tx, store)
 
     out = [
-        navigate((var("uid"), var("key"), var("value"))),
-        navigate((var("uid"), "name", var("value"))),
-        navigate((var("uid"), "city", "Oslo")),
+        navigate({}),
+        navigate({"key": "name"}),
+        navigate({"key": "city", "value": "Oslo"}),
         history,
     ]
     out += [detail(c) for c in changes[:4]]

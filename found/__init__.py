@@ -47,6 +47,7 @@ from found._transaction import (
     min,
     on_error,
     query,
+    query_batches,
     read_version,
     reset,
     set,
@@ -61,6 +62,7 @@ from found._util import all, co, limit, next_prefix
 from found._version import error_predicate, get_client_version
 from found.tuple import Versionstamp, has_incomplete_versionstamp, pack, pack_with_versionstamp, unpack
 
+__version__ = "0.14.0"  # as pyproject.toml's project.version (tests/driver/test_packaging.py)
 __VERSION__ = (0, 14, 0)
 HEADER_VERSION = VERSION = 730
 
@@ -74,7 +76,7 @@ __all__ = [
     "add_network_thread_completion_hook", "get_client_version", "error_predicate",
     "transactional", "transaction", "make_transaction", "Transaction",
     "Hooks", "make_hooks", "TransactionStats",
-    "get", "set", "clear", "query", "get_key", "KeySelector", "lt", "lte", "gt", "gte",
+    "get", "set", "clear", "query", "query_batches", "get_key", "KeySelector", "lt", "lte", "gt", "gte",
     "read_version", "set_read_version", "commit", "on_error", "reset", "cancel",
     "get_committed_version", "get_approximate_size", "get_versionstamp", "watch",
     "add_conflict_range", "set_option", "get_range_split_points", "estimated_size_bytes",
@@ -84,6 +86,10 @@ __all__ = [
     "pack", "unpack", "pack_with_versionstamp", "has_incomplete_versionstamp", "Versionstamp",
     "Subspace", "directory", "DirectoryLayer", "DirectorySubspace", "DirectoryPartition", "DirectoryError",
     "MAX_SIZE_KEY", "MAX_SIZE_VALUE", "MAX_SIZE_TRANSACTION", "VERSION", "HEADER_VERSION",
+    "__version__", "__VERSION__",
 ]
 __all__ += _codes.__all__  # every FDB_* constant, listed where it is generated
 
+# The `found` command's Python API (docs/cli.md): dump/load a key range in found's dump format.
+from found._dump import DumpError, dump, load  # noqa: E402
+__all__ += ["dump", "load", "DumpError"]

@@ -2,7 +2,7 @@
 import io
 import logging
 import os
-from typing import Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from found import _library, _network
 from found._errors import FoundException, InterfaceError
@@ -12,6 +12,7 @@ from found._hooks import Hooks, make_hooks
 __all__ = ["Database", "open", "database_set_option"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+OptionValue = Union[bytes, str, int, None]  # checked against the option's declared parameter type
 
 _destroy_database = lib.fdb_database_destroy
 _log = logging.getLogger("found")
@@ -25,13 +26,19 @@ class Database:
 
     __slots__ = ("pointer", "hooks", "cluster_file", "library", "_spare", "__weakref__")
 
-    def __init__(self, pointer, cluster_file: Optional[str], library: Tuple[str, str]) -> None:
+    pointer: Any  # the C FDBDatabase * (a CFFI cdata), None once closed
+    hooks: Hooks
+    cluster_file: Optional[str]
+    library: Tuple[str, str]
+    _spare: List[Any]
+
+    def __init__(self, pointer: Any, cluster_file: Optional[str], library: Tuple[str, str]) -> None:
         self.pointer = pointer
-        self.hooks: Hooks = make_hooks()
+        self.hooks = make_hooks()
         self.cluster_file = cluster_file
         self.library = library
         # Transactions transactional() finished with and reset, for reuse (see _transaction.recycle).
-        self._spare: list = []
+        self._spare = []
 
     def __del__(self) -> None:
         pointer = getattr(self, "pointer", None)
@@ -162,7 +169,7 @@ def _make_data_directory(cluster_file) -> None:
             pass
 
 
-def _open_error(code: int, cluster_file) -> FoundException:
+def _open_error(code: int, cluster_file: Optional[PathLike]) -> FoundException:
     exc = FoundException(code)
     detail = _library.engine_error_detail()
     where = os.fsdecode(cluster_file) if cluster_file is not None else "the default cluster file"
@@ -170,7 +177,7 @@ def _open_error(code: int, cluster_file) -> FoundException:
     return exc
 
 
-def database_set_option(db: Database, option: int, value=None) -> None:
+def database_set_option(db: Database, option: int, value: OptionValue = None) -> None:
     """Set a database option (an ``FDB_DB_OPTION_*`` constant); ``value`` bytes (int accepted) or None."""
     if type(db) is not Database:
         check_database(db)

@@ -44,7 +44,7 @@ class FoundException(BaseFoundException):
     gets the right class; codes outside the families stay FoundException.
     """
 
-    def __new__(cls, code: int, message: Optional[str] = None):
+    def __new__(cls, code: int, message: Optional[str] = None) -> "FoundException":
         if cls is FoundException:
             cls = _FAMILIES.get(code, FoundException)
         return super().__new__(cls, code, message)
@@ -53,9 +53,9 @@ class FoundException(BaseFoundException):
         if message is None:
             message = error_message(code)
         super().__init__(code, message)
-        self.code = code
-        self.message = message
-        self.maybe_committed = code in _MAYBE_COMMITTED
+        self.code: int = code
+        self.message: str = message
+        self.maybe_committed: bool = code in _MAYBE_COMMITTED
 
     @property
     def name(self) -> str:

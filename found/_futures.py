@@ -2,13 +2,18 @@
 
 The engine (and libfdb_c for cached reads) often hands back a future that is
 already ready: the callers in _transaction.py check that first and never get
-here.  For the rest, ``fdb_future_set_callback`` registers the extern
-"Python" callback below; it runs on the network thread and wakes the owning
-event loop with ``call_soon_threadsafe``.
+here.  For the rest, each event loop has a completion port
+(ffi/driver/completions.c): a C callback queues the ready future's token in C,
+on whatever thread completes it, without the GIL, and makes the port's file
+descriptor readable only when the queue was empty.  The loop reads that
+descriptor (``add_reader``) and takes the whole queue in one call, so a batch
+of commits completed together wakes the loop once and the engine's commit
+thread never waits for Python.
 
 Ownership: every C future is destroyed exactly once, on the event loop's
 thread — by the code that reads its result, or, when the awaiting task was
-cancelled, by ``_Waiter.ready`` once the (cancelled) C future completes.
+cancelled, by ``_Waiter.ready`` once the (cancelled) C future completes — or,
+once its loop is closed, in C by the port (see ``_Port.close``).
 Once destroyed it goes back to the engine's pool and may serve another
 transaction at once, so ``state`` (not the asyncio side) says who owns it.
 """
@@ -22,13 +27,16 @@ from found._fdb import ffi, lib
 __all__ = ["wait", "as_future"]
 
 _WAITING, _READY, _DONE = 0, 1, 2
+#: Tokens taken from a port per C call.
+_TAKE = 256
 
-_waiters: Dict[int, "_Waiter"] = {}
 _tokens = itertools.count(1)
+_ports: Dict[asyncio.AbstractEventLoop, "_Port"] = {}
 _destroy = lib.fdb_future_destroy
 _cancel = lib.fdb_future_cancel
-_set_callback = lib.fdb_future_set_callback
-_callback = lib._found_future_ready
+_watch = lib.found_port_watch
+_take = lib.found_port_take
+_unpack = ffi.unpack
 
 
 class _Waiter:
@@ -62,7 +70,7 @@ class _Waiter:
             self.aio.set_result(result)
 
     def abandon(self) -> None:
-        """The loop is gone: nobody will read the result."""
+        """Nobody will read the result (the callback could not be set)."""
         self.state = _DONE
         _destroy(self.future)
 
@@ -72,24 +80,70 @@ class _Waiter:
             _cancel(self.future)
 
 
-@ffi.def_extern()
-def _found_future_ready(future, parameter):
-    waiter = _waiters.pop(int(ffi.cast("intptr_t", parameter)), None)
-    if waiter is None:
-        return
-    try:
-        waiter.loop.call_soon_threadsafe(waiter.ready)
-    except RuntimeError:  # the event loop was closed meanwhile
-        waiter.abandon()
+class _Port:
+    """One event loop's completion port: its waiters by token, and the C port."""
+
+    __slots__ = ("loop", "pointer", "fd", "waiters", "tokens")
+
+    def __init__(self, loop):
+        pointer = lib.found_port_open()
+        if pointer == ffi.NULL:
+            raise OSError("found: cannot open a completion port (out of memory or file descriptors)")
+        self.loop = loop
+        self.pointer = pointer
+        self.fd = lib.found_port_fd(pointer)
+        self.waiters: Dict[int, _Waiter] = {}
+        self.tokens = ffi.new("intptr_t[]", _TAKE)
+        loop.add_reader(self.fd, self.drain)
+
+    def drain(self) -> None:
+        """On the loop thread, when the port's descriptor is readable: finish every ready waiter."""
+        pointer, tokens, pop = self.pointer, self.tokens, self.waiters.pop
+        while True:
+            n = _take(pointer, tokens, _TAKE)
+            for token in _unpack(tokens, n):
+                waiter = pop(token, None)
+                if waiter is not None:
+                    waiter.ready()
+            if n < _TAKE:
+                return
+
+    def close(self) -> None:
+        """The loop is closed: nobody will read these results; C destroys the futures."""
+        if not self.loop.is_closed():
+            self.loop.remove_reader(self.fd)
+        for waiter in self.waiters.values():
+            waiter.state = _DONE
+        self.waiters.clear()
+        lib.found_port_close(self.pointer)
+        self.pointer = ffi.NULL
+
+
+def _port_of(loop) -> _Port:
+    """The loop's port, opened on first use (closing the ports of loops closed since).
+
+    Loops in other threads may open theirs meanwhile: the dict is copied
+    (atomic under the GIL) and each closed port is closed by whoever pops it.
+    """
+    for other in list(_ports):
+        if other.is_closed():
+            closed = _ports.pop(other, None)
+            if closed is not None:
+                closed.close()
+    port = _ports[loop] = _Port(loop)
+    return port
 
 
 def _register(loop, future, take) -> _Waiter:
+    port = _ports.get(loop)
+    if port is None:
+        port = _port_of(loop)
     waiter = _Waiter(loop, future, take)
     token = next(_tokens)
-    _waiters[token] = waiter
-    code = _set_callback(future, _callback, ffi.cast("void *", token))
+    port.waiters[token] = waiter
+    code = _watch(port.pointer, future, token)
     if code:
-        _waiters.pop(token, None)
+        port.waiters.pop(token, None)
         waiter.abandon()
         from found._errors import FoundException
         raise FoundException(code)
@@ -132,14 +186,14 @@ def as_future(future, take: Callable[[Any], Any], loop: Optional[asyncio.Abstrac
 
 def pending_count() -> int:
     """How many C futures are waiting for their callback (for tests)."""
-    return len(_waiters)
+    return sum(len(port.waiters) for port in list(_ports.values()))
 
 
 def _after_fork() -> None:
-    """In a forked child: registering a callback raises ForkError, destructors do nothing."""
-    global _destroy, _cancel, _set_callback
+    """In a forked child: the completion port's calls raise ForkError, destructors do nothing."""
+    global _destroy, _cancel, _watch, _take
     _destroy = _cancel = _network.ignore
-    _set_callback = _network.forked_error
+    _watch = _take = _network.forked_error
 
 
 _network.at_fork_in_child(_after_fork)

@@ -14,7 +14,6 @@ Rule (see docs/driver.md, "Which library"):
 One library per process: the first choice stays; a conflicting later one
 raises LibraryError.
 """
-import ctypes.util
 import logging
 import os
 import re
@@ -86,6 +85,7 @@ def _is_bundled_engine(path: str) -> bool:
 
 
 def _system_path() -> str:
+    import ctypes.util  # only for a real cluster: it imports tempfile, shutil, random ...
     return ctypes.util.find_library("fdb_c") or "libfdb_c.so"
 
 

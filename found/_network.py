@@ -12,7 +12,7 @@ import os
 import struct
 import sys
 import threading
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from found import _library
 from found._codes import FDB_ERR_INVALID_OPTION, FDB_ERR_NETWORK_ALREADY_SETUP, OPTIONS
@@ -132,7 +132,7 @@ def _set_network_option(option: int, value) -> None:
         raise FoundException(code)
 
 
-def network_set_option(option: int, value=None) -> None:
+def network_set_option(option: int, value: Union[bytes, str, int, None] = None) -> None:
     """Set a network option (an ``FDB_NET_OPTION_*`` constant); ``value`` bytes or None.
 
     Must be called before the network thread starts, i.e. before the first

@@ -31,14 +31,19 @@ from found._codes import (
     FDB_TRANSACTION_SIZE_LIMIT,
     FDB_VALUE_SIZE_LIMIT,
 )
-from found._database import Database, check_database
+from found._database import Database, OptionValue, check_database
 from found._errors import FoundException, InterfaceError
 from found._fdb import ffi, lib
 from found._selectors import KeySelector
 
+try:
+    from found._cpairs import pairs as _pairs_of
+except ImportError:  # not CPython: the same in Python
+    _pairs_of = None
+
 __all__ = [
     "Transaction", "make_transaction", "get", "set", "clear", "query", "get_key", "read_version",
-    "set_read_version", "commit", "on_error", "reset", "cancel", "get_committed_version",
+    "set_read_version", "query_batches", "commit", "on_error", "reset", "cancel", "get_committed_version",
     "get_approximate_size", "get_versionstamp", "watch", "add_conflict_range", "set_option",
     "get_range_split_points", "estimated_size_bytes", "get_addresses_for_key",
     "add", "bit_and", "bit_or", "bit_xor", "max", "min", "byte_max", "byte_min",
@@ -54,6 +59,8 @@ _READY, _HELD, _PENDING, _FAILED = lib.FOUND_READY, lib.FOUND_HELD, lib.FOUND_PE
 _KEY_TOO_LARGE, _VALUE_TOO_LARGE, _READ_ONLY = FDB_ERR_KEY_TOO_LARGE, FDB_ERR_VALUE_TOO_LARGE, FDB_ERR_TRANSACTION_READ_ONLY
 
 _unpack = ffi.unpack
+_buffer = ffi.buffer
+_INT_SIZE = ffi.sizeof("int")
 _found_get = lib.found_get
 _found_get_key = lib.found_get_key
 _found_get_range = lib.found_get_range
@@ -85,11 +92,16 @@ class Transaction:
 
     __slots__ = ("pointer", "db", "snapshot", "vars", "__weakref__")
 
-    def __init__(self, pointer, db: Database, snapshot: bool) -> None:
+    pointer: Any  # the C FDBTransaction * (a CFFI cdata)
+    db: Database
+    snapshot: bool
+    vars: Dict[Any, Any]
+
+    def __init__(self, pointer: Any, db: Database, snapshot: bool) -> None:
         self.pointer = pointer
         self.db = db
         self.snapshot = snapshot
-        self.vars: Dict[Any, Any] = {}
+        self.vars = {}
 
     def __del__(self) -> None:
         pointer = getattr(self, "pointer", None)
@@ -314,16 +326,25 @@ async def get_key(tx: Transaction, key_selector: KeySelector) -> bytes:
     return await _bytes_result(r, _take_key)
 
 
-def _pairs(r) -> List[Tuple[bytes, bytes]]:
-    """Copy a ready found_pairs result into (key, value) tuples and free it."""
-    n2 = 2 * r.count
-    try:
-        offsets = _unpack(r.offsets, n2 + 1)
-        blob = _unpack(r.blob, offsets[n2])
-    finally:
-        _free(r.block)
+def _pairs_py(block, count: int) -> List[Tuple[bytes, bytes]]:
+    """found._cpairs.pairs in Python (PyPy): the block's offsets, then slices of its blob."""
+    head = _INT_SIZE * (2 * count + 1)
+    offsets = memoryview(block)[:head].cast("i").tolist()
+    blob = block[head:]
     parts = iter(list(map(blob.__getitem__, map(slice, offsets, offsets[1:]))))
     return list(zip(parts, parts))
+
+
+if _pairs_of is None:
+    _pairs_of = _pairs_py
+
+
+def _pairs(r) -> List[Tuple[bytes, bytes]]:
+    """Copy a ready found_pairs result into (key, value) tuples and free it."""
+    try:
+        return _pairs_of(_buffer(r.block, r.size), r.count)
+    finally:
+        _free(r.block)
 
 
 def _selector_of(bound, name: str) -> KeySelector:
@@ -371,6 +392,20 @@ async def query(tx: Transaction, key: Union[bytes, KeySelector], other: Union[by
     ``limit`` pairs (0: no limit).  Batches are fetched as FoundationDB's
     streaming ``mode`` suggests, one at a time, so memory stays bounded.
     """
+    async for batch in query_batches(tx, key, other, limit=limit, mode=mode):
+        for pair in batch:
+            yield pair
+
+
+async def query_batches(tx: Transaction, key: Union[bytes, KeySelector], other: Union[bytes, KeySelector], *,
+                        limit: int = 0, mode: int = FDB_STREAMING_MODE_ITERATOR
+                        ) -> AsyncIterator[List[Tuple[bytes, bytes]]]:
+    """The pairs of ``query(tx, key, other, limit=limit, mode=mode)``, a list per batch.
+
+    Same range, order, limit and streaming mode as ``query``; each list is
+    one batch as FoundationDB returned it (never empty), built in C, so a
+    caller that works on many pairs at once skips the per-pair step.
+    """
     if type(tx) is not Transaction:
         _check_transaction(tx)
     begin, end, reverse = _bounds(key, other)
@@ -393,8 +428,9 @@ async def query(tx: Transaction, key: Union[bytes, KeySelector], other: Union[by
             _free(r.block)
             return
         batch = _pairs(r)
-        for pair in batch:
-            yield pair
+        last = batch[-1][0]
+        yield batch
+        del batch
         if not more:
             return
         if limit:
@@ -402,8 +438,6 @@ async def query(tx: Transaction, key: Union[bytes, KeySelector], other: Union[by
             if limit <= 0:
                 return
         iteration += 1
-        last = batch[-1][0]
-        del batch
         if reverse:
             end = KeySelector(last, False, 1)
         else:
@@ -606,7 +640,7 @@ def add_conflict_range(tx: Transaction, begin: bytes, end: bytes, conflict_type:
         raise FoundException(code)
 
 
-def set_option(tx: Transaction, option: int, value=None) -> None:
+def set_option(tx: Transaction, option: int, value: OptionValue = None) -> None:
     """Set a transaction option (an ``FDB_TR_OPTION_*`` constant); ``value`` bytes (int accepted) or None."""
     if type(tx) is not Transaction:
         _check_transaction(tx)

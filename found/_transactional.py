@@ -129,7 +129,6 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
             first_error = exc
         except BaseException:
             _end(tx)
-            close(tx)
             raise
     else:
         first_error = None
@@ -146,8 +145,10 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
 def _end(tx: Transaction) -> None:
     """An exception leaves transactional(): its traceback keeps tx alive until
     it is collected (often a cycle), so give back its read snapshot (a slot in
-    the engine's reader table, old pages pinned) now."""
-    cancel(tx)
+    the engine's reader table, old pages pinned) now, and close it."""
+    if type(tx) is Transaction:
+        cancel(tx)
+    close(tx)
 
 
 async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started: float,

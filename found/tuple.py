@@ -14,9 +14,10 @@ Versionstamp, and nested tuples or lists of those (read back as tuples).
 values are accepted too.
 """
 import os
-import platform
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple
 
-from . import _tuple_py
 from ._tuple_types import SingleFloat, Versionstamp
 
 __all__ = [
@@ -32,28 +33,39 @@ __all__ = [
 ]
 
 
-def _load_codec():
-    if os.environ.get("FOUND_PURE_TUPLE") == "1":
-        return _tuple_py, "python"
-    if platform.python_implementation() != "CPython":
-        # Through PyPy's cpyext the C codec is several times slower than the
-        # JIT-compiled pure-Python one, even where it builds.
-        return _tuple_py, "python"
-    try:
-        from . import _ctuple
-    except ImportError:
-        return _tuple_py, "python"
-    return _ctuple, "c"
+def _load_codec() -> Tuple[ModuleType, str]:
+    """The codec module and its name; the pure-Python one is imported only when used."""
+    if os.environ.get("FOUND_PURE_TUPLE") != "1" and sys.implementation.name == "cpython":
+        # (Through PyPy's cpyext the C codec is several times slower than the
+        # JIT-compiled pure-Python one, even where it builds.)
+        try:
+            from . import _ctuple
+        except ImportError:
+            pass
+        else:
+            return _ctuple, "c"
+    from . import _tuple_py
+    return _tuple_py, "python"
 
 
 _codec, IMPLEMENTATION = _load_codec()
 
-pack = _codec.pack
-unpack = _codec.unpack
-pack_with_versionstamp = _codec.pack_with_versionstamp
+if TYPE_CHECKING:  # the codec's functions, as both codecs define them (found/_ctuple.pyi)
+    def pack(t: Sequence[Any], prefix: Optional[bytes] = None) -> bytes:
+        """Encode tuple ``t`` (after ``prefix``) into bytes that sort as the tuple does."""
+
+    def unpack(key: bytes, prefix_len: int = 0) -> Tuple[Any, ...]:
+        """Decode a packed tuple (skipping the first ``prefix_len`` bytes)."""
+
+    def pack_with_versionstamp(t: Sequence[Any], prefix: Optional[bytes] = None) -> bytes:
+        """Encode ``t``, which holds one incomplete Versionstamp, followed by its 4-byte offset."""
+else:
+    pack = _codec.pack
+    unpack = _codec.unpack
+    pack_with_versionstamp = _codec.pack_with_versionstamp
 
 
-def has_incomplete_versionstamp(t):
+def has_incomplete_versionstamp(t: Sequence[Any]) -> bool:
     """True if tuple ``t`` holds an incomplete Versionstamp, at any depth;
     check this before calling pack_with_versionstamp."""
     if not isinstance(t, (tuple, list)):
@@ -66,7 +78,7 @@ def has_incomplete_versionstamp(t):
     return _codec.has_incomplete_versionstamp(t)
 
 
-def range(t):
+def range(t: Tuple[Any, ...]) -> slice:
     """The slice(start, stop) of keys of every tuple that extends ``t``:
     ``start <= key < stop`` holds for pack(t + more) and not for pack(t)."""
     if not isinstance(t, tuple):
@@ -75,7 +87,7 @@ def range(t):
     return slice(packed + b"\x00", packed + b"\xff")
 
 
-def compare(t1, t2):
+def compare(t1: Sequence[Any], t2: Sequence[Any]) -> int:
     """-1, 0 or 1 as tuple ``t1`` sorts before, with or after ``t2``: the
     order of ``pack(t1)`` and ``pack(t2)``. Unlike pack, accepts incomplete
     Versionstamps (which sort after all complete ones)."""
@@ -85,5 +97,6 @@ def compare(t1, t2):
     except (TypeError, ValueError):
         # Not packable as a whole (incomplete versionstamp, lists, elements
         # never reached by the comparison): compare value by value.
+        from . import _tuple_py
         return _tuple_py.compare(t1, t2)
     return (a > b) - (a < b)

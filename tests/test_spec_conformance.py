@@ -1166,20 +1166,31 @@ async def test_vnstore_select_yields_dicts(db):
     assert isinstance(binding, dict)
 
 
-def test_vnstore_server_surface(monkeypatch):
-    from found.ext.vnstore import server as module
+def test_vnstore_server_surface(monkeypatch, tmp_path):
+    import socket
 
-    assert [p.name for p in inspect.signature(module.server).parameters.values()] == ["scope", "receive", "send"]
-    calls = []
     import uvicorn
 
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    from found.ext.vnstore import launcher, server as module
+
+    assert [p.name for p in inspect.signature(module.server).parameters.values()] == ["scope", "receive", "send"]
+    served, bound = [], []
+
+    def run(self, sockets):
+        served.append(self.config)
+        self.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    # found-vnstore binds the address itself before it says it serves; port 8000 may be taken here.
+    monkeypatch.setattr(launcher, "_bind", lambda host, port: bound.append((host, port)) or socket.socket())
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the engine reads the process environment
     monkeypatch.setattr(os, "environ", dict(os.environ))
     monkeypatch.setattr(sys, "argv", ["found-vnstore"])
     module.main()
-    [(args, kwargs)] = calls
-    assert args == ("found.ext.vnstore.server:server",)
-    assert (kwargs["host"], kwargs["port"], kwargs["lifespan"]) == ("127.0.0.1", 8000, "on")
+    [config] = served
+    assert config.app == "found.ext.vnstore.server:server"
+    assert bound == [("127.0.0.1", 8000)]
+    assert (config.host, config.port, config.lifespan) == ("127.0.0.1", 8000, "on")
 
 
 class _Lifespan:

@@ -49,6 +49,7 @@ typedef struct {
     PyObject *safe_uuid_unknown;
     PyObject *adapt_foreign;  /* found._tuple_types.adapt_foreign */
     PyObject *str_bit_length;
+    PyObject *str_uuid;
 } ct_state;
 
 extern ct_state ct;
@@ -137,6 +138,12 @@ static inline uint32_t ct_restore_float(uint32_t bits)
 }
 
 /* Arbitrary-size int <-> unsigned big-endian bytes, across CPython versions. */
+/* uuid.UUID is resolved on first need (uuid_type NULL until then).
+ * ct_uuid_known: 1 when resolved, 0 when the uuid module was never imported
+ * (so no UUID exists), -1 on error. ct_need_uuid imports it: 0 or -1. */
+int ct_uuid_known(void);
+int ct_need_uuid(void);
+
 PyObject *ct_long_from_be(const unsigned char *p, size_t n);
 int ct_long_as_bytes(PyObject *v, unsigned char *p, size_t n, int little_endian, int is_signed);
 /* Bits of |v|; (size_t)-1 with an exception set on error. */

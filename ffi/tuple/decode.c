@@ -87,15 +87,33 @@ static inline int push_value(unpacker *u, PyObject *value)
     return 0;
 }
 
-/* Moves the values from `first` to the top of the stack into a new tuple. */
+/* Could `item` be part of a reference cycle? Not if it is no GC type at all
+ * (None, bool, int, float, bytes, str) or a tuple already left untracked:
+ * CPython's own rule for untracking tuples (_PyTuple_MaybeUntrack). */
+static inline int may_hold_cycle(PyObject *item)
+{
+    return PyObject_IS_GC(item) && (!PyTuple_CheckExact(item) || PyObject_GC_IsTracked(item));
+}
+
+/* Moves the values from `first` to the top of the stack into a new tuple.
+ * A tuple of atomic values is untracked at once: CPython would only do it at
+ * the tuple's first collection, after the cyclic GC walked it, and a caller
+ * keeping many decoded keys would trigger collection after collection. */
 static PyObject *pop_tuple(unpacker *u, Py_ssize_t first)
 {
     Py_ssize_t n = u->nvalues - first;
     PyObject *result = PyTuple_New(n);
     if (result == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < n; i++)
-        PyTuple_SET_ITEM(result, i, u->values[first + i]);
+    int atomic = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = u->values[first + i];
+        if (atomic && may_hold_cycle(item))
+            atomic = 0;
+        PyTuple_SET_ITEM(result, i, item);
+    }
+    if (atomic && n > 0)
+        PyObject_GC_UnTrack(result);
     u->nvalues = first;
     return result;
 }
@@ -282,6 +300,8 @@ static PyObject *decode_uuid(unpacker *u, Py_ssize_t pos, Py_ssize_t *next)
     if (!available(u, pos + 1, UUID_LEN))
         return fail("truncated UUID", pos);
     *next = pos + 1 + UUID_LEN;
+    if (ct_need_uuid() < 0)
+        return NULL;
     PyObject *obj = new_instance(ct.uuid_type);
     if (obj == NULL)
         return NULL;

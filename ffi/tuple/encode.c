@@ -350,7 +350,10 @@ static int put_other(packer *p, PyObject *obj, int nested)
         return put_single(p, obj, Py_IS_TYPE(obj, ct.single_float_type));
     if (PyFloat_Check(obj))
         return put_double(p, PyFloat_AS_DOUBLE(obj));
-    if (PyObject_TypeCheck(obj, ct.uuid_type))
+    int uuid_known = ct_uuid_known();
+    if (uuid_known < 0)
+        return -1;
+    if (uuid_known && PyObject_TypeCheck(obj, ct.uuid_type))
         return put_uuid(p, obj);
     if (PyBool_Check(obj))
         return put_byte(p, obj == Py_True ? CODE_TRUE : CODE_FALSE);

@@ -100,15 +100,59 @@ static PyTypeObject *import_type(PyObject *module, const char *name)
     return (PyTypeObject *)cls;
 }
 
+/* uuid.UUID and what decoding one needs, from the uuid module. */
+static int resolve_uuid(PyObject *uuid)
+{
+    PyTypeObject *type = import_type(uuid, "UUID");
+    PyObject *safe = type ? PyObject_GetAttrString(uuid, "SafeUUID") : NULL;
+    PyObject *unknown = safe ? PyObject_GetAttrString(safe, "unknown") : NULL;
+    Py_XDECREF(safe);
+    if (unknown == NULL || resolve_slot(type, "int", &ct.uuid_int) < 0 ||
+        resolve_slot(type, "is_safe", &ct.uuid_is_safe) < 0) {
+        Py_XDECREF(type);
+        Py_XDECREF(unknown);
+        return -1;
+    }
+    ct.safe_uuid_unknown = unknown;
+    ct.uuid_type = type;
+    return 0;
+}
+
+/* uuid is imported only when a program uses it (it costs an import of
+ * platform and ~0.2 MB): before that no UUID can exist to be packed. */
+int ct_uuid_known(void)
+{
+    if (ct.uuid_type != NULL)
+        return 1;
+    PyObject *uuid = PyImport_GetModule(ct.str_uuid);
+    if (uuid == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    int rc = resolve_uuid(uuid);
+    Py_DECREF(uuid);
+    return rc < 0 ? -1 : 1;
+}
+
+int ct_need_uuid(void)
+{
+    if (ct.uuid_type != NULL)
+        return 0;
+    PyObject *uuid = PyImport_Import(ct.str_uuid);
+    if (uuid == NULL)
+        return -1;
+    int rc = resolve_uuid(uuid);
+    Py_DECREF(uuid);
+    return rc;
+}
+
 static int resolve_state(void)
 {
-    PyObject *uuid = PyImport_ImportModule("uuid");
     PyObject *types = PyImport_ImportModule("found._tuple_types");
-    PyObject *safe = NULL;
     int rc = -1;
-    if (uuid == NULL || types == NULL)
+    if (types == NULL)
         goto done;
-    if (!(ct.uuid_type = import_type(uuid, "UUID")))
+    if (!(ct.str_uuid = PyUnicode_InternFromString("uuid")))
+        goto done;
+    if (ct_uuid_known() < 0)
         goto done;
     if (!(ct.versionstamp_type = import_type(types, "Versionstamp")))
         goto done;
@@ -116,23 +160,15 @@ static int resolve_state(void)
         goto done;
     if (!(ct.adapt_foreign = PyObject_GetAttrString(types, "adapt_foreign")))
         goto done;
-    if (!(safe = PyObject_GetAttrString(uuid, "SafeUUID")))
-        goto done;
-    if (!(ct.safe_uuid_unknown = PyObject_GetAttrString(safe, "unknown")))
-        goto done;
     if (!(ct.str_bit_length = PyUnicode_InternFromString("bit_length")))
         goto done;
-    if (resolve_slot(ct.uuid_type, "int", &ct.uuid_int) < 0 ||
-        resolve_slot(ct.uuid_type, "is_safe", &ct.uuid_is_safe) < 0 ||
-        resolve_slot(ct.versionstamp_type, "tr_version", &ct.vs_tr_version) < 0 ||
+    if (resolve_slot(ct.versionstamp_type, "tr_version", &ct.vs_tr_version) < 0 ||
         resolve_slot(ct.versionstamp_type, "user_version", &ct.vs_user_version) < 0 ||
         resolve_slot(ct.single_float_type, "value", &ct.sf_value) < 0)
         goto done;
     rc = 0;
 done:
-    Py_XDECREF(safe);
     Py_XDECREF(types);
-    Py_XDECREF(uuid);
     return rc;
 }
 

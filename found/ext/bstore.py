@@ -27,7 +27,10 @@ whose marker is older than a grace period.
 """
 import time
 from hashlib import blake2b
+from typing import Any, AsyncIterable, AsyncIterator, ClassVar, Iterable, List, Sequence, Tuple, Type, Union
 from uuid import UUID, uuid4
+
+from found import Database, Transaction
 
 import found
 from found.ext._aiterate import aiterate
@@ -44,6 +47,10 @@ BATCH_BYTES = 4_000_000
 _DIGEST_SIZE = 32
 
 
+#: What a blob may be given as.
+BytesLike = Union[bytes, bytearray, memoryview]
+
+
 class BStoreException(found.BaseFoundException):
     """Bad input to a bstore, an unknown uid, or content that does not match
     its digest."""
@@ -54,24 +61,26 @@ class BStore(StoreHandle):
     ``make``."""
 
     __slots__ = ("_packed",)
-    kind = "bstore"
-    exception = BStoreException
+    kind: ClassVar[str] = "bstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = BStoreException
 
-    def __init__(self, name, prefix, packed):
+    _packed: bytes
+
+    def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes) -> None:
         super().__init__(name, prefix)
         self._packed = packed
 
-    def key(self, *parts):
+    def key(self, *parts: Any) -> bytes:
         """Packed key ``prefix + parts``."""
         return self._packed + found.pack(parts)
 
-    def range(self, *parts):
+    def range(self, *parts: Any) -> Tuple[bytes, bytes]:
         """(begin, end) of the keys strictly under ``prefix + parts``."""
         packed = self.key(*parts)
         return packed + b"\x00", packed + b"\xff"
 
 
-def make(name, prefix):
+def make(name: str, prefix: Sequence[Any]) -> BStore:
     """Create a handle over a bstore called ``name`` (a str, for debugging)
     keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
     return BStore.make(name, prefix)
@@ -92,7 +101,7 @@ def _digest(blob):
     return blake2b(blob, digest_size=_DIGEST_SIZE).digest()
 
 
-def uid_of(blob):
+def uid_of(blob: BytesLike) -> UUID:
     """Return the uid ``blob`` has (or would have) in any bstore."""
     return UUID(bytes=_digest(_as_bytes(blob))[:16])
 
@@ -214,7 +223,7 @@ async def _erase(tx, bstore, uid, record):
 # --- within one transaction -------------------------------------------------
 
 
-async def get_or_create(tx, bstore, blob, *, holder=None):
+async def get_or_create(tx: Transaction, bstore: BStore, blob: BytesLike, *, holder: Any = None) -> UUID:
     """Store ``blob`` (bytes) and return its uid; if the same content is
     already stored, return its uid and write nothing.
 
@@ -247,7 +256,7 @@ async def get_or_create(tx, bstore, blob, *, holder=None):
     return uid
 
 
-async def get(tx, bstore, uid):
+async def get(tx: Transaction, bstore: BStore, uid: UUID) -> bytes:
     """Return the blob (bytes) stored under ``uid``; raise BStoreException
     when there is none or its content does not match its digest."""
     record = await _must_record(tx, bstore, uid)
@@ -255,7 +264,7 @@ async def get(tx, bstore, uid):
     return _verify(bstore, uid, record, pieces)
 
 
-async def release(tx, bstore, uid, holder):
+async def release(tx: Transaction, bstore: BStore, uid: UUID, holder: Any) -> bool:
     """Clear ``holder``'s hold on the blob ``uid``; when it was the last
     holder, delete the blob (one range clear, whatever the size).  Return
     True while the blob stays stored, False once it is gone.
@@ -278,7 +287,7 @@ async def release(tx, bstore, uid, holder):
     return False
 
 
-async def delete(tx, bstore, uid):
+async def delete(tx: Transaction, bstore: BStore, uid: UUID) -> None:
     """Delete the blob ``uid`` now, with all its holders: for blobs stored
     without holders.  Whoever else stored or holds the same content loses
     it too; prefer ``release``.  Deleting an absent uid changes nothing (a
@@ -289,14 +298,14 @@ async def delete(tx, bstore, uid):
         await _erase(tx, bstore, uid, record)
 
 
-async def holders(tx, bstore, uid):
+async def holders(tx: Transaction, bstore: BStore, uid: UUID) -> List[Any]:
     """Return the list of holders of ``uid`` in key order (empty when it is
     not stored, or stored without holders)."""
     _check_uid(uid)
     return await _holders(tx, bstore, uid)
 
 
-async def references(tx, bstore, uid):
+async def references(tx: Transaction, bstore: BStore, uid: UUID) -> int:
     """Return how many holders ``uid`` has (0 when it is not stored)."""
     return len(await holders(tx, bstore, uid))
 
@@ -430,7 +439,9 @@ async def _finish(db, bstore, sid, uid, size, digest, holder):
     return uid
 
 
-async def put_large(db, bstore, blob, *, holder=None):
+async def put_large(db: Database, bstore: BStore,
+                    blob: Union[BytesLike, Iterable[BytesLike], AsyncIterable[BytesLike]], *,
+                    holder: Any = None) -> UUID:
     """Store ``blob`` and return its uid, like ``get_or_create`` (with its
     ``holder``) but of any size, over as many transactions of ``db`` as
     needed.
@@ -465,7 +476,7 @@ async def put_large(db, bstore, blob, *, holder=None):
     return await _finish(db, bstore, sid, UUID(bytes=digest[:16]), sum(sizes), digest, holder)
 
 
-async def stream(db, bstore, uid):
+async def stream(db: Database, bstore: BStore, uid: UUID) -> AsyncIterator[bytes]:
     """Yield the chunks (bytes) of the blob ``uid`` in order, reading about
     BATCH_BYTES per transaction of ``db``.  The content is checked as it
     goes and against the digest after the last chunk: a BStoreException
@@ -490,7 +501,7 @@ async def stream(db, bstore, uid):
         )
 
 
-async def get_large(db, bstore, uid):
+async def get_large(db: Database, bstore: BStore, uid: UUID) -> bytes:
     """Return the blob stored under ``uid`` reading it over as many
     transactions of ``db`` as needed (chunks never change once published;
     a blob deleted meanwhile fails the check).  Raise BStoreException like
@@ -518,7 +529,7 @@ async def _collect(tx, bstore, sid, deadline):
     return True
 
 
-async def gc(db, bstore, *, older_than=3600.0):
+async def gc(db: Database, bstore: BStore, *, older_than: float = 3600.0) -> int:
     """Remove the chunks of uploads started more than ``older_than`` seconds
     ago that never published (a crashed or failed ``put_large``); return how
     many uploads were removed (one whose removal committed but reported an

@@ -16,8 +16,12 @@ query never returns an entity that no longer has that attribute-value.
 from collections.abc import Mapping
 from uuid import uuid4
 
+from typing import Any, AsyncIterator, ClassVar, Dict, Sequence, Tuple, Type
+
 import found
+from found import Transaction
 from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
+
 
 class EAVStoreException(found.BaseFoundException):
     """Bad input to an eavstore (not a mapping, a key, value or uid the tuple
@@ -29,16 +33,19 @@ class EAVStore(StoreHandle):
     with ``make``."""
 
     __slots__ = ("_entity", "_index")
-    kind = "eavstore"
-    exception = EAVStoreException
+    kind: ClassVar[str] = "eavstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = EAVStoreException
 
-    def __init__(self, name, prefix, packed):
+    _entity: bytes
+    _index: bytes
+
+    def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes) -> None:
         super().__init__(name, prefix)
         self._entity = packed + found.pack(("entity",))
         self._index = packed + found.pack(("index",))
 
 
-def make(name, prefix):
+def make(name: str, prefix: Sequence[Any]) -> EAVStore:
     """Create a handle over an eavstore called ``name`` (a str, for
     debugging) keeping its keys under ``prefix`` (a tuple; a list is taken
     as one)."""
@@ -102,7 +109,7 @@ async def _must_exist(tx, store, uid, packed_uid):
     return attributes
 
 
-async def create(tx, eavstore, dict, uid=None):
+async def create(tx: Transaction, eavstore: EAVStore, dict: Mapping[Any, Any], uid: Any = None) -> Any:
     """Store the mapping ``dict`` and return its uid: ``uid`` when given
     (replacing the entity already there, if any), else a new uuid4."""
     if uid is None:
@@ -120,7 +127,7 @@ async def create(tx, eavstore, dict, uid=None):
     return uid
 
 
-async def get(tx, eavstore, uid):
+async def get(tx: Transaction, eavstore: EAVStore, uid: Any) -> Dict[Any, Any]:
     """Return the dict stored under ``uid``, or an empty dict when there is
     none."""
     packed_uid = _pack_one(eavstore, "uid", uid)
@@ -132,7 +139,7 @@ async def get(tx, eavstore, uid):
     return out
 
 
-async def remove(tx, eavstore, uid):
+async def remove(tx: Transaction, eavstore: EAVStore, uid: Any) -> None:
     """Remove the entity ``uid`` and its index entries; raise
     EAVStoreException when there is none."""
     packed_uid = _pack_one(eavstore, "uid", uid)
@@ -140,7 +147,7 @@ async def remove(tx, eavstore, uid):
     await _erase(tx, eavstore, packed_uid, attributes)
 
 
-async def update(tx, eavstore, uid, dict):
+async def update(tx: Transaction, eavstore: EAVStore, uid: Any, dict: Mapping[Any, Any]) -> None:
     """Replace the entity ``uid`` with the mapping ``dict``; raise
     EAVStoreException when there is none."""
     packed_uid = _pack_one(eavstore, "uid", uid)
@@ -151,7 +158,7 @@ async def update(tx, eavstore, uid, dict):
         await found.set(tx, key, value)
 
 
-async def query(tx, eavstore, key, value):
+async def query(tx: Transaction, eavstore: EAVStore, key: Any, value: Any) -> AsyncIterator[Any]:
     """Yield the uid of every entity whose attribute ``key`` equals
     ``value`` (in the order of the uids' encodings), in one range read."""
     head = eavstore._index + _pack_one(eavstore, "key", key) + _pack_one(eavstore, "value", value)

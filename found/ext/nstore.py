@@ -21,6 +21,9 @@ The helpers ``minimal_indices``, ``Variable``/``var``, ``substitute`` and
 from collections.abc import Mapping, Sequence
 from math import comb
 from operator import itemgetter
+from typing import Any, AsyncIterable, AsyncIterator, Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple, Type, Union
+
+from found import Transaction
 
 import found
 from found.ext._aiterate import aiterate
@@ -40,24 +43,26 @@ class Variable:
 
     __slots__ = ("name",)
 
-    def __init__(self, name):
+    name: str
+
+    def __init__(self, name: str) -> None:
         if not isinstance(name, str):
             raise NStoreException(
                 "variable name must be str, got {}".format(type(name).__name__)
             )
         self.name = name
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Variable) and other.name == self.name
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((Variable, self.name))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "var({!r})".format(self.name)
 
 
-def var(name):
+def var(name: str) -> Variable:
     """Create a variable called ``name`` (a str) for patterns of
     ``select``, ``where`` and ``query``."""
     return Variable(name)
@@ -96,7 +101,7 @@ def _chain_to_permutation(chain, n):
     return tuple(order)
 
 
-def minimal_indices(n):
+def minimal_indices(n: int) -> List[Tuple[int, ...]]:
     """Return the C(n, n//2) column permutations of a width-``n`` store: for
     any set of columns, some permutation starts with exactly those columns."""
     if isinstance(n, bool) or not isinstance(n, int):
@@ -127,10 +132,17 @@ class NStore(StoreHandle):
     and ``indices`` (the column permutations).  Build with ``make``."""
 
     __slots__ = ("n", "indices", "_by_bound", "_packed_prefix", "_heads", "_permute")
-    kind = "nstore"
-    exception = NStoreException
+    kind: ClassVar[str] = "nstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = NStoreException
 
-    def __init__(self, name, prefix, packed, n):
+    n: int
+    indices: List[Tuple[int, ...]]
+    _by_bound: Dict[FrozenSet[int], int]
+    _packed_prefix: bytes
+    _heads: List[bytes]
+    _permute: List[Callable[[Sequence[bytes]], Tuple[bytes, ...]]]
+
+    def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes, n: int) -> None:
         super().__init__(name, prefix)
         self.n = n
         self.indices = minimal_indices(n)
@@ -140,19 +152,19 @@ class NStore(StoreHandle):
         self._heads = [self._packed_prefix + found.pack((number,)) for number in range(len(self.indices))]
         self._permute = [_permuter(order) for order in self.indices]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<nstore {!r} prefix={!r} n={}>".format(self.name, self.prefix, self.n)
 
-    def index_prefix(self, number):
+    def index_prefix(self, number: int) -> bytes:
         """Packed key prefix of index ``number``."""
         return self._heads[number]
 
-    def range(self):
+    def range(self) -> Tuple[bytes, bytes]:
         """(begin, end) covering every key of this store."""
         return _subspace_range(self._packed_prefix)
 
 
-def _permuter(order):
+def _permuter(order: Tuple[int, ...]) -> Callable[[Sequence[bytes]], Tuple[bytes, ...]]:
     """A function returning its argument's items in ``order``, as a tuple."""
     if len(order) == 1:
         (column,) = order
@@ -160,13 +172,13 @@ def _permuter(order):
     return itemgetter(*order)
 
 
-def _subspace_range(packed):
+def _subspace_range(packed: bytes) -> Tuple[bytes, bytes]:
     """Keys strictly inside the tuple subspace ``packed``: the next byte is
     a type code, never 0xFF (which only escapes a NUL inside bytes/str)."""
     return packed + b"\x00", packed + b"\xff"
 
 
-def make(name, prefix, n):
+def make(name: str, prefix: Sequence[Any], n: int) -> NStore:
     """Create a handle over an nstore called ``name`` (a str, for debugging)
     keeping its keys under the tuple ``prefix``, holding tuples of ``n``
     items.  Keep the returned value: it carries the precomputed indices."""
@@ -216,7 +228,7 @@ def _keys(nstore, packed_items, count=None):
     return keys
 
 
-def substitute(pattern, bindings):
+def substitute(pattern: Sequence[Any], bindings: Mapping[str, Any]) -> Tuple[Any, ...]:
     """Replace each variable of ``pattern`` bound in ``bindings`` by its value."""
     out = []
     for item in pattern:
@@ -234,7 +246,14 @@ class Plan:
 
     __slots__ = ("begin", "end", "free", "skip", "names", "repeated")
 
-    def __init__(self, begin, end, free, skip):
+    begin: bytes
+    end: bytes
+    free: Tuple[Tuple[int, str], ...]
+    skip: int
+    names: Tuple[str, ...]
+    repeated: bool
+
+    def __init__(self, begin: bytes, end: bytes, free: Tuple[Tuple[int, str], ...], skip: int) -> None:
         self.begin = begin
         self.end = end
         self.free = free
@@ -251,7 +270,7 @@ def _pack_values(nstore, pattern, columns):
         return b"".join(_pack_item(nstore, c, pattern[c]) for c in columns)
 
 
-def plan(nstore, pattern):
+def plan(nstore: NStore, pattern: Sequence[Any]) -> Plan:
     """Choose the index for ``pattern`` (values and variables) and the range
     to read in it."""
     _check_arity(nstore, pattern, "a pattern")
@@ -267,7 +286,7 @@ def plan(nstore, pattern):
     return Plan(begin, end, free, len(packed))
 
 
-def bind(plan_, tail, bindings):
+def bind(plan_: Plan, tail: Sequence[Any], bindings: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
     """Extend ``bindings`` with the values of a key's unbound ``tail``
     (already unpacked); None when a repeated variable disagrees."""
     out = dict(bindings)
@@ -296,7 +315,7 @@ def _check_value(nstore, value):
     return value
 
 
-async def add(tx, nstore, *items, value=b""):
+async def add(tx: Transaction, nstore: NStore, *items: Any, value: bytes = b"") -> None:
     """Add the tuple ``items`` to ``nstore`` with ``value`` (bytes),
     replacing the value of an existing equal tuple."""
     value = _check_value(nstore, value)
@@ -305,7 +324,7 @@ async def add(tx, nstore, *items, value=b""):
         await found.set(tx, key, value)
 
 
-async def remove(tx, nstore, *items):
+async def remove(tx: Transaction, nstore: NStore, *items: Any) -> None:
     """Remove the tuple ``items`` (and its value) from ``nstore``; removing
     an absent tuple does nothing."""
     keys = _keys(nstore, _pack_items(nstore, items, "remove"))
@@ -313,14 +332,15 @@ async def remove(tx, nstore, *items):
         await found.clear(tx, key)
 
 
-async def get(tx, nstore, *items):
+async def get(tx: Transaction, nstore: NStore, *items: Any) -> Optional[bytes]:
     """Return the value (bytes) of the tuple ``items``, or None when the
     tuple is not in ``nstore``."""
     (key,) = _keys(nstore, _pack_items(nstore, items, "get"), 1)
     return await found.get(tx, key)
 
 
-async def select(tx, nstore, *pattern, seed=None):
+async def select(tx: Transaction, nstore: NStore, *pattern: Any,
+                 seed: Optional[Mapping[str, Any]] = None) -> AsyncIterator[Dict[str, Any]]:
     """Yield a dict of bindings for every tuple matching ``pattern``.
 
     Each element of ``pattern`` is a value or a ``var``; variables already
@@ -349,7 +369,9 @@ async def select(tx, nstore, *pattern, seed=None):
             yield dict(zip(names, unpack(key[skip:])))
 
 
-async def where(tx, nstore, iterator, *pattern):
+async def where(tx: Transaction, nstore: NStore,
+                iterator: Union[AsyncIterable[Mapping[str, Any]], Iterable[Mapping[str, Any]]],
+                *pattern: Any) -> AsyncIterator[Dict[str, Any]]:
     """For each bindings from ``iterator`` (async or plain iterable of
     mappings), yield the extended bindings where ``pattern`` matches."""
     async for bindings in aiterate(iterator):
@@ -357,7 +379,8 @@ async def where(tx, nstore, iterator, *pattern):
             yield binding
 
 
-def query(tx, nstore, pattern, *patterns):
+def query(tx: Transaction, nstore: NStore, pattern: Sequence[Any],
+          *patterns: Sequence[Any]) -> AsyncIterator[Dict[str, Any]]:
     """Yield the bindings satisfying ``pattern`` and every one of
     ``patterns`` (sequences of values and variables), joined on shared
     variables: select on the first, then where on each next one."""

@@ -2,17 +2,25 @@
 import asyncio
 import inspect
 import os
+from concurrent.futures import Executor
+from typing import Any, AsyncIterable, Awaitable, Callable, Iterable, TypeVar, Union
 
 from found.ext._aiterate import aiterate
 
 
-def _width(pool):
+def _width(pool: Executor) -> int:
     # ThreadPoolExecutor keeps its size private; fall back to its default.
     width = getattr(pool, "_max_workers", None)
     return width if isinstance(width, int) and width > 0 else min(32, (os.cpu_count() or 1) + 4)
 
 
-async def pool_for_each_par_map(loop, pool, f, p, iterator):
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def pool_for_each_par_map(loop: asyncio.AbstractEventLoop, pool: Executor,
+                                f: Callable[[R], Union[Awaitable[Any], Any]], p: Callable[[T], R],
+                                iterator: Union[AsyncIterable[T], Iterable[T]]) -> int:
     """Apply ``p`` in the threads of ``pool`` (a concurrent.futures
     executor) to each item of ``iterator`` (async or plain iterable), and
     call ``f`` on each result in ``loop`` (the running asyncio loop) as soon

@@ -18,10 +18,18 @@ import heapq
 from operator import itemgetter
 from collections.abc import Iterable, Mapping
 
-import zstandard
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
 import found
+from found import Transaction
+from found.ext._extras import missing_extra
 from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
+
+try:
+    import zstandard
+except ModuleNotFoundError as _missing:
+    raise missing_extra(_missing, "pstore", "found.ext.pstore") from _missing
+
 
 class PStoreException(found.BaseFoundException):
     """Bad input to a pstore (a counter that is not a mapping of str to
@@ -34,16 +42,19 @@ class PStore(StoreHandle):
     ``make``."""
 
     __slots__ = ("_doc", "_term")
-    kind = "pstore"
-    exception = PStoreException
+    kind: ClassVar[str] = "pstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = PStoreException
 
-    def __init__(self, name, prefix, packed):
+    _doc: bytes
+    _term: bytes
+
+    def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes) -> None:
         super().__init__(name, prefix)
         self._doc = packed + found.pack(("doc",))
         self._term = packed + found.pack(("term",))
 
 
-def make(name, prefix):
+def make(name: str, prefix: Sequence[Any]) -> PStore:
     """Create a handle over a pstore called ``name`` (a str, for debugging)
     keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
     return PStore.make(name, prefix)
@@ -105,7 +116,7 @@ async def _unindex(tx, store, packed_docuid, record):
     await found.clear(tx, store._doc + packed_docuid)
 
 
-async def index(tx, store, docuid, counter):
+async def index(tx: Transaction, store: PStore, docuid: Any, counter: Mapping[str, int]) -> None:
     """Index the document ``docuid`` with ``counter`` (a mapping of str
     terms to int counts > 0), replacing what it was indexed with before."""
     packed_docuid = _pack_docuid(store, docuid)
@@ -122,7 +133,7 @@ async def index(tx, store, docuid, counter):
         await found.set(tx, key, found.pack((count,)))
 
 
-async def remove(tx, store, docuid):
+async def remove(tx: Transaction, store: PStore, docuid: Any) -> None:
     """Remove the document ``docuid`` from the index; raise PStoreException
     when it is not indexed."""
     packed_docuid = _pack_docuid(store, docuid)
@@ -132,7 +143,7 @@ async def remove(tx, store, docuid):
     await _unindex(tx, store, packed_docuid, record)
 
 
-async def counter(tx, store, docuid):
+async def counter(tx: Transaction, store: PStore, docuid: Any) -> Optional[Dict[str, int]]:
     """Return the counter ``docuid`` is indexed with, or None."""
     record = await found.get(tx, store._doc + _pack_docuid(store, docuid))
     return None if record is None else _decode_counter(record)
@@ -175,7 +186,8 @@ async def _postings(tx, store, keyword):
     return out
 
 
-async def search(tx, store, keywords, limit=13):
+async def search(tx: Transaction, store: PStore, keywords: Iterable[str],
+                 limit: int = 13) -> List[Tuple[Any, int]]:
     """Return at most ``limit`` (docuid, score) pairs for the documents
     containing every keyword of ``keywords`` (an iterable of str), by
     decreasing score (the sum of the keywords' counts), then by docuid."""

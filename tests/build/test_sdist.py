@@ -7,7 +7,7 @@ import tarfile
 
 REQUIRED = [
     "setup.py", "pyproject.toml", "MANIFEST.in", "README.md",
-    "ffi/build_ffi.py", "ffi/gen_tables.py", "ffi/include/fdb_c_api.h",
+    "ffi/build_ffi.py", "ffi/gen_tables.py", "ffi/include/fdb_c_api.h", "ffi/driver/*.c", "ffi/driver/*.h",
     "ffi/engine/*/*.c", "ffi/engine/*/*.h", "ffi/engine/Makefile",
     "ffi/tuple/*.c", "ffi/tuple/*.h",
     "ffi/reference/*.tsv", "ffi/reference/*.txt",

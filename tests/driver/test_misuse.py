@@ -1,5 +1,6 @@
 """Misuse gets a clear error: closed transactions and databases, wrong arguments, option values."""
 import logging
+import os
 import struct
 
 import pytest
@@ -275,3 +276,42 @@ def test_help_of_open_says_where_the_data_goes():
     doc = found.open.__doc__
     assert "~/.local/share/found/engine" in doc and "default_directory()" in doc
     assert "close()" in doc and "async with await found.open" in doc
+
+
+# --- the stores pass the transaction through: the same TypeError names tx
+
+async def test_a_store_given_no_transaction_names_tx(db):
+    from found.ext import bstore, nstore, vnstore
+    triples = nstore.make("t", ("t",), 3)
+    with pytest.raises(TypeError, match="tx must be a found.Transaction, not NoneType"):
+        await found.all(nstore.select(None, triples, nstore.var("a"), "b", "c"))
+    with pytest.raises(TypeError, match="tx must be a found.Transaction, not Database"):
+        await nstore.add(db, triples, "a", "b", "c")
+    with pytest.raises(TypeError, match="tx must be a found.Transaction, not Database"):
+        await bstore.get_or_create(db, bstore.make("b", ("b",)), b"blob")
+    with pytest.raises(TypeError, match="tx must be a found.Transaction, not Database"):
+        await vnstore.change_create(db, vnstore.make("v", ("v",), ("a",)))
+    assert await everything(db) == []
+
+
+# --- the INFO line of open names where the data is
+
+@pytest.mark.engine_only
+def test_open_logs_the_default_directory_and_an_embedded_file(tmp_path):
+    from driver_support import run_python
+    pointer = tmp_path / "app.cluster"
+    pointer.write_text("embedded:data\n")  # relative to the file's directory
+    done = run_python("""
+        import asyncio, logging, sys, found
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        async def main():
+            await found.open()
+            await found.open(sys.argv[1])
+        asyncio.run(main())
+    """, str(pointer), env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "FDB_CLUSTER_FILE": ""})
+    lines = [line for line in done.stderr.splitlines() if line.startswith("found: opened")]
+    assert [line.split(" with ")[0] for line in lines] == [
+        "found: opened data directory %s" % (tmp_path / "xdg" / "found" / "engine"),
+        "found: opened data directory %s" % (tmp_path / "data"),
+    ]
+    assert os.path.isdir(tmp_path / "xdg" / "found" / "engine") and os.path.isdir(tmp_path / "data")

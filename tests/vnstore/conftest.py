@@ -57,8 +57,8 @@ def start_server(tmp_path):
     returns it once it accepts connections; all are stopped afterwards."""
     started = []
 
-    def start(*args, env=None):
-        server = ServerProcess(args, str(tmp_path / "server-{}.log".format(len(started))), env)
+    def start(*args, env=None, **options):
+        server = ServerProcess(args, str(tmp_path / "server-{}.log".format(len(started))), env, **options)
         started.append(server)
         return server.wait_ready()
 

@@ -1,6 +1,15 @@
 """End to end in a real headless Chromium (Debian's chromium + chromedriver,
-driven by selenium; no browser download) against found-vnstore on loopback."""
+driven by selenium; no browser download) against found-vnstore on loopback.
+
+Screenshots of every step are kept in $FOUND_VNSTORE_SCREENSHOTS, by default
+build/vnstore-screenshots/ (emptied at the start of each run)."""
+import asyncio
+import json
 import os
+import re
+import shutil
+
+import httpx
 
 import pytest
 from selenium import webdriver
@@ -9,6 +18,11 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+import found
+from found.ext import vnstore
+from found.ext.vnstore import server as vnserver
+from vnstore_helpers import ROOT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 FLAGS = [
@@ -16,6 +30,15 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--window-size=1280,900",
 ]
+
+
+@pytest.fixture(scope="module")
+def screenshots():
+    """The folder that keeps this run's screenshots."""
+    folder = os.environ.get("FOUND_VNSTORE_SCREENSHOTS") or os.path.join(ROOT, "build", "vnstore-screenshots")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    return folder
 
 
 @pytest.fixture
@@ -35,15 +58,16 @@ def browser(tmp_path, monkeypatch):
 class Session:
     """The steps a person takes in the UI, with a screenshot after each."""
 
-    def __init__(self, driver, url, shots):
+    def __init__(self, driver, url, shots, name):
         self.driver = driver
         self.url = url
         self.shots = shots
+        self.name = name
         self.count = 0
 
     def shot(self, name):
         self.count += 1
-        path = os.path.join(self.shots, "{:02}-{}.png".format(self.count, name))
+        path = os.path.join(self.shots, "{}-{:02}-{}.png".format(self.name, self.count, name))
         assert self.driver.save_screenshot(path)
         return path
 
@@ -102,11 +126,9 @@ class Session:
         return out
 
 
-def test_create_edit_apply_and_navigate_in_chromium(browser, start_server, tmp_path):
+def test_create_edit_apply_and_navigate_in_chromium(browser, start_server, tmp_path, screenshots):
     server = start_server("--database", str(tmp_path / "db"))
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
-    ui = Session(browser, server.url, str(shots))
+    ui = Session(browser, server.url, screenshots, "flow")
 
     ui.go("/")
     assert "vnstore" in browser.title
@@ -162,4 +184,145 @@ def test_create_edit_apply_and_navigate_in_chromium(browser, start_server, tmp_p
     ui.click_link("#i1815")
     assert ui.table("results") == [("ada", "born", "#i1815")]
     ui.shot("navigate-by-link")
-    assert len(os.listdir(shots)) == ui.count
+    assert len([name for name in os.listdir(screenshots) if name.startswith("flow-")]) == ui.count
+
+
+# --- what issue 18 asked for ---------------------------------------------------------------
+
+
+def seed(database, count):
+    """Apply one change of ``count`` tuples (n000, "is", number) and
+    (n000, "name", "Person n") through the store API, in the server's directory."""
+
+    async def run():
+        db = await found.open(database)
+        store = vnserver.make_store()
+
+        async def create(tx):
+            changeid = await vnstore.change_create(tx, store)
+            await vnstore.change_message(tx, store, changeid, "Seeded {} people".format(count))
+            for number in range(count):
+                await vnstore.add(tx, store, "n{:03}".format(number), "is", number)
+                await vnstore.add(tx, store, "n{:03}".format(number), "name", "Person {}".format(number))
+            return changeid
+
+        changeid = await found.transactional(db, create)
+        await found.transactional(db, vnstore.change_apply, store, changeid)
+
+    asyncio.run(run())
+
+
+def no_sideways_scroll(driver):
+    return driver.execute_script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def set_width(driver, width):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def set_dark(driver, dark):
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]})
+
+
+def background(driver):
+    """The body's background colour as (r, g, b)."""
+    text = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def test_rename_discard_times_paging_prefix_export_dark_and_narrow_in_chromium(
+        browser, start_server, tmp_path, screenshots):
+    database = str(tmp_path / "db")
+    server = start_server("--database", database)
+    seed(database, 60)
+    ui = Session(browser, server.url, screenshots, "issue18")
+
+    # Rename a pending change.
+    detail = ui.new_change("Draft title")
+    ui.edit("Add a tuple", "ada", "name", "Ada Lovelace")
+    ui.click_link("Rename…")
+    ui.fill({"message": "Add Ada"})
+    ui.shot("rename-form")
+    ui.submit()
+    assert browser.current_url == detail
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Add Ada"
+
+    # Local times, the versionstamp on hover.
+    ui.apply()
+    applied = browser.find_elements(By.CSS_SELECTOR, "dl.facts time")
+    assert len(applied) == 2  # started, applied
+    for element in applied:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*", element.text), element.text
+        assert re.fullmatch(r"versionstamp \d+\.\d+\.\d+", element.get_attribute("title"))
+    ui.shot("applied-with-local-times")
+
+    # Discard a pending change.
+    ui.new_change("A mistake")
+    ui.edit("Add a tuple", "oops", "is", "wrong")
+    ui.click_link("Discard…")
+    ui.shot("discard-confirmation")
+    ui.click("form.inline button[type=submit]")
+    assert "was discarded" in browser.find_element(By.CSS_SELECTOR, "p.notice").text
+    assert "A mistake" not in browser.page_source
+    ui.shot("history-after-discard")
+
+    # Navigate: pages by cursor through all 121 tuples.
+    ui.click_link("Navigate")
+    seen = []
+    while True:
+        page = ui.table("results")
+        assert len(page) <= 42
+        seen += page
+        links = browser.find_elements(By.LINK_TEXT, "Next page")
+        if not links:
+            break
+        if len(seen) == 42:
+            ui.shot("navigate-first-page")
+        ui._navigating(links[0])
+    assert len(seen) == len(set(seen)) == 121
+    ui.shot("navigate-last-page")
+
+    # Prefix search.
+    ui.go("/navigate/")
+    ui.fill({"value": "Person 1"})
+    browser.find_element(By.NAME, "value-prefix").click()
+    ui.submit()
+    values = sorted(row[2] for row in ui.table("results"))
+    assert values == sorted(["Person 1"] + ["Person 1{}".format(n) for n in range(10)])
+    ui.shot("navigate-prefix")
+
+    # JSON export of that search.
+    href = browser.find_element(By.ID, "export").get_attribute("href")
+    document = json.loads(httpx.get(href).content)
+    assert sorted(t["value"] for t in document["tuples"]) == values and document["complete"] is True
+
+    # Dark mode follows the system setting.
+    light = background(browser)
+    set_dark(browser, True)
+    ui.go("/history/")
+    dark = background(browser)
+    assert sum(dark) < 150 < sum(light), (dark, light)
+    ui.shot("history-dark")
+    browser.get(detail)
+    ui.shot("change-dark")
+
+    # 390 px wide: no page scrolls sideways.
+    set_dark(browser, False)
+    set_width(browser, 390)
+    for path, name in [("/", "home"), ("/history/", "history"), (detail[len(server.url):], "change"),
+                       ("/navigate/?uid=n0&uid-prefix=on", "navigate"), (detail[len(server.url):] + "add/", "add-form")]:
+        ui.go(path)
+        assert browser.execute_script("return window.innerWidth") == 390
+        assert no_sideways_scroll(browser), path
+        ui.shot("narrow-" + name)
+    ui.go("/navigate/?uid=n0&uid-prefix=on")
+    browser.execute_script("document.getElementById('results').scrollIntoView()")
+    ui.shot("narrow-navigate-results")
+    set_dark(browser, True)
+    ui.go("/navigate/?uid=n0&uid-prefix=on")
+    assert no_sideways_scroll(browser)
+    browser.execute_script("document.getElementById('results').scrollIntoView()")
+    ui.shot("narrow-navigate-results-dark")

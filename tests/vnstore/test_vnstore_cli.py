@@ -8,25 +8,29 @@ import httpx
 import pytest
 
 from found import engine
+from vnstore_helpers import free_port
+from found.ext.vnstore import launcher
 from found.ext.vnstore import server as vnserver
 
 
 def test_defaults_are_loopback_port_8000_one_worker():
-    args = vnserver._parser().parse_args([])
+    args = launcher.parser().parse_args([])
     assert (args.host, args.port, args.database, args.workers) == ("127.0.0.1", 8000, None, 1)
+    assert (args.allow_remote, args.allowed_host, args.token, args.header_timeout) == (False, [], None, 10.0)
 
 
 def test_workers_must_be_positive(capsys):
     try:
-        vnserver._parser().parse_args(["--workers", "0"])
+        launcher.parser().parse_args(["--workers", "0"])
     except SystemExit as exit:
         assert exit.code == 2
     assert "must be at least 1" in capsys.readouterr().err
 
 
 def test_default_database_is_described():
-    text = vnserver.describe_database(None)
-    assert text.startswith("embedded engine directory ")
+    text = vnserver.describe_database(None, "embedded")
+    assert text == "embedded engine directory {}".format(engine.default_directory())
+    assert vnserver.describe_database("/x/fdb.cluster", "system") == "FoundationDB cluster file /x/fdb.cluster"
 
 
 async def test_serves_and_prints_the_database(start_server, tmp_path):
@@ -90,23 +94,30 @@ async def test_two_servers_share_one_embedded_directory(start_server, tmp_path):
         assert "Made on server one" in page.text and "applied" in page.text
 
 
-def test_no_arguments_serve_loopback_8000_on_the_default_directory(monkeypatch, capsys, tmp_path):
+def test_no_arguments_serve_loopback_on_the_default_directory(monkeypatch, capsys, tmp_path):
     import uvicorn
 
     calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    def run(self, sockets):
+        calls.append((self.config, [sock.getsockname() for sock in sockets]))
+        self.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    monkeypatch.delenv(vnserver.DATABASE_ENV, raising=False)
-    monkeypatch.delenv(vnserver.HOSTS_ENV, raising=False)
-    monkeypatch.delenv("FDB_CLUSTER_FILE", raising=False)
-    vnserver.main([])
-    assert calls == [(("found.ext.vnstore.server:server",),
-                      {"host": "127.0.0.1", "port": 8000, "lifespan": "on", "workers": 1})]
+    for name in (vnserver.DATABASE_ENV, vnserver.HOSTS_ENV, vnserver.TOKEN_ENV, "FDB_CLUSTER_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    port = free_port()
+    assert launcher.main(["--port", str(port)]) == 0
+    ((config, addresses),) = calls
+    assert (config.app, config.host, config.port, config.lifespan, config.workers, config.http) == (
+        "found.ext.vnstore.server:server", "127.0.0.1", port, "on", 1, launcher.PROTOCOL)
+    assert addresses == [("127.0.0.1", port)]  # bound before "serving" is printed
     out = capsys.readouterr().out
     directory = engine.default_directory()
     assert directory.startswith(str(tmp_path))
-    assert "database: embedded engine directory {}\n".format(directory) in out
-    assert "serving http://127.0.0.1:8000/" in out
+    assert out == "found-vnstore: database: embedded engine directory {}\nfound-vnstore: serving http://127.0.0.1:{}/\n".format(
+        directory, port)
 
 
 async def test_without_database_the_engine_default_directory_is_used(start_server, tmp_path):

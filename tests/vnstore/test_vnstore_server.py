@@ -2,11 +2,11 @@
 the lifespan protocol run (see conftest.py)."""
 import re
 import uuid
+from html import unescape as html_unescape
 
 import pytest
 
 import found
-from found.ext import vnstore
 from found.ext.vnstore import server as vnserver
 
 from vnstore_helpers import Lifespan
@@ -52,7 +52,7 @@ def rows(html):
     body = html.split('id="results"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     out = []
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
-        out.append(tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)))
+        out.append(tuple(html_unescape(re.sub(r"<[^>]+>", "", cell).strip()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)))
     return out
 
 
@@ -269,6 +269,12 @@ async def test_remove_of_absent_tuple_is_409(client):
     change = await new_change(client)
     response = await remove(client, change, "a", "b", "c", status=409)
     assert "nothing to remove" in response.text
+    # The page is the remove form again, named as such (issue 18: the title,
+    # heading and button once showed the repr of an inner function).
+    assert "<function" not in response.text and "&lt;function" not in response.text
+    assert "<title>Remove in {}".format(change[:8]) in response.text
+    assert "<h2>Remove a tuple</h2>" in response.text
+    assert '<button type="submit">Remove</button>' in response.text
 
 
 async def test_remove_after_apply(client):
@@ -292,7 +298,7 @@ async def test_apply_form_then_apply(client):
     response = await apply(client, change)
     assert response.headers["location"] == "/history/u/{}/".format(change)
     page = (await client.get("/history/u/{}/".format(change))).text
-    assert "applied" in page and "significance" in page
+    assert "<dt>applied</dt>" in page and '<time datetime="' in page and 'title="versionstamp ' in page
     # Applied changes offer no edit links and refuse edits.
     assert "/add/" not in page
     response = await add(client, change, "bob", "name", "Bob", status=409)
@@ -335,28 +341,6 @@ async def test_navigate_matches_patterns(client):
     response = await client.get("/navigate/", params={"uid": "ada", "value": "#i36"})
     assert rows(response.text) == [("ada", "age", "#i36")]
     assert 'value="#i36"' in response.text
-
-
-async def test_navigate_is_capped_at_42(client, app_database):
-    change = await new_change(client)
-
-    async def many(tx):
-        # Faster than 50 form posts: the store API inside one transaction.
-        store = vnserver.make_store()
-        vnstore.change_continue(tx, store, uuid.UUID(hex=change))
-        for number in range(50):
-            await vnstore.add(tx, store, "n{:02}".format(number), "is", number)
-
-    db = await found.open(app_database)
-    await found.transactional(db, many)
-    await apply(client, change)
-    response = await client.get("/navigate/")
-    assert response.status_code == 200
-    assert len(rows(response.text)) == 42
-    assert "first 42" in response.text
-    response = await client.get("/navigate/", params={"value": "#i7"})
-    assert rows(response.text) == [("n07", "is", "#i7")]
-    assert "first 42" not in response.text
 
 
 async def test_navigate_with_malformed_value_is_400(client):
@@ -524,8 +508,9 @@ field_values = st.one_of(st.text(max_size=30), st.sampled_from(["#i", "#u", "#f"
 @given(
     method=st.sampled_from(["GET", "POST", "HEAD", "PUT"]),
     segment=segments,
-    suffix=st.sampled_from(["", "add/", "remove/", "apply/", "zzz/"]),
-    form=st.dictionaries(st.sampled_from(["uid", "key", "value", "message", "other"]), field_values, max_size=4),
+    suffix=st.sampled_from(["", "add/", "remove/", "apply/", "rename/", "discard/", "zzz/"]),
+    form=st.dictionaries(st.sampled_from(["uid", "key", "value", "message", "other", "after", "uid-prefix",
+                                          "value-prefix"]), field_values, max_size=5),
 )
 async def test_arbitrary_requests_never_make_a_server_error(client, method, segment, suffix, form):
     from urllib.parse import quote
@@ -534,6 +519,8 @@ async def test_arbitrary_requests_never_make_a_server_error(client, method, segm
     response = await client.request(method, path, data=form if method in ("POST", "PUT") else None)
     assert response.status_code < 500, (path, form, response.text)
     response = await client.get("/navigate/", params=form)
+    assert response.status_code < 500, (form, response.text)
+    response = await client.get("/navigate/export.json", params=form)
     assert response.status_code < 500, (form, response.text)
     if method == "POST":
         response = await client.post("/history/change/", data=form)

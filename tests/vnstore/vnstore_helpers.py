@@ -91,9 +91,10 @@ def free_port():
 
 
 class ServerProcess:
-    """found-vnstore (python -m found.ext.vnstore.server) in a subprocess."""
+    """found-vnstore (python -m found.ext.vnstore.server), or another
+    ``module`` taking --port (e.g. uvicorn and its arguments), in a subprocess."""
 
-    def __init__(self, args, log_path, env=None):
+    def __init__(self, args, log_path, env=None, module=("found.ext.vnstore.server",)):
         self.port = free_port()
         self.url = "http://127.0.0.1:{}".format(self.port)
         self.log_path = log_path
@@ -106,7 +107,7 @@ class ServerProcess:
                 environment[name] = value
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "found.ext.vnstore.server", "--port", str(self.port)] + list(args),
+            [sys.executable, "-m", *module, "--port", str(self.port)] + list(args),
             stdout=self._log, stderr=subprocess.STDOUT, env=environment, cwd=ROOT,
         )
 

@@ -29,10 +29,14 @@ latest applied change that touched it, and readers use it directly.
 import asyncio
 import types
 import uuid
-from collections import namedtuple
+from typing import (Any, AsyncIterable, AsyncIterator, Dict, Generator, Iterable, List, Mapping, NamedTuple,
+                    Optional, Sequence, Tuple)
 
 import found
+from found import Transaction
 from found.ext import nstore
+from found.ext.nstore import Variable as _Variable
+from found.ext.nstore import var
 
 __all__ = [
     "VNStoreException",
@@ -48,6 +52,8 @@ __all__ = [
     "change_message",
     "change_changes",
     "change_apply",
+    "change_discard",
+    "change_rename",
     "add",
     "remove",
     "ask",
@@ -57,8 +63,6 @@ __all__ = [
     "var",
 ]
 
-var = nstore.var
-_Variable = type(nstore.var("x"))
 
 # Names of the two extra columns of the tuples nstore, used as variable names
 # in internal patterns; user patterns may not use them.
@@ -98,7 +102,10 @@ class ChangeConflict(VNStoreException):
     ``(items, other_changeid)`` pairs, one per tuple and conflicting change.
     """
 
-    def __init__(self, changeid, conflicts):
+    changeid: uuid.UUID
+    conflicts: List[Tuple[Tuple[Any, ...], uuid.UUID]]
+
+    def __init__(self, changeid: uuid.UUID, conflicts: Iterable[Tuple[Tuple[Any, ...], uuid.UUID]]) -> None:
         self.changeid = changeid
         self.conflicts = list(conflicts)
         others = sorted({other.hex for _, other in self.conflicts})
@@ -109,10 +116,23 @@ class ChangeConflict(VNStoreException):
         )
 
 
-VNStore = namedtuple("VNStore", "name prefix items tuples alive")
+class VNStore(NamedTuple):
+    """Handle over a vnstore: ``name``, ``prefix`` (a tuple), the column names
+    ``items``, and the two nstores it keeps (every recorded edit, and the
+    alive tuples).  Build with ``make``."""
+
+    name: str
+    prefix: Tuple[Any, ...]
+    items: Tuple[str, ...]
+    tuples: nstore.NStore
+    alive: nstore.NStore
 
 
-def make(name, prefix, items):
+#: A change as change_get and change_list return it.
+Change = Dict[str, Any]
+
+
+def make(name: str, prefix: Sequence[Any], items: Sequence[str]) -> VNStore:
     """Create a handle over a vnstore called ``name`` with the tuple ``prefix``
     and the column names ``items``."""
     if not isinstance(name, str):
@@ -213,7 +233,7 @@ def _check_pattern(store, pattern):
 # --- changes ----------------------------------------------------------------
 
 
-async def change_create(tr, vnstore):
+async def change_create(tr: Transaction, vnstore: VNStore) -> uuid.UUID:
     """Create a change and return its uid (a uuid.UUID). It is pending: its
     significance is None and nobody sees its tuples until change_apply. The
     new change becomes the transaction's active change."""
@@ -252,7 +272,7 @@ def _change_dict(changeid, kind, message, started, significance):
     }
 
 
-async def change_get(tr, vnstore, changeid):
+async def change_get(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID) -> Optional[Change]:
     """Return the change ``changeid`` as a dict with keys uid, type,
     significance (None while pending, else the apply commit's Versionstamp),
     message and started (the create commit's Versionstamp); None if there is
@@ -301,7 +321,7 @@ def _history_order(change):
     return (1, change["started"] or found.Versionstamp(), change["uid"].bytes)
 
 
-async def change_list(tr, vnstore):
+async def change_list(tr: Transaction, vnstore: VNStore) -> List[Change]:
     """Return every change of ``vnstore`` as dicts (see change_get): applied
     changes first, in history (significance) order, then pending ones in the
     order they were created."""
@@ -324,7 +344,7 @@ async def change_list(tr, vnstore):
     return out
 
 
-def change_continue(tr, vnstore, changeid):
+def change_continue(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID) -> None:
     """Make ``changeid`` the active change of transaction ``tr``: the next
     add and remove calls on ``tr`` record into it."""
     _check_store(vnstore)
@@ -359,7 +379,8 @@ async def _require_pending(tr, vnstore, changeid):
     _vars(tr, _EDITABLE, set).add(changeid)
 
 
-async def change_message(tr, vnstore, changeid, message):
+async def change_message(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID,
+                         message: Optional[str]) -> None:
     """Replace the message of ``changeid`` with ``message`` (str or None).
     The message of an applied change may still be edited."""
     _check_store(vnstore)
@@ -371,7 +392,7 @@ async def change_message(tr, vnstore, changeid, message):
     await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((message,)))
 
 
-async def change_changes(tr, vnstore, changeid):
+async def change_changes(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID) -> List[Dict[str, Any]]:
     """Return the tuple modifications recorded by ``changeid``: a list of
     dicts mapping each column name to its value, and "alive?" to True for an
     addition, False for a removal."""
@@ -385,6 +406,45 @@ async def change_changes(tr, vnstore, changeid):
         row[ALIVE] = binding[ALIVE]
         out.append(row)
     return out
+
+
+# --- discarding and renaming a pending change ----------------------------------
+
+
+async def change_discard(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID) -> None:
+    """Discard the pending change ``changeid``: its message, its edits and
+    the change itself are gone, as if it had never been created. Raises
+    ChangeNotFound if there is no such change, ChangeApplied if it is
+    applied (history is not edited)."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    await _require_pending(tr, vnstore, changeid)
+    for row in await change_changes(tr, vnstore, changeid):
+        items = tuple(row[column] for column in vnstore.items)
+        await nstore.remove(tr, vnstore.tuples, *items, changeid, row[ALIVE])
+    for field in ("type", "message"):
+        await found.clear(tr, _change_key(vnstore, changeid, field))
+    await found.clear(tr, _stamp_key(vnstore, changeid, "started"))
+    for name in (_CREATED, _EDITABLE):
+        tr.vars.get(name, set()).discard(changeid)
+    tr.vars.get(_SIGNIFICANCE, {}).pop(changeid, None)
+    if tr.vars.get(_ACTIVE) == changeid:
+        del tr.vars[_ACTIVE]
+
+
+async def change_rename(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID, message: str) -> None:
+    """Give the pending change ``changeid`` a new ``message`` (a non-empty
+    str). Unlike change_message, which also edits an applied change's
+    message, it refuses an applied change with ChangeApplied; ChangeNotFound
+    if there is no such change."""
+    _check_store(vnstore)
+    _check_changeid(changeid)
+    if not isinstance(message, str):
+        raise TypeError("message must be str, not {}".format(type(message).__name__))
+    if not message.strip():
+        raise ValueError("message must not be empty")
+    await _require_pending(tr, vnstore, changeid)
+    await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((message,)))
 
 
 # --- reading -------------------------------------------------------------------
@@ -427,7 +487,7 @@ async def _own_record(tr, vnstore, changeid, items):
     return None
 
 
-async def ask(tr, vnstore, *items):
+async def ask(tr: Transaction, vnstore: VNStore, *items: Any) -> bool:
     """Return True if ``items`` is alive in ``vnstore``: added by the latest
     applied change that touched it (or by the transaction's active pending
     change, which sees its own edits)."""
@@ -452,7 +512,7 @@ async def _active_change(tr, vnstore):
     return changeid
 
 
-async def add(tr, vnstore, *items, value=b""):
+async def add(tr: Transaction, vnstore: VNStore, *items: Any, value: bytes = b"") -> bool:
     """Add ``items`` to ``vnstore`` in the active change (see
     change_continue). Returns True."""
     _check_store(vnstore)
@@ -463,7 +523,7 @@ async def add(tr, vnstore, *items, value=b""):
     return True
 
 
-async def remove(tr, vnstore, *items):
+async def remove(tr: Transaction, vnstore: VNStore, *items: Any) -> bool:
     """Remove ``items`` from ``vnstore`` in the active change. Returns True
     if ``items`` was alive (for this change) and is now removed, else False."""
     _check_store(vnstore)
@@ -512,7 +572,7 @@ async def _conflicts(tr, vnstore, changeid, edits):
     return out
 
 
-async def change_apply(tr, vnstore, changeid):
+async def change_apply(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID) -> None:
     """Apply ``changeid``: its significance becomes the versionstamp of this
     transaction's commit, which places it after every change applied before.
 
@@ -563,7 +623,8 @@ def _public(binding):
     return {name: value for name, value in binding.items() if name not in (_CHANGE, _ALIVE)}
 
 
-async def select(tr, vnstore, *pattern, seed=None):
+async def select(tr: Transaction, vnstore: VNStore, *pattern: Any,
+                 seed: Optional[Mapping[str, Any]] = None) -> AsyncIterator[Dict[str, Any]]:
     """Yield bindings (dicts of variable name to value) of the
     alive tuples of ``vnstore`` that match ``pattern``, whose elements are
     values or nstore.var. ``seed`` bindings are included in every result."""
@@ -584,7 +645,8 @@ async def select(tr, vnstore, *pattern, seed=None):
             yield _public(binding)
 
 
-async def where(tr, vnstore, iterator, *pattern):
+async def where(tr: Transaction, vnstore: VNStore, iterator: AsyncIterable[Mapping[str, Any]],
+                *pattern: Any) -> AsyncIterator[Dict[str, Any]]:
     """For each binding from ``iterator``, bind ``pattern`` with it and yield
     the matching bindings of ``vnstore``. Used to chain queries."""
     _check_store(vnstore)
@@ -602,20 +664,20 @@ class _Bindings:
     """The result of query: an async iterator of bindings, that may also be
     awaited first (``await vnstore.query(...)``) as in found 0.13."""
 
-    def __init__(self, iterator):
+    def __init__(self, iterator: AsyncIterator[Mapping[str, Any]]) -> None:
         self._iterator = iterator
 
-    def __aiter__(self):
+    def __aiter__(self) -> AsyncIterator[Mapping[str, Any]]:
         return self._iterator.__aiter__()
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, AsyncIterator[Mapping[str, Any]]]:
         return self._itself().__await__()
 
-    async def _itself(self):
+    async def _itself(self) -> AsyncIterator[Mapping[str, Any]]:
         return self._iterator
 
 
-def query(tr, vnstore, pattern, *patterns):
+def query(tr: Transaction, vnstore: VNStore, pattern: Sequence[Any], *patterns: Sequence[Any]) -> "_Bindings":
     """Bindings (immutable mappings) where the nstore.var of ``pattern`` and
     ``patterns`` take values that make every pattern an alive tuple. Iterate
     with ``async for``, or ``await`` it first for the async iterator."""
@@ -626,7 +688,7 @@ def query(tr, vnstore, pattern, *patterns):
     return _Bindings(_frozen(out))
 
 
-async def _frozen(bindings):
+async def _frozen(bindings: AsyncIterator[Dict[str, Any]]) -> AsyncIterator[Mapping[str, Any]]:
     # query's results are documented as immutable; select's as dicts.
     async for binding in bindings:
         yield types.MappingProxyType(binding)

@@ -22,6 +22,7 @@ which equals nothing).
 import json
 import re
 import uuid
+from typing import Any
 
 __all__ = ["ValueEncodingError", "fromstring", "tostring"]
 
@@ -81,7 +82,7 @@ _CONSTANTS = {"#none": None, "#true": True, "#false": False}
 _TAGS = {"#u": _uuid, "#i": _int, "#f": _float, "#b": _bytes, "#s": _str}
 
 
-def fromstring(text):
+def fromstring(text: str) -> Any:
     """Decode ``text`` (see the module's table) into a Python value. Raises
     ValueEncodingError, naming the problem, for malformed text."""
     if not isinstance(text, str):
@@ -110,7 +111,7 @@ def _plain(value):
     )
 
 
-def tostring(value):
+def tostring(value: Any) -> str:
     """Encode ``value`` (str, None, bool, UUID, int, float or bytes) as text
     that fromstring reads back. Raises TypeError for other types."""
     if value is None or isinstance(value, bool):

@@ -1,0 +1,24 @@
+/*
+ * Between the generated part of found._fdb and library.c: build_ffi.py
+ * generates, from ffi/include/fdb_c_api.h, a table of function pointers
+ * (one per C API function), the wrappers with the API's names that call
+ * through it, and the three definitions declared here.
+ */
+#ifndef FOUND_API_TABLE_H
+#define FOUND_API_TABLE_H
+
+#pragma GCC visibility push(hidden)
+
+/* The C API's function names, in table order. */
+extern const char *const found_api_names[];
+extern const int found_api_count;
+
+/* Fill the table from symbols[i] (the address of found_api_names[i]);
+ * NULL symbols empties it. */
+void found_api_install(void *const *symbols);
+
+/* Futures created and not yet destroyed (counted by the wrappers). */
+extern long found_futures_alive;
+
+#pragma GCC visibility pop
+#endif

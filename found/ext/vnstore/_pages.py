@@ -1,0 +1,546 @@
+"""The pages of vnstore's web UI: what each route shows and does.
+
+Pages are Jinja2 templates rendered with autoescaping on; form values use
+the text encoding of ``found.ext.vnstore.text``. The HTTP plumbing is in
+``_http``; the application that serves these pages in ``server``.
+"""
+import datetime
+import json
+import mimetypes
+import re
+import uuid
+from collections import namedtuple
+from collections.abc import Mapping
+from importlib import resources
+from urllib.parse import quote, urlencode
+
+import found
+from found.ext import nstore, vnstore
+from found.ext._extras import missing_extra
+
+try:
+    import jinja2
+except ModuleNotFoundError as _missing:
+    raise missing_extra(_missing, "server", "found-vnstore (found.ext.vnstore.server)") from _missing
+from found.ext.vnstore._http import HTTPError, Response, Router, redirect
+from found.ext.vnstore.text import ValueEncodingError, fromstring, tostring
+
+STORE_NAME = "found.vnstore:server"
+COLUMNS = ("uid", "key", "value")
+#: Tuples per page of /navigate/.
+NAVIGATE_LIMIT = 42
+#: Keys one page reads at most: a page that filters (prefix search) may end
+#: short of NAVIGATE_LIMIT rows and still offer a next page.
+SCAN_LIMIT = 1000
+#: Tuples one JSON export holds at most (it says whether it is complete).
+EXPORT_LIMIT = 100_000
+MAX_MESSAGE = 4096
+PREFIX_SUFFIX = "-prefix"
+
+
+def make_store():
+    """The vnstore the server shows: columns uid, key and value."""
+    return vnstore.make(STORE_NAME, (STORE_NAME,), COLUMNS)
+
+
+# --- what pages show of values -----------------------------------------------------
+
+
+def stamp(value):
+    """A versionstamp as text: commit version, order within it, user version."""
+    if value is None:
+        return ""
+    if not value.is_complete():
+        return "(this transaction)"
+    version = int.from_bytes(value.tr_version[:8], "big")
+    batch = int.from_bytes(value.tr_version[8:], "big")
+    return "{}.{}.{}".format(version, batch, value.user_version)
+
+
+Moment = namedtuple("Moment", "text iso stamp")
+
+
+def moment(value, wall_clock_versions):
+    """How a page shows a versionstamp: local date and time of its commit,
+    with the versionstamp itself kept for a tooltip. Only the embedded
+    engine's commit versions are wall-clock microseconds (docs/engine.md);
+    a FoundationDB cluster's are not, and then the versionstamp is shown."""
+    text = stamp(value)
+    if value is None or not value.is_complete() or not wall_clock_versions:
+        return Moment(text, None, text)
+    micros = int.from_bytes(value.tr_version[:8], "big")
+    when = datetime.datetime.fromtimestamp(micros / 1e6, datetime.timezone.utc).astimezone()
+    return Moment(when.strftime("%Y-%m-%d %H:%M:%S %Z").strip(), when.isoformat(timespec="seconds"), text)
+
+
+def kind(value):
+    """A CSS class naming the type of a tuple value."""
+    if value is None or isinstance(value, bool):
+        return "v-const"
+    if isinstance(value, str):
+        return "v-str"
+    return "v-" + type(value).__name__.lower()
+
+
+Cell = namedtuple("Cell", "column text kind href")
+
+
+def cells(items):
+    """What a page shows of one tuple (a sequence in column order, or a
+    mapping with the columns): a Cell per column. Computed here rather than
+    in a template macro, which costs far more per call."""
+    if isinstance(items, Mapping):
+        items = [items[column] for column in COLUMNS]
+    out = []
+    for column, value in zip(COLUMNS, items):
+        text = tostring(value)
+        out.append(Cell(column, text, kind(value), "/navigate/?{}={}".format(column, quote(text, safe=""))))
+    return out
+
+
+def _environment():
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("found.ext.vnstore", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package: no stat per render
+    )
+    env.globals.update(cells=cells, columns=COLUMNS, limit=NAVIGATE_LIMIT, prefix_suffix=PREFIX_SUFFIX)
+    return env
+
+
+def _static_files():
+    """name -> (content type, bytes) of every file in static/."""
+    out = {}
+    folder = resources.files("found.ext.vnstore") / "static"
+    for entry in folder.iterdir():
+        if entry.is_file():
+            guessed = mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
+            if guessed.startswith("text/"):
+                guessed += "; charset=utf-8"
+            out[entry.name] = (guessed, entry.read_bytes())
+    return out
+
+
+class Context:
+    """What lives in the lifespan state: database, store, templates, statics
+    and the guard of every request."""
+
+    def __init__(self, db, database, store, guard, wall_clock_versions):
+        self.db = db
+        self.database = database
+        self.store = store
+        self.guard = guard
+        self.templates = _environment()
+        self.templates.globals["moment"] = lambda value: moment(value, wall_clock_versions)
+        self.statics = _static_files()
+
+    def render(self, status, template, **values):
+        """An HTML Response of ``template`` rendered with ``values`` (autoescaped)."""
+        html = self.templates.get_template(template).render(**values)
+        return Response(status, html.encode("utf-8"), [(b"content-type", b"text/html; charset=utf-8")])
+
+    async def run(self, function, *args):
+        """Run ``function(tx, *args)`` in a retried transaction; store
+        errors become error pages."""
+        try:
+            return await found.transactional(self.db, function, *args)
+        except vnstore.ChangeNotFound as exc:
+            raise HTTPError(404, "No such change", str(exc))
+        except vnstore.ChangeApplied as exc:
+            raise HTTPError(409, "Change already applied", str(exc))
+        except nstore.NStoreException as exc:
+            raise HTTPError(400, "Value not accepted", str(exc))
+
+
+def error_page(context, error):
+    """The Response showing ``error`` (an HTTPError)."""
+    response = context.render(error.status, "error.html", error=error)
+    response.headers.extend(error.headers)
+    return response
+
+
+# --- helpers of the change pages -----------------------------------------------------
+
+
+def parse_change(text):
+    """The change id in a URL: 32 hex digits, else a 400 error."""
+    if not re.fullmatch(r"[0-9a-fA-F]{32}", text):
+        raise HTTPError(
+            400,
+            "Malformed change id",
+            "{!r} is not a change id: a change id is 32 hexadecimal digits.".format(text[:80]),
+        )
+    return uuid.UUID(hex=text)
+
+
+def _detail_url(changeid):
+    return "/history/u/{}/".format(changeid.hex)
+
+
+async def _change_or_404(request, text):
+    context = request.context
+    changeid = parse_change(text)
+    change = await context.run(vnstore.change_get, context.store, changeid)
+    if change is None:
+        raise HTTPError(404, "No such change", "There is no change {}.".format(changeid.hex))
+    return change
+
+
+async def _change_page(request, text, template, status=200, **values):
+    context = request.context
+
+    async def read(tx, changeid):
+        change = await vnstore.change_get(tx, context.store, changeid)
+        if change is None:
+            return None, []
+        return change, await vnstore.change_changes(tx, context.store, changeid)
+
+    changeid = parse_change(text)
+    change, changes = await context.run(read, changeid)
+    if change is None:
+        raise HTTPError(404, "No such change", "There is no change {}.".format(changeid.hex))
+    return context.render(status, template, change=change, changes=changes, **values)
+
+
+def _tuple_from_form(form):
+    """Decode the uid, key and value fields; (items, None) or (None, error)."""
+    items = []
+    for column in COLUMNS:
+        if column not in form:
+            return None, "The field {!r} is missing.".format(column)
+        try:
+            items.append(fromstring(form[column]))
+        except ValueEncodingError as exc:
+            return None, "{}: {}".format(column, exc)
+    return tuple(items), None
+
+
+def _message_error(message):
+    """Why ``message`` (None when missing) cannot name a change, or None."""
+    if message is None:
+        return "The field 'message' is missing."
+    if not message.strip():
+        return "Describe the change: the message cannot be empty."
+    if len(message) > MAX_MESSAGE:
+        return "The message is limited to {} characters.".format(MAX_MESSAGE)
+    return None
+
+
+# --- change pages -------------------------------------------------------------------------
+
+
+async def index(request):
+    """GET /"""
+    return request.context.render(200, "index.html", database=request.context.database)
+
+
+async def history(request):
+    """GET /history/"""
+    context = request.context
+    changes = await context.run(vnstore.change_list, context.store)
+    pending = [change for change in changes if change["significance"] is None]
+    applied = [change for change in reversed(changes) if change["significance"] is not None]
+    discarded = request.query().get("discarded", "")
+    discarded = discarded if re.fullmatch(r"[0-9a-f]{32}", discarded) else None
+    return context.render(200, "history-list.html", pending=pending, applied=applied, discarded=discarded)
+
+
+async def change_form(request):
+    """GET /history/change/"""
+    return request.context.render(200, "history-change.html", message="", error=None)
+
+
+async def change_new(request):
+    """POST /history/change/: create a change with a message."""
+    context = request.context
+    form = await request.form()
+    message = form.get("message", form.get("description"))
+    error = _message_error(message)
+    if error is not None:
+        return context.render(400, "history-change.html", message=message or "", error=error)
+
+    async def create(tx, text):
+        changeid = await vnstore.change_create(tx, context.store)
+        await vnstore.change_message(tx, context.store, changeid, text)
+        return changeid
+
+    return redirect(_detail_url(await context.run(create, message.strip())))
+
+
+async def change_detail(request, change):
+    """GET /history/u/{hex}/"""
+    return await _change_page(request, change, "history-detail.html")
+
+
+async def _edit_page(request, change, edit, status=200, **values):
+    return await _change_page(request, change, "history-detail-edit.html", status, edit=edit, **values)
+
+
+async def add_form(request, change):
+    """GET /history/u/{hex}/add/"""
+    return await _edit_page(request, change, "add", form={}, error=None)
+
+
+async def remove_form(request, change):
+    """GET /history/u/{hex}/remove/"""
+    return await _edit_page(request, change, "remove", form={}, error=None)
+
+
+async def _edit(request, change, edit, operation):
+    context = request.context
+    found_change = await _change_or_404(request, change)
+    form = await request.form()
+    items, error = _tuple_from_form(form)
+    if error is not None:
+        return await _edit_page(request, change, edit, 400, form=form, error=error)
+    changeid = found_change["uid"]
+
+    async def record(tx):
+        vnstore.change_continue(tx, context.store, changeid)
+        return await operation(tx, context.store, *items)
+
+    if not await context.run(record):
+        error = "({}) is not in the store as this change sees it: nothing to remove.".format(
+            ", ".join(tostring(item) for item in items)
+        )
+        return await _edit_page(request, change, edit, 409, form=form, error=error)
+    return redirect(_detail_url(changeid))
+
+
+async def add_post(request, change):
+    """POST /history/u/{hex}/add/"""
+    return await _edit(request, change, "add", vnstore.add)
+
+
+async def remove_post(request, change):
+    """POST /history/u/{hex}/remove/"""
+    return await _edit(request, change, "remove", vnstore.remove)
+
+
+async def apply_form(request, change):
+    """GET /history/u/{hex}/apply/"""
+    return await _change_page(request, change, "history-detail-apply.html", conflict=None)
+
+
+async def apply_post(request, change):
+    """POST /history/u/{hex}/apply/"""
+    context = request.context
+    changeid = (await _change_or_404(request, change))["uid"]
+    try:
+        await context.run(vnstore.change_apply, context.store, changeid)
+    except vnstore.ChangeConflict as exc:
+        return await _change_page(request, change, "history-detail-apply.html", 409, conflict=exc)
+    return redirect(_detail_url(changeid))
+
+
+async def rename_form(request, change):
+    """GET /history/u/{hex}/rename/"""
+    return await _change_page(request, change, "history-detail-rename.html", message=None, error=None)
+
+
+async def rename_post(request, change):
+    """POST /history/u/{hex}/rename/: a new message for a pending change."""
+    context = request.context
+    changeid = (await _change_or_404(request, change))["uid"]
+    message = (await request.form()).get("message")
+    error = _message_error(message)
+    if error is not None:
+        return await _change_page(request, change, "history-detail-rename.html", 400, message=message, error=error)
+    await context.run(vnstore.change_rename, context.store, changeid, message.strip())
+    return redirect(_detail_url(changeid))
+
+
+async def discard_form(request, change):
+    """GET /history/u/{hex}/discard/"""
+    return await _change_page(request, change, "history-detail-discard.html")
+
+
+async def discard_post(request, change):
+    """POST /history/u/{hex}/discard/: throw a pending change away."""
+    context = request.context
+    changeid = (await _change_or_404(request, change))["uid"]
+    await context.run(vnstore.change_discard, context.store, changeid)
+    return redirect("/history/?discarded={}".format(changeid.hex))
+
+
+# --- navigate: paged pattern and prefix search ------------------------------------------
+
+
+class Search:
+    """A navigate query: for each column a value, a prefix (str or bytes)
+    or nothing; ``after`` is the cursor, the index key of the last tuple of
+    the previous page (None: from the start)."""
+
+    def __init__(self, fields, prefixes, after):
+        self.fields = fields          # column -> text as typed
+        self.prefixes = prefixes      # columns whose text is a prefix
+        self.values = {}              # column -> decoded value (filled columns)
+        self.after = after
+
+    @classmethod
+    def from_query(cls, query):
+        """Parse the query string; HTTPError 400 with the reason if malformed."""
+        fields = {column: query.get(column, "") for column in COLUMNS}
+        prefixes = {column for column in COLUMNS if query.get(column + PREFIX_SUFFIX) and fields[column].strip()}
+        after = query.get("after") or None
+        if after is not None:
+            try:
+                after = bytes.fromhex(after)
+            except ValueError:
+                raise HTTPError(400, "Malformed cursor", "The page cursor is not hexadecimal.")
+        search = cls(fields, prefixes, after)
+        for column in COLUMNS:
+            if fields[column].strip():
+                search.values[column] = search._decode(column)
+        return search
+
+    def _decode(self, column):
+        try:
+            value = fromstring(self.fields[column])
+        except ValueEncodingError as exc:
+            raise ValueError("{}: {}".format(column, exc))
+        if column in self.prefixes and not isinstance(value, (str, bytes)):
+            raise ValueError("{}: only text and bytes can be searched by prefix, not {}".format(
+                column, tostring(value)))
+        return value
+
+    def query_string(self, **extra):
+        """This search as a query string (with ``extra`` parameters)."""
+        params = [(column, self.fields[column]) for column in COLUMNS if self.fields[column]]
+        params += [(column + PREFIX_SUFFIX, "on") for column in COLUMNS if column in self.prefixes]
+        params += [(name, value) for name, value in extra.items() if value is not None]
+        return urlencode(params)
+
+    def plan(self, store):
+        """(index order, count of exact columns, begin, end, length of the
+        keys' common head) of the index range to scan: an index whose order
+        starts with the exact columns and, when one does, continues with a
+        prefix column, whose prefix then narrows the range."""
+        exact = {c for c, column in enumerate(COLUMNS) if column in self.values and column not in self.prefixes}
+        bound = len(exact)
+        candidates = [(n, order) for n, order in enumerate(store.indices) if set(order[:bound]) == exact]
+        narrowing = [(n, order) for n, order in candidates
+                     if bound < len(order) and COLUMNS[order[bound]] in self.prefixes]
+        number, order = (narrowing or candidates)[0]
+        head = store.index_prefix(number) + found.pack(tuple(self.values[COLUMNS[c]] for c in order[:bound]))
+        if bound == len(order):
+            return order, bound, head, head + b"\x00", len(head)
+        if narrowing:
+            # A packed str or bytes without its terminator is a prefix of the
+            # packing of every value that starts with it.
+            narrowed = head + found.pack((self.values[COLUMNS[order[bound]]],))[:-1]
+            return order, bound, narrowed, found.next_prefix(narrowed), len(head)
+        return order, bound, head + b"\x00", head + b"\xff", len(head)
+
+    def matches(self, items):
+        """True if ``items`` (in column order) passes every prefix."""
+        for column in self.prefixes:
+            value = items[COLUMNS.index(column)]
+            wanted = self.values[column]
+            if type(value) is not type(wanted) or not value.startswith(wanted):
+                return False
+        return True
+
+    async def page(self, tx, store, limit, scan=SCAN_LIMIT):
+        """(rows, next cursor or None): up to ``limit`` matching tuples after
+        the cursor, reading at most ``scan`` keys. The cursor is None only
+        when nothing matches after the last row."""
+        order, bound, begin, end, skip = self.plan(store)
+        if self.after is not None:
+            if not begin <= self.after < end:
+                raise HTTPError(400, "Malformed cursor", "The page cursor does not belong to this search.")
+            begin = self.after + b"\x00"
+        rows, cursor, read = [], None, 0
+        async for key, _ in found.query(tx, begin, end, limit=scan):
+            read += 1
+            items = [None] * len(COLUMNS)
+            for column in order[:bound]:
+                items[column] = self.values[COLUMNS[column]]
+            for column, value in zip(order[bound:], found.unpack(key[skip:])):
+                items[column] = value
+            if not self.matches(items):
+                continue
+            if len(rows) == limit:
+                return rows, cursor  # one more match: there is a next page
+            rows.append(tuple(items))
+            cursor = key
+        if read < scan:
+            return rows, None
+        return rows, key  # stopped by the scan limit: the next page goes on from here
+
+
+async def navigate(request):
+    """GET /navigate/: a page of alive tuples matching the fields (empty
+    fields match anything), with a cursor to the next page."""
+    context = request.context
+    query = request.query()
+    try:
+        search = Search.from_query(query)
+    except ValueError as exc:
+        fields = {column: query.get(column, "") for column in COLUMNS}
+        prefixes = {column for column in COLUMNS if query.get(column + PREFIX_SUFFIX)}
+        return context.render(400, "navigate.html", fields=fields, prefixes=prefixes, rows=[], next_url=None,
+                              first_url=None, export_url=None, error=str(exc))
+    rows, cursor = await context.run(search.page, context.store.alive, NAVIGATE_LIMIT)
+    return context.render(
+        200, "navigate.html", fields=search.fields, prefixes=search.prefixes, rows=rows, error=None,
+        next_url=None if cursor is None else "/navigate/?" + search.query_string(after=cursor.hex()),
+        first_url=None if search.after is None else "/navigate/?" + search.query_string(),
+        export_url="/navigate/export.json?" + search.query_string(),
+    )
+
+
+async def export(request):
+    """GET /navigate/export.json: every tuple matching the search as JSON,
+    values in the text encoding (lossless); read page by page, each page in
+    its own transaction."""
+    context = request.context
+    try:
+        search = Search.from_query(dict(request.query(), after=""))
+    except ValueError as exc:
+        raise HTTPError(400, "Malformed search", str(exc))
+    tuples = []
+    while len(tuples) < EXPORT_LIMIT:
+        rows, cursor = await context.run(search.page, context.store.alive, EXPORT_LIMIT - len(tuples))
+        tuples += [dict(zip(COLUMNS, map(tostring, row))) for row in rows]
+        if cursor is None:
+            break
+        search.after = cursor
+    document = {
+        "columns": list(COLUMNS),
+        "search": {column: search.fields[column] for column in COLUMNS if search.fields[column]},
+        "prefix": sorted(search.prefixes),
+        "tuples": tuples,
+        "complete": len(tuples) < EXPORT_LIMIT or cursor is None,
+    }
+    body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    return Response(200, body, [(b"content-type", b"application/json; charset=utf-8"),
+                                (b"content-disposition", b'attachment; filename="vnstore-export.json"')])
+
+
+async def static(request, name):
+    """GET /static/{name}: the CSS shipped with the package."""
+    entry = request.context.statics.get(name)
+    if entry is None:
+        raise HTTPError(404, "Not found", "No static file {!r}.".format(name[:80]))
+    content_type, body = entry
+    return Response(200, body, [(b"content-type", content_type.encode()), (b"cache-control", b"max-age=3600")])
+
+
+ROUTER = Router([
+    ("/", {"GET": index}),
+    ("/history/", {"GET": history}),
+    ("/history/change/", {"GET": change_form, "POST": change_new}),
+    ("/history/u/{change}/", {"GET": change_detail}),
+    ("/history/u/{change}/add/", {"GET": add_form, "POST": add_post}),
+    ("/history/u/{change}/remove/", {"GET": remove_form, "POST": remove_post}),
+    ("/history/u/{change}/apply/", {"GET": apply_form, "POST": apply_post}),
+    ("/history/u/{change}/rename/", {"GET": rename_form, "POST": rename_post}),
+    ("/history/u/{change}/discard/", {"GET": discard_form, "POST": discard_post}),
+    ("/navigate/", {"GET": navigate}),
+    ("/navigate/export.json", {"GET": export}),
+    ("/static/{name}", {"GET": static}),
+])

@@ -1,0 +1,153 @@
+"""Completion ports (ffi/driver/completions.c, found/_futures.py): ready C futures
+are queued in C and their event loop is woken once per batch, not per future."""
+import asyncio
+import os
+import select
+
+import found
+from found import _futures
+from found._fdb import ffi, lib
+
+from driver_support import futures_alive, put
+
+
+def _readable(fd) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def _ready_gets(tx, count):
+    """count C futures that are ready at once (the engine answers reads synchronously)."""
+    futures = [lib.fdb_transaction_get(tx.pointer, b"k%d" % i, len(b"k%d" % i), 0) for i in range(count)]
+    assert all(lib.fdb_future_is_ready(f) for f in futures)
+    return futures
+
+
+async def test_one_wake_up_for_a_batch_and_tokens_in_order(db):
+    await put(db, *[(b"k%d" % i, b"v%d" % i) for i in range(100)])
+    tx = found.make_transaction(db)
+    port = lib.found_port_open()
+    assert port != ffi.NULL
+    fd = lib.found_port_fd(port)
+    try:
+        futures = _ready_gets(tx, 100)
+        assert not _readable(fd)
+        for token, future in enumerate(futures, 1):
+            assert lib.found_port_watch(port, future, token) == 0
+        # 100 completions, one write: the queue went from empty to non-empty once
+        assert len(os.read(fd, 4096)) == 8
+        assert not _readable(fd)
+        tokens = ffi.new("intptr_t[]", 64)
+        taken = []
+        while True:
+            n = lib.found_port_take(port, tokens, 64)
+            taken += ffi.unpack(tokens, n)
+            if n < 64:
+                break
+        assert taken == list(range(1, 101))
+        for i, future in enumerate(futures):
+            assert ffi.unpack(lib.found_take_value(future).data, len(b"v%d" % i)) == b"v%d" % i
+    finally:
+        lib.found_port_close(port)
+
+
+async def test_descriptor_is_readable_exactly_while_something_is_queued(db):
+    await put(db, (b"k0", b"v"))
+    tx = found.make_transaction(db)
+    port = lib.found_port_open()
+    fd = lib.found_port_fd(port)
+    tokens = ffi.new("intptr_t[]", 4)
+    try:
+        for round_ in range(3):
+            (future,) = _ready_gets(tx, 1)
+            assert lib.found_port_watch(port, future, round_ + 1) == 0
+            assert _readable(fd)
+            assert lib.found_port_take(port, tokens, 4) == 1 and tokens[0] == round_ + 1
+            assert not _readable(fd)
+            assert lib.found_port_take(port, tokens, 4) == 0
+            lib.fdb_future_destroy(future)
+    finally:
+        lib.found_port_close(port)
+
+
+async def test_closing_a_port_destroys_queued_and_later_completions(db):
+    await put(db, (b"k0", b"v"), (b"watched", b"1"))
+    baseline = futures_alive()
+    tx = found.make_transaction(db)
+    port = lib.found_port_open()
+    for token, future in enumerate(_ready_gets(tx, 10), 1):
+        assert lib.found_port_watch(port, future, token) == 0
+    watch = lib.fdb_transaction_watch(tx.pointer, b"watched", 7)
+    await found.commit(tx)
+    assert not lib.fdb_future_is_ready(watch)
+    assert lib.found_port_watch(port, watch, 99) == 0
+    lib.found_port_close(port)  # the 10 queued futures are destroyed now
+    assert futures_alive() == baseline + 1  # the watch, still pending
+    await put(db, (b"watched", b"2"))  # fires the watch: the closed port destroys it
+    for _ in range(500):
+        if futures_alive() == baseline:
+            break
+        await asyncio.sleep(0.01)
+    assert futures_alive() == baseline
+
+
+def test_a_closed_loops_port_is_closed_by_the_next_loop(directory):
+    """A watch left pending when its loop closed is destroyed once it fires (no leak, no error)."""
+    async def leave_a_watch():
+        db = await found.open(directory)
+        await put(db, (b"watched", b"1"))
+        tx = found.make_transaction(db)
+        aio = found.watch(tx, b"watched")
+        await found.commit(tx)
+        assert not aio.done()
+        return db, futures_alive()
+
+    loop = asyncio.new_event_loop()
+    db, alive = loop.run_until_complete(leave_a_watch())
+    waiting = _futures.pending_count()
+    assert waiting >= 1
+    loop.close()
+
+    async def fire_it():
+        await put(db, (b"watched", b"2"))  # a pending commit: opens this loop's port, closing the old one
+        assert _futures.pending_count() == waiting - 1
+        for _ in range(500):
+            if futures_alive() == alive - 1:
+                break
+            await asyncio.sleep(0.01)
+        return futures_alive()
+
+    assert asyncio.run(fire_it()) == alive - 1
+
+
+async def test_many_tasks_commit_through_one_port(db):
+    async def write(tx, i):
+        await found.set(tx, b"w%04d" % i, b"v")
+
+    await asyncio.gather(*(found.transactional(db, write, i) for i in range(500)))
+    assert _futures.pending_count() == 0
+    loop = asyncio.get_running_loop()
+    assert list(_futures._ports).count(loop) == 1
+
+
+async def test_opening_a_port_while_another_thread_opens_one(db, monkeypatch):
+    """Loops in other threads open their ports while this one sweeps closed ones:
+    the sweep must not iterate the live dict (here another 'thread' inserts
+    from inside the sweep, as a thread switch between two bytecodes could)."""
+    class OtherThreadsLoop:
+        def is_closed(self):
+            _futures._ports[object()] = _futures._ports.get(self)  # a port opened elsewhere meanwhile
+            return False
+
+    other = OtherThreadsLoop()
+    monkeypatch.setitem(_futures._ports, other, None)
+    loop = asyncio.get_running_loop()
+    own = _futures._ports.pop(loop, None)
+    try:
+        await put(db, (b"k", b"v"))  # a pending commit: this loop opens its port and sweeps
+        assert loop in _futures._ports
+    finally:
+        for key in [k for k in _futures._ports if _futures._ports[k] is None]:
+            del _futures._ports[key]
+        if own is not None:
+            _futures._ports[loop].close()
+            _futures._ports[loop] = own
