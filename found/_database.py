@@ -157,7 +157,7 @@ def _where(cluster_file: Optional[PathLike], kind: str) -> str:
     return "data directory %s" % os.path.normpath(path)
 
 
-def _make_data_directory(cluster_file) -> None:
+def _make_data_directory(cluster_file: Optional[PathLike]) -> None:
     # The engine, like FoundationDB, answers 1515 for a path that does not
     # exist; found.open makes the directory of a new embedded database (not
     # for a missing "*.cluster" file). Failing that, the engine says why.

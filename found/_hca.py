@@ -15,8 +15,10 @@ write conflict on the one key, so concurrent allocations rarely conflict.
 The allocated prefix is the tuple-packed candidate integer.
 """
 import asyncio
+import collections
 import random
 import struct
+import threading
 
 from found import tuple as _tuple
 from found._codes import CONFLICT_RANGE_TYPE_WRITE, FDB_TR_OPTION_NEXT_WRITE_NO_WRITE_CONFLICT_RANGE
@@ -40,12 +42,65 @@ def window_size(start: int) -> int:
     return 8192
 
 
-def _lock_of(tx: Transaction) -> asyncio.Lock:
+class _Lock:
+    """A lock for coroutines on any event loop.
+
+    A transaction may be used by several threads, each running its own event
+    loop (the bindingtester's threaded tester shares transactions so); an
+    asyncio.Lock belongs to one loop, and releasing it from another thread
+    never wakes the waiter.  Here a release hands the lock to the oldest
+    waiter, woken on its own loop with call_soon_threadsafe.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._locked = False
+        self._waiters: "collections.deque[asyncio.Future]" = collections.deque()
+
+    async def __aenter__(self) -> "_Lock":
+        with self._mutex:
+            if not self._locked:
+                self._locked = True
+                return self
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            with self._mutex:
+                queued = waiter in self._waiters
+                if queued:
+                    self._waiters.remove(waiter)
+            if not queued and waiter.done() and not waiter.cancelled():
+                self._release()  # handed the lock, then cancelled before resuming
+            # (handed over but not yet woken: _hand_over sees the cancellation and passes it on)
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        with self._mutex:
+            if not self._waiters:
+                self._locked = False
+                return
+            waiter = self._waiters.popleft()
+        waiter.get_loop().call_soon_threadsafe(self._hand_over, waiter)
+
+    def _hand_over(self, waiter: "asyncio.Future") -> None:
+        if waiter.cancelled():
+            self._release()
+        else:
+            waiter.set_result(None)
+
+
+def _lock_of(tx: Transaction) -> _Lock:
     # Allocations running concurrently in one transaction take turns through
     # each read-modify-write step, as the official binding's per-transaction lock does.
     lock = tx.vars.get(_LOCK)
     if lock is None:
-        lock = tx.vars[_LOCK] = asyncio.Lock()
+        lock = tx.vars.setdefault(_LOCK, _Lock())  # one lock even if two threads race here
     return lock
 
 
@@ -71,7 +126,7 @@ class HighContentionAllocator:
         last = await last_in(snapshot, span.start, span.stop)
         return self.counters.unpack(last[0])[0] if last else 0
 
-    async def _current_window(self, tx: Transaction, snapshot: Transaction, lock: asyncio.Lock):
+    async def _current_window(self, tx: Transaction, snapshot: Transaction, lock: _Lock):
         """(start, size) of a window less than half full, counting this allocation in it."""
         start = await self._latest_start(snapshot)
         advanced = False
@@ -91,7 +146,7 @@ class HighContentionAllocator:
             start += window
             advanced = True
 
-    async def _claim(self, tx: Transaction, snapshot: Transaction, lock: asyncio.Lock, start: int, window: int):
+    async def _claim(self, tx: Transaction, snapshot: Transaction, lock: _Lock, start: int, window: int):
         """A free candidate of the window, or None when the window moved on meanwhile."""
         while True:
             # The window is less than half full as of the snapshot: about two tries.

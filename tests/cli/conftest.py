@@ -1,4 +1,6 @@
 """Fixtures of the `found` command's tests: fresh engine directories (helpers: cli_support.py)."""
+import os
+
 import pytest
 
 import found
@@ -6,8 +8,12 @@ import found
 
 @pytest.fixture
 def directories(tmp_path):
-    """Two fresh engine directories (created by the engine on first open)."""
-    return str(tmp_path / "src"), str(tmp_path / "dst")
+    """Two fresh, empty engine directories (made here: the engine, like
+    FoundationDB, answers 1515 for a path that does not exist)."""
+    paths = str(tmp_path / "src"), str(tmp_path / "dst")
+    for path in paths:
+        os.makedirs(path)
+    return paths
 
 
 @pytest.fixture

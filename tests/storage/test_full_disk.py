@@ -33,12 +33,15 @@ def fill(path):
                     break
 """
 
-# A new store on a full filesystem.
+# A new store on a full filesystem (its empty directory made first: the
+# engine, like FoundationDB, refuses a path that does not exist). As in
+# FoundationDB, a database's creation error surfaces at its first operation.
 _NEW_STORE = """
-os.mkdir(MOUNT + "/db")  # a directory: the engine makes its store there (a missing path is 1515)
+os.mkdir(MOUNT + "/db")
 fill(MOUNT + "/filler")
 try:
-    fdb.open(cluster_file=MOUNT + "/db")
+    db = fdb.open(cluster_file=MOUNT + "/db")
+    db[b"k"]
 except fdb.FDBError as exc:
     print("error", exc.code)
 else:
@@ -50,7 +53,7 @@ else:
 # once (each after a commit, so each claims a reader slot of its own) reach
 # well past the first page of reader slots.
 _MAKE_ROOM = """
-os.mkdir(MOUNT + "/db")
+os.makedirs(MOUNT + "/db", exist_ok=True)
 db = fdb.open(cluster_file=MOUNT + "/db")
 for i in range(150):
     db[b"big%d" % i] = b"v" * 90000

@@ -247,7 +247,7 @@ static FDBFuture *commit_locked(FDBTransaction *tr) {
     if (tr->opt.timeout_ms) {
         /* As in FoundationDB, the timeout also ends a commit still in flight
          * (which may nonetheless be applied). */
-        future_set_deadline(f, tr->start_ns + tr->opt.timeout_ms * 1000000LL, FDB_ERR_TRANSACTION_TIMED_OUT);
+        future_set_deadline(f, tx_deadline_ns(tr), FDB_ERR_TRANSACTION_TIMED_OUT);
     }
     if (buggify_fires(BUG_COMMIT_LATENCY)) job->latency_ns = (1 + (int64_t)buggify_random(50)) * 1000000LL;
     if (buggify_fires(BUG_COMMIT_UNKNOWN_NOT_APPLIED)) {

@@ -84,12 +84,6 @@ static int failed(int err, FDBDatabase **out) {
     return 0;
 }
 
-/* The errors FoundationDB's client defers to the first operation; any
- * other (a data directory that cannot be made or opened) fails at once. */
-static int deferred(int err) {
-    return err == FDB_ERR_NO_CLUSTER_FILE_FOUND || err == FDB_ERR_CONNECTION_STRING_INVALID;
-}
-
 /* The cluster-file error a database carries (0 if none): lets a driver
  * report it at open (engine-only). */
 FDB_EXPORT int found_engine_database_error(FDBDatabase *d) {
@@ -109,7 +103,7 @@ FDB_EXPORT fdb_error_t fdb_create_database(const char *cluster_file_path, FDBDat
     set_last_error_detail("%s", "");
     char dir[PATH_MAX];
     int err = location_from_cluster_file(cluster_file_path, dir, sizeof dir);
-    if (err) return deferred(err) ? failed(err, out_database) : err;
+    if (err) return failed(err, out_database);
     return database_open(cluster_file_path, dir, out_database);
 }
 
@@ -119,7 +113,7 @@ FDB_EXPORT fdb_error_t fdb_create_database_from_connection_string(const char *co
     set_last_error_detail("%s", "");
     char dir[PATH_MAX];
     int err = location_from_connection_string(connection_string, dir, sizeof dir);
-    if (err) return deferred(err) ? failed(err, out_database) : err;
+    if (err) return failed(err, out_database);
     return database_open(NULL, dir, out_database);
 }
 

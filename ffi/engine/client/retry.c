@@ -71,7 +71,7 @@ static FDBFuture *on_error_locked(FDBTransaction *tr, fdb_error_t code) {
     tr->retry_future = f;
     pthread_mutex_unlock(&tr->lock);
     if (tr->opt.timeout_ms)
-        future_set_deadline(f, tr->start_ns + tr->opt.timeout_ms * 1000000LL, FDB_ERR_TRANSACTION_TIMED_OUT);
+        future_set_deadline(f, tx_deadline_ns(tr), FDB_ERR_TRANSACTION_TIMED_OUT);
     future_retain(f);
     timer_after(delay_ns, retry_ready, f);
     return f;

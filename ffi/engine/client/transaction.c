@@ -277,8 +277,16 @@ void tx_kill(FDBTransaction *tr, int err) {
     txw_fail(watches, err);
 }
 
+/* The timeout option as an absolute deadline. Any int64 of milliseconds is a
+ * valid timeout: a huge one saturates instead of overflowing (it never fires). */
+int64_t tx_deadline_ns(const FDBTransaction *tr) {
+    int64_t ms = tr->opt.timeout_ms;
+    if (ms > (INT64_MAX - tr->start_ns) / 1000000LL) return INT64_MAX;
+    return tr->start_ns + ms * 1000000LL;
+}
+
 int tx_timeout_check(FDBTransaction *tr) {
-    if (tr->opt.timeout_ms && (now_ns() - tr->start_ns) / 1000000LL >= tr->opt.timeout_ms)  /* no overflow */
+    if (tr->opt.timeout_ms && now_ns() >= tx_deadline_ns(tr))
         tx_kill(tr, FDB_ERR_TRANSACTION_TIMED_OUT);
     return atomic_load(&tr->state) == TX_CANCELLED;
 }
@@ -739,7 +747,7 @@ static FDBFuture *watch_locked(FDBTransaction *tr, const uint8_t *key, int key_l
     tr->watches = txw_push(tr->watches, x);
     pthread_mutex_unlock(&tr->lock);
     if (tr->opt.timeout_ms)            /* the timeout also ends its watches */
-        future_set_deadline(f, tr->start_ns + tr->opt.timeout_ms * 1000000LL, FDB_ERR_TRANSACTION_TIMED_OUT);
+        future_set_deadline(f, tx_deadline_ns(tr), FDB_ERR_TRANSACTION_TIMED_OUT);
     return f;
 }
 

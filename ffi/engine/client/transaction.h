@@ -95,6 +95,7 @@ int tx_check_usable(FDBTransaction *tr);
  * with err. A transaction already dead keeps its first error. */
 void tx_kill(FDBTransaction *tr, int err);
 /* Fire the timeout if it has elapsed; 1 when the transaction is dead. */
+int64_t tx_deadline_ns(const FDBTransaction *tr);
 int tx_timeout_check(FDBTransaction *tr);
 /* Take the read snapshot if not yet taken; 0 or an error. */
 int tx_ensure_snapshot(FDBTransaction *tr);

@@ -100,7 +100,10 @@ uint64_t timer_after(int64_t delay_ns, timer_fn fn, void *ctx) {
         return 0;
     }
     uint64_t id = t->id = next_id++;
-    t->due = now_ns() + (delay_ns > 0 ? delay_ns : 0);
+    int64_t now = now_ns();
+    /* Saturate: a deadline computed a moment ago as INT64_MAX ("never")
+     * arrives here as INT64_MAX - (an earlier now), which would wrap. */
+    t->due = delay_ns <= 0 ? now : delay_ns > INT64_MAX - now ? INT64_MAX : now + delay_ns;
     t->fn = fn;
     t->ctx = ctx;
     task **p = &tasks;
