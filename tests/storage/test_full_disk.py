@@ -7,7 +7,6 @@ of reader slots the filesystem could not allocate killed the process with
 SIGBUS — when a store was created, and when a later snapshot (the Nth
 process, or here the Nth snapshot held at once) reached a new page of slots.
 """
-import os
 import shutil
 import signal
 import subprocess
