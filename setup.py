@@ -1,6 +1,6 @@
 """Build of found's three compiled pieces.
 
-1. ``found/_lib/libfdb_c.so`` — the embedded engine (ffi/engine/*.c), a plain
+1. ``found/_lib/libfdb_c.so`` — the embedded engine (ffi/engine/*/*.c), a plain
    shared library exporting the FoundationDB C API; other bindings can load it.
 2. ``found._fdb`` — the CFFI module (API mode) built by ffi/build_ffi.py; it
    loads either the engine or a real libfdb_c at run time.
@@ -92,7 +92,7 @@ def build_tuple_extension():
 
 
 def engine_extension():
-    sources = sorted(glob.glob(rel("ffi", "engine", "*.c")))
+    sources = sorted(glob.glob(rel("ffi", "engine", "*", "*.c")))
     if not sources or not wanted("engine"):
         return []
     system, _machine, _family = toolchain()

@@ -18,7 +18,6 @@ driver against the same reference. --dir /dev/shm takes the disk out (fsync
 is free there): the engine's group commit and the driver are then the limit.
 """
 import argparse
-import asyncio
 import os
 import statistics
 import subprocess

@@ -16,8 +16,8 @@
 #include "fdb_c_api.h"
 
 #define DIE(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
-#define OK(e) do { int _e = (e); if (_e) DIE("%s:%d: %s -> %d %s", __FILE__, __LINE__, #e, _e, fdb_get_error(_e)); } while (0)
-#define MDB(e) do { int _e = (e); if (_e) DIE("%s:%d: %s -> %s", __FILE__, __LINE__, #e, mdb_strerror(_e)); } while (0)
+#define OK(e) do { int bench_e = (e); if (bench_e) DIE("%s:%d: %s -> %d %s", __FILE__, __LINE__, #e, bench_e, fdb_get_error(bench_e)); } while (0)
+#define MDB(e) do { int bench_e = (e); if (bench_e) DIE("%s:%d: %s -> %s", __FILE__, __LINE__, #e, mdb_strerror(bench_e)); } while (0)
 
 static FDBDatabase *db;
 
@@ -345,6 +345,7 @@ int main(int argc, char **argv)
     OK(fdb_setup_network());
     pthread_create(&net, NULL, run_network, NULL);
     snprintf(path, sizeof path, "%s/engine", dir);
+    mkdir(path, 0755);          /* a directory: a missing path is a missing cluster file (1515) */
     OK(fdb_create_database(path, &db));
     snprintf(path, sizeof path, "%s/raw_point", dir);
     bench_point(path, atoi(argv[2]));

@@ -258,7 +258,7 @@ async def pstore_cases(db, documents, searches):
         for keywords in queries:
             for keyword in set(keywords):
                 head = store._term + found.pack((keyword,))
-                async for key, value in found.query(tx, head + b"\x00", head + b"\xff"):
+                async for _key, value in found.query(tx, head + b"\x00", head + b"\xff"):
                     found.unpack(value)
                     pairs += 1
         return pairs

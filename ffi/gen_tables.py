@@ -1,12 +1,14 @@
 """Generate found's code tables from FoundationDB's reference data.
 
-One source of truth: ffi/reference/fdb-errors-7.3.69.tsv and
-ffi/reference/fdb-options-7.3.69.tsv. Outputs (committed; tests/test_tables.py
-regenerates them and fails if they differ):
+One source of truth: ffi/reference/fdb-errors-7.3.69.tsv,
+ffi/reference/fdb-options-7.3.69.tsv and ffi/reference/fdb-limits-7.3.69.tsv.
+Outputs (committed; tests/test_tables.py regenerates them and fails if they differ):
 
-- ffi/engine/gen_errors.h  — FDB_ERR_<name> macros and the code → name/message table
-- ffi/engine/gen_options.h — FDB_<SCOPE>_<NAME> macros for every option code
-- found/_codes.py          — the same constants for Python, plus the error table
+- ffi/engine/util/gen_errors.h  — FDB_ERR_<name> macros and the code → name/message table
+- ffi/engine/util/gen_options.h — FDB_<SCOPE>_<NAME> macros for every option code
+- ffi/engine/util/gen_limits.h  — FDB_<NAME> macros for the size limits
+- found/_codes.py          — the same constants for Python (FDB_ERR_*, FDB_*_LIMIT,
+                             option codes), plus the error and option tables
 
 Usage: python ffi/gen_tables.py [--check]
 """
@@ -52,6 +54,15 @@ def errors():
     return [(int(r["code"]), r["name"], unescape(r["message"])) for r in read_tsv("fdb-errors-7.3.69.tsv")]
 
 
+def limits():
+    return [("FDB_" + r["name"].upper(), int(r["value"]), r["meaning"]) for r in read_tsv("fdb-limits-7.3.69.tsv")]
+
+
+def error_constants():
+    """(FDB_ERR_<NAME>, code) for every error, as gen_errors.h spells them."""
+    return [("FDB_ERR_" + name.upper(), code) for code, name, _ in errors()]
+
+
 def options():
     rows = []
     for r in read_tsv("fdb-options-7.3.69.tsv"):
@@ -84,7 +95,16 @@ def render_options_h():
         if o["const"] in seen:
             continue
         seen.add(o["const"])
-        lines.append(f"#define {o['const']} {o['code']}")
+        code = o["code"]
+        lines.append(f"#define {o['const']} {code if code >= 0 else f'({code})'}")
+    lines += ["", "#endif", ""]
+    return "\n".join(lines)
+
+
+def render_limits_h():
+    lines = [f"/* {HEADER} */", "#ifndef FOUND_GEN_LIMITS_H", "#define FOUND_GEN_LIMITS_H", ""]
+    for const, value, meaning in limits():
+        lines.append(f"#define {const} {value} /* {meaning} */")
     lines += ["", "#endif", ""]
     return "\n".join(lines)
 
@@ -97,11 +117,17 @@ def render_codes_py():
             names.append(o["const"][len("FDB_"):])
         for n in names:
             constants.setdefault(n, o["code"])
+    for const, value, _ in limits():
+        constants[const] = value
+    for const, code in error_constants():
+        constants[const] = code
     lines = [f'"""{HEADER}"""', "",
              "# The constants below, listed for `from found._codes import *` and found.__all__.",
              "__all__ = ["]
     lines += [f"    {n!r}," for n in constants]
-    lines += ["]", "", "# Option, streaming-mode, mutation, conflict-range and predicate codes."]
+    lines += ["]", "",
+              "# Option, streaming-mode, mutation, conflict-range and predicate codes;",
+              "# the size limits (FDB_*_LIMIT); every error code (FDB_ERR_<name>)."]
     lines += [f"{n} = {code}" for n, code in constants.items()]
     lines += ["", "# code → (name, message), as fdb_get_error reports them.", "ERRORS = {"]
     for code, name, message in errors():
@@ -114,8 +140,9 @@ def render_codes_py():
 
 
 OUTPUTS = {
-    os.path.join(HERE, "engine", "gen_errors.h"): render_errors_h,
-    os.path.join(HERE, "engine", "gen_options.h"): render_options_h,
+    os.path.join(HERE, "engine", "util", "gen_errors.h"): render_errors_h,
+    os.path.join(HERE, "engine", "util", "gen_options.h"): render_options_h,
+    os.path.join(HERE, "engine", "util", "gen_limits.h"): render_limits_h,
     os.path.join(ROOT, "found", "_codes.py"): render_codes_py,
 }
 

@@ -9,7 +9,9 @@ from found._codes import *  # noqa: F401,F403 — every FDB_* option, mode, muta
 from found import engine
 from found._database import Database, database_set_option, open
 from found._directory import DirectoryError, DirectoryLayer, DirectoryPartition, DirectorySubspace, directory
-from found._errors import BaseFoundException, ForkError, FoundException, InterfaceError, LibraryError
+from found._errors import (BaseFoundException, CommitUnknownResultError, ForkError, FoundException, InterfaceError,
+                           LibraryError, NotCommittedError, TimedOutError, TooLargeError, TransactionCancelledError,
+                           TransactionTooOldError)
 from found._hooks import Hooks, TransactionStats, make_hooks
 from found._library import library
 from found._network import add_network_thread_completion_hook, network_set_option
@@ -20,7 +22,6 @@ from found._transaction import (
     MAX_SIZE_TRANSACTION,
     MAX_SIZE_VALUE,
     Transaction,
-    _make_transaction,
     add,
     add_conflict_range,
     append_if_fits,
@@ -69,6 +70,8 @@ from found import _codes  # noqa: E402
 
 __all__ = [
     "BaseFoundException", "FoundException", "LibraryError", "ForkError", "InterfaceError",
+    "NotCommittedError", "CommitUnknownResultError", "TransactionTooOldError", "TimedOutError",
+    "TransactionCancelledError", "TooLargeError",
     "open", "library", "engine", "Database", "database_set_option", "network_set_option",
     "add_network_thread_completion_hook", "get_client_version", "error_predicate",
     "transactional", "transaction", "make_transaction", "Transaction",

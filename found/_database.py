@@ -189,8 +189,9 @@ def database_set_option(db: Database, option: int, value: OptionValue = None) ->
         raise FoundException(code)
 
 
-def _guard() -> None:
-    _network.guard_after_fork(globals(), ("_destroy_database",), release=True)
+def _after_fork() -> None:
+    global _destroy_database
+    _destroy_database = _network.ignore
 
 
-_guard()
+_network.at_fork_in_child(_after_fork)

@@ -24,7 +24,7 @@ transaction, retried by found.transactional).
 """
 import functools
 import struct
-from typing import Iterable, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 from found._database import Database
 from found._errors import BaseFoundException

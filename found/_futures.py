@@ -21,6 +21,7 @@ import asyncio
 import itertools
 from typing import Any, Callable, Dict, Optional
 
+from found import _network
 from found._fdb import ffi, lib
 
 __all__ = ["wait", "as_future"]
@@ -188,11 +189,11 @@ def pending_count() -> int:
     return sum(len(port.waiters) for port in list(_ports.values()))
 
 
-# Hot-path modules bind these names; after a fork they must raise, not hang.
-def _guard():
-    from found import _network
-    _network.guard_after_fork(globals(), ("_destroy", "_cancel"), release=True)
-    _network.guard_after_fork(globals(), ("_watch", "_take"))
+def _after_fork() -> None:
+    """In a forked child: the completion port's calls raise ForkError, destructors do nothing."""
+    global _destroy, _cancel, _watch, _take
+    _destroy = _cancel = _network.ignore
+    _watch = _take = _network.forked_error
 
 
-_guard()
+_network.at_fork_in_child(_after_fork)

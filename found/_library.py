@@ -20,6 +20,7 @@ import re
 import threading
 from typing import Optional, Tuple
 
+from found._codes import FDB_ERR_API_VERSION_ALREADY_SET, FDB_ERR_API_VERSION_NOT_SUPPORTED
 from found._errors import FoundException, LibraryError
 from found._fdb import ffi, lib
 
@@ -139,11 +140,11 @@ def _load(kind: str, path: str, cluster_file: Optional[str]) -> None:
             "found's embedded engine, which cannot connect to a cluster. Install FoundationDB's client "
             "package (libfdb_c 7.3), or set FOUND_LIBRARY to its path." % (cluster_file, path))
     code = lib.fdb_select_api_version_impl(API_VERSION, API_VERSION)
-    if code == 2201:  # api_version_already_set: another binding in this process (e.g. fdb) chose it
+    if code == FDB_ERR_API_VERSION_ALREADY_SET:  # another binding in this process (e.g. fdb) chose it
         _log.info("found: %s already had its API version selected in this process", path)
         code = 0
     if code != 0:
-        if code == 2203:
+        if code == FDB_ERR_API_VERSION_NOT_SUPPORTED:
             raise LibraryError(
                 "%s does not support FoundationDB API version %d (it supports up to %d)"
                 % (path, API_VERSION, lib.fdb_get_max_api_version()))

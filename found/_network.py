@@ -12,14 +12,14 @@ import os
 import struct
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from found import _library
-from found._codes import OPTIONS
+from found._codes import FDB_ERR_INVALID_OPTION, FDB_ERR_NETWORK_ALREADY_SETUP, OPTIONS
 from found._errors import FoundException, ForkError
 from found._fdb import ffi, lib
 
-__all__ = ["start", "network_set_option", "add_network_thread_completion_hook", "guard_after_fork"]
+__all__ = ["start", "network_set_option", "add_network_thread_completion_hook", "at_fork_in_child"]
 
 _lock = threading.Lock()
 _thread: Optional[threading.Thread] = None
@@ -30,29 +30,31 @@ _queued_options: List[Tuple[int, Optional[bytes]]] = []
 _queued_hooks: List[Callable[[], None]] = []
 _hooks: List[Callable[[], None]] = []
 _NETWORK_OPTIONS = frozenset(code for scope, _, code, _ in OPTIONS if scope == "NetworkOption")
-_guarded: List[Tuple[dict, Tuple[str, ...], Callable]] = []
+_child_hooks: List[Callable[[], None]] = []
 
 
-def _forked_error(*args, **kwargs):
+def forked_error(*args, **kwargs):
+    """Stands for a C function in a child forked after found started: raises ForkError."""
     raise ForkError(
         "found cannot be used in a process forked after the database was opened: the FoundationDB "
         "network thread and the library's state belong to the parent (pid %d); open the database in "
         "the child before any use, from a fresh process, or use the 'spawn' start method" % _pid)
 
 
-def _ignore(*args, **kwargs):
+def ignore(*args, **kwargs):
+    """Stands for a C destructor in a forked child: the parent's objects are left alone."""
     return None
 
 
-def guard_after_fork(namespace: dict, names: Tuple[str, ...], *, release: bool = False) -> None:
-    """After a fork, replace these module-level bindings of C functions.
+def at_fork_in_child(hook: Callable[[], None]) -> None:
+    """Run ``hook()`` in a child forked after found started (the library loaded or the network up).
 
-    Hot paths call C through module globals; swapping them in the child costs
-    the parent nothing per call.  Calls raise ForkError in the child; with
-    ``release=True`` (destructors) they do nothing instead: the parent's
-    objects are left alone rather than freed through the parent's library.
+    Hot paths call C through module globals; each such module registers a
+    hook that rebinds its own globals to ``forked_error`` (calls raise
+    ForkError) or ``ignore`` (destructors), which costs the parent nothing
+    per call.
     """
-    _guarded.append((namespace, tuple(names), _ignore if release else _forked_error))
+    _child_hooks.append(hook)
 
 
 def _after_fork_in_child() -> None:
@@ -60,15 +62,14 @@ def _after_fork_in_child() -> None:
     if _thread is None and not _shared and _library.library() is None:
         return  # nothing was started: the child may use found freely
     _forked = True
-    for namespace, names, replacement in _guarded:
-        for name in names:
-            namespace[name] = replacement
+    for hook in _child_hooks:
+        hook()
 
 
 def check_process() -> None:
     """Raise ForkError in a child forked after found started."""
     if _forked:
-        _forked_error()
+        forked_error()
 
 
 # (scope, code) → (name, declared parameter type: "Int", "String", "Bytes" or None for none);
@@ -82,7 +83,7 @@ _WANTED = {"Int": "an int (or its 8 bytes)", "String": "a str (or bytes)", "Byte
 
 def _option_value(value, scope: str, option: int) -> Tuple[object, int]:
     declared = _OPTION_PARAMETERS.get((scope, option))
-    if declared is None:  # not an option of API 730: the library answers 2007 invalid_option
+    if declared is None:  # not an option of API 730: the library answers invalid_option
         return _any_value(value)
     name, param = declared
     if param is None:
@@ -147,7 +148,7 @@ def network_set_option(option: int, value: Union[bytes, str, int, None] = None) 
     with _lock:
         if _library.library() is None:
             if option not in _NETWORK_OPTIONS:
-                raise FoundException(2007)  # invalid_option
+                raise FoundException(FDB_ERR_INVALID_OPTION)
             _queued_options.append((option, value))
             return
     _set_network_option(option, value)  # the library refuses what it no longer accepts
@@ -222,8 +223,8 @@ def start() -> None:
             return
         while _queued_options:
             _set_network_option(*_queued_options.pop(0))
-        code = 2009 if _let_official_binding_run_network() else lib.fdb_setup_network()
-        if code == 2009:  # network_already_setup: e.g. the official binding, loaded on the same library
+        code = FDB_ERR_NETWORK_ALREADY_SETUP if _let_official_binding_run_network() else lib.fdb_setup_network()
+        if code == FDB_ERR_NETWORK_ALREADY_SETUP:  # e.g. the official binding, loaded on the same library
             logging.getLogger("found").info("found: sharing the network thread another binding runs")
             _shared = True
         elif code:

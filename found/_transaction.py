@@ -6,10 +6,14 @@ embedded engine answers reads synchronously, so awaiting a callback is the
 exception.  Arguments are checked before anything reaches C.
 """
 import asyncio
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Union
+from typing import Any, AsyncIterator, Awaitable, Dict, List, Optional, Tuple, Union
 
 from found import _futures, _network
 from found._codes import (
+    FDB_ERR_KEY_TOO_LARGE,
+    FDB_ERR_TRANSACTION_READ_ONLY,
+    FDB_ERR_VALUE_TOO_LARGE,
+    FDB_KEY_SIZE_LIMIT,
     FDB_MUTATION_TYPE_ADD,
     FDB_MUTATION_TYPE_APPEND_IF_FITS,
     FDB_MUTATION_TYPE_BIT_AND,
@@ -23,6 +27,9 @@ from found._codes import (
     FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY,
     FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE,
     FDB_STREAMING_MODE_ITERATOR,
+    FDB_SYSTEM_KEY_SIZE_LIMIT,
+    FDB_TRANSACTION_SIZE_LIMIT,
+    FDB_VALUE_SIZE_LIMIT,
 )
 from found._database import Database, OptionValue, check_database
 from found._errors import FoundException, InterfaceError
@@ -43,13 +50,13 @@ __all__ = [
     "set_versionstamped_key", "set_versionstamped_value", "append_if_fits", "compare_and_clear",
 ]
 
-MAX_SIZE_TRANSACTION = 10 ** 7
-MAX_SIZE_KEY = 10 ** 4
-MAX_SIZE_SYSTEM_KEY = 3 * 10 ** 4
-MAX_SIZE_VALUE = 10 ** 5
+MAX_SIZE_TRANSACTION = FDB_TRANSACTION_SIZE_LIMIT
+MAX_SIZE_KEY = FDB_KEY_SIZE_LIMIT
+MAX_SIZE_SYSTEM_KEY = FDB_SYSTEM_KEY_SIZE_LIMIT
+MAX_SIZE_VALUE = FDB_VALUE_SIZE_LIMIT
 
 _READY, _HELD, _PENDING, _FAILED = lib.FOUND_READY, lib.FOUND_HELD, lib.FOUND_PENDING, lib.FOUND_FAILED
-_KEY_TOO_LARGE, _VALUE_TOO_LARGE, _READ_ONLY = 2102, 2103, 2023
+_KEY_TOO_LARGE, _VALUE_TOO_LARGE, _READ_ONLY = FDB_ERR_KEY_TOO_LARGE, FDB_ERR_VALUE_TOO_LARGE, FDB_ERR_TRANSACTION_READ_ONLY
 
 _unpack = ffi.unpack
 _buffer = ffi.buffer
@@ -193,9 +200,6 @@ def recycle(tx: Transaction) -> None:
             tx.vars.clear()
         tx.db = None  # no cycle while parked: db → spare → tx → db
         spare.append(tx)
-
-
-_make_transaction = make_transaction
 
 
 # --- argument checks (the rare path: hot paths test ``type(x) is bytes`` inline)
@@ -649,17 +653,28 @@ def set_option(tx: Transaction, option: int, value: OptionValue = None) -> None:
 
 # --- transaction lifecycle
 
+def start_commit(tx: Transaction) -> Optional[Awaitable[None]]:
+    """Send the commit of ``tx`` (checked by the caller): None once committed, else what to await.
+
+    The one place a commit is made: commit() and transactional()'s fast path
+    both call it; raises FoundException if the commit failed at once.
+    """
+    r = _found_commit(tx.pointer)
+    status = r.status
+    if status == _READY:
+        return None
+    if status == _FAILED:
+        raise FoundException(r.error)
+    return _void_of(r.future)
+
+
 async def commit(tx: Transaction) -> None:
     """Commit ``tx``; raises FoundException if it did not commit."""
     if type(tx) is not Transaction:
         _check_transaction(tx)
-    r = _found_commit(tx.pointer)
-    status = r.status
-    if status == _READY:
-        return
-    if status == _FAILED:
-        raise FoundException(r.error)
-    await _void_of(r.future)
+    pending = start_commit(tx)
+    if pending is not None:
+        await pending
 
 
 async def on_error(tx: Transaction, code: int) -> None:
@@ -720,12 +735,16 @@ def watch(tx: Transaction, key: bytes) -> "asyncio.Future[None]":
     return _resolved(_take_none, lib.fdb_transaction_watch(tx.pointer, key, len(key)))
 
 
-def _guard():
-    names = tuple(name for name in globals() if name.startswith(("_found_", "_take_", "_set", "_clear",
-                                                                 "_atomic_op", "_create_", "_is_ready",
-                                                                 "_reuse", "_reset_")))
-    _network.guard_after_fork(globals(), names)
-    _network.guard_after_fork(globals(), ("_destroy_future", "_destroy_transaction", "_free"), release=True)
+def _after_fork() -> None:
+    """In a forked child: every C call of the hot paths raises ForkError, destructors do nothing."""
+    global _found_get, _found_get_key, _found_get_range, _found_commit, _take_value, _take_key, _take_range
+    global _take_int64, _take_error, _is_ready, _create_transaction, _set, _clear, _clear_range, _atomic_op
+    global _reuse, _reset_transaction, _destroy_future, _destroy_transaction, _free
+    _found_get = _found_get_key = _found_get_range = _found_commit = _network.forked_error
+    _take_value = _take_key = _take_range = _take_int64 = _take_error = _network.forked_error
+    _is_ready = _create_transaction = _set = _clear = _clear_range = _atomic_op = _network.forked_error
+    _reuse = _reset_transaction = _network.forked_error
+    _destroy_future = _destroy_transaction = _free = _network.ignore
 
 
-_guard()
+_network.at_fork_in_child(_after_fork)

@@ -7,15 +7,12 @@ import time
 from types import CoroutineType
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
 
+from found._codes import FDB_ERR_COMMIT_UNKNOWN_RESULT, FDB_ERR_TRANSACTION_TIMED_OUT
 from found._database import Database
 from found._errors import FoundException
 from found._hooks import TransactionStats
 from found._transaction import (
-    _FAILED,
-    _READY,
     Transaction,
-    _found_commit,
-    _void_of,
     cancel,
     close,
     commit,
@@ -23,13 +20,12 @@ from found._transaction import (
     make_transaction,
     on_error,
     recycle,
+    start_commit,
 )
 
 __all__ = ["transactional", "transaction"]
 
 T = TypeVar("T")
-_COMMIT_UNKNOWN_RESULT = 1021
-_TRANSACTION_TIMED_OUT = 1031
 _clock = time.perf_counter
 _log = logging.getLogger("found")
 
@@ -83,7 +79,7 @@ def _check_limits(found_retry_limit, found_timeout) -> None:
 
 
 def _timed_out() -> FoundException:
-    return FoundException(_TRANSACTION_TIMED_OUT)
+    return FoundException(FDB_ERR_TRANSACTION_TIMED_OUT)
 
 
 async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: Any, snapshot: bool = False,
@@ -124,11 +120,9 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
             if type(out) is not CoroutineType:
                 out = _not_awaitable(out, func)
             out = await out
-            r = _found_commit(tx.pointer)
-            if r.status != _READY:
-                if r.status == _FAILED:
-                    raise FoundException(r.error)
-                await _void_of(r.future)
+            pending = start_commit(tx)
+            if pending is not None:
+                await pending
             recycle(tx)  # or closes it
             return out
         except FoundException as exc:
@@ -191,11 +185,11 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
                     await _post_commit(db, tx, started, retries, maybe, commit_bytes)
                 return out
         exc, error = error, None
-        if exc.code == _COMMIT_UNKNOWN_RESULT:
+        if exc.code == FDB_ERR_COMMIT_UNKNOWN_RESULT:
             maybe += 1
         # An earlier attempt that ended in commit_unknown_result may have committed.
         exc.maybe_committed = exc.maybe_committed or maybe > 0
-        if exc.code == _TRANSACTION_TIMED_OUT and deadline is not None:
+        if exc.code == FDB_ERR_TRANSACTION_TIMED_OUT and deadline is not None:
             raise exc
         if found_retry_limit is not None and retries >= found_retry_limit:
             raise exc

@@ -27,17 +27,17 @@ whose marker is older than a grace period.
 """
 import time
 from hashlib import blake2b
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, List, Sequence, Tuple, Union
+from typing import Any, AsyncIterable, AsyncIterator, ClassVar, Iterable, List, Sequence, Tuple, Type, Union
 from uuid import UUID, uuid4
 
 from found import Database, Transaction
 
 import found
 from found.ext._aiterate import aiterate
-from found.ext._prefix import checked_prefix
+from found.ext._store import VALUE_LIMIT, StoreHandle
 
 #: Bytes per chunk key: FoundationDB's value size limit.
-CHUNK_SIZE = 100_000
+CHUNK_SIZE = VALUE_LIMIT
 #: Largest blob ``get_or_create`` writes in the caller's transaction; the
 #: limit of a transaction is 10,000,000 bytes, keys and all.
 TRANSACTION_BLOB_LIMIT = 9_000_000
@@ -56,23 +56,19 @@ class BStoreException(found.BaseFoundException):
     its digest."""
 
 
-class BStore:
+class BStore(StoreHandle):
     """Handle over a bstore: ``name`` and ``prefix`` (a tuple).  Build with
     ``make``."""
 
-    __slots__ = ("name", "prefix", "_packed")
+    __slots__ = ("_packed",)
+    kind: ClassVar[str] = "bstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = BStoreException
 
-    name: str
-    prefix: Tuple[Any, ...]
     _packed: bytes
 
     def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes) -> None:
-        self.name = name
-        self.prefix = prefix
+        super().__init__(name, prefix)
         self._packed = packed
-
-    def __repr__(self) -> str:
-        return "<bstore {!r} prefix={!r}>".format(self.name, self.prefix)
 
     def key(self, *parts: Any) -> bytes:
         """Packed key ``prefix + parts``."""
@@ -87,9 +83,7 @@ class BStore:
 def make(name: str, prefix: Sequence[Any]) -> BStore:
     """Create a handle over a bstore called ``name`` (a str, for debugging)
     keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
-    if not isinstance(name, str):
-        raise BStoreException("name must be str, got {}".format(type(name).__name__))
-    return BStore(name, *checked_prefix(prefix, BStoreException))
+    return BStore.make(name, prefix)
 
 
 # --- content addressing -----------------------------------------------------

@@ -16,16 +16,11 @@ query never returns an entity that no longer has that attribute-value.
 from collections.abc import Mapping
 from uuid import uuid4
 
-from typing import Any, AsyncIterator, Dict, Sequence, Tuple
+from typing import Any, AsyncIterator, ClassVar, Dict, Sequence, Tuple, Type
 
 import found
 from found import Transaction
-from found.ext._prefix import checked_prefix
-
-#: FoundationDB refuses keys longer than this many bytes.
-KEY_LIMIT = 10_000
-#: FoundationDB refuses values longer than this many bytes.
-VALUE_LIMIT = 100_000
+from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
 
 
 class EAVStoreException(found.BaseFoundException):
@@ -33,34 +28,28 @@ class EAVStoreException(found.BaseFoundException):
     layer cannot pack, too large) or an unknown uid."""
 
 
-class EAVStore:
+class EAVStore(StoreHandle):
     """Handle over an eavstore: ``name`` and ``prefix`` (a tuple).  Build
     with ``make``."""
 
-    __slots__ = ("name", "prefix", "_entity", "_index")
+    __slots__ = ("_entity", "_index")
+    kind: ClassVar[str] = "eavstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = EAVStoreException
 
-    name: str
-    prefix: Tuple[Any, ...]
     _entity: bytes
     _index: bytes
 
     def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes) -> None:
-        self.name = name
-        self.prefix = prefix
+        super().__init__(name, prefix)
         self._entity = packed + found.pack(("entity",))
         self._index = packed + found.pack(("index",))
-
-    def __repr__(self) -> str:
-        return "<eavstore {!r} prefix={!r}>".format(self.name, self.prefix)
 
 
 def make(name: str, prefix: Sequence[Any]) -> EAVStore:
     """Create a handle over an eavstore called ``name`` (a str, for
     debugging) keeping its keys under ``prefix`` (a tuple; a list is taken
     as one)."""
-    if not isinstance(name, str):
-        raise EAVStoreException("name must be str, got {}".format(type(name).__name__))
-    return EAVStore(name, *checked_prefix(prefix, EAVStoreException))
+    return EAVStore.make(name, prefix)
 
 
 def _pack_one(store, what, value):
@@ -70,13 +59,6 @@ def _pack_one(store, what, value):
         raise EAVStoreException(
             "{}: {} {!r} cannot be packed: {}".format(store.name, what, value, exc)
         ) from exc
-
-
-def _check_size(store, what, data, limit):
-    if len(data) > limit:
-        raise EAVStoreException(
-            "{}: {} of {} bytes is over the {} byte limit".format(store.name, what, len(data), limit)
-        )
 
 
 def _rows(store, packed_uid, mapping):
@@ -92,8 +74,8 @@ def _rows(store, packed_uid, mapping):
         packed_value = _pack_one(store, "value of key {!r}".format(key), value)
         attribute = store._entity + packed_uid + packed_key
         index = store._index + packed_key + packed_value + packed_uid
-        _check_size(store, "key {!r}".format(key), max(attribute, index, key=len), KEY_LIMIT)
-        _check_size(store, "value of key {!r}".format(key), packed_value, VALUE_LIMIT)
+        store.check_size("key {!r}".format(key), len(max(attribute, index, key=len)), KEY_LIMIT)
+        store.check_size("value of key {!r}".format(key), len(packed_value), VALUE_LIMIT)
         rows.append((attribute, packed_value))
         rows.append((index, b""))
     return rows

@@ -21,18 +21,14 @@ The helpers ``minimal_indices``, ``Variable``/``var``, ``substitute`` and
 from collections.abc import Mapping, Sequence
 from math import comb
 from operator import itemgetter
-from typing import Any, AsyncIterable, AsyncIterator, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
+from typing import Any, AsyncIterable, AsyncIterator, Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple, Type, Union
 
 from found import Transaction
 
 import found
 from found.ext._aiterate import aiterate
-from found.ext._prefix import checked_prefix
+from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
 
-#: FoundationDB refuses keys longer than this many bytes.
-KEY_LIMIT = 10_000
-#: FoundationDB refuses values longer than this many bytes.
-VALUE_LIMIT = 100_000
 #: Widths beyond this would need tens of thousands of indices.
 MAX_WIDTH = 16
 
@@ -131,14 +127,14 @@ def _index_by_bound_columns(indices, n):
 # --- the store handle -------------------------------------------------------
 
 
-class NStore:
+class NStore(StoreHandle):
     """Handle over an nstore: ``name``, ``prefix`` (a tuple), ``n`` (width)
     and ``indices`` (the column permutations).  Build with ``make``."""
 
-    __slots__ = ("name", "prefix", "n", "indices", "_by_bound", "_packed_prefix", "_heads", "_permute")
+    __slots__ = ("n", "indices", "_by_bound", "_packed_prefix", "_heads", "_permute")
+    kind: ClassVar[str] = "nstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = NStoreException
 
-    name: str
-    prefix: Tuple[Any, ...]
     n: int
     indices: List[Tuple[int, ...]]
     _by_bound: Dict[FrozenSet[int], int]
@@ -147,8 +143,7 @@ class NStore:
     _permute: List[Callable[[Sequence[bytes]], Tuple[bytes, ...]]]
 
     def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes, n: int) -> None:
-        self.name = name
-        self.prefix = prefix
+        super().__init__(name, prefix)
         self.n = n
         self.indices = minimal_indices(n)
         self._by_bound = _index_by_bound_columns(self.indices, n)
@@ -187,9 +182,7 @@ def make(name: str, prefix: Sequence[Any], n: int) -> NStore:
     """Create a handle over an nstore called ``name`` (a str, for debugging)
     keeping its keys under the tuple ``prefix``, holding tuples of ``n``
     items.  Keep the returned value: it carries the precomputed indices."""
-    if not isinstance(name, str):
-        raise NStoreException("name must be str, got {}".format(type(name).__name__))
-    return NStore(name, *checked_prefix(prefix, NStoreException), n)
+    return NStore.make(name, prefix, n)
 
 
 # --- packing and patterns ---------------------------------------------------
@@ -231,12 +224,7 @@ def _keys(nstore, packed_items, count=None):
     refused when over the key size limit (they all have the same length)."""
     numbers = range(len(nstore.indices) if count is None else count)
     keys = [_key(nstore, packed_items, number) for number in numbers]
-    if len(keys[0]) > KEY_LIMIT:
-        raise NStoreException(
-            "{}: items make a key of {} bytes, over the {} byte limit".format(
-                nstore.name, len(keys[0]), KEY_LIMIT
-            )
-        )
+    nstore.check_size("the key these items make", len(keys[0]), KEY_LIMIT)
     return keys
 
 
@@ -323,12 +311,7 @@ def _check_value(nstore, value):
         raise NStoreException(
             "{}: value must be bytes, got {}".format(nstore.name, type(value).__name__)
         )
-    if len(value) > VALUE_LIMIT:
-        raise NStoreException(
-            "{}: value of {} bytes is over the {} byte limit".format(
-                nstore.name, len(value), VALUE_LIMIT
-            )
-        )
+    nstore.check_size("value", len(value), VALUE_LIMIT)
     return value
 
 

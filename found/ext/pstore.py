@@ -18,22 +18,17 @@ import heapq
 from operator import itemgetter
 from collections.abc import Iterable, Mapping
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
 import found
 from found import Transaction
 from found.ext._extras import missing_extra
-from found.ext._prefix import checked_prefix
+from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
 
 try:
     import zstandard
 except ModuleNotFoundError as _missing:
     raise missing_extra(_missing, "pstore", "found.ext.pstore") from _missing
-
-#: FoundationDB refuses keys longer than this many bytes.
-KEY_LIMIT = 10_000
-#: FoundationDB refuses values longer than this many bytes.
-VALUE_LIMIT = 100_000
 
 
 class PStoreException(found.BaseFoundException):
@@ -42,33 +37,27 @@ class PStoreException(found.BaseFoundException):
     layer cannot pack) or an unknown docuid."""
 
 
-class PStore:
+class PStore(StoreHandle):
     """Handle over a pstore: ``name`` and ``prefix`` (a tuple).  Build with
     ``make``."""
 
-    __slots__ = ("name", "prefix", "_doc", "_term")
+    __slots__ = ("_doc", "_term")
+    kind: ClassVar[str] = "pstore"
+    exception: ClassVar[Type[found.BaseFoundException]] = PStoreException
 
-    name: str
-    prefix: Tuple[Any, ...]
     _doc: bytes
     _term: bytes
 
     def __init__(self, name: str, prefix: Tuple[Any, ...], packed: bytes) -> None:
-        self.name = name
-        self.prefix = prefix
+        super().__init__(name, prefix)
         self._doc = packed + found.pack(("doc",))
         self._term = packed + found.pack(("term",))
-
-    def __repr__(self) -> str:
-        return "<pstore {!r} prefix={!r}>".format(self.name, self.prefix)
 
 
 def make(name: str, prefix: Sequence[Any]) -> PStore:
     """Create a handle over a pstore called ``name`` (a str, for debugging)
     keeping its keys under ``prefix`` (a tuple; a list is taken as one)."""
-    if not isinstance(name, str):
-        raise PStoreException("name must be str, got {}".format(type(name).__name__))
-    return PStore(name, *checked_prefix(prefix, PStoreException))
+    return PStore.make(name, prefix)
 
 
 def _pack_docuid(store, docuid):
@@ -108,12 +97,7 @@ def _encode_counter(store, counter):
         record = zstandard.compress(found.pack(tuple(flat)))
     except Exception as exc:  # a term with a lone surrogate cannot be encoded
         raise PStoreException("{}: counter cannot be packed: {}".format(store.name, exc)) from exc
-    if len(record) > VALUE_LIMIT:
-        raise PStoreException(
-            "{}: compressed counter of {} bytes is over the {} byte limit".format(
-                store.name, len(record), VALUE_LIMIT
-            )
-        )
+    store.check_size("the compressed counter", len(record), VALUE_LIMIT)
     return record
 
 
@@ -140,12 +124,7 @@ async def index(tx: Transaction, store: PStore, docuid: Any, counter: Mapping[st
     record = _encode_counter(store, counter)
     postings = [(_posting_key(store, term, packed_docuid), count) for term, count in counter.items()]
     for key, _ in postings:
-        if len(key) > KEY_LIMIT:
-            raise PStoreException(
-                "{}: a term and docuid make a key of {} bytes, over the {} byte limit".format(
-                    store.name, len(key), KEY_LIMIT
-                )
-            )
+        store.check_size("the key a term and the docuid make", len(key), KEY_LIMIT)
     previous = await found.get(tx, store._doc + packed_docuid)
     if previous is not None:
         await _unindex(tx, store, packed_docuid, previous)

@@ -113,16 +113,6 @@ class SpaceInvariantWorkload(Workload):
         return [problem] if problem else []
 
 
-def space_of(root, name):
-    """The key-space tuple of workload ``name`` under the run prefix ``root``."""
-    return tuple(root) + (name,)
-
-
-def task_tag(client, generation, task):
-    """A short tuple naming one task of one client generation, used in keys."""
-    return (client, generation, task)
-
-
 async def read_range(tx, prefix_key):
     """All (key, value) pairs under the packed prefix ``prefix_key``."""
     return await found.all(found.query(tx, prefix_key, found.next_prefix(prefix_key)))

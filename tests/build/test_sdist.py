@@ -1,6 +1,5 @@
 """The sdist carries what a wheel is built from (MANIFEST.in)."""
 import fnmatch
-import os
 import shutil
 import subprocess
 import sys
@@ -9,7 +8,7 @@ import tarfile
 REQUIRED = [
     "setup.py", "pyproject.toml", "MANIFEST.in", "README.md",
     "ffi/build_ffi.py", "ffi/gen_tables.py", "ffi/include/fdb_c_api.h", "ffi/driver/*.c", "ffi/driver/*.h",
-    "ffi/engine/*.c", "ffi/engine/*.h", "ffi/engine/Makefile",
+    "ffi/engine/*/*.c", "ffi/engine/*/*.h", "ffi/engine/Makefile",
     "ffi/tuple/*.c", "ffi/tuple/*.h",
     "ffi/reference/*.tsv", "ffi/reference/*.txt",
     "found/*.py",

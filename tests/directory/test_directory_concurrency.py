@@ -56,7 +56,8 @@ async def test_overlapping_transactions_with_random_choices(db):
     await found.directory.create_or_open(db, ("c",))
     for round_ in range(5):
         transactions = [found.make_transaction(db) for _ in range(40)]
-        made = [await found.directory.create(tx, ("c", "r%d-%d" % (round_, i))) for i, tx in enumerate(transactions)]
+        for i, tx in enumerate(transactions):
+            await found.directory.create(tx, ("c", "r%d-%d" % (round_, i)))
         outcomes = await asyncio.gather(*(found.commit(tx) for tx in transactions), return_exceptions=True)
         assert all(out is None or out.code == 1020 for out in outcomes), outcomes
     names = await found.directory.list(db, ("c",))

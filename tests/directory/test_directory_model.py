@@ -42,7 +42,7 @@ class DirectoryMachine(RuleBasedStateMachine):
                 answer = self.run(operation)
             except found.DirectoryError:
                 return None
-            raise AssertionError("found answered %r where the model fails" % (answer,))
+            raise AssertionError("found answered %r where the model fails" % (answer,)) from None
         return self.run(operation), expected
 
     def check_directory(self, got, node, path):

@@ -99,7 +99,7 @@ async def test_a_transaction_used_after_async_with_is_closed(db):
         await found.set(tx, b"a", b"1")
     version = found.get_committed_version(tx)  # reading the outcome stays allowed
     assert version > 0
-    for name, call in USES + SYNC_USES:
+    for _name, call in USES + SYNC_USES:
         with pytest.raises(found.InterfaceError):
             await use(call, tx)
     with pytest.raises(RuntimeError):

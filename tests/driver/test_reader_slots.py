@@ -27,8 +27,8 @@ from reader_table import live_slots
 
 pytestmark = pytest.mark.engine_only
 
-N = 80
-STORE_OWN = 1 + 8
+N = 120  # well above the store's own slots
+STORE_OWN = 1 + 32  # the newest snapshot + the ring kept for set_read_version (STORE_RETAIN_SNAPSHOTS)
 
 
 class Boom(Exception):
@@ -78,7 +78,7 @@ async def _end_one(db, i, how, kept):
         try:
             await found.transactional(db, _read_then_fail, i)
         except found.FoundException as exc:
-            assert exc.code == 2004
+            assert exc.code == 2113
             kept.append(exc)
     elif how == "cancel()":
         tx = found.make_transaction(db)
@@ -89,7 +89,7 @@ async def _end_one(db, i, how, kept):
 
 async def _read_then_fail(tx, i):
     await found.get(tx, b"k")
-    await found.get(tx, b"\xff/outside")  # 2004 key_outside_legal_range (no read_system_keys), not retried
+    await found.get(tx, b"\xff\xff-outside")  # 2113 special_keys_no_module_found, not retried
 
 
 @pytest.mark.parametrize("how", ["user exception", "cancelled", "committed, kept", "commit conflict",

@@ -23,7 +23,7 @@ BUILT = os.path.join(ROOT, "found", "_lib", "libfdb_c.so")
 def _stale(lib):
     if not os.path.exists(lib):
         return True
-    sources = glob.glob(os.path.join(ROOT, "ffi", "engine", "*.[ch]")) + [
+    sources = glob.glob(os.path.join(ROOT, "ffi", "engine", "*", "*.[ch]")) + [
         os.path.join(ROOT, "ffi", "engine", "exports.map")]
     newest = max(os.path.getmtime(s) for s in sources if os.path.exists(s))
     return newest > os.path.getmtime(lib)

@@ -112,6 +112,19 @@ def test_an_unset_timeout_that_had_not_fired_is_gone(db):
     assert _commit(tr) == 0
 
 
+def test_the_largest_timeout_never_fires(db):
+    # Any int64 of milliseconds is a valid timeout; the deadline once wrapped
+    # around (signed overflow) and the transaction timed out at once.
+    tr = db.create_transaction()
+    tr.options.set_timeout(2 ** 63 - 1)
+    tr[b"k"] = b"v"
+    assert _commit(tr) == 0
+    db.options.set_transaction_timeout(2 ** 63 - 1)
+    tr = db.create_transaction()
+    tr[b"k"] = b"w"
+    assert _commit(tr) == 0
+
+
 def test_on_error_resets_the_transaction_s_own_options(db):
     """ReadYourWritesTransaction::resetRyow: its options back to defaults,
     the persistent ones (timeout, retry_limit, max_retry_delay) kept."""

@@ -41,3 +41,20 @@ def test_unpackable_list_prefix_is_refused(store):
     make, exception = MAKERS[store]
     with pytest.raises(exception, match="cannot be packed"):
         make([object()])
+
+
+@pytest.mark.parametrize("store", sorted(MAKERS))
+def test_every_handle_shares_the_base(store):
+    """One handle base (found/ext/_store.py): name check, repr, limits from found's generated table."""
+    import found
+    from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
+    make, exception = MAKERS[store]
+    handle = make(PREFIX)
+    assert isinstance(handle, StoreHandle) and handle.exception is exception
+    assert repr(handle).startswith("<%s 'p' prefix=%r" % (store, PREFIX))
+    assert (KEY_LIMIT, VALUE_LIMIT) == (found.FDB_KEY_SIZE_LIMIT, found.FDB_VALUE_SIZE_LIMIT)
+    with pytest.raises(exception, match="name must be str, got int"):
+        type(handle).make(1, PREFIX, *([3] if store == "nstore" else []))
+    with pytest.raises(exception, match="p: thing is 11 bytes, over the 10 byte limit"):
+        handle.check_size("thing", 11, 10)
+    handle.check_size("thing", 10, 10)

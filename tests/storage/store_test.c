@@ -17,15 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "gen_errors.h"
-#include "gen_options.h"
-#include "store.h"
-#include "store_internal.h"
+#include "util/atomic.h"
+#include "util/gen_errors.h"
+#include "util/gen_options.h"
+#include "storage/store.h"
+#include "storage/store_internal.h"
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); exit(1); } } while (0)
-#define CHECK_EQ(a, b) do { long long _a = (a), _b = (b); if (_a != _b) { \
-    fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, _a, _b); exit(1); } } while (0)
+#define CHECK_EQ(a, b) do { long long test_a = (a), test_b = (b); if (test_a != test_b) { \
+    fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, test_a, test_b); exit(1); } } while (0)
 #define S(str) (const uint8_t *)(str), (int)strlen(str)
 
 static const char *dir;
@@ -41,7 +41,7 @@ typedef struct waiter {
     uint16_t index;
 } waiter;
 
-static void _done(commit_request *req, int err, int64_t version, uint16_t index)
+static void test_done(commit_request *req, int err, int64_t version, uint16_t index)
 {
     waiter *w = req->ctx;
     pthread_mutex_lock(&w->mu);
@@ -54,7 +54,7 @@ static void waiter_init(waiter *w, int64_t rv, const key_range *reads, int nr,
                         const key_range *writes, int nw, const mutation *m, int nm)
 {
     memset(w, 0, sizeof *w);
-    w->req = (commit_request){rv, reads, nr, writes, nw, m, nm, _done, w, NULL, NULL};
+    w->req = (commit_request){rv, reads, nr, writes, nw, m, nm, test_done, w, NULL, NULL};
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
 }
@@ -516,31 +516,31 @@ static void test_batch_index_and_in_batch_conflict(void)
 
 /* after_batch: on the completion thread, after the done() of its run of
  * requests (consecutive ones sharing it), once per run. */
-static char _trail[64];
-static int _trail_len;
-static pthread_t _trail_thread;
+static char trail[64];
+static int trail_len;
+static pthread_t trail_thread;
 
-static void _trail_add(char c)
+static void trail_add(char c)
 {
-    if (_trail_len == 0) _trail_thread = pthread_self();
-    CHECK(pthread_equal(_trail_thread, pthread_self()));
-    CHECK(_trail_len < (int)sizeof _trail - 1);
-    _trail[_trail_len++] = c;
+    if (trail_len == 0) trail_thread = pthread_self();
+    CHECK(pthread_equal(trail_thread, pthread_self()));
+    CHECK(trail_len < (int)sizeof trail - 1);
+    trail[trail_len++] = c;
 }
 
-static void _done_trailed(commit_request *req, int err, int64_t version, uint16_t index)
+static void done_trailed(commit_request *req, int err, int64_t version, uint16_t index)
 {
-    _trail_add('d');
-    _done(req, err, version, index);
+    trail_add('d');
+    test_done(req, err, version, index);
 }
 
-static void _after_a(void) { _trail_add('A'); }
-static void _after_b(void) { _trail_add('B'); }
+static void after_a(void) { trail_add('A'); }
+static void after_b(void) { trail_add('B'); }
 
 static void test_after_batch_runs_after_each_run(void)
 {
     store *s = open_ok();
-    void (*hooks[6])(void) = {_after_a, _after_a, _after_b, NULL, _after_b, _after_a};
+    void (*hooks[6])(void) = {after_a, after_a, after_b, NULL, after_b, after_a};
     mutation m[6];
     waiter w[6];
     char keys[6][16];
@@ -548,15 +548,15 @@ static void test_after_batch_runs_after_each_run(void)
         snprintf(keys[i], sizeof keys[i], "ab%d", i);
         m[i] = set_m(keys[i], "v");
         waiter_init(&w[i], 0, NULL, 0, NULL, 0, &m[i], 1);
-        w[i].req.done = _done_trailed;
+        w[i].req.done = done_trailed;
         w[i].req.after_batch = hooks[i];
     }
     submit_batch(s, w, 6);   /* one batch */
     for (int i = 0; i < 6; i++) CHECK_EQ(waiter_wait(&w[i]), 0);
     CHECK_EQ(w[0].version, w[5].version);
     store_close(s);           /* the completion thread has finished */
-    _trail[_trail_len] = 0;
-    CHECK(!strcmp(_trail, "ddAdBddBdA") || (fprintf(stderr, "trail %s\n", _trail), 0));
+    trail[trail_len] = 0;
+    CHECK(!strcmp(trail, "ddAdBddBdA") || (fprintf(stderr, "trail %s\n", trail), 0));
 }
 
 /* The batch's one history entry holds every accepted request's write
@@ -618,17 +618,17 @@ static void test_batches_are_bounded(void)
 
 /* Batches complete in commit order, whichever store thread tells them (the
  * completion thread, or the commit thread when nothing else waits). */
-static pthread_mutex_t _order_mu = PTHREAD_MUTEX_INITIALIZER;
-static int64_t _order_version[3 * STORE_BATCH_MAX_REQUESTS];
-static int _order_index[3 * STORE_BATCH_MAX_REQUESTS], _order_n;
+static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t order_version[3 * STORE_BATCH_MAX_REQUESTS];
+static int order_index[3 * STORE_BATCH_MAX_REQUESTS], test_order_n;
 
-static void _done_ordered(commit_request *req, int err, int64_t version, uint16_t index)
+static void done_ordered(commit_request *req, int err, int64_t version, uint16_t index)
 {
-    pthread_mutex_lock(&_order_mu);
-    _order_version[_order_n] = version;
-    _order_index[_order_n++] = index;
-    pthread_mutex_unlock(&_order_mu);
-    _done(req, err, version, index);
+    pthread_mutex_lock(&order_mu);
+    order_version[test_order_n] = version;
+    order_index[test_order_n++] = index;
+    pthread_mutex_unlock(&order_mu);
+    test_done(req, err, version, index);
 }
 
 static void test_completions_follow_commit_order(void)
@@ -639,20 +639,20 @@ static void test_completions_follow_commit_order(void)
     static mutation m[N];
     static char keys[N][32];
     for (int round = 0; round < 3; round++) {
-        _order_n = 0;
+        test_order_n = 0;
         for (int i = 0; i < N; i++) {
             snprintf(keys[i], sizeof keys[i], "o%d-%06d", round, i);
             m[i] = set_m(keys[i], "v");
             waiter_init(&w[i], 0, NULL, 0, NULL, 0, &m[i], 1);
-            w[i].req.done = _done_ordered;
+            w[i].req.done = done_ordered;
         }
         submit_batch(s, w, N);   /* three batches at least */
         for (int i = 0; i < N; i++) CHECK_EQ(waiter_wait(&w[i]), 0);
-        CHECK_EQ(_order_n, N);
-        CHECK(_order_version[0] < _order_version[N - 1]);
+        CHECK_EQ(test_order_n, N);
+        CHECK(order_version[0] < order_version[N - 1]);
         for (int i = 1; i < N; i++) {
-            CHECK(_order_version[i - 1] <= _order_version[i]);
-            if (_order_version[i - 1] == _order_version[i]) CHECK_EQ(_order_index[i], _order_index[i - 1] + 1);
+            CHECK(order_version[i - 1] <= order_version[i]);
+            if (order_version[i - 1] == order_version[i]) CHECK_EQ(order_index[i], order_index[i - 1] + 1);
         }
     }
     store_close(s);
@@ -687,9 +687,9 @@ static void test_read_set_matches_naive(void)
                          ucmp(reads[i].begin, reads[i].begin_len, reads[i].end, reads[i].end_len) < 0 &&
                          ucmp(writes[j].begin, writes[j].begin_len, writes[j].end, writes[j].end_len) < 0;
         read_set rs;
-        CHECK_EQ(_reads_prepare(reads, nr, &rs), 0);
-        CHECK_EQ(_ranges_meet(&rs, writes, nw), naive);
-        _reads_free(&rs);
+        CHECK_EQ(conflicts_reads_prepare(reads, nr, &rs), 0);
+        CHECK_EQ(conflicts_ranges_meet(&rs, writes, nw), naive);
+        conflicts_reads_free(&rs);
     }
 }
 
@@ -725,7 +725,7 @@ static void test_too_old(void)
     /* Pretend history before now was pruned. */
     MDB_txn *txn;
     CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
-    CHECK_EQ(_store_meta_put_i64(txn, s, "floor", rv + 1), 0);
+    CHECK_EQ(store_meta_put_i64(txn, s, "floor", rv + 1), 0);
     CHECK_EQ(mdb_txn_commit(txn), 0);
     key_range r = {S("a"), S("b")};
     mutation m = set_m("b", "2");
@@ -744,13 +744,13 @@ static void test_history_pruned(void)
     /* Move the version clock 7 s ahead: the next commit prunes history. */
     MDB_txn *txn;
     CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
-    CHECK_EQ(_store_meta_put_i64(txn, s, "version", vx + 7000000), 0);
+    CHECK_EQ(store_meta_put_i64(txn, s, "version", vx + 7000000), 0);
     CHECK_EQ(mdb_txn_commit(txn), 0);
     CHECK_EQ(set1(s, "a", "1"), 0);
     int64_t v1 = store_committed_version(s), floor;
     CHECK(v1 > vx + 7000000);
     CHECK_EQ(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
-    CHECK_EQ(_conflicts_floor(txn, s, &floor), 0);
+    CHECK_EQ(conflicts_floor(txn, s, &floor), 0);
     MDB_stat st;
     CHECK_EQ(mdb_stat(txn, s->hist, &st), 0);
     mdb_txn_abort(txn);
@@ -767,7 +767,7 @@ static void set_version_clock(store *s, int64_t version)
 {
     MDB_txn *txn;
     CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
-    CHECK_EQ(_store_meta_put_i64(txn, s, "version", version), 0);
+    CHECK_EQ(store_meta_put_i64(txn, s, "version", version), 0);
     CHECK_EQ(mdb_txn_commit(txn), 0);
 }
 
@@ -787,7 +787,7 @@ static void test_history_floor_boundaries(void)
     int64_t vz = store_committed_version(s), floor;
     MDB_txn *txn;
     CHECK_EQ(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
-    CHECK_EQ(_conflicts_floor(txn, s, &floor), 0);
+    CHECK_EQ(conflicts_floor(txn, s, &floor), 0);
     mdb_txn_abort(txn);
     CHECK_EQ(floor, vx);
     CHECK(vz - STORE_HISTORY_VERSIONS > vx + 1000000);   /* the cutoff is well above the floor */
@@ -868,7 +868,7 @@ static void test_reader_table_full(void)
 
 typedef struct fired { pthread_mutex_t mu; pthread_cond_t cv; int n, err; } fired;
 
-static void _fire(void *ctx, int err)
+static void test_fire(void *ctx, int err)
 {
     fired *f = ctx;
     pthread_mutex_lock(&f->mu);
@@ -892,9 +892,9 @@ static void test_watches(void)
     fired f2 = f1, f3 = f1, f4 = f1;
     store_watch *w1, *w2, *w3, *w4;
     CHECK_EQ(set1(s, "w", "1"), 0);
-    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 10, _fire, &f1, &w1), 0);
-    CHECK_EQ(store_watch_add(s, S("other"), 0, NULL, 0, 10, _fire, &f2, &w2), 0);
-    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 2, _fire, &f3, &w3), FDB_ERR_TOO_MANY_WATCHES);
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 10, test_fire, &f1, &w1), 0);
+    CHECK_EQ(store_watch_add(s, S("other"), 0, NULL, 0, 10, test_fire, &f2, &w2), 0);
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 2, test_fire, &f3, &w3), FDB_ERR_TOO_MANY_WATCHES);
     CHECK_EQ(set1(s, "unrelated", "x"), 0);
     CHECK_EQ(set1(s, "w", "1"), 0);      /* same value: no fire */
     CHECK_EQ(set1(s, "w", "2"), 0);
@@ -903,10 +903,10 @@ static void test_watches(void)
     store_watch_cancel(w2);
     CHECK_EQ(wait_fired(&f2), FDB_ERR_OPERATION_CANCELLED);
     /* a watch whose value already changed fires at once */
-    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 10, _fire, &f3, &w3), 0);
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("1"), 10, test_fire, &f3, &w3), 0);
     CHECK_EQ(wait_fired(&f3), 0);
     /* closing the store cancels what is left */
-    CHECK_EQ(store_watch_add(s, S("w"), 1, S("2"), 10, _fire, &f4, &w4), 0);
+    CHECK_EQ(store_watch_add(s, S("w"), 1, S("2"), 10, test_fire, &f4, &w4), 0);
     store_close(s);
     CHECK_EQ(f4.n, 1);
     CHECK_EQ(f4.err, FDB_ERR_OPERATION_CANCELLED);
@@ -917,7 +917,7 @@ static void test_watch_other_process(void)
     store *s = open_ok();
     fired f = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     store_watch *w;
-    CHECK_EQ(store_watch_add(s, S("w"), 0, NULL, 0, 10, _fire, &f, &w), 0);
+    CHECK_EQ(store_watch_add(s, S("w"), 0, NULL, 0, 10, test_fire, &f, &w), 0);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {   /* the child must not use the parent's store: it opens its own */
@@ -1249,8 +1249,8 @@ static void test_fork_child_opens_afresh(void)
 
 /* A store used by mistake in a forked child refuses instead of touching
  * the parent's LMDB state (or waiting for threads the child lacks). */
-static int _child_after_ran;
-static void _child_after(void) { _child_after_ran = 1; }
+static int child_after_ran;
+static void child_after(void) { child_after_ran = 1; }
 
 static void test_fork_child_cannot_use_parents_store(void)
 {
@@ -1271,10 +1271,10 @@ static void test_fork_child_cannot_use_parents_store(void)
         if (snapshot_get(before, S("k"), &found, &v, &len) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(3);
         if (snapshot_cursor_open(before, &c) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(4);
         waiter_init(&w, 0, NULL, 0, NULL, 0, &m, 1);
-        w.req.after_batch = _child_after;
+        w.req.after_batch = child_after;
         store_commit_submit(s, &w.req);
         if (waiter_wait(&w) != FDB_ERR_CLIENT_INVALID_OPERATION) _exit(5);
-        if (!_child_after_ran) _exit(6);   /* refused at once: after_batch still runs */
+        if (!child_after_ran) _exit(6);   /* refused at once: after_batch still runs */
         snapshot_release(before);   /* must not release the parent's reader slot */
         store_close(s);             /* must not wait for the parent's threads */
         _exit(0);
@@ -1420,7 +1420,7 @@ static void test_unknown_format(void)
     store *s = open_ok();
     MDB_txn *txn;
     CHECK_EQ(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
-    CHECK_EQ(_store_meta_put_i64(txn, s, "format", STORE_FORMAT + 1), 0);
+    CHECK_EQ(store_meta_put_i64(txn, s, "format", STORE_FORMAT + 1), 0);
     CHECK_EQ(mdb_txn_commit(txn), 0);
     store_close(s);
     expect_open_error(FDB_ERR_FILE_CORRUPT, "unsupported found engine format");

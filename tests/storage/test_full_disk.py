@@ -7,7 +7,6 @@ of reader slots the filesystem could not allocate killed the process with
 SIGBUS — when a store was created, and when a later snapshot (the Nth
 process, or here the Nth snapshot held at once) reached a new page of slots.
 """
-import os
 import shutil
 import signal
 import subprocess
@@ -22,7 +21,6 @@ ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
 import fdb
 fdb.api_version(730)
 MOUNT = sys.argv[2]
-os.makedirs(MOUNT + "/db", exist_ok=True)  # the engine opens a directory, never creates one (1515)
 
 def fill(path):
     # every byte the filesystem has left
@@ -35,11 +33,15 @@ def fill(path):
                     break
 """
 
-# A new store on a full filesystem.
+# A new store on a full filesystem (its empty directory made first: the
+# engine, like FoundationDB, refuses a path that does not exist). As in
+# FoundationDB, a database's creation error surfaces at its first operation.
 _NEW_STORE = """
+os.mkdir(MOUNT + "/db")
 fill(MOUNT + "/filler")
 try:
-    fdb.open(cluster_file=MOUNT + "/db")
+    db = fdb.open(cluster_file=MOUNT + "/db")
+    db[b"k"]
 except fdb.FDBError as exc:
     print("error", exc.code)
 else:
@@ -51,6 +53,7 @@ else:
 # once (each after a commit, so each claims a reader slot of its own) reach
 # well past the first page of reader slots.
 _MAKE_ROOM = """
+os.makedirs(MOUNT + "/db", exist_ok=True)
 db = fdb.open(cluster_file=MOUNT + "/db")
 for i in range(150):
     db[b"big%d" % i] = b"v" * 90000

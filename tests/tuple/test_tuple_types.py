@@ -102,7 +102,7 @@ def test_single_float_rounds_to_32_bits():
 def test_versionstamp_not_equal_to_other_types():
     assert Versionstamp() != b"\xff" * 12
     with pytest.raises(TypeError):
-        Versionstamp() < 3
+        Versionstamp() < 3  # noqa: B015 — the comparison itself must raise
 
 
 def test_public_names():

@@ -30,7 +30,7 @@ import asyncio
 import types
 import uuid
 from typing import (Any, AsyncIterable, AsyncIterator, Dict, Generator, Iterable, List, Mapping, NamedTuple,
-                    Optional, Sequence, Tuple, Union)
+                    Optional, Sequence, Tuple)
 
 import found
 from found import Transaction
