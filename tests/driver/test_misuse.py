@@ -206,7 +206,10 @@ async def test_option_values_are_checked_on_every_scope(db):
         found.set_option(tx, found.FDB_TR_OPTION_DEBUG_TRANSACTION_IDENTIFIER, 7)
     with pytest.raises(ValueError, match=r"option client_buggify_section_fired_probability \(83\)"):
         found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_FIRED_PROBABILITY, 2 ** 70)
-    found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2 ** 63 - 1)  # the largest int fits
+    found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2 ** 31 - 1)  # FoundationDB's largest timeout
+    with pytest.raises(found.FoundException) as caught:  # an int64 beyond C int: the library's 2006
+        found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2 ** 63 - 1)
+    assert caught.value.code == 2006
     found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, struct.pack("<q", 60_000))
     found.set_option(tx, found.FDB_TR_OPTION_DEBUG_TRANSACTION_IDENTIFIER, "named")
     await found.set(tx, b"k", b"v")

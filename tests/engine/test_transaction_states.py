@@ -112,17 +112,24 @@ def test_an_unset_timeout_that_had_not_fired_is_gone(db):
     assert _commit(tr) == 0
 
 
-def test_the_largest_timeout_never_fires(db):
-    # Any int64 of milliseconds is a valid timeout; the deadline once wrapped
-    # around (signed overflow) and the transaction timed out at once.
+def test_timeout_and_retry_options_take_a_c_int(db):
+    # FoundationDB reads them as ints (0..INT_MAX, the retry limit from -1):
+    # beyond is 2006 invalid_option_value, not a timeout that fires at once
+    # (a 2**63-1 ms deadline once wrapped around) or never.
     tr = db.create_transaction()
-    tr.options.set_timeout(2 ** 63 - 1)
+    tr.options.set_timeout(2 ** 31 - 1)
+    tr.options.set_retry_limit(2 ** 31 - 1)
+    tr.options.set_max_retry_delay(2 ** 31 - 1)
     tr[b"k"] = b"v"
     assert _commit(tr) == 0
-    db.options.set_transaction_timeout(2 ** 63 - 1)
-    tr = db.create_transaction()
-    tr[b"k"] = b"w"
-    assert _commit(tr) == 0
+    for setter in (tr.options.set_timeout, tr.options.set_retry_limit, tr.options.set_max_retry_delay,
+                   db.options.set_transaction_timeout, db.options.set_transaction_retry_limit):
+        with pytest.raises(fdb.FDBError) as caught:
+            setter(2 ** 31)
+        assert caught.value.code == 2006, setter
+    with pytest.raises(fdb.FDBError) as caught:
+        tr.options.set_retry_limit(-2)
+    assert caught.value.code == 2006
 
 
 def test_on_error_resets_the_transaction_s_own_options(db):

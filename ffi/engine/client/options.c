@@ -1,6 +1,7 @@
 /* options.c — see options.h. */
 #include "client/options.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,16 +93,18 @@ static int set_default(tx_defaults *t, int option, const uint8_t *value, int val
     int err = int_value(value, value_length, &x);
     if (err) return err;
     switch (option) {
+    /* FoundationDB takes these as C ints (ReadYourWrites' extractIntOption
+     * with INT_MAX as the bound): a larger value is 2006, not a long timeout. */
     case FDB_TR_OPTION_TIMEOUT:
-        if (x < 0) return FDB_ERR_INVALID_OPTION_VALUE;
+        if (!in_range(x, 0, INT_MAX)) return FDB_ERR_INVALID_OPTION_VALUE;
         t->timeout_ms = x;
         return 0;
     case FDB_TR_OPTION_RETRY_LIMIT:
-        if (x < -1) return FDB_ERR_INVALID_OPTION_VALUE;
+        if (!in_range(x, -1, INT_MAX)) return FDB_ERR_INVALID_OPTION_VALUE;
         t->retry_limit = x;
         return 0;
     case FDB_TR_OPTION_MAX_RETRY_DELAY:
-        if (x < 0) return FDB_ERR_INVALID_OPTION_VALUE;
+        if (!in_range(x, 0, INT_MAX)) return FDB_ERR_INVALID_OPTION_VALUE;
         t->max_retry_delay_ms = x;
         return 0;
     case FDB_TR_OPTION_SIZE_LIMIT:
