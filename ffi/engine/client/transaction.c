@@ -181,6 +181,23 @@ FDB_EXPORT fdb_error_t fdb_database_create_transaction(FDBDatabase *d, FDBTransa
     return 0;
 }
 
+/* Complete with err what an ended attempt leaves waiting: an on_error
+ * future, versionstamp futures (a list through ->link), uncommitted watches.
+ * Called without tr->lock: completion runs callbacks. */
+static void fail_waiting(FDBFuture *retry, FDBFuture *waiters, tx_watch *watches, int err) {
+    if (retry) {
+        future_complete(retry, err);
+        future_release(retry);
+    }
+    while (waiters) {
+        FDBFuture *next = waiters->link;
+        future_complete(waiters, err);
+        future_release(waiters);
+        waiters = next;
+    }
+    txw_fail(watches, err);
+}
+
 /* Fail everything waiting on this attempt (versionstamps, uncommitted
  * watches) and drop the attempt's state; options and retry state stay. */
 void tx_abandon_attempt(FDBTransaction *tr, int err) {
@@ -198,17 +215,7 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     tr->generation++;
     pthread_mutex_unlock(&tr->lock);
     free(conflicting);
-    if (retry) {
-        future_complete(retry, err);
-        future_release(retry);
-    }
-    while (waiters) {
-        FDBFuture *next = waiters->link;
-        future_complete(waiters, err);
-        future_release(waiters);
-        waiters = next;
-    }
-    txw_fail(watches, err);
+    fail_waiting(retry, waiters, watches, err);
     release_snapshot(tr);
     if (!tr->wr) {
         tr->wr = tx_writes_new();
@@ -264,21 +271,12 @@ void tx_kill(FDBTransaction *tr, int err) {
         future_complete(commit, err);
         future_release(commit);
     }
-    if (retry) {
-        future_complete(retry, err);
-        future_release(retry);
-    }
-    while (waiters) {
-        FDBFuture *next = waiters->link;
-        future_complete(waiters, err);
-        future_release(waiters);
-        waiters = next;
-    }
-    txw_fail(watches, err);
+    fail_waiting(retry, waiters, watches, err);
 }
 
-/* The timeout option as an absolute deadline. Any int64 of milliseconds is a
- * valid timeout: a huge one saturates instead of overflowing (it never fires). */
+/* The timeout option as an absolute deadline. Options keep the timeout
+ * within a C int of milliseconds, as FoundationDB does; saturating anyway
+ * keeps the arithmetic defined whatever start_ns is. */
 int64_t tx_deadline_ns(const FDBTransaction *tr) {
     int64_t ms = tr->opt.timeout_ms;
     if (ms > (INT64_MAX - tr->start_ns) / 1000000LL) return INT64_MAX;
