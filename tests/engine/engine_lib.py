@@ -58,3 +58,12 @@ import fdb.impl  # noqa: E402
 CAPI.found_engine_last_error_detail.restype = ctypes.c_char_p
 CAPI.fdb_get_error.restype = ctypes.c_char_p
 CAPI.fdb_get_client_version.restype = ctypes.c_char_p
+
+
+def error_code(fn):
+    """The FoundationDB error code fn() raises through the official binding, 0 when it returns."""
+    try:
+        fn()
+    except fdb.FDBError as e:
+        return e.code
+    return 0

@@ -7,17 +7,11 @@ import os
 import fdb
 import pytest
 
+from engine_lib import error_code
+
 TENANT_MAP = b"\xff\xff/management/tenant/map/"
 READ_RANGES = b"\xff\xff/transaction/read_conflict_range/"
 WRITE_RANGES = b"\xff\xff/transaction/write_conflict_range/"
-
-
-def _code(fn):
-    try:
-        fn()
-    except fdb.FDBError as e:
-        return e.code
-    return 0
 
 
 def _rows(tr, begin, end, **kw):
@@ -46,7 +40,7 @@ def test_creating_a_tenant_is_tenants_disabled(db):
     tr = db.create_transaction()
     tr.options.set_special_key_space_enable_writes()
     tr[TENANT_MAP + b"t"] = b""
-    assert _code(lambda: tr.commit().wait()) == 2136
+    assert error_code(lambda: tr.commit().wait()) == 2136
 
 
 def test_deleting_a_missing_tenant_is_not_found(db):
@@ -58,10 +52,10 @@ def test_deleting_a_missing_tenant_is_not_found(db):
 def test_writes_need_the_option(db):
     tr = db.create_transaction()
     del tr[TENANT_MAP:b"\xff\xff/management/tenant/map0"]
-    assert _code(lambda: tr.commit().wait()) == 2114
+    assert error_code(lambda: tr.commit().wait()) == 2114
     tr = db.create_transaction()
     tr[TENANT_MAP + b"t"] = b""
-    assert _code(lambda: tr[b"a"].wait()) == 2114       # reported by the next read too
+    assert error_code(lambda: tr[b"a"].wait()) == 2114       # reported by the next read too
 
 
 @pytest.mark.parametrize("begin, end, code", [
@@ -74,14 +68,14 @@ def test_write_errors(db, begin, end, code):
     tr = db.create_transaction()
     tr.options.set_special_key_space_enable_writes()
     del tr[begin:end]
-    assert _code(lambda: tr.commit().wait()) == code
+    assert error_code(lambda: tr.commit().wait()) == code
 
 
 def test_set_outside_a_writable_module(db):
     tr = db.create_transaction()
     tr.options.set_special_key_space_enable_writes()
     tr[b"\xff\xff/status/json"] = b"x"
-    assert _code(lambda: tr.commit().wait()) == 2115
+    assert error_code(lambda: tr.commit().wait()) == 2115
 
 
 @pytest.mark.parametrize("begin, end, code", [
@@ -92,7 +86,7 @@ def test_set_outside_a_writable_module(db):
 ])
 def test_read_errors(db, begin, end, code):
     tr = db.create_transaction()
-    assert _code(lambda: tr.get_range(begin, end).to_list()) == code
+    assert error_code(lambda: tr.get_range(begin, end).to_list()) == code
     tr = db.create_transaction()
     tr.options.set_special_key_space_relaxed()
     tr.get_range(begin, end).to_list()      # relaxed: any range of the space
@@ -100,7 +94,7 @@ def test_read_errors(db, begin, end, code):
 
 def test_get_outside_any_module(db):
     tr = db.create_transaction()
-    assert _code(lambda: tr[b"\xff\xff/nothing"].wait()) == 2113
+    assert error_code(lambda: tr[b"\xff\xff/nothing"].wait()) == 2113
 
 
 def test_existing_modules_read_empty(db):
@@ -158,7 +152,7 @@ def test_snapshot_reads_add_no_read_conflict_range(db):
 def test_special_keys_need_no_system_key_option(db):
     tr = db.create_transaction()
     assert tr[b"\xff\xff/status/json"].present()
-    assert _code(lambda: tr[b"\xff/x"].wait()) == 2004    # ordinary system keys still do
+    assert error_code(lambda: tr[b"\xff/x"].wait()) == 2004    # ordinary system keys still do
 
 
 CONFLICTING = b"\xff\xff/transaction/conflicting_keys/"
@@ -172,7 +166,7 @@ def test_conflicting_keys_after_a_conflict(db):
     tr[b"z"].wait()
     tr[b"out"] = b"1"
     db[b"n"] = b"other"                 # meets [m, p) only
-    assert _code(lambda: tr.commit().wait()) == 1020
+    assert error_code(lambda: tr.commit().wait()) == 1020
     assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == [
         (CONFLICTING + b"m", b"1"), (CONFLICTING + b"p", b"0")]
     tr.on_error(fdb.FDBError(1020)).wait()      # the next attempt starts clean
@@ -184,5 +178,5 @@ def test_no_conflicting_keys_without_the_option(db):
     tr[b"a"].wait()
     tr[b"out"] = b"1"
     db[b"a"] = b"other"
-    assert _code(lambda: tr.commit().wait()) == 1020
+    assert error_code(lambda: tr.commit().wait()) == 1020
     assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == []

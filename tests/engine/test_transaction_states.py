@@ -7,23 +7,17 @@ import time
 import fdb
 import pytest
 
+from engine_lib import error_code
+
 TOO_OLD = fdb.FDBError(1007)
 
 
-def _code(fn):
-    try:
-        fn()
-    except fdb.FDBError as e:
-        return e.code
-    return 0
-
-
 def _commit(tr):
-    return _code(lambda: tr.commit().wait())
+    return error_code(lambda: tr.commit().wait())
 
 
 def _on_error(tr, err=TOO_OLD):
-    return _code(lambda: tr.on_error(err).wait())
+    return error_code(lambda: tr.on_error(err).wait())
 
 
 def test_on_error_with_success_is_client_invalid_operation(db):
@@ -36,7 +30,7 @@ def test_on_error_with_success_is_client_invalid_operation(db):
 def test_on_error_with_a_non_retryable_error_cancels(db, code):
     tr = db.create_transaction()
     assert _on_error(tr, fdb.FDBError(code)) == code
-    assert _code(lambda: tr[b"k"].wait()) == 1025
+    assert error_code(lambda: tr[b"k"].wait()) == 1025
     tr.reset()                          # until reset
     tr[b"k"] = b"v"
     assert _commit(tr) == 0
@@ -141,7 +135,7 @@ def test_on_error_resets_the_transaction_s_own_options(db):
     tr.options.set_retry_limit(2)
     tr[b"\xff/x"].wait()                         # allowed with the option
     assert _on_error(tr) == 0
-    assert _code(lambda: tr[b"\xff/x"].wait()) == 2004
+    assert error_code(lambda: tr[b"\xff/x"].wait()) == 2004
     tr[b"k"] = b"mine"
     assert tr[b"k"].wait() == b"mine"            # read-your-writes is back on
     assert _on_error(tr) == 0
