@@ -17,6 +17,7 @@ The target is detected (``toolchain()``: OS, architecture, compiler family) and
 the engine's link flags follow it: GNU ld's soname and version script on Linux,
 an install name on macOS. docs/build.md says how each wheel is produced.
 """
+
 import glob
 import os
 import platform
@@ -49,9 +50,7 @@ def rel(*parts):
 def compiler_family(cc):
     """'clang', 'gcc' or 'unknown', from what ``cc --version`` says of itself."""
     try:
-        banner = subprocess.run(
-            cc.split() + ["--version"], capture_output=True, text=True, timeout=30
-        ).stdout.lower()
+        banner = subprocess.run(cc.split() + ["--version"], capture_output=True, text=True, timeout=30).stdout.lower()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if "clang" in banner:
@@ -101,14 +100,16 @@ def engine_extension():
     link = engine_link_flags(system, version_script if os.path.exists(version_script) else None)
     if sanitize():
         link += ["-fsanitize=address,undefined"]
-    return [Extension(
-        ENGINE,
-        sources=sources,
-        include_dirs=[rel("ffi", "include"), rel("ffi", "engine")],
-        libraries=["lmdb"],
-        extra_compile_args=flags,
-        extra_link_args=link,
-    )]
+    return [
+        Extension(
+            ENGINE,
+            sources=sources,
+            include_dirs=[rel("ffi", "include"), rel("ffi", "engine")],
+            libraries=["lmdb"],
+            extra_compile_args=flags,
+            extra_link_args=link,
+        )
+    ]
 
 
 def tuple_extension():
@@ -116,13 +117,15 @@ def tuple_extension():
     if not sources or not wanted("tuple") or not build_tuple_extension():
         return []
     flags = [f for f in STRICT if f != "-fvisibility=hidden"] + (SANITIZE if sanitize() else [])
-    return [Extension(
-        "found._ctuple",
-        sources=sources,
-        include_dirs=[rel("ffi", "tuple")],
-        extra_compile_args=flags,
-        extra_link_args=SANITIZE if sanitize() else [],
-    )]
+    return [
+        Extension(
+            "found._ctuple",
+            sources=sources,
+            include_dirs=[rel("ffi", "tuple")],
+            extra_compile_args=flags,
+            extra_link_args=SANITIZE if sanitize() else [],
+        )
+    ]
 
 
 def pairs_extension():
@@ -131,12 +134,14 @@ def pairs_extension():
     if not os.path.exists(source) or not wanted("pairs") or not build_tuple_extension():
         return []
     flags = [f for f in STRICT if f != "-fvisibility=hidden"] + (SANITIZE if sanitize() else [])
-    return [Extension(
-        "found._cpairs",
-        sources=[source],
-        extra_compile_args=flags,
-        extra_link_args=SANITIZE if sanitize() else [],
-    )]
+    return [
+        Extension(
+            "found._cpairs",
+            sources=[source],
+            extra_compile_args=flags,
+            extra_link_args=SANITIZE if sanitize() else [],
+        )
+    ]
 
 
 def cffi_modules():
@@ -183,8 +188,7 @@ class BuildExt(build_ext):
 def announce_target():
     system, machine, family = toolchain()
     impl = platform.python_implementation()
-    print(f"found build: {system} {machine}, compiler {family}, {impl} {platform.python_version()}",
-          file=sys.stderr)
+    print(f"found build: {system} {machine}, compiler {family}, {impl} {platform.python_version()}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # setuptools' build backend runs this file as __main__ too

@@ -25,6 +25,7 @@ Usage: python3 .ci/restructure-engine.py [--dry-run] [--root DIR]
        python3 .ci/restructure-engine.py --merge-from BRANCH   (see merge_from)
 Then: make -C ffi/engine && .venv/bin/pip install -e . && the tests (see docs/build.md).
 """
+
 import os
 import re
 import subprocess
@@ -56,17 +57,64 @@ EXTRA_C = ["ffi/tuple", "ffi/driver", "ffi/pairs", "tests/storage", "bench"]
 RENAME_OVERRIDES = {"_verify": "verify_at_open"}
 IDENT = re.compile(r"\b_[a-z][A-Za-z0-9_]*\b|\b_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
 # Reserved names of the language and the C library that the engine uses as they are.
-SYSTEM_UNDERSCORE = {"_Thread_local", "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Generic", "_Noreturn",
-                     "_Static_assert", "_Complex", "_GNU_SOURCE", "_exit", "_POSIX_C_SOURCE", "_DEFAULT_SOURCE",
-                     "_IONBF", "_IOLBF", "_IOFBF", "_SC_PAGESIZE", "_SC_NPROCESSORS_ONLN", "_SC_CLK_TCK",
-                     # Python module names the tuple codec spells in strings
-                     "_ctuple", "_tuple_py", "_tuple_types"}
+SYSTEM_UNDERSCORE = {
+    "_Thread_local",
+    "_Alignas",
+    "_Alignof",
+    "_Atomic",
+    "_Bool",
+    "_Generic",
+    "_Noreturn",
+    "_Static_assert",
+    "_Complex",
+    "_GNU_SOURCE",
+    "_exit",
+    "_POSIX_C_SOURCE",
+    "_DEFAULT_SOURCE",
+    "_IONBF",
+    "_IOLBF",
+    "_IOFBF",
+    "_SC_PAGESIZE",
+    "_SC_NPROCESSORS_ONLN",
+    "_SC_CLK_TCK",
+    # Python module names the tuple codec spells in strings
+    "_ctuple",
+    "_tuple_py",
+    "_tuple_types",
+}
 
 
-STANDARD_HEADERS = ["assert.h", "ctype.h", "errno.h", "fcntl.h", "float.h", "inttypes.h", "limits.h", "math.h",
-                    "pthread.h", "sched.h", "signal.h", "stdarg.h", "stdatomic.h", "stddef.h", "stdint.h",
-                    "stdio.h", "stdlib.h", "string.h", "strings.h", "sys/mman.h", "sys/stat.h", "sys/time.h",
-                    "sys/types.h", "sys/wait.h", "time.h", "unistd.h", "dlfcn.h", "dirent.h", "poll.h"]
+STANDARD_HEADERS = [
+    "assert.h",
+    "ctype.h",
+    "errno.h",
+    "fcntl.h",
+    "float.h",
+    "inttypes.h",
+    "limits.h",
+    "math.h",
+    "pthread.h",
+    "sched.h",
+    "signal.h",
+    "stdarg.h",
+    "stdatomic.h",
+    "stddef.h",
+    "stdint.h",
+    "stdio.h",
+    "stdlib.h",
+    "string.h",
+    "strings.h",
+    "sys/mman.h",
+    "sys/stat.h",
+    "sys/time.h",
+    "sys/types.h",
+    "sys/wait.h",
+    "time.h",
+    "unistd.h",
+    "dlfcn.h",
+    "dirent.h",
+    "poll.h",
+]
 
 
 def git(*args, check=True):
@@ -101,7 +149,7 @@ def c_files():
     files = []
     for top in [ENGINE] + [os.path.join(ROOT, d) for d in EXTRA_C]:
         for folder, _, names in os.walk(top):
-            if os.sep + "build" in folder[len(top):]:
+            if os.sep + "build" in folder[len(top) :]:
                 continue
             files += [os.path.join(folder, n) for n in names if n.endswith((".c", ".h"))]
     return sorted(files)
@@ -124,8 +172,12 @@ def rewrite_includes(files, dry):
     changed = 0
     for path in files:
         text = open(path).read()
-        new = include.sub(lambda m: m.group(1) + paths.get(m.group(2), m.group(2)) + m.group(3)
-                          if m.group(2) in paths else m.group(0), text)
+        new = include.sub(
+            lambda m: (
+                m.group(1) + paths.get(m.group(2), m.group(2)) + m.group(3) if m.group(2) in paths else m.group(0)
+            ),
+            text,
+        )
         if new != text:
             changed += 1
             if not dry:
@@ -143,20 +195,54 @@ def system_identifiers(files):
     words = set()
     for header in sorted(headers):  # one at a time: a header missing here (e.g. Python's) is skipped
         source = "#define _GNU_SOURCE\n#include <%s>\n" % header
-        done = subprocess.run(["cc", "-E", "-dD", "-std=c11", "-x", "c", "-"], input=source,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["cc", "-E", "-dD", "-std=c11", "-x", "c", "-"], input=source, capture_output=True, text=True
+        )
         words.update(re.findall(r"\b[A-Za-z_][A-Za-z0-9_]*\b", done.stdout))
-    return words | {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-                    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-                    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
-                    "typedef", "union", "unsigned", "void", "volatile", "while"}
+    return words | {
+        "auto",
+        "break",
+        "case",
+        "char",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extern",
+        "float",
+        "for",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "register",
+        "restrict",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "typedef",
+        "union",
+        "unsigned",
+        "void",
+        "volatile",
+        "while",
+    }
 
 
 def statics_of(text):
     """Names defined `static` at file scope in ``text`` (functions and variables)."""
     names = set()
-    for m in re.finditer(r"^(?:__attribute__\(\(\w+\)\)\s*)?static\b([^;{=]*?)\b(_[A-Za-z][A-Za-z0-9_]*)\s*[(\[=;,]",
-                         text, re.M):
+    for m in re.finditer(
+        r"^(?:__attribute__\(\(\w+\)\)\s*)?static\b([^;{=]*?)\b(_[A-Za-z][A-Za-z0-9_]*)\s*[(\[=;,]", text, re.M
+    ):
         names.add(m.group(2))
     for m in re.finditer(r"^static\b[^;{(]*\(\s*\*\s*(_[A-Za-z][A-Za-z0-9_]*)\)", text, re.M):
         names.add(m.group(1))
@@ -174,9 +260,18 @@ def stem(path):
 
 def module_prefix(path):
     name = stem(path)
-    return {"store_commit": "store", "store_keys": "store", "store_read": "store", "store_sample": "store",
-            "store_verify": "store", "store_internal": "store", "api_unsupported": "api",
-            "tx_watch": "tx", "store_test": "test", "engine_bench": "bench"}.get(name, name)
+    return {
+        "store_commit": "store",
+        "store_keys": "store",
+        "store_read": "store",
+        "store_sample": "store",
+        "store_verify": "store",
+        "store_internal": "store",
+        "api_unsupported": "api",
+        "tx_watch": "tx",
+        "store_test": "test",
+        "engine_bench": "bench",
+    }.get(name, name)
 
 
 def plan_renames(files):
@@ -216,8 +311,7 @@ def plan_renames(files):
                 candidates = [bare, "%s_%s" % (module_prefix(p), bare), "%s_%s" % (stem(p), bare)]
                 new = next((c for c in candidates if free_static(c, p)), None)
                 if new is None:
-                    sys.exit("restructure: no free name for static %s in %s: add a RENAME_OVERRIDES entry"
-                             % (name, p))
+                    sys.exit("restructure: no free name for static %s in %s: add a RENAME_OVERRIDES entry" % (name, p))
                 per_file[p][name] = new
                 taken[p].add(new)
             continue
@@ -227,8 +321,7 @@ def plan_renames(files):
             prefix = module_prefix(_definer(name, paths, texts)) + "_"
             new = bare if bare.startswith(prefix) else prefix + bare
         if not free_global(new):
-            sys.exit("restructure: %s → %s clashes with an existing name: add a RENAME_OVERRIDES entry"
-                     % (name, new))
+            sys.exit("restructure: %s → %s clashes with an existing name: add a RENAME_OVERRIDES entry" % (name, new))
         global_new.add(new)
         for p in paths:
             per_file[p][name] = new
@@ -276,24 +369,28 @@ def merge_from(rev):
     left with markers. The flat files the merge left are removed.
     """
     import tempfile
+
     base = git("merge-base", "HEAD", rev).strip()
     scratch = tempfile.mkdtemp(prefix="restructure-")
     trees = {}
     for label, commit in (("base", base), ("theirs", rev)):
         tree = os.path.join(scratch, label)
         os.makedirs(tree)
-        archive = subprocess.run(["git", "archive", commit, "ffi", *EXTRA_C], cwd=ROOT, check=True,
-                                 capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", commit, "ffi", *EXTRA_C], cwd=ROOT, check=True, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--root", tree], check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--root", tree], check=True, capture_output=True)
         trees[label] = tree
     paths = set()
     for tree in trees.values():
         for top in ["ffi/engine"] + EXTRA_C:
             for folder, _, names in os.walk(os.path.join(tree, top)):
-                paths.update(os.path.relpath(os.path.join(folder, n), tree) for n in names
-                             if n.endswith((".c", ".h", ".map")) or n == "Makefile")
+                paths.update(
+                    os.path.relpath(os.path.join(folder, n), tree)
+                    for n in names
+                    if n.endswith((".c", ".h", ".map")) or n == "Makefile"
+                )
     conflicts = []
     for rel in sorted(paths):
         base_file, theirs_file = (os.path.join(trees[k], rel) for k in ("base", "theirs"))
@@ -308,8 +405,10 @@ def merge_from(rev):
             with tempfile.NamedTemporaryFile(delete=False) as o, tempfile.NamedTemporaryFile(delete=False) as b:
                 o.write(ours)
                 b.write(base_text)
-            done = subprocess.run(["git", "merge-file", "-p", "-L", "ours", "-L", "base", "-L", rev,
-                                   o.name, b.name, theirs_file], capture_output=True)
+            done = subprocess.run(
+                ["git", "merge-file", "-p", "-L", "ours", "-L", "base", "-L", rev, o.name, b.name, theirs_file],
+                capture_output=True,
+            )
             merged, rc = done.stdout, done.returncode
             os.unlink(o.name)
             os.unlink(b.name)

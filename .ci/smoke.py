@@ -10,6 +10,7 @@ the installed package can be imported). With --cluster-file it talks to a
 real cluster through the system libfdb_c (FOUND_LIBRARY) instead. Keys live
 under a fresh random prefix, so runs never see each other's data.
 """
+
 import argparse
 import asyncio
 import os

@@ -17,6 +17,7 @@ more than once, every tree runs in every round, to compare versions of the
 driver against the same reference. --dir /dev/shm takes the disk out (fsync
 is free there): the engine's group commit and the driver are then the limit.
 """
+
 import argparse
 import os
 import statistics
@@ -54,21 +55,22 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 def engine_bench():
     sys.path.insert(0, os.path.join(ROOT, "bench"))
     import engine_bench as eb
+
     return eb.build()
 
 
 def found_rate(tree, directory, per_task):
     env = dict(os.environ, PYTHONPATH=tree)
-    done = subprocess.run([sys.executable, "-c", FOUND_SIDE, directory, str(per_task)], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", FOUND_SIDE, directory, str(per_task)], env=env, capture_output=True, text=True
+    )
     if done.returncode:
         raise SystemExit("found side failed:\n" + done.stderr)
     return float(done.stdout.split()[-1])
 
 
 def callbacks_rate(exe, directory, per_task):
-    out = subprocess.run([exe, directory, "1", str(per_task), "1"], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run([exe, directory, "1", str(per_task), "1"], check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         name, engine, _raw = line.split()
         if name == "durable_callbacks":

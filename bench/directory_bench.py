@@ -13,6 +13,7 @@ Cases:
 - open: the same directories opened one after another, one per transaction;
 - open-64: the same opened by 64 asyncio tasks (found) / 64 threads (fdb).
 """
+
 import argparse
 import asyncio
 import json
@@ -51,6 +52,7 @@ async def found_side(data: str, case: str, count: int) -> float:
         for first in range(0, count, BATCH):
             await found.transactional(db, create_batch, first)
     elif case == "open-64":
+
         async def worker(w):
             for i in range(w, count, WORKERS):
                 await found.transactional(db, operation, path(i))
@@ -84,6 +86,7 @@ def fdb_side(data: str, case: str, count: int) -> float:
         for first in range(0, count, BATCH):
             create_batch(db, first)
     elif case == "open-64":
+
         def worker(w):
             for i in range(w, count, WORKERS):
                 operation(db, path(i))
@@ -100,8 +103,12 @@ def fdb_side(data: str, case: str, count: int) -> float:
 
 
 def run_side(side: str, data: str, case: str, count: int) -> float:
-    done = subprocess.run([sys.executable, __file__, "--side", side, "--case", case, "--data", data,
-                           "--directories", str(count)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--side", side, "--case", case, "--data", data, "--directories", str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -15,6 +15,7 @@ Cases:
   (sampled anonymous RSS: flat memory) and peak RSS growth, which includes
   the pages of the engine's memory-mapped data file that were read.
 """
+
 import argparse
 import asyncio
 import json
@@ -60,8 +61,10 @@ SAMPLE_EVERY = 50_000
 
 # --- found side
 
+
 async def found_load(directory: str, pairs: int) -> None:
     import found
+
     db = await found.open(directory)
 
     async def write(tx, start, stop):
@@ -74,8 +77,10 @@ async def found_load(directory: str, pairs: int) -> None:
 
 async def found_side(directory: str, case: str, count: int) -> dict:
     import found
+
     db = await found.open(directory)
     if case == "read-tx":
+
         async def read(tx, k):
             return await found.get(tx, k)
 
@@ -87,6 +92,7 @@ async def found_side(directory: str, case: str, count: int) -> dict:
         await asyncio.gather(*(worker(w) for w in range(TASKS)))
         return {"seconds": time.perf_counter() - start, "ops": count}
     if case == "gets":
+
         async def gets(tx):
             get = found.get
             for i in range(SEQUENTIAL_GETS):
@@ -110,21 +116,30 @@ async def found_side(directory: str, case: str, count: int) -> dict:
 
         start = time.perf_counter()
         n = await found.transactional(db, stream)
-        return {"seconds": time.perf_counter() - start, "ops": n, "rss_growth_kib": rss_kib() - before,
-                "heap_growth_kib": max(heap) - heap[0]}
+        return {
+            "seconds": time.perf_counter() - start,
+            "ops": n,
+            "rss_growth_kib": rss_kib() - before,
+            "heap_growth_kib": max(heap) - heap[0],
+        }
     raise ValueError(case)
 
 
 # --- fdb side
 
+
 def fdb_side(directory: str, case: str, count: int) -> dict:
     import ctypes
+
     import found.engine
+
     ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
     import fdb
+
     fdb.api_version(730)
     db = fdb.open(directory)
     if case == "read-tx":
+
         @fdb.transactional
         def read(tr, k):
             return tr.get(k).wait()
@@ -141,6 +156,7 @@ def fdb_side(directory: str, case: str, count: int) -> dict:
             t.join()
         return {"seconds": time.perf_counter() - start, "ops": count}
     if case == "gets":
+
         @fdb.transactional
         def gets(tr):
             for i in range(SEQUENTIAL_GETS):
@@ -165,14 +181,22 @@ def fdb_side(directory: str, case: str, count: int) -> dict:
 
         start = time.perf_counter()
         n = stream(db)
-        return {"seconds": time.perf_counter() - start, "ops": n, "rss_growth_kib": rss_kib() - before,
-                "heap_growth_kib": max(heap) - heap[0]}
+        return {
+            "seconds": time.perf_counter() - start,
+            "ops": n,
+            "rss_growth_kib": rss_kib() - before,
+            "heap_growth_kib": max(heap) - heap[0],
+        }
     raise ValueError(case)
 
 
 def run_side(side: str, directory: str, case: str, count: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--side", side, "--case", case, "--dir", directory,
-                           "--transactions", str(count)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, __file__, "--side", side, "--case", case, "--dir", directory, "--transactions", str(count)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit("%s %s failed:\n%s" % (side, case, done.stderr))
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -210,12 +234,24 @@ def main() -> None:
             rate_ours = ours["ops"] / ours["seconds"]
             rate_theirs = theirs["ops"] / theirs["seconds"]
             line = "%-8s found %10.0f ops/s   fdb %10.0f ops/s   ratio %5.2fx (target >= %.1fx)" % (
-                case, rate_ours, rate_theirs, rate_ours / rate_theirs, targets[case])
+                case,
+                rate_ours,
+                rate_theirs,
+                rate_ours / rate_theirs,
+                targets[case],
+            )
             if "rss_growth_kib" in ours:
-                line += ("\n         heap growth while streaming %d pairs (sampled RssAnon): found %d KiB, fdb %d KiB;"
-                         " peak RSS growth incl. the mapped data file: found %d KiB, fdb %d KiB" % (
-                             ours["ops"], ours["heap_growth_kib"], theirs["heap_growth_kib"],
-                             ours["rss_growth_kib"], theirs["rss_growth_kib"]))
+                line += (
+                    "\n         heap growth while streaming %d pairs (sampled RssAnon): found %d KiB, fdb %d KiB;"
+                    " peak RSS growth incl. the mapped data file: found %d KiB, fdb %d KiB"
+                    % (
+                        ours["ops"],
+                        ours["heap_growth_kib"],
+                        theirs["heap_growth_kib"],
+                        ours["rss_growth_kib"],
+                        theirs["rss_growth_kib"],
+                    )
+                )
             print(line, flush=True)
 
 

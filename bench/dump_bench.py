@@ -17,6 +17,7 @@ Rounds alternate the two sides and keep each side's best time. Printed:
 seconds and MB/s (keys + values) per side, and the ratio raw time / dump+load
 time (target ≥ 0.5: dump+load at least half as fast as the raw loop).
 """
+
 import argparse
 import asyncio
 import json
@@ -45,11 +46,12 @@ async def fill(db, pairs: int, compressible: bool) -> int:
             values = [v[:100] for v in values]
         else:
             blob = rng.randbytes(100 * count)
-            values = [blob[i * 100:(i + 1) * 100] for i in range(count)]
+            values = [blob[i * 100 : (i + 1) * 100] for i in range(count)]
 
         async def write(tx, start=start, values=values):
             for i, value in enumerate(values):
                 await found.set(tx, b"key-%012d" % (start + i), value)
+
         await found.transactional(db, write)
     return pairs * 116
 
@@ -63,8 +65,10 @@ async def raw_copy(source, target) -> int:
     cursor = b""
     moved = 0
     while True:
+
         async def read(tx, cursor=cursor):
             return await found.all(found.query(tx, cursor, b"\xff", limit=PER_TRANSACTION))
+
         batch = await found.transactional(source, read, snapshot=True)
         if not batch:
             return moved
@@ -72,6 +76,7 @@ async def raw_copy(source, target) -> int:
         async def write(tx, batch=batch):
             for key, value in batch:
                 await found.set(tx, key, value)
+
         await found.transactional(target, write)
         moved += len(batch)
         cursor = batch[-1][0] + b"\x00"
@@ -105,11 +110,18 @@ async def main(args) -> dict:
             pairs, file_size = await dump_load(source, dump_target, os.path.join(work, "bench.fdump"), args.codec)
             assert pairs == args.pairs
             best["dump+load"] = min(best["dump+load"], time.perf_counter() - started)
-        return {"pairs": args.pairs, "bytes": size, "codec": args.codec, "compressible": args.compressible,
-                "file_bytes": file_size,
-                "raw_s": best["raw"], "dump_load_s": best["dump+load"],
-                "raw_mb_s": size / best["raw"] / 1e6, "dump_load_mb_s": size / best["dump+load"] / 1e6,
-                "ratio": best["raw"] / best["dump+load"]}
+        return {
+            "pairs": args.pairs,
+            "bytes": size,
+            "codec": args.codec,
+            "compressible": args.compressible,
+            "file_bytes": file_size,
+            "raw_s": best["raw"],
+            "dump_load_s": best["dump+load"],
+            "raw_mb_s": size / best["raw"] / 1e6,
+            "dump_load_mb_s": size / best["dump+load"] / 1e6,
+            "ratio": best["raw"] / best["dump+load"],
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -27,6 +27,7 @@ Builds the engine (make -C ffi/engine) and bench/engine_bench.c, then runs:
 Each round runs everything in a fresh directory; the median ratio of the
 rounds is reported (the disk's fsync latency varies from moment to moment).
 """
+
 import argparse
 import os
 import statistics
@@ -37,16 +38,38 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "ffi", "engine")
 BUILD = os.path.join(ENGINE, "build")
-TARGETS = {"point_reads": 0.5, "durable_commits": 30.0, "durable_callbacks": 30.0, "group_ceiling": None,
-           "range_read": 0.5}
+TARGETS = {
+    "point_reads": 0.5,
+    "durable_commits": 30.0,
+    "durable_callbacks": 30.0,
+    "group_ceiling": None,
+    "range_read": 0.5,
+}
 
 
 def build():
     subprocess.run(["make", "-s", "-C", ENGINE], check=True)
     exe = os.path.join(BUILD, "engine_bench")
-    subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-I", os.path.join(ROOT, "ffi", "include"),
-                    os.path.join(ROOT, "bench", "engine_bench.c"), "-o", exe,
-                    "-L", BUILD, "-lfdb_c", "-llmdb", "-pthread", "-Wl,-rpath," + BUILD], check=True)
+    subprocess.run(
+        [
+            "cc",
+            "-O2",
+            "-std=c11",
+            "-D_GNU_SOURCE",
+            "-I",
+            os.path.join(ROOT, "ffi", "include"),
+            os.path.join(ROOT, "bench", "engine_bench.c"),
+            "-o",
+            exe,
+            "-L",
+            BUILD,
+            "-lfdb_c",
+            "-llmdb",
+            "-pthread",
+            "-Wl,-rpath," + BUILD,
+        ],
+        check=True,
+    )
     return exe
 
 
@@ -62,8 +85,12 @@ def main():
     rows = {}
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(dir=args.dir) as d:
-            out = subprocess.run([exe, d, str(args.point), str(args.commits), str(args.range)],
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [exe, d, str(args.point), str(args.commits), str(args.range)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
         for line in out.splitlines():
             name, engine, raw = line.split()
             rows.setdefault(name, []).append((float(engine) / float(raw), float(engine), float(raw)))
@@ -75,8 +102,11 @@ def main():
         print(f"{name:<18}{engine:>14,.0f}{raw:>14,.0f}{ratio:>8.2f}x{target}   {spread}")
     if "group_ceiling" in rows:
         shares = [d[0] / c[0] for d, c in zip(rows["durable_commits"], rows["group_ceiling"])]
-        print(f"durable_commits reach {statistics.median_low(shares):.0%} of the group ceiling "
-              f"(rounds: {' '.join(f'{x:.0%}' for x in shares)})")
+        print(
+            f"durable_commits reach {statistics.median_low(shares):.0%} of the group ceiling "
+            f"(rounds: {' '.join(f'{x:.0%}' for x in shares)})"
+        )
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,6 +26,7 @@ Reported (JSON on stdout, one summary line on stderr):
     python3 bench/load_test.py                        # 4 processes × 64 tasks × 60 s
     python3 bench/load_test.py --duration 10 --processes 2
 """
+
 import argparse
 import asyncio
 import json
@@ -76,7 +77,7 @@ class _Worker:
         self.db, self.proc, self.args, self.rng = db, proc, args, rng
         self.outcomes = {"ok": 0, "cancelled": 0}
         self.errors = {}
-        self.failed_markers = []    # reported failed, not maybe_committed: must be absent
+        self.failed_markers = []  # reported failed, not maybe_committed: must be absent
         self.cancelled_markers = []  # unknown: counted, not judged
 
     def _call(self, task, n, previous):
@@ -119,9 +120,10 @@ class _Worker:
     async def present(self, markers):
         async def read(tx, keys):
             return [await found.get(tx, k) is not None for k in keys]
+
         found_markers = 0
         for i in range(0, len(markers), 500):
-            found_markers += sum(await found.transactional(self.db, read, markers[i:i + 500]))
+            found_markers += sum(await found.transactional(self.db, read, markers[i : i + 500]))
         return found_markers
 
 
@@ -145,6 +147,7 @@ async def _live_bytes(directory):
 
     async def scan(tx):
         return await found.all(found.query(tx, b"", b"\xff"))
+
     pairs = await found.transactional(db, scan)
     return sum(len(k) + len(v) for k, v in pairs), len(pairs)
 
@@ -155,6 +158,7 @@ async def _populate(directory, accounts):
     async def fill(tx, lo, hi):
         for i in range(lo, hi):
             await found.set(tx, _account(i), b"%012d" % 0 + b"." * (VALUE - 12))
+
     for lo in range(0, accounts, 1000):
         await found.transactional(db, fill, lo, min(lo + 1000, accounts))
 
@@ -210,8 +214,14 @@ def _breakdown(directory):
 
 
 def _merge(results):
-    total = {"outcomes": {}, "errors": {}, "failed": 0, "failed_but_applied": 0,
-             "cancelled_writes": 0, "cancelled_writes_applied": 0}
+    total = {
+        "outcomes": {},
+        "errors": {},
+        "failed": 0,
+        "failed_but_applied": 0,
+        "cancelled_writes": 0,
+        "cancelled_writes_applied": 0,
+    }
     for r in results:
         for part in ("outcomes", "errors"):
             for k, v in r[part].items():
@@ -238,9 +248,12 @@ def main() -> None:
     directory = args.dir or os.path.join(tempfile.mkdtemp(prefix="found-load-"), "db")
     asyncio.run(_populate(directory, args.accounts))
     command = [sys.executable, os.path.abspath(__file__), "--dir", directory] + [
-        "--%s=%s" % (k, getattr(args, k)) for k in ("tasks", "duration", "accounts", "cancel", "seed")]
-    procs = [subprocess.Popen(command + ["--worker", str(p)], stdout=subprocess.PIPE, text=True)
-             for p in range(args.processes)]
+        "--%s=%s" % (k, getattr(args, k)) for k in ("tasks", "duration", "accounts", "cancel", "seed")
+    ]
+    procs = [
+        subprocess.Popen(command + ["--worker", str(p)], stdout=subprocess.PIPE, text=True)
+        for p in range(args.processes)
+    ]
     peaks = {"slots": 0, "data_mdb": 0, "timeline": []}
     _sample(directory, procs, peaks)
     results = []
@@ -251,15 +264,27 @@ def main() -> None:
         results.append(json.loads(out))
     breakdown = _breakdown(directory)
     live, pairs = asyncio.run(_live_bytes(directory))
-    report = dict(_merge(results), processes=args.processes, tasks=args.tasks, duration=args.duration,
-                  seed=args.seed, peak_reader_slots=peaks["slots"], peak_data_mdb_bytes=peaks["data_mdb"],
-                  final_data_mdb_bytes=os.path.getsize(os.path.join(directory, "data.mdb")),
-                  data_mdb_every_5s=peaks["timeline"], data_mdb_breakdown_bytes=breakdown,
-                  live_bytes=live, live_pairs=pairs)
+    report = dict(
+        _merge(results),
+        processes=args.processes,
+        tasks=args.tasks,
+        duration=args.duration,
+        seed=args.seed,
+        peak_reader_slots=peaks["slots"],
+        peak_data_mdb_bytes=peaks["data_mdb"],
+        final_data_mdb_bytes=os.path.getsize(os.path.join(directory, "data.mdb")),
+        data_mdb_every_5s=peaks["timeline"],
+        data_mdb_breakdown_bytes=breakdown,
+        live_bytes=live,
+        live_pairs=pairs,
+    )
     print(json.dumps(report, indent=1))
-    print("%(processes)d × %(tasks)d × %(duration)gs: %(outcomes)s, errors %(errors)s, failed but applied "
-          "%(failed_but_applied)d, peak reader slots %(peak_reader_slots)d, data.mdb peak %(peak_data_mdb_bytes)d B "
-          "for %(live_bytes)d B live" % report, file=sys.stderr)
+    print(
+        "%(processes)d × %(tasks)d × %(duration)gs: %(outcomes)s, errors %(errors)s, failed but applied "
+        "%(failed_but_applied)d, peak reader slots %(peak_reader_slots)d, data.mdb peak %(peak_data_mdb_bytes)d B "
+        "for %(live_bytes)d B live" % report,
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ Cases:
   take one writer at a time), each commit synced to disk (rocksdict:
   WriteOptions.sync).
 """
+
 import argparse
 import asyncio
 import itertools
@@ -90,6 +91,7 @@ class Found:
             async for _ in found.query(tx, b"k", b"l"):
                 n += 1
             return n
+
         return self.run(found.transactional(self.db, scan))
 
     def stream_batches(self):
@@ -98,6 +100,7 @@ class Found:
             async for batch in found.query_batches(tx, b"k", b"l"):
                 n += len(batch)
             return n
+
         return self.run(found.transactional(self.db, scan))
 
     def ranges(self, starts):
@@ -108,6 +111,7 @@ class Found:
             for begin in starts:
                 await found.transactional(self.db, read, begin)
             return len(starts)
+
         return self.run(reads())
 
     def points(self, keys):
@@ -116,6 +120,7 @@ class Found:
             for k in keys:
                 await get(tx, k)
             return len(keys)
+
         return self.run(found.transactional(self.db, gets))
 
     def commits(self, count):
@@ -131,6 +136,7 @@ class Found:
 
         async def all_workers():
             await asyncio.gather(*(worker(w) for w in range(TASKS)))
+
         self.run(all_workers())
         return count
 
@@ -299,12 +305,13 @@ def main():
             keys = [key(rng.randrange(args.pairs)) for _ in range(args.points)]
             for side in sides:
                 jobs = {
-                    "stream": [("", side.stream)] + ([(" batches", side.stream_batches)]
-                                                     if isinstance(side, Found) and BATCHES else []),
+                    "stream": [("", side.stream)]
+                    + ([(" batches", side.stream_batches)] if isinstance(side, Found) and BATCHES else []),
                     "range": [("", lambda: side.ranges(starts))],
                     "point": [("", lambda: side.points(keys))],
-                    "commits": [("", lambda: side.commits(
-                        args.commits if isinstance(side, Found) else args.peer_commits))],
+                    "commits": [
+                        ("", lambda: side.commits(args.commits if isinstance(side, Found) else args.peer_commits))
+                    ],
                 }
                 for case in cases:
                     for suffix, job in jobs[case]:
@@ -321,8 +328,10 @@ def spread(values, fmt):
 
 
 def report(rates, cases, args):
-    print("%d pairs, %d rounds; median (min-max) over the rounds; ratios found/peer round by round"
-          % (args.pairs, args.rounds))
+    print(
+        "%d pairs, %d rounds; median (min-max) over the rounds; ratios found/peer round by round"
+        % (args.pairs, args.rounds)
+    )
     for case in cases:
         print("\n%s" % case)
         mine = [(name, r) for (c, name), r in rates.items() if c == case and name.startswith("found")]

@@ -18,6 +18,7 @@ Cases:
 - pstore search over --documents documents: mean latency, vs the raw range
   reads of the same posting lists.
 """
+
 import argparse
 import asyncio
 import json
@@ -161,7 +162,7 @@ async def bstore_cases(db):
     results = {}
     for megabytes in (1, 50):
         blob = random.Random(megabytes).randbytes(megabytes * 1_000_000)
-        chunks = [blob[i:i + bstore.CHUNK_SIZE] for i in range(0, len(blob), bstore.CHUNK_SIZE)]
+        chunks = [blob[i : i + bstore.CHUNK_SIZE] for i in range(0, len(blob), bstore.CHUNK_SIZE)]
         per_tx = bstore.BATCH_BYTES // bstore.CHUNK_SIZE
 
         async def raw_write(tx, first, batch):
@@ -178,7 +179,7 @@ async def bstore_cases(db):
         @timed
         async def raw_writes():
             for first in range(0, len(chunks), per_tx):
-                await found.transactional(db, raw_write, first, chunks[first:first + per_tx])
+                await found.transactional(db, raw_write, first, chunks[first : first + per_tx])
 
         @timed
         async def raw_reads():

@@ -15,12 +15,13 @@ cyclic GC on as in an application: a side's rate is keys packed+unpacked per
 second; fdb and found-C alternate for --rounds rounds, and the ratio is given
 round by round (median, min-max).
 """
-import gc
-import statistics
-import time
+
 import argparse
+import gc
 import os
+import statistics
 import sys
+import time
 import timeit
 import uuid
 
@@ -37,7 +38,12 @@ except ImportError:
 
 KEYS = {
     "short str/int": ("users", 12345, "alice"),
-    "str/int/bytes/uuid": ("events", 1700000000123, b"\x00\x01payload", uuid.UUID(int=0x1234_5678_9ABC_DEF0_1122_3344_5566_7788)),
+    "str/int/bytes/uuid": (
+        "events",
+        1700000000123,
+        b"\x00\x01payload",
+        uuid.UUID(int=0x1234_5678_9ABC_DEF0_1122_3344_5566_7788),
+    ),
     "nested": ("idx", ("city", "Paris"), (None, b"k", 3), ["a", -1]),
     "large ints": (2**64 - 1, -(2**70), 2**200, 2**63),
     "ints": (0, -42, 255, 65536, 123456789012, -(2**63)),
@@ -72,20 +78,58 @@ def measure(rounds, number):
 
 def report(rows):
     header = "%-20s %5s | %9s %8s %9s %7s | %9s %8s %9s %7s | %7s %8s %8s"
-    print(header % ("key", "bytes", "fdb pack", "C pack", "py pack", "fdb/C", "fdb unp", "C unp", "py unp", "fdb/C",
-                    "copy", "Cpack/cp", "Cunp/cp"))
+    print(
+        header
+        % (
+            "key",
+            "bytes",
+            "fdb pack",
+            "C pack",
+            "py pack",
+            "fdb/C",
+            "fdb unp",
+            "C unp",
+            "py unp",
+            "fdb/C",
+            "copy",
+            "Cpack/cp",
+            "Cunp/cp",
+        )
+    )
     line = "%-20s %5d | %9.0f %8.0f %9.0f %6.1fx | %9.0f %8.0f %9.0f %6.1fx | %7.0f %7.1fx %7.1fx"
     for r in rows:
-        print(line % (r["name"], r["bytes"], r["pack_fdb"], r["pack_c"], r["pack_py"], r["pack_fdb"] / r["pack_c"],
-                      r["unpack_fdb"], r["unpack_c"], r["unpack_py"], r["unpack_fdb"] / r["unpack_c"], r["copy"],
-                      r["pack_c"] / r["copy"], r["unpack_c"] / r["copy"]))
+        print(
+            line
+            % (
+                r["name"],
+                r["bytes"],
+                r["pack_fdb"],
+                r["pack_c"],
+                r["pack_py"],
+                r["pack_fdb"] / r["pack_c"],
+                r["unpack_fdb"],
+                r["unpack_c"],
+                r["unpack_py"],
+                r["unpack_fdb"] / r["unpack_c"],
+                r["copy"],
+                r["pack_c"] / r["copy"],
+                r["unpack_c"] / r["copy"],
+            )
+        )
     total = {k: sum(r[k] for r in rows) for k in rows[0] if k != "name"}
     print()
-    print("mix (all keys, ns summed): pack fdb/C %.1fx, unpack fdb/C %.1fx; "
-          "pack py/fdb %.2fx, unpack py/fdb %.2fx; C pack %.1fx and C unpack %.1fx a bytes copy"
-          % (total["pack_fdb"] / total["pack_c"], total["unpack_fdb"] / total["unpack_c"],
-             total["pack_py"] / total["pack_fdb"], total["unpack_py"] / total["unpack_fdb"],
-             total["pack_c"] / total["copy"], total["unpack_c"] / total["copy"]))
+    print(
+        "mix (all keys, ns summed): pack fdb/C %.1fx, unpack fdb/C %.1fx; "
+        "pack py/fdb %.2fx, unpack py/fdb %.2fx; C pack %.1fx and C unpack %.1fx a bytes copy"
+        % (
+            total["pack_fdb"] / total["pack_c"],
+            total["unpack_fdb"] / total["unpack_c"],
+            total["pack_py"] / total["pack_fdb"],
+            total["unpack_py"] / total["unpack_fdb"],
+            total["pack_c"] / total["copy"],
+            total["unpack_c"] / total["copy"],
+        )
+    )
 
 
 def distinct_keys(count):
@@ -105,18 +149,28 @@ def kept_rate(pack, unpack, keys):
 
 def report_distinct(count, rounds):
     keys = distinct_keys(count)
-    assert [_ctuple.unpack(_ctuple.pack(k)) for k in keys[:len(KEYS)]] == [
-        fdb.tuple.unpack(fdb.tuple.pack(k)) for k in keys[:len(KEYS)]]
+    assert [_ctuple.unpack(_ctuple.pack(k)) for k in keys[: len(KEYS)]] == [
+        fdb.tuple.unpack(fdb.tuple.pack(k)) for k in keys[: len(KEYS)]
+    ]
     rates = {"fdb": [], "c": []}
     for _ in range(rounds):
         rates["fdb"].append(kept_rate(fdb.tuple.pack, fdb.tuple.unpack, keys))
         rates["c"].append(kept_rate(_ctuple.pack, _ctuple.unpack, keys))
     ratios = [c / f for c, f in zip(rates["c"], rates["fdb"])]
     print()
-    print("%d distinct mixed keys packed+unpacked and kept, GC on, %d rounds: found-C %.0f/s, fdb %.0f/s (medians); "
-          "ratio found-C/fdb %.1fx (min %.1fx, max %.1fx)"
-          % (count, rounds, statistics.median(rates["c"]), statistics.median(rates["fdb"]),
-             statistics.median(ratios), min(ratios), max(ratios)))
+    print(
+        "%d distinct mixed keys packed+unpacked and kept, GC on, %d rounds: found-C %.0f/s, fdb %.0f/s (medians); "
+        "ratio found-C/fdb %.1fx (min %.1fx, max %.1fx)"
+        % (
+            count,
+            rounds,
+            statistics.median(rates["c"]),
+            statistics.median(rates["fdb"]),
+            statistics.median(ratios),
+            min(ratios),
+            max(ratios),
+        )
+    )
 
 
 def main():

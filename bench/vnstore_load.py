@@ -10,6 +10,7 @@ requests/s, p50/p99 latency and errors of both, and their ratio.
     python3 bench/vnstore_load.py                  # quick: 5 s per run
     python3 bench/vnstore_load.py --duration 30 --workers 2 --json out.json
 """
+
 import argparse
 import asyncio
 import json
@@ -64,9 +65,21 @@ def _start_server(database, workers):
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     process = subprocess.Popen(
-        [sys.executable, "-m", "found.ext.vnstore.server", "--port", str(port),
-         "--database", database, "--workers", str(workers)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "found.ext.vnstore.server",
+            "--port",
+            str(port),
+            "--database",
+            database,
+            "--workers",
+            str(workers),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -174,18 +187,21 @@ async def http_run(url, paths, clients, duration):
 
 def _direct_reads(store, changes):
     """For each path of _paths, the reads its page does, as a transaction."""
+
     def navigate(query):
         # The reads of the page itself: one cursor page of the search.
         search = Search.from_query(query)
 
         async def read(tx):
             return await search.page(tx, store.alive, NAVIGATE_LIMIT)
+
         return read
 
     def detail(changeid):
         async def read(tx):
             await vnstore.change_get(tx, store, changeid)
             return await vnstore.change_changes(tx, store, changeid)
+
         return read
 
     async def history(tx):
@@ -238,17 +254,26 @@ async def main(argv=None):
             process.terminate()
             process.wait()
         count, errors, latencies, elapsed, samples = await direct_run(
-            db, vnserver.make_store(), changes, args.clients, args.duration)
+            db, vnserver.make_store(), changes, args.clients, args.duration
+        )
         direct = _summary("direct (found, same reads)", count, errors, latencies, elapsed)
         direct["error_samples"] = samples
 
     ratio = http["requests_per_second"] / direct["requests_per_second"] if direct["requests_per_second"] else 0
     report = {
-        "clients": args.clients, "duration": args.duration, "workers": args.workers,
-        "pages": paths, "http": http, "direct": direct, "http_over_direct": round(ratio, 3),
+        "clients": args.clients,
+        "duration": args.duration,
+        "workers": args.workers,
+        "pages": paths,
+        "http": http,
+        "direct": direct,
+        "http_over_direct": round(ratio, 3),
     }
-    print("vnstore load: {} clients, {} s per run, {} worker(s), pages: {}".format(
-        args.clients, args.duration, args.workers, ", ".join(paths[:5]) + ", …"))
+    print(
+        "vnstore load: {} clients, {} s per run, {} worker(s), pages: {}".format(
+            args.clients, args.duration, args.workers, ", ".join(paths[:5]) + ", …"
+        )
+    )
     print("{:<28} {:>9} {:>7} {:>10} {:>9} {:>9}".format("run", "requests", "errors", "req/s", "p50 ms", "p99 ms"))
     for row in (http, direct):
         print("{name:<28} {requests:>9} {errors:>7} {requests_per_second:>10} {p50_ms:>9} {p99_ms:>9}".format(**row))

@@ -12,6 +12,7 @@ header driver.h is also this module's cdef): the library loader and helpers
 for the hot paths (``found_get``, ``found_take_range`` …) that turn a ready
 future into plain data in one call, so the common case crosses into C once.
 """
+
 import copy
 import glob
 import os
@@ -96,8 +97,11 @@ def _returns_void(func):
 
 def _returns_future(func):
     ret = func.type.type
-    return (isinstance(ret, c_ast.PtrDecl) and isinstance(ret.type, c_ast.TypeDecl)
-            and getattr(ret.type.type, "names", None) == ["FDBFuture"])
+    return (
+        isinstance(ret, c_ast.PtrDecl)
+        and isinstance(ret.type, c_ast.TypeDecl)
+        and getattr(ret.type.type, "names", None) == ["FDBFuture"]
+    )
 
 
 def _pointer_member(func):
@@ -118,8 +122,9 @@ def _wrapper(func):
     if func.name == "fdb_future_destroy":
         body = "__atomic_fetch_sub(&found_futures_alive, 1, __ATOMIC_RELAXED); %s;" % call
     elif _returns_future(func):
-        body = ("FDBFuture *f = %s; if (f) __atomic_fetch_add(&found_futures_alive, 1, __ATOMIC_RELAXED); "
-                "return f;" % call)
+        body = (
+            "FDBFuture *f = %s; if (f) __atomic_fetch_add(&found_futures_alive, 1, __ATOMIC_RELAXED); return f;" % call
+        )
     elif _returns_void(func):
         body = call + ";"
     else:
@@ -163,20 +168,24 @@ def _table_c(functions):
         "        memset(&found_api, 0, sizeof found_api);",
         "        return;",
         "    }",
-        *("    memcpy(&found_api.%s, &symbols[%d], sizeof symbols[%d]);" % (f.name, i, i)
-          for i, f in enumerate(functions)),
+        *(
+            "    memcpy(&found_api.%s, &symbols[%d], sizeof symbols[%d]);" % (f.name, i, i)
+            for i, f in enumerate(functions)
+        ),
         "}",
     ]
     return "\n".join(lines + [_wrapper(f) for f in functions])
 
 
 def _source(functions):
-    return "\n".join([
-        "#include <string.h>",
-        '#include "api_table.h"',
-        '#include "driver.h"',
-        _table_c(functions),
-    ])
+    return "\n".join(
+        [
+            "#include <string.h>",
+            '#include "api_table.h"',
+            '#include "driver.h"',
+            _table_c(functions),
+        ]
+    )
 
 
 def _driver_sources():

@@ -12,6 +12,7 @@ Outputs (committed; tests/test_tables.py regenerates them and fails if they diff
 
 Usage: python ffi/gen_tables.py [--check]
 """
+
 import csv
 import os
 import sys
@@ -66,13 +67,15 @@ def error_constants():
 def options():
     rows = []
     for r in read_tsv("fdb-options-7.3.69.tsv"):
-        rows.append({
-            "scope": r["scope"],
-            "name": r["name"],
-            "const": SCOPE_PREFIX[r["scope"]] + r["name"].upper(),
-            "code": int(r["code"]),
-            "param": r["param_type"] or None,
-        })
+        rows.append(
+            {
+                "scope": r["scope"],
+                "name": r["name"],
+                "const": SCOPE_PREFIX[r["scope"]] + r["name"].upper(),
+                "code": int(r["code"]),
+                "param": r["param_type"] or None,
+            }
+        )
     return rows
 
 
@@ -80,8 +83,12 @@ def render_errors_h():
     lines = [f"/* {HEADER} */", "#ifndef FOUND_GEN_ERRORS_H", "#define FOUND_GEN_ERRORS_H", ""]
     for code, name, _ in errors():
         lines.append(f"#define FDB_ERR_{name.upper()} {code}")
-    lines += ["", "typedef struct fdb_error_entry { int code; const char *name; const char *message; } fdb_error_entry;",
-              "", "static const fdb_error_entry FDB_ERROR_TABLE[] = {"]
+    lines += [
+        "",
+        "typedef struct fdb_error_entry { int code; const char *name; const char *message; } fdb_error_entry;",
+        "",
+        "static const fdb_error_entry FDB_ERROR_TABLE[] = {",
+    ]
     for code, name, message in errors():
         lines.append(f"    {{{code}, {c_string(name)}, {c_string(message)}}},")
     lines += ["};", "", "#endif", ""]
@@ -114,20 +121,26 @@ def render_codes_py():
     for o in options():
         names = [o["const"]]
         if o["scope"] in SHORT_SCOPES:
-            names.append(o["const"][len("FDB_"):])
+            names.append(o["const"][len("FDB_") :])
         for n in names:
             constants.setdefault(n, o["code"])
     for const, value, _ in limits():
         constants[const] = value
     for const, code in error_constants():
         constants[const] = code
-    lines = [f'"""{HEADER}"""', "",
-             "# The constants below, listed for `from found._codes import *` and found.__all__.",
-             "__all__ = ["]
+    lines = [
+        f'"""{HEADER}"""',
+        "",
+        "# The constants below, listed for `from found._codes import *` and found.__all__.",
+        "__all__ = [",
+    ]
     lines += [f"    {n!r}," for n in constants]
-    lines += ["]", "",
-              "# Option, streaming-mode, mutation, conflict-range and predicate codes;",
-              "# the size limits (FDB_*_LIMIT); every error code (FDB_ERR_<name>)."]
+    lines += [
+        "]",
+        "",
+        "# Option, streaming-mode, mutation, conflict-range and predicate codes;",
+        "# the size limits (FDB_*_LIMIT); every error code (FDB_ERR_<name>).",
+    ]
     lines += [f"{n} = {code}" for n, code in constants.items()]
     lines += ["", "# code → (name, message), as fdb_get_error reports them.", "ERRORS = {"]
     for code, name, message in errors():

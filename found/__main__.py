@@ -1,4 +1,5 @@
 """``python -m found``: the ``found`` command (docs/cli.md)."""
+
 import sys
 
 from found._cli import main

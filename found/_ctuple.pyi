@@ -1,4 +1,5 @@
 """Type stub of the C tuple codec (ffi/tuple/); found.tuple picks it or found._tuple_py."""
+
 from typing import Any, Optional, Sequence, Tuple
 
 def pack(t: Sequence[Any], prefix: Optional[bytes] = None) -> bytes: ...

@@ -1,4 +1,5 @@
 """Opening and closing a database."""
+
 import io
 import logging
 import os
@@ -112,13 +113,14 @@ async def open(cluster_file: Optional[PathLike] = None, *, library: Optional[Pat
     """
     _network.check_process()
     if cluster_file is not None and not isinstance(cluster_file, (str, bytes, os.PathLike)):
-        raise TypeError("cluster_file must be a path (str, bytes or os.PathLike) or None, not %s"
-                        % type(cluster_file).__name__)
+        raise TypeError(
+            "cluster_file must be a path (str, bytes or os.PathLike) or None, not %s" % type(cluster_file).__name__
+        )
     if cluster_file is not None and b"\0" in os.fsencode(cluster_file):
         # C would see the path cut at the NUL and open another one.
         raise ValueError("cluster_file must not contain a NUL byte: %r" % (cluster_file,))
     if library is not None and not isinstance(library, (str, bytes, os.PathLike)):
-        raise TypeError("library must be a path or \"embedded\", not %s" % type(library).__name__)
+        raise TypeError('library must be a path or "embedded", not %s' % type(library).__name__)
     chosen = _library.ensure_loaded(cluster_file, library)
     _network.start()
     if chosen[0] == _library.EMBEDDED:
@@ -144,6 +146,7 @@ def _where(cluster_file: Optional[PathLike], kind: str) -> str:
         return "the cluster of %s" % (path or _library.DEFAULT_CLUSTER_FILE)
     if path is None:
         from found import engine
+
         return "data directory %s" % engine.default_directory()
     path = os.path.abspath(path)
     if os.path.isfile(path):  # a file holding embedded:<dir>, <dir> relative to the file's directory
@@ -153,7 +156,7 @@ def _where(cluster_file: Optional[PathLike], kind: str) -> str:
         except OSError:
             return "data directory named by %s" % path
         if text.startswith("embedded:"):
-            path = os.path.join(os.path.dirname(path), text[len("embedded:"):].strip())
+            path = os.path.join(os.path.dirname(path), text[len("embedded:") :].strip())
     return "data directory %s" % os.path.normpath(path)
 
 

@@ -22,6 +22,7 @@ Every operation is a coroutine taking a found transaction first (a
 found.Database is accepted too: the operation then runs in its own
 transaction, retried by found.transactional).
 """
+
 import functools
 import struct
 from typing import List, Optional, Tuple, Union
@@ -65,8 +66,9 @@ def _path_of(path, argument: str = "path") -> Tuple[str, ...]:
         return path
     if isinstance(path, tuple):
         wrong = next(name for name in path if not isinstance(name, str))
-        raise TypeError("%s must be a str or a tuple of str; it holds a %s: %r"
-                        % (argument, type(wrong).__name__, wrong))
+        raise TypeError(
+            "%s must be a str or a tuple of str; it holds a %s: %r" % (argument, type(wrong).__name__, wrong)
+        )
     raise TypeError("%s must be a str or a tuple of str, not %s" % (argument, type(path).__name__))
 
 
@@ -122,8 +124,7 @@ class Directory:
         return await self._directory_layer.open(tr, self._subpath(path), layer)
 
     @_in_transaction
-    async def create(self, tr: Transaction, path: Path, layer: Optional[bytes] = None,
-                     prefix: Optional[bytes] = None):
+    async def create(self, tr: Transaction, path: Path, layer: Optional[bytes] = None, prefix: Optional[bytes] = None):
         """Create the subdirectory ``path`` (DirectoryError if it exists), with
         ``layer`` and, when the layer allows manual prefixes, the given ``prefix``."""
         return await self._directory_layer.create(tr, self._subpath(path), layer, prefix)
@@ -136,8 +137,9 @@ class Directory:
     @_in_transaction
     async def move(self, tr: Transaction, old_path: Path, new_path: Path):
         """Move subdirectory ``old_path`` to ``new_path`` (both relative to this directory)."""
-        return await self._directory_layer.move(tr, self._subpath(old_path, "old_path"),
-                                                self._subpath(new_path, "new_path"))
+        return await self._directory_layer.move(
+            tr, self._subpath(old_path, "old_path"), self._subpath(new_path, "new_path")
+        )
 
     @_in_transaction
     async def move_to(self, tr: Transaction, new_absolute_path: Path):
@@ -146,8 +148,10 @@ class Directory:
         new_absolute_path = _path_of(new_absolute_path, "new_absolute_path")
         depth = len(layer._path)
         if new_absolute_path[:depth] != layer._path:
-            raise DirectoryError("Cannot move between partitions: %s is outside the partition %s"
-                                 % (_name(new_absolute_path), _name(layer._path)))
+            raise DirectoryError(
+                "Cannot move between partitions: %s is outside the partition %s"
+                % (_name(new_absolute_path), _name(layer._path))
+            )
         return await layer.move(tr, self._path[depth:], new_absolute_path[depth:])
 
     @_in_transaction
@@ -183,7 +187,7 @@ class Directory:
     def _subpath(self, path, argument: str = "path", layer: "Optional[DirectoryLayer]" = None) -> Tuple[str, ...]:
         """``path`` (relative to this directory) as a path in ``layer``."""
         layer = layer or self._directory_layer
-        return self._path[len(layer._path):] + _path_of(path, argument)
+        return self._path[len(layer._path) :] + _path_of(path, argument)
 
     def _layer_for_path(self, path: Tuple[str, ...]) -> "DirectoryLayer":
         # The layer that holds ``path``: a partition's own root lives in its parent layer.
@@ -213,11 +217,14 @@ class _Node:
 
     def is_in_partition(self, include_empty_subpath: bool = False) -> bool:
         """True if the node is a partition the target path continues into."""
-        return (self.subspace is not None and self.layer == _PARTITION
-                and (include_empty_subpath or len(self.target_path) > len(self.path)))
+        return (
+            self.subspace is not None
+            and self.layer == _PARTITION
+            and (include_empty_subpath or len(self.target_path) > len(self.path))
+        )
 
     def partition_subpath(self) -> Tuple[str, ...]:
-        return self.target_path[len(self.path):]
+        return self.target_path[len(self.path) :]
 
     def contents(self, layer: "DirectoryLayer"):
         return layer._contents_of_node(self.subspace, self.path, self.layer)
@@ -231,8 +238,12 @@ class DirectoryLayer(Directory):
     anywhere else).
     """
 
-    def __init__(self, node_subspace: Subspace = Subspace(rawPrefix=b"\xfe"),
-                 content_subspace: Subspace = Subspace(), allow_manual_prefixes: bool = False) -> None:
+    def __init__(
+        self,
+        node_subspace: Subspace = Subspace(rawPrefix=b"\xfe"),
+        content_subspace: Subspace = Subspace(),
+        allow_manual_prefixes: bool = False,
+    ) -> None:
         Directory.__init__(self, self)
         self._node_subspace = node_subspace
         self._content_subspace = content_subspace
@@ -242,7 +253,10 @@ class DirectoryLayer(Directory):
 
     def __repr__(self) -> str:
         return "DirectoryLayer(node_subspace=%r, content_subspace=%r, allow_manual_prefixes=%r)" % (
-            self._node_subspace, self._content_subspace, self._allow_manual_prefixes)
+            self._node_subspace,
+            self._content_subspace,
+            self._allow_manual_prefixes,
+        )
 
     @_in_transaction
     async def create_or_open(self, tr: Transaction, path: Path, layer: Optional[bytes] = None):
@@ -259,8 +273,7 @@ class DirectoryLayer(Directory):
         return await self._create_or_open(tr, path, layer, None, False, True)
 
     @_in_transaction
-    async def create(self, tr: Transaction, path: Path, layer: Optional[bytes] = None,
-                     prefix: Optional[bytes] = None):
+    async def create(self, tr: Transaction, path: Path, layer: Optional[bytes] = None, prefix: Optional[bytes] = None):
         """Create the directory at ``path`` and missing parents (DirectoryError if it exists).
 
         ``prefix`` (allowed with ``allow_manual_prefixes``) is used instead of
@@ -284,28 +297,34 @@ class DirectoryLayer(Directory):
         await self._check_version(tr, write_access=False)
         old_path = _path_of(old_path, "old_path")
         new_path = _path_of(new_path, "new_path")
-        if old_path == new_path[:len(old_path)]:
-            raise DirectoryError("The destination directory cannot be a subdirectory of the source directory: "
-                                 "%s is inside %s" % (_name(self._path + new_path), _name(self._path + old_path)))
+        if old_path == new_path[: len(old_path)]:
+            raise DirectoryError(
+                "The destination directory cannot be a subdirectory of the source directory: "
+                "%s is inside %s" % (_name(self._path + new_path), _name(self._path + old_path))
+            )
         old_node = await (await self._find(tr, old_path)).load(tr)
         new_node = await (await self._find(tr, new_path)).load(tr)
         if not old_node.exists():
             raise DirectoryError("The source directory %s does not exist." % _name(self._path + old_path))
         if old_node.is_in_partition() or new_node.is_in_partition():
             if not (old_node.is_in_partition() and new_node.is_in_partition()) or old_node.path != new_node.path:
-                raise DirectoryError("Cannot move between partitions: %s to %s"
-                                     % (_name(self._path + old_path), _name(self._path + new_path)))
-            moved = await new_node.contents(self).move(tr, old_node.partition_subpath(),
-                                                       new_node.partition_subpath())
+                raise DirectoryError(
+                    "Cannot move between partitions: %s to %s"
+                    % (_name(self._path + old_path), _name(self._path + new_path))
+                )
+            moved = await new_node.contents(self).move(tr, old_node.partition_subpath(), new_node.partition_subpath())
             await self._check_version(tr)
             return moved
         if new_node.exists():
-            raise DirectoryError("The destination directory %s already exists. Remove it first."
-                                 % _name(self._path + new_path))
+            raise DirectoryError(
+                "The destination directory %s already exists. Remove it first." % _name(self._path + new_path)
+            )
         parent = await self._find(tr, new_path[:-1])
         if not parent.exists():
-            raise DirectoryError("The parent of the destination directory %s does not exist. Create it first."
-                                 % _name(self._path + new_path))
+            raise DirectoryError(
+                "The parent of the destination directory %s does not exist. Create it first."
+                % _name(self._path + new_path)
+            )
         await self._check_version(tr)
         await set(tr, parent.subspace.pack((_SUBDIRS, new_path[-1])), self._prefix_of(old_node.subspace))
         await self._remove_from_parent(tr, old_path)
@@ -363,13 +382,16 @@ class DirectoryLayer(Directory):
         if node.exists():
             if node.is_in_partition():
                 inner = node.contents(self)._directory_layer
-                return await inner._create_or_open(tr, node.partition_subpath(), layer, prefix,
-                                                   allow_create, allow_open)
+                return await inner._create_or_open(
+                    tr, node.partition_subpath(), layer, prefix, allow_create, allow_open
+                )
             if not allow_open:
                 raise DirectoryError("The directory %s already exists." % _name(self._path + path))
             if layer and node.layer != layer:
-                raise DirectoryError("The directory %s was created with an incompatible layer: %r, not %r."
-                                     % (_name(self._path + path), node.layer, layer))
+                raise DirectoryError(
+                    "The directory %s was created with an incompatible layer: %r, not %r."
+                    % (_name(self._path + path), node.layer, layer)
+                )
             return node.contents(self)
         if not allow_create:
             raise DirectoryError("The directory %s does not exist." % _name(self._path + path))
@@ -393,11 +415,14 @@ class DirectoryLayer(Directory):
         """A new prefix from the allocator, checked to be empty and free."""
         prefix = self._content_subspace.key() + await self._allocator.allocate(tr)
         if await first_in(tr, prefix, _prefix_end(prefix)) is not None:
-            raise DirectoryError("The database has keys stored at the prefix chosen by the automatic "
-                                 "prefix allocator: %r." % (prefix,))
+            raise DirectoryError(
+                "The database has keys stored at the prefix chosen by the automatic prefix allocator: %r." % (prefix,)
+            )
         if not await self._is_prefix_free(snapshot_of(tr), prefix):
-            raise DirectoryError("The directory layer has manually allocated prefixes that conflict "
-                                 "with the automatic prefix allocator (%r)." % (prefix,))
+            raise DirectoryError(
+                "The directory layer has manually allocated prefixes that conflict "
+                "with the automatic prefix allocator (%r)." % (prefix,)
+            )
         return prefix
 
     async def _remove(self, tr: Transaction, path, fail_on_nonexistent: bool) -> bool:
@@ -437,11 +462,14 @@ class DirectoryLayer(Directory):
             return
         version = struct.unpack("<III", raw)
         if version[0] > _VERSION[0]:
-            raise DirectoryError("Cannot load directory with version %d.%d.%d using directory layer %d.%d.%d"
-                                 % (version + _VERSION))
+            raise DirectoryError(
+                "Cannot load directory with version %d.%d.%d using directory layer %d.%d.%d" % (version + _VERSION)
+            )
         if version[1] > _VERSION[1] and write_access:
-            raise DirectoryError("Directory with version %d.%d.%d is read-only when opened using directory "
-                                 "layer %d.%d.%d" % (version + _VERSION))
+            raise DirectoryError(
+                "Directory with version %d.%d.%d is read-only when opened using directory "
+                "layer %d.%d.%d" % (version + _VERSION)
+            )
 
     def _node_with_prefix(self, prefix: Optional[bytes]) -> Optional[Subspace]:
         return None if prefix is None else self._node_subspace[prefix]
@@ -468,8 +496,10 @@ class DirectoryLayer(Directory):
     async def _subdirectories(self, tr: Transaction, node: Subspace) -> List[Tuple[str, Subspace]]:
         links = node[_SUBDIRS]
         span = links.range(())
-        return [(links.unpack(key)[0], self._node_with_prefix(value))
-                async for key, value in query(tr, span.start, span.stop)]
+        return [
+            (links.unpack(key)[0], self._node_with_prefix(value))
+            async for key, value in query(tr, span.start, span.stop)
+        ]
 
     async def _remove_from_parent(self, tr: Transaction, path: Tuple[str, ...]) -> None:
         parent = await self._find(tr, path[:-1])
@@ -500,8 +530,9 @@ class DirectoryLayer(Directory):
             return False
         if await self._node_containing_key(tr, prefix) is not None:
             return False
-        inside = await first_in(tr, self._node_subspace.pack((prefix,)),
-                                self._node_subspace.pack((_prefix_end(prefix),)))
+        inside = await first_in(
+            tr, self._node_subspace.pack((prefix,)), self._node_subspace.pack((_prefix_end(prefix),))
+        )
         return inside is None
 
 
@@ -509,8 +540,13 @@ class DirectorySubspace(Subspace, Directory):
     """An opened directory: the Subspace of its contents, plus the directory
     operations relative to its path."""
 
-    def __init__(self, path: Tuple[str, ...], prefix: bytes, directory_layer: Optional[DirectoryLayer] = None,
-                 layer: Optional[bytes] = None) -> None:
+    def __init__(
+        self,
+        path: Tuple[str, ...],
+        prefix: bytes,
+        directory_layer: Optional[DirectoryLayer] = None,
+        layer: Optional[bytes] = None,
+    ) -> None:
         Subspace.__init__(self, rawPrefix=prefix)
         Directory.__init__(self, directory_layer if directory_layer is not None else directory, path, layer)
 
@@ -520,8 +556,9 @@ class DirectorySubspace(Subspace, Directory):
 
 def _no_contents(name: str, what: str):
     def refuse(self, *args, **kwargs):
-        raise DirectoryError("Cannot %s the root of a directory partition (%s): open a directory inside it."
-                             % (what, _name(self._path)))
+        raise DirectoryError(
+            "Cannot %s the root of a directory partition (%s): open a directory inside it." % (what, _name(self._path))
+        )
 
     refuse.__name__ = refuse.__qualname__ = name
     refuse.__doc__ = "A partition's root holds no keys of its own: always raises DirectoryError."

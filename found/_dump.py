@@ -16,6 +16,7 @@ before it (for a block: its fixed fields, then the packed payload).  A raw
 payload is ``count`` key lengths (u32), ``count`` value lengths (u32), the
 keys back to back, the values back to back.
 """
+
 import array
 import asyncio
 import dataclasses
@@ -28,12 +29,20 @@ import time
 import zlib
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
-from found._codes import (FDB_STREAMING_MODE_ITERATOR, FDB_TR_OPTION_ACCESS_SYSTEM_KEYS,
-                          FDB_TR_OPTION_READ_SYSTEM_KEYS)
+from found._codes import FDB_STREAMING_MODE_ITERATOR, FDB_TR_OPTION_ACCESS_SYSTEM_KEYS, FDB_TR_OPTION_READ_SYSTEM_KEYS
 from found._errors import FoundException
+from found._transaction import (
+    commit,
+    estimated_size_bytes,
+    make_transaction,
+    on_error,
+    query,
+    read_version,
+    set_option,
+    set_read_version,
+)
+from found._transaction import set as _set_key
 from found.ext._extras import missing_extra
-from found._transaction import (commit, estimated_size_bytes, make_transaction, on_error, query, read_version,
-                                set as _set_key, set_option, set_read_version)
 
 __all__ = ["dump", "load", "DumpError", "Progress", "DumpSummary", "LoadSummary", "FORMAT_VERSION"]
 
@@ -47,14 +56,14 @@ _TRAILER = struct.Struct("<4sIQQqq")
 _CRC = struct.Struct("<I")
 _LENGTHS = "I"  # array typecode of the payload's u32 lengths
 
-CODECS = {"zlib": 1, "zstd": 2}   # codec numbers of the header and of each block
-STORED = 0                         # a block's codec when compressing did not pay: the raw payload as is
-_SAMPLE = 65536                    # a block is stored when its last 64 KiB do not shrink below _WORTH
+CODECS = {"zlib": 1, "zstd": 2}  # codec numbers of the header and of each block
+STORED = 0  # a block's codec when compressing did not pay: the raw payload as is
+_SAMPLE = 65536  # a block is stored when its last 64 KiB do not shrink below _WORTH
 _WORTH = 0.9
 
-BLOCK_BYTES = 1 << 20          # raw keys+values per block (one more pair may overflow it)
-_READ_SECONDS = 2.0            # a dump transaction stops reading well inside FoundationDB's 5 s
-_TOO_OLD = 1007                # transaction_too_old: the pinned read version is gone
+BLOCK_BYTES = 1 << 20  # raw keys+values per block (one more pair may overflow it)
+_READ_SECONDS = 2.0  # a dump transaction stops reading well inside FoundationDB's 5 s
+_TOO_OLD = 1007  # transaction_too_old: the pinned read version is gone
 _SYSTEM = b"\xff"
 
 assert array.array(_LENGTHS).itemsize == 4
@@ -77,9 +86,9 @@ class DumpError(Exception):
 class Progress:
     """What a dump or load has done so far (handed to the ``progress`` callback)."""
 
-    phase: str                       # "dump" or "load"
+    phase: str  # "dump" or "load"
     pairs: int = 0
-    bytes: int = 0                   # keys + values moved
+    bytes: int = 0  # keys + values moved
     blocks: int = 0
     total_bytes: Optional[int] = None  # estimate of the whole range, when known
     started: float = dataclasses.field(default_factory=time.monotonic)
@@ -122,6 +131,7 @@ class LoadSummary:
 
 
 # --- codecs
+
 
 def default_codec() -> str:
     """zstd when the zstandard package is installed (several times faster than zlib), else zlib."""
@@ -176,6 +186,7 @@ def _zstd():
 
 # --- payload
 
+
 def _pack_pairs(keys: List[bytes], values: List[bytes]) -> bytes:
     key_lengths = array.array(_LENGTHS, map(len, keys))
     value_lengths = array.array(_LENGTHS, map(len, values))
@@ -197,7 +208,7 @@ def _cut(data: bytes, start: int, lengths: array.array) -> List[bytes]:
 
 def _unpack_pairs(raw: bytes, count: int) -> Tuple[List[bytes], List[bytes]]:
     lengths = array.array(_LENGTHS)
-    lengths.frombytes(raw[:8 * count])
+    lengths.frombytes(raw[: 8 * count])
     if sys.byteorder == "big":
         lengths.byteswap()
     key_lengths = lengths[:count]
@@ -209,6 +220,7 @@ def _unpack_pairs(raw: bytes, count: int) -> Tuple[List[bytes], List[bytes]]:
 
 
 # --- writing
+
 
 def _write_header(out: BinaryIO, codec: str, meta: Dict[str, Any]) -> None:
     text = json.dumps(meta, sort_keys=True).encode()
@@ -269,7 +281,8 @@ class _Reader:
                         raise DumpError(
                             "read version %d is no longer available (transaction_too_old): the source changed "
                             "or the dump outlived its snapshot; dump without --consistent to continue at newer "
-                            "versions" % self.version) from exc
+                            "versions" % self.version
+                        ) from exc
                     self.version = None
                     tx = self._transaction()
                     continue
@@ -308,10 +321,19 @@ def _check_range(begin: bytes, end: bytes, system: bool) -> None:
         raise ValueError("the range reaches system keys (\\xff…): pass system=True to dump them")
 
 
-async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", system: bool = False,
-               consistent: bool = False, codec: Optional[str] = None, block_bytes: int = BLOCK_BYTES,
-               progress: Optional[Callable[[Progress], None]] = None,
-               meta: Optional[Dict[str, Any]] = None) -> DumpSummary:
+async def dump(
+    db,
+    out: BinaryIO,
+    *,
+    begin: bytes = b"",
+    end: bytes = b"\xff",
+    system: bool = False,
+    consistent: bool = False,
+    codec: Optional[str] = None,
+    block_bytes: int = BLOCK_BYTES,
+    progress: Optional[Callable[[Progress], None]] = None,
+    meta: Optional[Dict[str, Any]] = None,
+) -> DumpSummary:
     """Write every pair of [begin, end) of ``db`` to the binary stream ``out`` in found's dump format.
 
     Reads in many short transactions, all at the read version of the first
@@ -329,8 +351,9 @@ async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", s
     reader = _Reader(db, end, system, consistent)
     state = Progress("dump", total_bytes=await reader.estimate(begin))
     dump_id = os.urandom(16).hex()  # names the dump for resume records (uuid4's randomness, without importing uuid)
-    header = dict(meta or {}, id=dump_id, begin=begin.hex(), end=end.hex(), created=time.time(),
-                  estimated_bytes=state.total_bytes)
+    header = dict(
+        meta or {}, id=dump_id, begin=begin.hex(), end=end.hex(), created=time.time(), estimated_bytes=state.total_bytes
+    )
     _write_header(out, codec, header)
     first = last = -1
     cursor = begin
@@ -356,6 +379,7 @@ async def dump(db, out: BinaryIO, *, begin: bytes = b"", end: bytes = b"\xff", s
 
 # --- reading
 
+
 class _Source:
     """A dump file read record by record, every check naming where it failed."""
 
@@ -368,8 +392,12 @@ class _Source:
         while len(data) < n:
             more = self.stream.read(n - len(data))
             if not more:
-                raise DumpError("truncated dump: %s at byte offset %d is cut short (%d of %d bytes)"
-                                % (what, self.offset, len(data), n), block, self.offset)
+                raise DumpError(
+                    "truncated dump: %s at byte offset %d is cut short (%d of %d bytes)"
+                    % (what, self.offset, len(data), n),
+                    block,
+                    self.offset,
+                )
             data += more
         self.offset += n
         return data
@@ -380,8 +408,11 @@ class _Source:
         if magic != MAGIC:
             raise DumpError("not a found dump file (bad magic %r)" % magic, None, 0)
         if version != FORMAT_VERSION:
-            raise DumpError("dump format version %d is not supported (this found reads version %d)"
-                            % (version, FORMAT_VERSION), None, 0)
+            raise DumpError(
+                "dump format version %d is not supported (this found reads version %d)" % (version, FORMAT_VERSION),
+                None,
+                0,
+            )
         text = self.take(meta_len, "the header")
         (crc,) = _CRC.unpack(self.take(_CRC.size, "the header"))
         if crc != zlib.crc32(fixed + text):
@@ -399,22 +430,25 @@ class _Source:
                 raise DumpError("corrupt dump: the trailer's checksum does not match", None, start)
             return "trailer", _TRAILER.unpack(kind + rest), None
         if kind != BLOCK_MAGIC:
-            raise DumpError("corrupt dump: block %d at byte offset %d does not start with %r"
-                            % (index, start, BLOCK_MAGIC), index, start)
+            raise DumpError(
+                "corrupt dump: block %d at byte offset %d does not start with %r" % (index, start, BLOCK_MAGIC),
+                index,
+                start,
+            )
         what = "block %d" % index
         fixed = kind + self.take(_BLOCK.size - 4, what, index)
         fields = _BLOCK.unpack(fixed)
         (crc,) = _CRC.unpack(self.take(_CRC.size, what, index))
         packed = self.take(fields[6], what, index)
         if crc != zlib.crc32(packed, zlib.crc32(fixed)) or fields[1] != index:
-            raise DumpError("corrupt dump: block %d at byte offset %d fails its checksum" % (index, start),
-                            index, start)
+            raise DumpError(
+                "corrupt dump: block %d at byte offset %d fails its checksum" % (index, start), index, start
+            )
         return "block", fields, packed
 
     def end(self) -> None:
         if self.stream.read(1):
-            raise DumpError("corrupt dump: data after the trailer at byte offset %d" % self.offset,
-                            None, self.offset)
+            raise DumpError("corrupt dump: data after the trailer at byte offset %d" % self.offset, None, self.offset)
 
 
 class _Resume:
@@ -430,8 +464,10 @@ class _Resume:
         with open(self.path) as f:
             record = json.load(f)
         if record.get("dump") != dump_id or record.get("swap") != swap:
-            raise DumpError("resume record %s belongs to another dump or prefix swap (dump %s); remove it to "
-                            "load from the start" % (self.path, record.get("dump")))
+            raise DumpError(
+                "resume record %s belongs to another dump or prefix swap (dump %s); remove it to "
+                "load from the start" % (self.path, record.get("dump"))
+            )
         return int(record["next_block"])
 
     def write(self, dump_id: str, swap, next_block: int) -> None:
@@ -458,9 +494,9 @@ def _swapper(prefix_swap: Optional[Tuple[bytes, bytes]]):
     def swap(keys: List[bytes], block: int) -> List[bytes]:
         for key in keys:
             if not key.startswith(old):
-                raise DumpError("block %d holds key %r, outside the prefix %r being swapped" % (block, key, old),
-                                block)
+                raise DumpError("block %d holds key %r, outside the prefix %r being swapped" % (block, key, old), block)
         return [new + key[cut:] for key in keys]
+
     return swap
 
 
@@ -480,9 +516,15 @@ async def _commit_block(db, keys: List[bytes], values: List[bytes]) -> None:
             await on_error(tx, exc.code)
 
 
-async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes]] = None,
-               system: bool = False, resume: Optional[str] = None,
-               progress: Optional[Callable[[Progress], None]] = None) -> LoadSummary:
+async def load(
+    db,
+    source: BinaryIO,
+    *,
+    prefix_swap: Optional[Tuple[bytes, bytes]] = None,
+    system: bool = False,
+    resume: Optional[str] = None,
+    progress: Optional[Callable[[Progress], None]] = None,
+) -> LoadSummary:
     """Commit every pair of the dump read from the binary stream ``source`` into ``db``.
 
     One transaction per block (a block is about 1 MB, far inside FoundationDB's
@@ -515,13 +557,13 @@ async def load(db, source: BinaryIO, *, prefix_swap: Optional[Tuple[bytes, bytes
             break
         _, _, _, block_codec, count, raw_len, _ = fields
         if index >= start:
-            keys, values = _inflate(inflaters, block_codec, packed, count, raw_len, index,
-                                    reader.offset - len(packed))
+            keys, values = _inflate(inflaters, block_codec, packed, count, raw_len, index, reader.offset - len(packed))
             if swap:
                 keys = swap(keys, index)
             if keys and keys[-1] >= _SYSTEM and not system:
-                raise DumpError("block %d holds system keys (\\xff...); pass system=True (--system) to write them"
-                                % index, index)
+                raise DumpError(
+                    "block %d holds system keys (\\xff...); pass system=True (--system) to write them" % index, index
+                )
             await _commit_block(db, keys, values)
             record.write(dump_id, swap_record, index + 1)
             state.pairs += count
@@ -549,5 +591,6 @@ def _inflate(inflaters, codec: int, packed: bytes, count: int, raw_len: int, ind
     except DumpError:
         raise
     except Exception as exc:
-        raise DumpError("corrupt dump: block %d at byte offset %d does not decode (%s)" % (index, offset, exc),
-                        index, offset) from exc
+        raise DumpError(
+            "corrupt dump: block %d at byte offset %d does not decode (%s)" % (index, offset, exc), index, offset
+        ) from exc

@@ -1,4 +1,5 @@
 """found's exceptions: FoundationDB errors carry FoundationDB's code and message."""
+
 from typing import Optional
 
 from found._codes import (
@@ -17,9 +18,17 @@ from found._codes import (
 )
 
 __all__ = [
-    "BaseFoundException", "FoundException", "LibraryError", "ForkError", "InterfaceError",
-    "NotCommittedError", "CommitUnknownResultError", "TransactionTooOldError", "TimedOutError",
-    "TransactionCancelledError", "TooLargeError",
+    "BaseFoundException",
+    "FoundException",
+    "LibraryError",
+    "ForkError",
+    "InterfaceError",
+    "NotCommittedError",
+    "CommitUnknownResultError",
+    "TransactionTooOldError",
+    "TimedOutError",
+    "TransactionCancelledError",
+    "TooLargeError",
 ]
 
 # Errors after which a commit may or may not have happened (FoundationDB's
@@ -72,6 +81,7 @@ class FoundException(BaseFoundException):
 
 # The families users catch: each is a FoundException (same .code, .message),
 # chosen by code in FoundException.__new__.
+
 
 class NotCommittedError(FoundException):
     """not_committed (1020): the transaction conflicted with another one; transactional() retries it."""
@@ -131,4 +141,3 @@ def error_message(code: int) -> str:
     if entry is not None:
         return entry[1]
     return "Unknown error"
-

@@ -3,6 +3,7 @@
 ``lib`` holds the C API of ffi/include/fdb_c_api.h and found's C helpers;
 CFFI checks argument types at run time, so its functions are left untyped.
 """
+
 from typing import Any
 
 import cffi

@@ -17,6 +17,7 @@ once its loop is closed, in C by the port (see ``_Port.close``).
 Once destroyed it goes back to the engine's pool and may serve another
 transaction at once, so ``state`` (not the asyncio side) says who owns it.
 """
+
 import asyncio
 import itertools
 from typing import Any, Callable, Dict, Optional
@@ -146,6 +147,7 @@ def _register(loop, future, take) -> _Waiter:
         port.waiters.pop(token, None)
         waiter.abandon()
         from found._errors import FoundException
+
         raise FoundException(code)
     return waiter
 

@@ -14,6 +14,7 @@ Counters are read at snapshot isolation and candidates are claimed with a
 write conflict on the one key, so concurrent allocations rarely conflict.
 The allocated prefix is the tuple-packed candidate integer.
 """
+
 import asyncio
 import collections
 import random

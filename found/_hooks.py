@@ -1,4 +1,5 @@
 """Transaction lifecycle hooks and the statistics handed to on_post_commit."""
+
 from typing import Awaitable, Callable, List, NamedTuple
 
 __all__ = ["Hooks", "TransactionStats", "make_hooks"]

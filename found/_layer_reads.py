@@ -7,6 +7,7 @@ counters without conflicts but writes in the same transaction. A view shares
 the transaction's C handle and reads at snapshot isolation; it never owns or
 destroys the handle, and keeps the transaction alive while it exists.
 """
+
 from typing import Optional, Tuple
 
 from found._selectors import gte

@@ -14,6 +14,7 @@ Rule (see docs/driver.md, "Which library"):
 One library per process: the first choice stays; a conflicting later one
 raises LibraryError.
 """
+
 import logging
 import os
 import re
@@ -74,6 +75,7 @@ def _cluster_file_in_effect(cluster_file) -> Optional[str]:
 
 def _embedded_path() -> str:
     from found import engine
+
     return engine.library_path()
 
 
@@ -86,6 +88,7 @@ def _is_bundled_engine(path: str) -> bool:
 
 def _system_path() -> str:
     import ctypes.util  # only for a real cluster: it imports tempfile, shutil, random ...
+
     return ctypes.util.find_library("fdb_c") or "libfdb_c.so"
 
 
@@ -114,7 +117,8 @@ def ensure_loaded(cluster_file=None, library=None) -> Tuple[str, str]:
             if chosen != _loaded:
                 raise LibraryError(
                     "this process already uses the %s library %s; cannot switch to the %s library %s "
-                    "(one FoundationDB library per process)" % (_loaded + chosen))
+                    "(one FoundationDB library per process)" % (_loaded + chosen)
+                )
             return _loaded
         _load(*chosen, cluster_file=_cluster_file_in_effect(cluster_file))
         _loaded = chosen
@@ -131,14 +135,16 @@ def _load(kind: str, path: str, cluster_file: Optional[str]) -> None:
                 "%s names a real FoundationDB cluster, but the FoundationDB client library cannot be "
                 "loaded (%s). Install FoundationDB's client package (libfdb_c 7.3), or set FOUND_LIBRARY "
                 "to its path; found never falls back to the embedded engine for a real cluster."
-                % (cluster_file, reason))
+                % (cluster_file, reason)
+            )
         raise LibraryError(reason)
     if kind == SYSTEM and cluster_file is not None and is_cluster_file(cluster_file) and _is_found_engine():
         lib.found_unload_library()
         raise LibraryError(
             "%s names a real FoundationDB cluster, but the libfdb_c found on the library path (%s) is "
             "found's embedded engine, which cannot connect to a cluster. Install FoundationDB's client "
-            "package (libfdb_c 7.3), or set FOUND_LIBRARY to its path." % (cluster_file, path))
+            "package (libfdb_c 7.3), or set FOUND_LIBRARY to its path." % (cluster_file, path)
+        )
     code = lib.fdb_select_api_version_impl(API_VERSION, API_VERSION)
     if code == FDB_ERR_API_VERSION_ALREADY_SET:  # another binding in this process (e.g. fdb) chose it
         _log.info("found: %s already had its API version selected in this process", path)
@@ -147,7 +153,8 @@ def _load(kind: str, path: str, cluster_file: Optional[str]) -> None:
         if code == FDB_ERR_API_VERSION_NOT_SUPPORTED:
             raise LibraryError(
                 "%s does not support FoundationDB API version %d (it supports up to %d)"
-                % (path, API_VERSION, lib.fdb_get_max_api_version()))
+                % (path, API_VERSION, lib.fdb_get_max_api_version())
+            )
         raise FoundException(code)
 
 

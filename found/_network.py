@@ -6,6 +6,7 @@ stopped at interpreter exit (``fdb_stop_network`` + join).  After
 ``os.fork()`` the child has no network thread and must not touch the parent's
 library state: every entry point then raises ForkError instead of hanging.
 """
+
 import atexit
 import logging
 import os
@@ -16,7 +17,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from found import _library
 from found._codes import FDB_ERR_INVALID_OPTION, FDB_ERR_NETWORK_ALREADY_SETUP, OPTIONS
-from found._errors import FoundException, ForkError
+from found._errors import ForkError, FoundException
 from found._fdb import ffi, lib
 
 __all__ = ["start", "network_set_option", "add_network_thread_completion_hook", "at_fork_in_child"]
@@ -38,7 +39,8 @@ def forked_error(*args, **kwargs):
     raise ForkError(
         "found cannot be used in a process forked after the database was opened: the FoundationDB "
         "network thread and the library's state belong to the parent (pid %d); open the database in "
-        "the child before any use, from a fresh process, or use the 'spawn' start method" % _pid)
+        "the child before any use, from a fresh process, or use the 'spawn' start method" % _pid
+    )
 
 
 def ignore(*args, **kwargs):
@@ -93,7 +95,7 @@ def _option_value(value, scope: str, option: int) -> Tuple[object, int]:
     if isinstance(value, bytes):
         return value, len(value)
     if param == "Int" and isinstance(value, int):
-        if not -2 ** 63 <= value < 2 ** 63:
+        if not -(2**63) <= value < 2**63:
             raise ValueError("option %s (%d) takes a signed 64-bit integer, not %d" % (name, option, value))
         return _INT64.pack(value), 8
     if param == "String" and isinstance(value, str):
@@ -105,7 +107,7 @@ def _option_value(value, scope: str, option: int) -> Tuple[object, int]:
 def _any_value(value) -> Tuple[object, int]:
     if value is None:
         return ffi.NULL, 0
-    if isinstance(value, int) and -2 ** 63 <= value < 2 ** 63:
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
         value = _INT64.pack(value)
     elif isinstance(value, str):
         value = value.encode("utf-8")
@@ -202,6 +204,7 @@ def _let_official_binding_run_network() -> bool:
         return False
     try:
         import ctypes
+
         theirs = ctypes.cast(impl._capi.fdb_setup_network, ctypes.c_void_p).value
     except Exception:  # an fdb we do not recognise: leave it alone
         return False

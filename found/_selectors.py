@@ -11,6 +11,7 @@ there.  With the documented default offsets:
 
 Other offsets move further right (positive) or left (zero or negative).
 """
+
 from typing import NamedTuple
 
 __all__ = ["KeySelector", "lt", "lte", "gt", "gte"]

@@ -5,6 +5,7 @@ followed by a packed tuple. Keys inside it are the prefix followed by a
 packed tuple, so each application (or each part of one) keeps to its own
 range of the key space.
 """
+
 from found import tuple as _tuple
 
 __all__ = ["Subspace"]
@@ -45,8 +46,9 @@ class Subspace:
     def unpack(self, key: bytes) -> tuple:
         """The tuple that ``key`` holds after this subspace's prefix."""
         if not self.contains(key):
-            raise ValueError("Cannot unpack key that is not in subspace: %r does not start with %r"
-                             % (key, self.rawPrefix))
+            raise ValueError(
+                "Cannot unpack key that is not in subspace: %r does not start with %r" % (key, self.rawPrefix)
+            )
         return _tuple.unpack(key, prefix_len=len(self.rawPrefix))
 
     def range(self, t: tuple = ()) -> slice:

@@ -5,6 +5,7 @@ read results with one helper call when the C future is already ready — the
 embedded engine answers reads synchronously, so awaiting a callback is the
 exception.  Arguments are checked before anything reaches C.
 """
+
 import asyncio
 from typing import Any, AsyncIterator, Awaitable, Dict, List, Optional, Tuple, Union
 
@@ -42,12 +43,41 @@ except ImportError:  # not CPython: the same in Python
     _pairs_of = None
 
 __all__ = [
-    "Transaction", "make_transaction", "get", "set", "clear", "query", "get_key", "read_version",
-    "set_read_version", "query_batches", "commit", "on_error", "reset", "cancel", "get_committed_version",
-    "get_approximate_size", "get_versionstamp", "watch", "add_conflict_range", "set_option",
-    "get_range_split_points", "estimated_size_bytes", "get_addresses_for_key",
-    "add", "bit_and", "bit_or", "bit_xor", "max", "min", "byte_max", "byte_min",
-    "set_versionstamped_key", "set_versionstamped_value", "append_if_fits", "compare_and_clear",
+    "Transaction",
+    "make_transaction",
+    "get",
+    "set",
+    "clear",
+    "query",
+    "get_key",
+    "read_version",
+    "set_read_version",
+    "query_batches",
+    "commit",
+    "on_error",
+    "reset",
+    "cancel",
+    "get_committed_version",
+    "get_approximate_size",
+    "get_versionstamp",
+    "watch",
+    "add_conflict_range",
+    "set_option",
+    "get_range_split_points",
+    "estimated_size_bytes",
+    "get_addresses_for_key",
+    "add",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "max",
+    "min",
+    "byte_max",
+    "byte_min",
+    "set_versionstamped_key",
+    "set_versionstamped_value",
+    "append_if_fits",
+    "compare_and_clear",
 ]
 
 MAX_SIZE_TRANSACTION = FDB_TRANSACTION_SIZE_LIMIT
@@ -56,7 +86,11 @@ MAX_SIZE_SYSTEM_KEY = FDB_SYSTEM_KEY_SIZE_LIMIT
 MAX_SIZE_VALUE = FDB_VALUE_SIZE_LIMIT
 
 _READY, _HELD, _PENDING, _FAILED = lib.FOUND_READY, lib.FOUND_HELD, lib.FOUND_PENDING, lib.FOUND_FAILED
-_KEY_TOO_LARGE, _VALUE_TOO_LARGE, _READ_ONLY = FDB_ERR_KEY_TOO_LARGE, FDB_ERR_VALUE_TOO_LARGE, FDB_ERR_TRANSACTION_READ_ONLY
+_KEY_TOO_LARGE, _VALUE_TOO_LARGE, _READ_ONLY = (
+    FDB_ERR_KEY_TOO_LARGE,
+    FDB_ERR_VALUE_TOO_LARGE,
+    FDB_ERR_TRANSACTION_READ_ONLY,
+)
 
 _unpack = ffi.unpack
 _buffer = ffi.buffer
@@ -139,11 +173,16 @@ def _check_transaction(tx: object) -> None:
     if isinstance(tx, _ClosedTransaction):
         raise InterfaceError(
             "this transaction is closed: its found.transactional() call or `async with found.transaction()` "
-            "block is over; use the transaction only inside it")
+            "block is over; use the transaction only inside it"
+        )
     if isinstance(tx, Transaction):
         return
-    hint = (": pass the database to found.transactional(db, func) or found.make_transaction(db), "
-            "and the transaction it gives to this function" if isinstance(tx, Database) else "")
+    hint = (
+        ": pass the database to found.transactional(db, func) or found.make_transaction(db), "
+        "and the transaction it gives to this function"
+        if isinstance(tx, Database)
+        else ""
+    )
     raise TypeError("tx must be a found.Transaction, not %s%s" % (type(tx).__name__, hint))
 
 
@@ -204,6 +243,7 @@ def recycle(tx: Transaction) -> None:
 
 # --- argument checks (the rare path: hot paths test ``type(x) is bytes`` inline)
 
+
 def _bytes(value, name: str) -> bytes:
     if isinstance(value, bytes):
         return value
@@ -232,6 +272,7 @@ def _int(value, name: str) -> int:
 
 
 # --- reading results of C futures that were not ready at once
+
 
 async def _bytes_result(r, take):
     """Finish a found_bytes result: wait if pending, copy if held, raise if failed."""
@@ -301,6 +342,7 @@ def _resolved(take, future) -> "asyncio.Future":
 
 # --- reads
 
+
 async def get(tx: Transaction, key: bytes) -> Optional[bytes]:
     """The value of ``key`` (bytes), or None when the key is absent."""
     if type(tx) is not Transaction:
@@ -319,8 +361,9 @@ async def get_key(tx: Transaction, key_selector: KeySelector) -> bytes:
     if type(tx) is not Transaction:
         _check_transaction(tx)
     if not isinstance(key_selector, KeySelector):
-        raise TypeError("key_selector must be a KeySelector (found.lt/lte/gt/gte), not %s"
-                        % type(key_selector).__name__)
+        raise TypeError(
+            "key_selector must be a KeySelector (found.lt/lte/gt/gte), not %s" % type(key_selector).__name__
+        )
     key, or_equal, offset = key_selector
     r = _found_get_key(tx.pointer, key, len(key), or_equal, offset, tx.snapshot)
     return await _bytes_result(r, _take_key)
@@ -383,8 +426,14 @@ async def _pairs_result(r, take):
     return r
 
 
-async def query(tx: Transaction, key: Union[bytes, KeySelector], other: Union[bytes, KeySelector], *,
-                limit: int = 0, mode: int = FDB_STREAMING_MODE_ITERATOR) -> AsyncIterator[Tuple[bytes, bytes]]:
+async def query(
+    tx: Transaction,
+    key: Union[bytes, KeySelector],
+    other: Union[bytes, KeySelector],
+    *,
+    limit: int = 0,
+    mode: int = FDB_STREAMING_MODE_ITERATOR,
+) -> AsyncIterator[Tuple[bytes, bytes]]:
     """Generate the (key, value) pairs between ``key`` and ``other``.
 
     key < other: from key (included) to other (excluded) in lexicographic
@@ -397,9 +446,14 @@ async def query(tx: Transaction, key: Union[bytes, KeySelector], other: Union[by
             yield pair
 
 
-async def query_batches(tx: Transaction, key: Union[bytes, KeySelector], other: Union[bytes, KeySelector], *,
-                        limit: int = 0, mode: int = FDB_STREAMING_MODE_ITERATOR
-                        ) -> AsyncIterator[List[Tuple[bytes, bytes]]]:
+async def query_batches(
+    tx: Transaction,
+    key: Union[bytes, KeySelector],
+    other: Union[bytes, KeySelector],
+    *,
+    limit: int = 0,
+    mode: int = FDB_STREAMING_MODE_ITERATOR,
+) -> AsyncIterator[List[Tuple[bytes, bytes]]]:
     """The pairs of ``query(tx, key, other, limit=limit, mode=mode)``, a list per batch.
 
     Same range, order, limit and streaming mode as ``query``; each list is
@@ -417,9 +471,23 @@ async def query_batches(tx: Transaction, key: Union[bytes, KeySelector], other: 
     snapshot = tx.snapshot
     iteration = 1
     while True:
-        r = _found_get_range(pointer, begin.key, len(begin.key), begin.or_equal, begin.offset,
-                             end.key, len(end.key), end.or_equal, end.offset,
-                             limit, 0, mode, iteration, snapshot, reverse)
+        r = _found_get_range(
+            pointer,
+            begin.key,
+            len(begin.key),
+            begin.or_equal,
+            begin.offset,
+            end.key,
+            len(end.key),
+            end.or_equal,
+            end.offset,
+            limit,
+            0,
+            mode,
+            iteration,
+            snapshot,
+            reverse,
+        )
         if r.status != _READY:
             r = await _pairs_result(r, _take_range)
         count = r.count
@@ -464,8 +532,9 @@ async def estimated_size_bytes(tx: Transaction, begin: bytes, end: bytes) -> int
         _check_transaction(tx)
     begin = _bytes(begin, "begin")
     end = _bytes(end, "end")
-    return await _int64_of(lib.fdb_transaction_get_estimated_range_size_bytes(
-        tx.pointer, begin, len(begin), end, len(end)))
+    return await _int64_of(
+        lib.fdb_transaction_get_estimated_range_size_bytes(tx.pointer, begin, len(begin), end, len(end))
+    )
 
 
 def _take_key_array(future) -> List[bytes]:
@@ -503,8 +572,9 @@ async def get_range_split_points(tx: Transaction, begin: bytes, end: bytes, chun
         _check_transaction(tx)
     begin = _bytes(begin, "begin")
     end = _bytes(end, "end")
-    future = lib.fdb_transaction_get_range_split_points(tx.pointer, begin, len(begin), end, len(end),
-                                                        _int(chunk_size, "chunk_size"))
+    future = lib.fdb_transaction_get_range_split_points(
+        tx.pointer, begin, len(begin), end, len(end), _int(chunk_size, "chunk_size")
+    )
     if not _is_ready(future):
         await _futures.wait(future)
     points = _take_key_array(future)
@@ -524,6 +594,7 @@ async def get_addresses_for_key(tx: Transaction, key: bytes) -> List[str]:
 
 
 # --- writes
+
 
 async def set(tx: Transaction, key: bytes, value: bytes) -> None:
     """Associate ``key`` with ``value`` (both bytes)."""
@@ -634,8 +705,9 @@ def add_conflict_range(tx: Transaction, begin: bytes, end: bytes, conflict_type:
         _check_transaction(tx)
     begin = _bytes(begin, "begin")
     end = _bytes(end, "end")
-    code = lib.fdb_transaction_add_conflict_range(tx.pointer, begin, len(begin), end, len(end),
-                                                  _int(conflict_type, "conflict_type"))
+    code = lib.fdb_transaction_add_conflict_range(
+        tx.pointer, begin, len(begin), end, len(end), _int(conflict_type, "conflict_type")
+    )
     if code:
         raise FoundException(code)
 
@@ -652,6 +724,7 @@ def set_option(tx: Transaction, option: int, value: OptionValue = None) -> None:
 
 
 # --- transaction lifecycle
+
 
 def start_commit(tx: Transaction) -> Optional[Awaitable[None]]:
     """Send the commit of ``tx`` (checked by the caller): None once committed, else what to await.

@@ -1,4 +1,5 @@
 """The retry loop (transactional) and the single-attempt context manager (transaction)."""
+
 import asyncio
 import contextlib
 import inspect
@@ -34,8 +35,10 @@ def _not_awaitable(out: Any, func: Any) -> Any:
     """The slow path of ``type(out) is CoroutineType``: any awaitable will do, anything else is misuse."""
     if inspect.isawaitable(out):
         return out
-    raise TypeError("func must be an async function (or return an awaitable): %s returned %s"
-                    % (getattr(func, "__qualname__", repr(func)), type(out).__name__))
+    raise TypeError(
+        "func must be an async function (or return an awaitable): %s returned %s"
+        % (getattr(func, "__qualname__", repr(func)), type(out).__name__)
+    )
 
 
 async def _fire(hooks, tx: Transaction) -> None:
@@ -43,8 +46,9 @@ async def _fire(hooks, tx: Transaction) -> None:
         await hook(tx)
 
 
-async def _post_commit(db: Database, tx: Transaction, started: float, retries: int, maybe: int,
-                       commit_bytes: int) -> None:
+async def _post_commit(
+    db: Database, tx: Transaction, started: float, retries: int, maybe: int, commit_bytes: int
+) -> None:
     stats = TransactionStats(retries, _clock() - started, commit_bytes, maybe)
     for hook in db.hooks.on_post_commit:
         await hook(tx, stats)
@@ -82,9 +86,15 @@ def _timed_out() -> FoundException:
     return FoundException(FDB_ERR_TRANSACTION_TIMED_OUT)
 
 
-async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: Any, snapshot: bool = False,
-                        found_retry_limit: Optional[int] = None, found_timeout: Optional[float] = None,
-                        **kwargs: Any) -> T:
+async def transactional(
+    db: Database,
+    func: Callable[..., Awaitable[T]],
+    *args: Any,
+    snapshot: bool = False,
+    found_retry_limit: Optional[int] = None,
+    found_timeout: Optional[float] = None,
+    **kwargs: Any,
+) -> T:
     """Run ``await func(tx, *args, **kwargs)`` in a transaction on ``db`` and commit, retrying on conflicts.
 
     Retryable FoundationDB errors go through ``on_error`` (backoff, reset) and
@@ -108,8 +118,7 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
     if found_retry_limit is not None or found_timeout is not None:
         _check_limits(found_retry_limit, found_timeout)
     if not callable(func):
-        raise TypeError("func must be an async function taking the transaction first, not %s"
-                        % type(func).__name__)
+        raise TypeError("func must be an async function taking the transaction first, not %s" % type(func).__name__)
     started = _clock()
     tx = make_transaction(db, snapshot)
     on_begin, on_commit, on_post_commit = db.hooks
@@ -133,8 +142,7 @@ async def transactional(db: Database, func: Callable[..., Awaitable[T]], *args: 
     else:
         first_error = None
     try:
-        return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout,
-                                 first_error)
+        return await _retry_loop(db, tx, func, args, kwargs, started, found_retry_limit, found_timeout, first_error)
     except BaseException:
         _end(tx)
         raise
@@ -151,9 +159,17 @@ def _end(tx: Transaction) -> None:
     close(tx)
 
 
-async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started: float,
-                      found_retry_limit: Optional[int], found_timeout: Optional[float],
-                      error: Optional[FoundException]):
+async def _retry_loop(
+    db: Database,
+    tx: Transaction,
+    func,
+    args,
+    kwargs,
+    started: float,
+    found_retry_limit: Optional[int],
+    found_timeout: Optional[float],
+    error: Optional[FoundException],
+):
     """transactional() from its first failure, or from the start when hooks or a deadline apply."""
     deadline = None if found_timeout is None else started + found_timeout
     retries = 0
@@ -171,7 +187,8 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
                     progress: list = []
                     try:
                         out, commit_bytes = await asyncio.wait_for(
-                            _attempt(db, tx, func, args, kwargs, sizing, progress), remaining)
+                            _attempt(db, tx, func, args, kwargs, sizing, progress), remaining
+                        )
                     except asyncio.TimeoutError:
                         cancel(tx)
                         timed_out = _timed_out()
@@ -199,8 +216,13 @@ async def _retry_loop(db: Database, tx: Transaction, func, args, kwargs, started
         except FoundException:
             raise exc from None
         retries += 1
-        _log.debug("found: transactional retry %d after error %d (%s), backed off %.3f s",
-                   retries, exc.code, exc.name, _clock() - delay)
+        _log.debug(
+            "found: transactional retry %d after error %d (%s), backed off %.3f s",
+            retries,
+            exc.code,
+            exc.name,
+            _clock() - delay,
+        )
         tx.vars.clear()
         # Retried, never raised: its traceback would keep the frames (and tx)
         # alive in a cycle until the garbage collector runs.

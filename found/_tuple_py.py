@@ -15,6 +15,7 @@ is a type code byte followed by its payload; codes order the types:
 Inside a nested tuple, None is written 0x00 0xff so it is not read as the
 nested terminator 0x00.
 """
+
 import struct
 import uuid
 
@@ -223,7 +224,7 @@ def _payload(data, start, size, offset, what):
     """``size`` bytes of ``data`` from ``start``, or ValueError if truncated."""
     if start + size > len(data):
         raise _fail("truncated %s" % what, offset)
-    return data[start:start + size]
+    return data[start : start + size]
 
 
 def _escaped_end(data, start, offset):
@@ -244,7 +245,7 @@ def _escaped_end(data, start, offset):
 
 def _decode_bytes(data, pos):
     end = _escaped_end(data, pos + 1, pos)
-    return data[pos + 1:end].replace(b"\x00\xff", b"\x00"), end + 1
+    return data[pos + 1 : end].replace(b"\x00\xff", b"\x00"), end + 1
 
 
 def _decode_str(data, pos):

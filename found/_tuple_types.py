@@ -6,6 +6,7 @@ they compare equal to their ``fdb.tuple`` counterparts when given one. The
 ``foundationdb`` package is never imported here: its classes are recognised
 only when the caller already loaded it.
 """
+
 import math
 import struct
 import sys
@@ -33,20 +34,14 @@ def _check_tr_version(tr_version: object) -> None:
     if tr_version is None:
         return
     if not isinstance(tr_version, bytes):
-        raise TypeError(
-            "Versionstamp tr_version must be bytes or None, not %s" % type(tr_version).__name__
-        )
+        raise TypeError("Versionstamp tr_version must be bytes or None, not %s" % type(tr_version).__name__)
     if len(tr_version) != _TR_VERSION_LEN:
-        raise ValueError(
-            "Versionstamp tr_version must be %d bytes long, got %d" % (_TR_VERSION_LEN, len(tr_version))
-        )
+        raise ValueError("Versionstamp tr_version must be %d bytes long, got %d" % (_TR_VERSION_LEN, len(tr_version)))
 
 
 def _check_user_version(user_version: object) -> None:
     if not isinstance(user_version, int) or isinstance(user_version, bool):
-        raise TypeError(
-            "Versionstamp user_version must be int, not %s" % type(user_version).__name__
-        )
+        raise TypeError("Versionstamp user_version must be int, not %s" % type(user_version).__name__)
     if not 0 <= user_version <= _MAX_USER_VERSION:
         raise ValueError("Versionstamp user_version %d is out of range [0, 65535]" % user_version)
 
@@ -90,10 +85,8 @@ class Versionstamp:
         if not isinstance(data, bytes):
             raise TypeError("Versionstamp.from_bytes needs bytes, not %s" % type(data).__name__)
         if start < 0 or len(data) - start < cls.LENGTH:
-            raise ValueError(
-                "Versionstamp needs %d bytes, only %d available" % (cls.LENGTH, max(0, len(data) - start))
-            )
-        tr_version = data[start:start + _TR_VERSION_LEN]
+            raise ValueError("Versionstamp needs %d bytes, only %d available" % (cls.LENGTH, max(0, len(data) - start)))
+        tr_version = data[start : start + _TR_VERSION_LEN]
         if tr_version == _INCOMPLETE_TR_VERSION:
             tr_version = None
         user_version = (data[start + _TR_VERSION_LEN] << 8) | data[start + _TR_VERSION_LEN + 1]

@@ -1,4 +1,5 @@
 """Small helpers of the documented API: co, all, limit, next_prefix."""
+
 import functools
 from typing import Any, AsyncIterator, Awaitable, Callable, List, TypeVar
 

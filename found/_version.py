@@ -1,4 +1,5 @@
 """Questions for the loaded library: its version and FoundationDB's error predicates."""
+
 from found import _library
 from found._fdb import ffi, lib
 

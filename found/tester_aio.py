@@ -3,6 +3,7 @@
 Every START_THREAD runs its stack machine as an asyncio task on the one
 event loop (found._tester; docs/testers.md).
 """
+
 import asyncio
 import sys
 from typing import List

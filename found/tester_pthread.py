@@ -4,6 +4,7 @@ Every START_THREAD runs its stack machine in a thread of its own, on that
 thread's own event loop; all of them share the one database (found._tester;
 docs/testers.md).
 """
+
 import asyncio
 import sys
 import threading

@@ -13,6 +13,7 @@ Versionstamp, and nested tuples or lists of those (read back as tuples).
 ``fdb.tuple.SingleFloat``/``Versionstamp`` and ``ctypes.c_float``/``c_double``
 values are accepted too.
 """
+
 import os
 import sys
 from types import ModuleType
@@ -45,12 +46,14 @@ def _load_codec() -> Tuple[ModuleType, str]:
         else:
             return _ctuple, "c"
     from . import _tuple_py
+
     return _tuple_py, "python"
 
 
 _codec, IMPLEMENTATION = _load_codec()
 
 if TYPE_CHECKING:  # the codec's functions, as both codecs define them (found/_ctuple.pyi)
+
     def pack(t: Sequence[Any], prefix: Optional[bytes] = None) -> bytes:
         """Encode tuple ``t`` (after ``prefix``) into bytes that sort as the tuple does."""
 
@@ -72,9 +75,7 @@ def has_incomplete_versionstamp(t: Sequence[Any]) -> bool:
         try:
             t = tuple(t)
         except TypeError:
-            raise TypeError(
-                "has_incomplete_versionstamp() needs a tuple, not %s" % type(t).__name__
-            ) from None
+            raise TypeError("has_incomplete_versionstamp() needs a tuple, not %s" % type(t).__name__) from None
     return _codec.has_incomplete_versionstamp(t)
 
 
@@ -98,5 +99,6 @@ def compare(t1: Sequence[Any], t2: Sequence[Any]) -> int:
         # Not packable as a whole (incomplete versionstamp, lists, elements
         # never reached by the comparison): compare value by value.
         from . import _tuple_py
+
         return _tuple_py.compare(t1, t2)
     return (a > b) - (a < b)

@@ -4,6 +4,7 @@ Exit status: 0 when every invariant held, 1 on any violation (or when a
 replay of a deterministic run diverges from its log), 2 on bad usage, 130
 when interrupted (after printing the summary so far).
 """
+
 import argparse
 import asyncio
 import random
@@ -19,31 +20,60 @@ def parser():
     p = argparse.ArgumentParser(
         prog="python -m simulation",
         description="Seeded randomized workloads with fault injection against found "
-                    "(the embedded engine by default, or a FoundationDB cluster).")
+        "(the embedded engine by default, or a FoundationDB cluster).",
+    )
     p.add_argument("--seed", type=int, help="run seed (default: random, printed in the summary)")
     amount = p.add_mutually_exclusive_group()
-    amount.add_argument("--transactions", type=_positive, metavar="N",
-                        help="operations in total over all clients and tasks (default %d)" % DEFAULT_TRANSACTIONS)
+    amount.add_argument(
+        "--transactions",
+        type=_positive,
+        metavar="N",
+        help="operations in total over all clients and tasks (default %d)" % DEFAULT_TRANSACTIONS,
+    )
     amount.add_argument("--duration", type=float, metavar="SECONDS", help="run for this long instead")
-    p.add_argument("--workload", action="append", choices=workloads.NAMES + ("all",), metavar="NAME",
-                   help="workload to run, repeatable (default: all): %s" % ", ".join(workloads.NAMES))
+    p.add_argument(
+        "--workload",
+        action="append",
+        choices=workloads.NAMES + ("all",),
+        metavar="NAME",
+        help="workload to run, repeatable (default: all): %s" % ", ".join(workloads.NAMES),
+    )
     p.add_argument("--clients", type=_positive, default=1, help="client processes (default 1)")
     p.add_argument("--tasks", type=_positive, default=1, help="asyncio tasks per client (default 1)")
-    p.add_argument("--cluster-file", help="a real FoundationDB cluster (default: the embedded engine "
-                                          "in a fresh temporary directory)")
-    p.add_argument("--faults", choices=("on", "off"), default="on",
-                   help="engine fault injection, and kill -9 of clients when --clients > 1 (default on)")
-    p.add_argument("--fault-rate", type=int, default=DEFAULT_FAULT_RATE, metavar="PERCENT",
-                   help="chance that an injection point fires each time it is reached (default %d)"
-                        % DEFAULT_FAULT_RATE)
+    p.add_argument(
+        "--cluster-file",
+        help="a real FoundationDB cluster (default: the embedded engine in a fresh temporary directory)",
+    )
+    p.add_argument(
+        "--faults",
+        choices=("on", "off"),
+        default="on",
+        help="engine fault injection, and kill -9 of clients when --clients > 1 (default on)",
+    )
+    p.add_argument(
+        "--fault-rate",
+        type=int,
+        default=DEFAULT_FAULT_RATE,
+        metavar="PERCENT",
+        help="chance that an injection point fires each time it is reached (default %d)" % DEFAULT_FAULT_RATE,
+    )
     p.add_argument("--log", metavar="FILE", help="write the run log (JSON lines) to FILE")
-    p.add_argument("--replay", metavar="FILE", help="rerun the configuration of a run log and compare "
-                                                    "its operations with the logged ones")
+    p.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="rerun the configuration of a run log and compare its operations with the logged ones",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary directory even on success")
     p.add_argument("--quiet", action="store_true", help="no progress line")
-    p.add_argument("--plant", action="append", default=[], metavar="BUG",
-                   help=argparse.SUPPRESS if not plants.allowed() else
-                   "plant a known bug (test-only): %s" % ", ".join(plants.PLANTS))
+    p.add_argument(
+        "--plant",
+        action="append",
+        default=[],
+        metavar="BUG",
+        help=argparse.SUPPRESS
+        if not plants.allowed()
+        else "plant a known bug (test-only): %s" % ", ".join(plants.PLANTS),
+    )
     return p
 
 
@@ -64,10 +94,18 @@ def config_from(args):
         transactions, duration = args.transactions or DEFAULT_TRANSACTIONS, None
     return Config(
         seed=args.seed if args.seed is not None else random.SystemRandom().randrange(10**9),
-        workloads=chosen, transactions=transactions, duration=duration,
-        clients=args.clients, tasks=args.tasks, cluster_file=args.cluster_file,
-        faults=args.faults == "on", fault_rate=args.fault_rate, log=args.log,
-        plants=args.plant, keep=args.keep)
+        workloads=chosen,
+        transactions=transactions,
+        duration=duration,
+        clients=args.clients,
+        tasks=args.tasks,
+        cluster_file=args.cluster_file,
+        faults=args.faults == "on",
+        fault_rate=args.fault_rate,
+        log=args.log,
+        plants=args.plant,
+        keep=args.keep,
+    )
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ on its stdout, one JSON object per line: "progress" (cumulative counts),
 "violation", "op" (one per operation, when the harness logs them) and
 finally "done". Anything else the process prints goes to stderr.
 """
+
 import asyncio
 import contextvars
 import json
@@ -17,7 +18,6 @@ import time
 import traceback
 
 import found
-
 from simulation import faults, plants, seeds, workloads
 from simulation.config import Config
 from simulation.stats import WorkloadStats
@@ -160,8 +160,9 @@ class Client:
         # Transactions a step runs outside transact() (bstore.put_large's own).
         self._attribute_injected(self.stats[workload.name])
         if self.log_ops:
-            self.channel.send("op", c=self.index, g=self.generation, k=ctx.tag[2], n=seq,
-                              w=workload.name, op=op, outcome=outcome)
+            self.channel.send(
+                "op", c=self.index, g=self.generation, k=ctx.tag[2], n=seq, w=workload.name, op=op, outcome=outcome
+            )
 
     async def transact(self, name, func, *args, loop=None):
         """Run ``func(tx, *args)`` through ``loop`` or the run's retry loop
@@ -233,10 +234,15 @@ class Client:
             self._progress()
 
     def _progress(self):
-        self.channel.send("progress", client=self.index, generation=self.generation, done=self.done,
-                          done_by_task=self.done_by_task,
-                          stats={name: s.to_json() for name, s in self.stats.items()},
-                          engine=self.counters.read() if self.counters else None)
+        self.channel.send(
+            "progress",
+            client=self.index,
+            generation=self.generation,
+            done=self.done,
+            done_by_task=self.done_by_task,
+            stats={name: s.to_json() for name, s in self.stats.items()},
+            engine=self.counters.read() if self.counters else None,
+        )
 
 
 async def _observe_commit(tx, stats):

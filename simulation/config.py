@@ -1,4 +1,5 @@
 """The settings of one simulation run, and the command line that reproduces it."""
+
 import dataclasses
 import shlex
 import sys

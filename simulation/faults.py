@@ -6,12 +6,12 @@ are set before the first ``found.open()``; its decisions come from one PRNG
 seeded by the environment variable FOUND_BUGGIFY_SEED, which the harness sets
 per client process from the run seed (see ``fault_seed``).
 """
+
 import ctypes
 import os
 
 import found
 from found import _codes
-
 from simulation import seeds
 
 SEED_ENV = "FOUND_BUGGIFY_SEED"
@@ -51,8 +51,9 @@ def configure(enabled, fire_percent):
     # the simulation's reads as faulty as its commits (a real libfdb_c may
     # refuse a knob it does not know: then its own rates apply).
     try:
-        found.network_set_option(_codes.FDB_NET_OPTION_KNOB,
-                                 b"found_client_buggify_read_fired_probability=%d" % fire_percent)
+        found.network_set_option(
+            _codes.FDB_NET_OPTION_KNOB, b"found_client_buggify_read_fired_probability=%d" % fire_percent
+        )
     except found.FoundException:
         pass
 

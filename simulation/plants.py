@@ -6,11 +6,11 @@ weakened by one. Each plant is a deliberately wrong variant of code a
 workload relies on; tests/simulation/ shows the harness fails on each, with
 a seed and the command that replays it.
 """
+
 import os
 import time
 
 import found
-
 from simulation.config import PLANTS_ENV
 
 PLANTS = {

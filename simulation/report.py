@@ -2,6 +2,7 @@
 summary at the end (per workload: transactions committed, retried, failed
 and the faults seen; faults injected by the engine, by kind; violations;
 the command that replays the run)."""
+
 import sys
 import time
 
@@ -52,8 +53,16 @@ def progress_line(runner):
     retried = sum(s.retried for s in outcome.stats.values())
     failed = sum(s.failed for s in outcome.stats.values())
     injected = sum((outcome.engine_faults or {}).values())
-    return ("[simulation seed %d] %s  committed %d  retried %d  failed %d  faults %d  kills %d  violations %d"
-            % (config.seed, target, committed, retried, failed, injected, outcome.kills, len(outcome.violations)))
+    return "[simulation seed %d] %s  committed %d  retried %d  failed %d  faults %d  kills %d  violations %d" % (
+        config.seed,
+        target,
+        committed,
+        retried,
+        failed,
+        injected,
+        outcome.kills,
+        len(outcome.violations),
+    )
 
 
 def _counts(counter, joiner):
@@ -63,13 +72,23 @@ def _counts(counter, joiner):
 def summary(outcome):
     """The end-of-run report as text."""
     config = outcome.config
-    lines = ["simulation seed %d: %d operations in %.1fs, %d client(s) x %d task(s), faults %s%s"
-             % (config.seed, outcome.operations, outcome.elapsed, config.clients, config.tasks,
-                "on (%d%% fire rate)" % config.fault_rate if config.faults else "off",
-                ", %d kill(s)" % outcome.kills if config.kills else "")]
+    lines = [
+        "simulation seed %d: %d operations in %.1fs, %d client(s) x %d task(s), faults %s%s"
+        % (
+            config.seed,
+            outcome.operations,
+            outcome.elapsed,
+            config.clients,
+            config.tasks,
+            "on (%d%% fire rate)" % config.fault_rate if config.faults else "off",
+            ", %d kill(s)" % outcome.kills if config.kills else "",
+        )
+    ]
     engine = outcome.engine_faults is not None
-    lines.append("  %-12s %9s %8s %7s  %s" % ("workload", "committed", "retried", "failed",
-                                             "faults injected (engine)" if engine else "faults seen"))
+    lines.append(
+        "  %-12s %9s %8s %7s  %s"
+        % ("workload", "committed", "retried", "failed", "faults injected (engine)" if engine else "faults seen")
+    )
     for name in config.workloads:
         stats = outcome.stats.get(name)
         if stats is None:
@@ -80,16 +99,20 @@ def summary(outcome):
         if engine and stats.faults:
             lines.append("  %-12s %27s  seen: %s" % ("", "", seen))
     if engine and config.tasks > 1:
-        lines.append("  (with several tasks per client a fault may be charged to a neighbouring"
-                     " workload's transaction; totals are exact)")
+        lines.append(
+            "  (with several tasks per client a fault may be charged to a neighbouring"
+            " workload's transaction; totals are exact)"
+        )
     if outcome.engine_faults is not None:
         injected = ", ".join("%s %d" % (kind, n) for kind, n in sorted(outcome.engine_faults.items())) or "none"
         lines.append("  faults injected by the engine: %s" % injected)
     if outcome.violations:
         lines.append("INVARIANT VIOLATIONS (%d):" % len(outcome.violations))
         for violation in outcome.violations[:50]:
-            lines.append("  [%s] %s%s" % (violation.workload, violation.message,
-                                          " (%s)" % violation.where if violation.where else ""))
+            lines.append(
+                "  [%s] %s%s"
+                % (violation.workload, violation.message, " (%s)" % violation.where if violation.where else "")
+            )
         if len(outcome.violations) > 50:
             lines.append("  ... and %d more" % (len(outcome.violations) - 50))
         if outcome.workdir:
@@ -101,6 +124,8 @@ def summary(outcome):
         lines.append("OK: every invariant held (seed %d); replay with:" % config.seed)
     lines.append("  " + config.replay_command())
     if config.clients > 1 or config.tasks > 1:
-        lines.append("  (same seeds and operation streams; with several tasks or clients the interleaving,"
-                     " and so which operation meets which fault, varies between runs)")
+        lines.append(
+            "  (same seeds and operation streams; with several tasks or clients the interleaving,"
+            " and so which operation meets which fault, varies between runs)"
+        )
     return "\n".join(lines)

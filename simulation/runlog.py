@@ -8,6 +8,7 @@ per kill and restart, and a final ``"summary"`` line.
 ``python -m simulation --replay FILE`` reruns the header's configuration and
 compares the operations it performs with the logged ones.
 """
+
 import json
 
 from simulation.config import Config

@@ -1,5 +1,6 @@
 """The harness: prepares the database, starts, kills and restarts client
 processes, gathers their reports and runs every workload's final check."""
+
 import asyncio
 import dataclasses
 import json
@@ -12,7 +13,6 @@ import time
 from typing import Dict, List, Optional
 
 import found
-
 from simulation import faults, plants, report, workloads
 from simulation.runlog import RunLog
 from simulation.stats import WorkloadStats
@@ -31,6 +31,7 @@ WATCHDOG_INTERVAL = 5.0
 @dataclasses.dataclass
 class Violation:
     """A broken invariant: the workload, what is wrong and where (client/task or "check")."""
+
     workload: str
     message: str
     where: str = ""
@@ -128,10 +129,15 @@ class Runner:
             self.outcome.elapsed = time.monotonic() - self.started
             self._totals()
             self.progress.finish(self)
-            self.log.write("summary", ok=self.outcome.ok, operations=self.outcome.operations,
-                           kills=self.outcome.kills, violations=[dataclasses.asdict(v) for v in self.outcome.violations],
-                           stats={k: v.to_json() for k, v in self.outcome.stats.items()},
-                           engine_faults=self.outcome.engine_faults)
+            self.log.write(
+                "summary",
+                ok=self.outcome.ok,
+                operations=self.outcome.operations,
+                kills=self.outcome.kills,
+                violations=[dataclasses.asdict(v) for v in self.outcome.violations],
+                stats={k: v.to_json() for k, v in self.outcome.stats.items()},
+                engine_faults=self.outcome.engine_faults,
+            )
             self.log.close()
             await self._clean_up()
         return self.outcome
@@ -161,8 +167,12 @@ class Runner:
                 self._violation(name, "setup failed: %r" % (error,), "harness")
 
     async def _check(self):
-        runs = [(slot.index, gen.number, task)
-                for slot in self.slots for gen in slot.generations for task in range(len(gen.budgets))]
+        runs = [
+            (slot.index, gen.number, task)
+            for slot in self.slots
+            for gen in slot.generations
+            for task in range(len(gen.budgets))
+        ]
         for name in self.config.workloads:
             try:
                 problems = await workloads.load(name).check(self.db, self.root + (name,), self.config, runs)
@@ -187,7 +197,7 @@ class Runner:
         deadline = time.time() + self.config.duration if self.config.duration is not None else None
         self.deadline = deadline
         for index in range(self.config.clients):
-            budgets = per_task[index * self.config.tasks:(index + 1) * self.config.tasks]
+            budgets = per_task[index * self.config.tasks : (index + 1) * self.config.tasks]
             slot = _Slot(index, budgets, faults.kill_points(self.config, index, sum(budgets)))
             self.slots.append(slot)
         ticker = asyncio.ensure_future(self._tick())
@@ -238,9 +248,12 @@ class Runner:
                     return
                 continue
             if code != 0 or not generation.finished:
-                self._violation("*", "client %d generation %d exited with status %s: %s"
-                                % (slot.index, generation.number, code, _tail(generation.stderr_path)),
-                                "client %d" % slot.index)
+                self._violation(
+                    "*",
+                    "client %d generation %d exited with status %s: %s"
+                    % (slot.index, generation.number, code, _tail(generation.stderr_path)),
+                    "client %d" % slot.index,
+                )
             return
 
     async def _start(self, slot, budgets):
@@ -262,8 +275,15 @@ class Runner:
         stderr_path = os.path.join(self.outcome.workdir, "client-%d.%d.stderr" % (slot.index, number))
         with open(stderr_path, "wb") as stderr:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "simulation.client", json.dumps(spec),
-                stdout=asyncio.subprocess.PIPE, stderr=stderr, env=env, limit=2**24)
+                sys.executable,
+                "-m",
+                "simulation.client",
+                json.dumps(spec),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+                env=env,
+                limit=2**24,
+            )
         generation = _Generation(number, budgets, process, stderr_path)
         slot.generations.append(generation)
         if number:
@@ -310,7 +330,7 @@ class Runner:
             return
         if generation.finished or generation.done >= sum(generation.budgets):
             return  # finishing: a kill now would not land mid-workload
-        reached = (time.monotonic() - self.started if self.config.duration is not None else slot.done())
+        reached = time.monotonic() - self.started if self.config.duration is not None else slot.done()
         if reached >= slot.kill_points[0]:
             slot.kill_points.pop(0)
             generation.killed = True
@@ -335,12 +355,16 @@ class Runner:
                     problem = "sent nothing for %.0f s (hung)" % (now - generation.last_message)
                 elif now - generation.last_step > STALL_LIMIT:
                     problem = "finished no operation for %.0f s (livelock, or faults too frequent)" % (
-                        now - generation.last_step)
+                        now - generation.last_step
+                    )
                 else:
                     continue
-                self._violation("*", "client %d generation %d %s after %d operations"
-                                % (slot.index, generation.number, problem, generation.done),
-                                "client %d" % slot.index)
+                self._violation(
+                    "*",
+                    "client %d generation %d %s after %d operations"
+                    % (slot.index, generation.number, problem, generation.done),
+                    "client %d" % slot.index,
+                )
                 generation.abandoned = True
                 generation.process.kill()
 
@@ -370,7 +394,9 @@ class Runner:
                     engine[kind] = engine.get(kind, 0) + count
         self.outcome.stats = stats
         self.outcome.operations = operations
-        self.outcome.engine_faults = engine if any(g.engine is not None for s in self.slots for g in s.generations) else None
+        self.outcome.engine_faults = (
+            engine if any(g.engine is not None for s in self.slots for g in s.generations) else None
+        )
 
 
 def _import_root():

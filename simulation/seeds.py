@@ -5,6 +5,7 @@ fault schedule, the kill schedule) gets its own stream, derived by hashing the
 run seed with a label, so adding a task or a workload never shifts the
 choices made by another.
 """
+
 import hashlib
 import random
 

@@ -1,4 +1,5 @@
 """Per-workload counts kept by each client and summed by the harness."""
+
 import collections
 
 
@@ -16,8 +17,13 @@ class WorkloadStats:
 
     def to_json(self):
         """The counts as a JSON-able dict (``merge`` reads it back)."""
-        return {"committed": self.committed, "retried": self.retried, "failed": self.failed,
-                "faults": dict(self.faults), "injected": dict(self.injected)}
+        return {
+            "committed": self.committed,
+            "retried": self.retried,
+            "failed": self.failed,
+            "faults": dict(self.faults),
+            "injected": dict(self.injected),
+        }
 
     def merge(self, data):
         """Add counts from ``to_json()`` output (another process's)."""

@@ -6,6 +6,7 @@ is sync / coroutine / async generator as documented, and behaves as
 documented against the embedded engine. docs/spec-conformance.md maps every
 documented item to its implementation and to the test here.
 """
+
 import asyncio
 import concurrent.futures
 import importlib
@@ -68,17 +69,29 @@ def nature(func):
 # additions cannot change how 0.13 code calls).
 SIGNATURES = [
     ("found.open", found.open, [("cluster_file", POS, None)], "async"),
-    ("found.transactional", found.transactional,
-     [("db", POS, NO), ("func", POS, NO), ("args", VAR, NO), ("snapshot", KW, False), ("kwargs", VARKW, NO)],
-     "async"),
+    (
+        "found.transactional",
+        found.transactional,
+        [("db", POS, NO), ("func", POS, NO), ("args", VAR, NO), ("snapshot", KW, False), ("kwargs", VARKW, NO)],
+        "async",
+    ),
     ("found.make_hooks", found.make_hooks, [], "sync"),
     ("found.make_transaction", found.make_transaction, [("db", POS, NO)], "sync"),
     ("found.get", found.get, [("tx", POS, NO), ("key", POS, NO)], "async"),
     ("found.set", found.set, [("tx", POS, NO), ("key", POS, NO), ("value", POS, NO)], "async"),
     ("found.clear", found.clear, [("tx", POS, NO), ("key", POS, NO), ("other", POS, None)], "async"),
-    ("found.query", found.query,
-     [("tx", POS, NO), ("key", POS, NO), ("other", POS, NO), ("limit", KW, 0),
-      ("mode", KW, found.STREAMING_MODE_ITERATOR)], "asyncgen"),
+    (
+        "found.query",
+        found.query,
+        [
+            ("tx", POS, NO),
+            ("key", POS, NO),
+            ("other", POS, NO),
+            ("limit", KW, 0),
+            ("mode", KW, found.STREAMING_MODE_ITERATOR),
+        ],
+        "asyncgen",
+    ),
     ("found.get_key", found.get_key, [("tx", POS, NO), ("key_selector", POS, NO)], "async"),
     ("found.commit", found.commit, [("tx", POS, NO)], "async"),
     ("found.on_error", found.on_error, [("tx", POS, NO), ("code", POS, NO)], "async"),
@@ -86,14 +99,26 @@ SIGNATURES = [
     ("found.cancel", found.cancel, [("tx", POS, NO)], "sync"),
     ("found.get_committed_version", found.get_committed_version, [("tx", POS, NO)], "sync"),
     ("found.get_approximate_size", found.get_approximate_size, [("tx", POS, NO)], "async"),
-    ("found.add_conflict_range", found.add_conflict_range,
-     [("tx", POS, NO), ("begin", POS, NO), ("end", POS, NO), ("conflict_type", POS, NO)], "sync"),
+    (
+        "found.add_conflict_range",
+        found.add_conflict_range,
+        [("tx", POS, NO), ("begin", POS, NO), ("end", POS, NO), ("conflict_type", POS, NO)],
+        "sync",
+    ),
     ("found.set_option", found.set_option, [("tx", POS, NO), ("option", POS, NO), ("value", POS, None)], "sync"),
     ("found.watch", found.watch, [("tx", POS, NO), ("key", POS, NO)], "sync"),
-    ("found.get_range_split_points", found.get_range_split_points,
-     [("tx", POS, NO), ("begin", POS, NO), ("end", POS, NO), ("chunk_size", POS, NO)], "async"),
-    ("found.estimated_size_bytes", found.estimated_size_bytes,
-     [("tx", POS, NO), ("begin", POS, NO), ("end", POS, NO)], "async"),
+    (
+        "found.get_range_split_points",
+        found.get_range_split_points,
+        [("tx", POS, NO), ("begin", POS, NO), ("end", POS, NO), ("chunk_size", POS, NO)],
+        "async",
+    ),
+    (
+        "found.estimated_size_bytes",
+        found.estimated_size_bytes,
+        [("tx", POS, NO), ("begin", POS, NO), ("end", POS, NO)],
+        "async",
+    ),
     ("found.next_prefix", found.next_prefix, [("key", POS, NO)], "sync"),
     ("found.lt", found.lt, [("key", POS, NO), ("offset", POS, 0)], "sync"),
     ("found.lte", found.lte, [("key", POS, NO), ("offset", POS, 0)], "sync"),
@@ -106,62 +131,123 @@ SIGNATURES = [
     ("found.limit", found.limit, [("iterator", POS, NO), ("length", POS, NO)], "asyncgen"),
     ("found.get_client_version", found.get_client_version, [], "sync"),
     ("found.get_addresses_for_key", found.get_addresses_for_key, [("tx", POS, NO), ("key", POS, NO)], "async"),
-    ("found.database_set_option", found.database_set_option,
-     [("db", POS, NO), ("option", POS, NO), ("value", POS, None)], "sync"),
+    (
+        "found.database_set_option",
+        found.database_set_option,
+        [("db", POS, NO), ("option", POS, NO), ("value", POS, None)],
+        "sync",
+    ),
     ("found.network_set_option", found.network_set_option, [("option", POS, NO), ("value", POS, None)], "sync"),
-    ("found.add_network_thread_completion_hook", found.add_network_thread_completion_hook,
-     [("callback", POS, NO)], "sync"),
+    (
+        "found.add_network_thread_completion_hook",
+        found.add_network_thread_completion_hook,
+        [("callback", POS, NO)],
+        "sync",
+    ),
     ("found.error_predicate", found.error_predicate, [("predicate", POS, NO), ("code", POS, NO)], "sync"),
     ("bstore.make", bstore.make, [("name", POS, NO), ("prefix", POS, NO)], "sync"),
-    ("bstore.get_or_create", bstore.get_or_create, [("tx", POS, NO), ("bstore", POS, NO), ("blob", POS, NO)],
-     "async"),
+    ("bstore.get_or_create", bstore.get_or_create, [("tx", POS, NO), ("bstore", POS, NO), ("blob", POS, NO)], "async"),
     ("bstore.get", bstore.get, [("tx", POS, NO), ("bstore", POS, NO), ("uid", POS, NO)], "async"),
     ("nstore.make", nstore.make, [("name", POS, NO), ("prefix", POS, NO), ("n", POS, NO)], "sync"),
-    ("nstore.add", nstore.add,
-     [("tx", POS, NO), ("nstore", POS, NO), ("items", VAR, NO), ("value", KW, b"")], "async"),
+    ("nstore.add", nstore.add, [("tx", POS, NO), ("nstore", POS, NO), ("items", VAR, NO), ("value", KW, b"")], "async"),
     ("nstore.remove", nstore.remove, [("tx", POS, NO), ("nstore", POS, NO), ("items", VAR, NO)], "async"),
     ("nstore.get", nstore.get, [("tx", POS, NO), ("nstore", POS, NO), ("items", VAR, NO)], "async"),
     ("nstore.var", nstore.var, [("name", POS, NO)], "sync"),
-    ("nstore.select", nstore.select,
-     [("tx", POS, NO), ("nstore", POS, NO), ("pattern", VAR, NO), ("seed", KW, None)], "asyncgen"),
-    ("nstore.where", nstore.where,
-     [("tx", POS, NO), ("nstore", POS, NO), ("iterator", POS, NO), ("pattern", VAR, NO)], "asyncgen"),
-    ("nstore.query", nstore.query,
-     [("tx", POS, NO), ("nstore", POS, NO), ("pattern", POS, NO), ("patterns", VAR, NO)], "sync"),
+    (
+        "nstore.select",
+        nstore.select,
+        [("tx", POS, NO), ("nstore", POS, NO), ("pattern", VAR, NO), ("seed", KW, None)],
+        "asyncgen",
+    ),
+    (
+        "nstore.where",
+        nstore.where,
+        [("tx", POS, NO), ("nstore", POS, NO), ("iterator", POS, NO), ("pattern", VAR, NO)],
+        "asyncgen",
+    ),
+    (
+        "nstore.query",
+        nstore.query,
+        [("tx", POS, NO), ("nstore", POS, NO), ("pattern", POS, NO), ("patterns", VAR, NO)],
+        "sync",
+    ),
     ("eavstore.make", eavstore.make, [("name", POS, NO), ("prefix", POS, NO)], "sync"),
-    ("eavstore.create", eavstore.create,
-     [("tx", POS, NO), ("eavstore", POS, NO), ("dict", POS, NO), ("uid", POS, None)], "async"),
+    (
+        "eavstore.create",
+        eavstore.create,
+        [("tx", POS, NO), ("eavstore", POS, NO), ("dict", POS, NO), ("uid", POS, None)],
+        "async",
+    ),
     ("eavstore.get", eavstore.get, [("tx", POS, NO), ("eavstore", POS, NO), ("uid", POS, NO)], "async"),
     ("eavstore.remove", eavstore.remove, [("tx", POS, NO), ("eavstore", POS, NO), ("uid", POS, NO)], "async"),
-    ("eavstore.update", eavstore.update,
-     [("tx", POS, NO), ("eavstore", POS, NO), ("uid", POS, NO), ("dict", POS, NO)], "async"),
-    ("eavstore.query", eavstore.query,
-     [("tx", POS, NO), ("eavstore", POS, NO), ("key", POS, NO), ("value", POS, NO)], "asyncgen"),
+    (
+        "eavstore.update",
+        eavstore.update,
+        [("tx", POS, NO), ("eavstore", POS, NO), ("uid", POS, NO), ("dict", POS, NO)],
+        "async",
+    ),
+    (
+        "eavstore.query",
+        eavstore.query,
+        [("tx", POS, NO), ("eavstore", POS, NO), ("key", POS, NO), ("value", POS, NO)],
+        "asyncgen",
+    ),
     ("pstore.make", pstore.make, [("name", POS, NO), ("prefix", POS, NO)], "sync"),
-    ("pstore.index", pstore.index,
-     [("tx", POS, NO), ("store", POS, NO), ("docuid", POS, NO), ("counter", POS, NO)], "async"),
+    (
+        "pstore.index",
+        pstore.index,
+        [("tx", POS, NO), ("store", POS, NO), ("docuid", POS, NO), ("counter", POS, NO)],
+        "async",
+    ),
     ("vnstore.make", vnstore.make, [("name", POS, NO), ("prefix", POS, NO), ("items", POS, NO)], "sync"),
     ("vnstore.change_create", vnstore.change_create, [("tr", POS, NO), ("vnstore", POS, NO)], "async"),
     ("vnstore.change_list", vnstore.change_list, [("tr", POS, NO), ("vnstore", POS, NO)], "async"),
-    ("vnstore.change_get", vnstore.change_get, [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)],
-     "async"),
-    ("vnstore.change_continue", vnstore.change_continue,
-     [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)], "sync"),
-    ("vnstore.change_message", vnstore.change_message,
-     [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO), ("message", POS, NO)], "async"),
-    ("vnstore.change_changes", vnstore.change_changes,
-     [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)], "async"),
-    ("vnstore.change_apply", vnstore.change_apply,
-     [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)], "async"),
-    ("vnstore.select", vnstore.select,
-     [("tr", POS, NO), ("vnstore", POS, NO), ("pattern", VAR, NO), ("seed", KW, None)], "asyncgen"),
+    ("vnstore.change_get", vnstore.change_get, [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)], "async"),
+    (
+        "vnstore.change_continue",
+        vnstore.change_continue,
+        [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)],
+        "sync",
+    ),
+    (
+        "vnstore.change_message",
+        vnstore.change_message,
+        [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO), ("message", POS, NO)],
+        "async",
+    ),
+    (
+        "vnstore.change_changes",
+        vnstore.change_changes,
+        [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)],
+        "async",
+    ),
+    (
+        "vnstore.change_apply",
+        vnstore.change_apply,
+        [("tr", POS, NO), ("vnstore", POS, NO), ("changeid", POS, NO)],
+        "async",
+    ),
+    (
+        "vnstore.select",
+        vnstore.select,
+        [("tr", POS, NO), ("vnstore", POS, NO), ("pattern", VAR, NO), ("seed", KW, None)],
+        "asyncgen",
+    ),
     ("vnstore.ask", vnstore.ask, [("tr", POS, NO), ("vnstore", POS, NO), ("items", VAR, NO)], "async"),
     ("vnstore.add", vnstore.add, [("tr", POS, NO), ("vnstore", POS, NO), ("items", VAR, NO)], "async"),
     ("vnstore.remove", vnstore.remove, [("tr", POS, NO), ("vnstore", POS, NO), ("items", VAR, NO)], "async"),
-    ("vnstore.where", vnstore.where,
-     [("tr", POS, NO), ("vnstore", POS, NO), ("iterator", POS, NO), ("pattern", VAR, NO)], "asyncgen"),
-    ("pool.pool_for_each_par_map", pool.pool_for_each_par_map,
-     [("loop", POS, NO), ("pool", POS, NO), ("f", POS, NO), ("p", POS, NO), ("iterator", POS, NO)], "async"),
+    (
+        "vnstore.where",
+        vnstore.where,
+        [("tr", POS, NO), ("vnstore", POS, NO), ("iterator", POS, NO), ("pattern", VAR, NO)],
+        "asyncgen",
+    ),
+    (
+        "pool.pool_for_each_par_map",
+        pool.pool_for_each_par_map,
+        [("loop", POS, NO), ("pool", POS, NO), ("f", POS, NO), ("p", POS, NO), ("iterator", POS, NO)],
+        "async",
+    ),
 ]
 
 
@@ -191,13 +277,19 @@ def test_pstore_search_signature():
 def test_vnstore_query_signature():
     """Documented ``await vnstore.query(...)``: the result must be awaitable (and iterable)."""
     assert [(n, k) for n, k, _ in params(vnstore.query)] == [
-        ("tr", POS), ("vnstore", POS), ("pattern", POS), ("patterns", VAR)]
+        ("tr", POS),
+        ("vnstore", POS),
+        ("pattern", POS),
+        ("patterns", VAR),
+    ]
 
 
 # --- exceptions --------------------------------------------------------------------
 
-@pytest.mark.parametrize("exc", [found.FoundException, bstore.BStoreException, nstore.NStoreException,
-                                 pstore.PStoreException])
+
+@pytest.mark.parametrize(
+    "exc", [found.FoundException, bstore.BStoreException, nstore.NStoreException, pstore.PStoreException]
+)
 def test_exceptions_inherit_base(exc):
     assert issubclass(exc, found.BaseFoundException)
     assert issubclass(found.BaseFoundException, Exception)
@@ -220,20 +312,28 @@ def test_streaming_mode_constants(mode, value):
     assert getattr(found, "STREAMING_MODE_" + mode) == value
 
 
-@pytest.mark.parametrize("name,value", [("ERROR_PREDICATE_RETRYABLE", 50000),
-                                        ("ERROR_PREDICATE_MAYBE_COMMITTED", 50001),
-                                        ("ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED", 50002),
-                                        ("CONFLICT_RANGE_TYPE_READ", 0),
-                                        ("CONFLICT_RANGE_TYPE_WRITE", 1)])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("ERROR_PREDICATE_RETRYABLE", 50000),
+        ("ERROR_PREDICATE_MAYBE_COMMITTED", 50001),
+        ("ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED", 50002),
+        ("CONFLICT_RANGE_TYPE_READ", 0),
+        ("CONFLICT_RANGE_TYPE_WRITE", 1),
+    ],
+)
 def test_numeric_constants(name, value):
     assert getattr(found, name) == value
 
 
-@pytest.mark.parametrize("prefix,examples", [
-    ("FDB_TR_OPTION_", ["TIMEOUT", "RETRY_LIMIT", "READ_YOUR_WRITES_DISABLE", "ACCESS_SYSTEM_KEYS"]),
-    ("FDB_DB_OPTION_", ["TRANSACTION_TIMEOUT", "TRANSACTION_RETRY_LIMIT", "LOCATION_CACHE_SIZE"]),
-    ("FDB_NET_OPTION_", ["TRACE_ENABLE", "KNOB", "CLIENT_BUGGIFY_ENABLE"]),
-])
+@pytest.mark.parametrize(
+    "prefix,examples",
+    [
+        ("FDB_TR_OPTION_", ["TIMEOUT", "RETRY_LIMIT", "READ_YOUR_WRITES_DISABLE", "ACCESS_SYSTEM_KEYS"]),
+        ("FDB_DB_OPTION_", ["TRANSACTION_TIMEOUT", "TRANSACTION_RETRY_LIMIT", "LOCATION_CACHE_SIZE"]),
+        ("FDB_NET_OPTION_", ["TRACE_ENABLE", "KNOB", "CLIENT_BUGGIFY_ENABLE"]),
+    ],
+)
 def test_option_constants(prefix, examples):
     for example in examples:
         value = getattr(found, prefix + example)
@@ -241,6 +341,7 @@ def test_option_constants(prefix, examples):
 
 
 # --- README example ----------------------------------------------------------------
+
 
 async def test_readme_example(tmp_path):
     async def get(tx, key):
@@ -257,10 +358,11 @@ async def test_readme_example(tmp_path):
     await found.transactional(db, set, b"hello", b"world")
     assert await found.transactional(db, get, b"hello") == b"world"
     await found.transactional(db, set, b"azul", b"world")
-    assert await found.transactional(db, query, b"", b"\xFF") == [(b"azul", b"world"), (b"hello", b"world")]
+    assert await found.transactional(db, query, b"", b"\xff") == [(b"azul", b"world"), (b"hello", b"world")]
 
 
 # --- open / transactional / transaction ----------------------------------------------
+
 
 async def test_open_returns_database_with_hooks(db):
     assert isinstance(db.hooks, found.Hooks)
@@ -343,6 +445,7 @@ async def test_transaction_snapshot(db):
 
 # --- hooks ---------------------------------------------------------------------------
 
+
 def test_hooks_and_stats_shapes():
     assert found.Hooks._fields == ("on_begin", "on_commit", "on_post_commit")
     assert found.TransactionStats._fields[:3] == ("retries", "elapsed", "commit_bytes")
@@ -415,6 +518,7 @@ async def test_hooks_fire_for_transaction_context_manager(db):
 
 # --- get / set / clear -----------------------------------------------------------------
 
+
 async def test_get_missing_is_none_and_set_get(db):
     assert await read(db, b"missing") is None
     await put(db, [(b"k", b"v")])
@@ -451,6 +555,7 @@ async def test_clear_one_key_and_range_excluding_other(db):
 
 
 # --- query -------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def abcd(db):
@@ -503,18 +608,22 @@ async def test_query_accepts_key_selectors(abcd):
 
 # --- key selectors and get_key ----------------------------------------------------------
 
-@pytest.mark.parametrize("selector,expected", [
-    (("lt", b"c"), b"b"),
-    (("lte", b"c"), b"c"),
-    (("gt", b"b"), b"c"),
-    (("gte", b"b"), b"b"),
-    (("gte", b"b", 2), b"c"),  # 0.13 fixed gte ignoring offset
-    (("gt", b"a", 2), b"c"),
-    (("lte", b"c", -1), b"b"),
-    (("lt", b"c", -1), b"a"),
-    (("gte", b"bb"), b"c"),
-    (("lt", b"bb"), b"b"),
-])
+
+@pytest.mark.parametrize(
+    "selector,expected",
+    [
+        (("lt", b"c"), b"b"),
+        (("lte", b"c"), b"c"),
+        (("gt", b"b"), b"c"),
+        (("gte", b"b"), b"b"),
+        (("gte", b"b", 2), b"c"),  # 0.13 fixed gte ignoring offset
+        (("gt", b"a", 2), b"c"),
+        (("lte", b"c", -1), b"b"),
+        (("lt", b"c", -1), b"a"),
+        (("gte", b"bb"), b"c"),
+        (("lt", b"bb"), b"b"),
+    ],
+)
 async def test_key_selectors_with_get_key(abcd, selector, expected):
     name, *args = selector
     made = getattr(found, name)(*args)
@@ -532,6 +641,7 @@ def test_key_selectors_require_bytes(name):
 
 
 # --- manual transactions -----------------------------------------------------------
+
 
 async def test_make_transaction_commit_and_committed_version(db):
     tx = found.make_transaction(db)
@@ -676,7 +786,7 @@ async def test_get_range_split_points_empty_or_small_range_is_empty_list(db):
         return await found.get_range_split_points(tx, begin, end, size)
 
     assert await run(db, split, b"u", b"v", 10_000) == []  # documented: empty range
-    assert await run(db, split, b"s", b"t", 10 ** 9) == []  # documented: smaller than chunk_size
+    assert await run(db, split, b"s", b"t", 10**9) == []  # documented: smaller than chunk_size
 
 
 async def test_estimated_size_bytes(db):
@@ -691,8 +801,10 @@ async def test_estimated_size_bytes(db):
 
 # --- helpers -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("key,expected", [(b"a", b"b"), (b"a\xff\xff", b"b"), (b"\x00", b"\x01"),
-                                          (b"ab\xfe", b"ab\xff")])
+
+@pytest.mark.parametrize(
+    "key,expected", [(b"a", b"b"), (b"a\xff\xff", b"b"), (b"\x00", b"\x01"), (b"ab\xfe", b"ab\xff")]
+)
 def test_next_prefix(key, expected):
     assert found.next_prefix(key) == expected
 
@@ -760,8 +872,11 @@ async def test_atomic_operations(db, name, initial, param, expected):
 async def test_set_versionstamped_key_and_value(db):
     key = found.pack_with_versionstamp((b"vs", found.Versionstamp()))
     value = found.pack_with_versionstamp((found.Versionstamp(),))
-    assert params(found.set_versionstamped_key) == params(found.set_versionstamped_value) == [
-        ("tx", POS, NO), ("key", POS, NO), ("param", POS, NO)]
+    assert (
+        params(found.set_versionstamped_key)
+        == params(found.set_versionstamped_value)
+        == [("tx", POS, NO), ("key", POS, NO), ("param", POS, NO)]
+    )
 
     async def write(tx):
         await found.set_versionstamped_key(tx, key, b"payload")
@@ -783,8 +898,13 @@ async def test_set_versionstamped_key_and_value(db):
 
 # --- tuple layer ------------------------------------------------------------------------
 
-TUPLES = [(), (None,), (b"bytes", "text", 42, -7, 3.5, True, False), (uuid.UUID(int=5), (1, (2, None))),
-          (2 ** 70, -(2 ** 70))]
+TUPLES = [
+    (),
+    (None,),
+    (b"bytes", "text", 42, -7, 3.5, True, False),
+    (uuid.UUID(int=5), (1, (2, None))),
+    (2**70, -(2**70)),
+]
 
 
 @pytest.mark.parametrize("value", TUPLES)
@@ -801,7 +921,8 @@ def test_tuple_functions_are_sync_with_one_positional_argument(name):
     """Documented as ``found.pack(tuple)`` etc. (the C codec's builtins have no
     introspectable signature: the pure-Python reference is checked, and the
     exported function is called with one positional argument in the tests below)."""
-    from found import _tuple_py, tuple as layer
+    from found import _tuple_py
+    from found import tuple as layer
 
     for func in (getattr(found, name), getattr(layer, name)):
         assert callable(func) and not inspect.iscoroutinefunction(func)
@@ -828,6 +949,7 @@ def test_versionstamp_helpers():
 
 # --- client, network and database --------------------------------------------------------
 
+
 def test_get_client_version():
     version = found.get_client_version()
     assert isinstance(version, str) and version
@@ -842,8 +964,7 @@ async def test_get_addresses_for_key(db):
 
 
 async def test_database_set_option(db):
-    assert found.database_set_option(db, found.FDB_DB_OPTION_TRANSACTION_TIMEOUT,
-                                     (60000).to_bytes(8, "little")) is None
+    assert found.database_set_option(db, found.FDB_DB_OPTION_TRANSACTION_TIMEOUT, (60000).to_bytes(8, "little")) is None
     with pytest.raises(found.FoundException):
         found.database_set_option(db, 987654)
 
@@ -866,22 +987,34 @@ def test_network_option_before_open_and_completion_hook(tmp_path):
         "asyncio.run(main())\n"
         "print('done', flush=True)\n" % str(tmp_path / "db")
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(found.__file__))))
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(found.__file__))),
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["done", "hook", "ran"]
 
 
-@pytest.mark.parametrize("predicate,code,expected", [
-    ("RETRYABLE", 1020, True), ("RETRYABLE", 2000, False),
-    ("MAYBE_COMMITTED", 1021, True), ("MAYBE_COMMITTED", 1020, False),
-    ("RETRYABLE_NOT_COMMITTED", 1020, True), ("RETRYABLE_NOT_COMMITTED", 1021, False),
-])
+@pytest.mark.parametrize(
+    "predicate,code,expected",
+    [
+        ("RETRYABLE", 1020, True),
+        ("RETRYABLE", 2000, False),
+        ("MAYBE_COMMITTED", 1021, True),
+        ("MAYBE_COMMITTED", 1020, False),
+        ("RETRYABLE_NOT_COMMITTED", 1020, True),
+        ("RETRYABLE_NOT_COMMITTED", 1021, False),
+    ],
+)
 def test_error_predicate(predicate, code, expected):
     assert found.error_predicate(getattr(found, "ERROR_PREDICATE_" + predicate), code) is expected
 
 
 # --- docstrings -----------------------------------------------------------------------
+
 
 def _modules():
     names = ["found"]
@@ -923,12 +1056,16 @@ def test_public_functions_have_docstrings(name):
 
 # --- bstore -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("make, exception", [
-    (lambda prefix: bstore.make("s", prefix), bstore.BStoreException),
-    (lambda prefix: nstore.make("s", prefix, 3), nstore.NStoreException),
-    (lambda prefix: eavstore.make("s", prefix), eavstore.EAVStoreException),
-    (lambda prefix: pstore.make("s", prefix), pstore.PStoreException),
-])
+
+@pytest.mark.parametrize(
+    "make, exception",
+    [
+        (lambda prefix: bstore.make("s", prefix), bstore.BStoreException),
+        (lambda prefix: nstore.make("s", prefix, 3), nstore.NStoreException),
+        (lambda prefix: eavstore.make("s", prefix), eavstore.EAVStoreException),
+        (lambda prefix: pstore.make("s", prefix), pstore.PStoreException),
+    ],
+)
 def test_store_make_takes_a_list_prefix_as_0_13_did(make, exception):
     # Deviation row "prefix should be a tuple" (docs/spec-conformance.md):
     # 0.13 called tuple(prefix), so a list works; a non-sequence is refused.
@@ -971,6 +1108,7 @@ async def test_bstore_same_content_is_stored_once(db):
 
 # --- nstore ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n,indices", [(2, 2), (3, 3), (4, 6), (5, 10)])
 async def test_nstore_writes_central_binomial_indices(db, n, indices):
     """Documented: C(n, n//2) permutations, every add writes to all of them."""
@@ -996,8 +1134,13 @@ async def test_nstore_add_get_remove(db):
 
 async def test_nstore_select_where_query(db):
     triples = nstore.make("triples", ("triples",), 3)
-    for s, p, o in [("alice", "knows", "bob"), ("bob", "knows", "carol"), ("alice", "knows", "dan"),
-                    ("carol", "name", "Carol"), ("dan", "name", "Dan")]:
+    for s, p, o in [
+        ("alice", "knows", "bob"),
+        ("bob", "knows", "carol"),
+        ("alice", "knows", "dan"),
+        ("carol", "name", "Carol"),
+        ("dan", "name", "Dan"),
+    ]:
         await run(db, nstore.add, triples, s, p, o)
     var = nstore.var
 
@@ -1007,8 +1150,7 @@ async def test_nstore_select_where_query(db):
     assert sorted(b["who"] for b in await run(db, select)) == ["bob", "dan"]
 
     async def seeded(tx):
-        return [dict(b) async for b in nstore.select(tx, triples, "alice", "knows", var("who"),
-                                                     seed={"extra": 1})]
+        return [dict(b) async for b in nstore.select(tx, triples, "alice", "knows", var("who"), seed={"extra": 1})]
 
     assert all(b["extra"] == 1 for b in await run(db, seeded))
 
@@ -1019,13 +1161,16 @@ async def test_nstore_select_where_query(db):
     assert [b["name"] for b in await run(db, where)] == ["Dan"]
 
     async def query(tx):
-        return [dict(b) async for b in nstore.query(tx, triples, (var("a"), "knows", var("b")),
-                                                    (var("b"), "knows", var("c")))]
+        return [
+            dict(b)
+            async for b in nstore.query(tx, triples, (var("a"), "knows", var("b")), (var("b"), "knows", var("c")))
+        ]
 
     assert await run(db, query) == [{"a": "alice", "b": "bob", "c": "carol"}]
 
 
 # --- eavstore ---------------------------------------------------------------------------
+
 
 async def test_eavstore(db):
     store = eavstore.make("people", ("people",))
@@ -1049,6 +1194,7 @@ async def test_eavstore(db):
 
 # --- pstore -----------------------------------------------------------------------------
 
+
 async def test_pstore(db):
     store = pstore.make("docs", ("docs",))
     await run(db, pstore.index, store, "d1", {"fox": 3, "dog": 1})
@@ -1068,6 +1214,7 @@ async def test_pstore_counter_must_map_str_to_positive_int(db, counter):
 
 
 # --- vnstore ----------------------------------------------------------------------------
+
 
 async def test_vnstore_changes(db):
     store = vnstore.make("v", ("v",), ("subject", "predicate", "object"))
@@ -1100,8 +1247,10 @@ async def test_vnstore_changes(db):
 
     async def remove(tx):
         vnstore.change_continue(tx, store, second)
-        return (await vnstore.remove(tx, store, "alice", "knows", "bob"),
-                await vnstore.remove(tx, store, "nobody", "knows", "bob"))
+        return (
+            await vnstore.remove(tx, store, "alice", "knows", "bob"),
+            await vnstore.remove(tx, store, "nobody", "knows", "bob"),
+        )
 
     assert await run(db, remove) == (True, False)
     await run(db, vnstore.change_apply, store, second)
@@ -1171,7 +1320,8 @@ def test_vnstore_server_surface(monkeypatch, tmp_path):
 
     import uvicorn
 
-    from found.ext.vnstore import launcher, server as module
+    from found.ext.vnstore import launcher
+    from found.ext.vnstore import server as module
 
     assert [p.name for p in inspect.signature(module.server).parameters.values()] == ["scope", "receive", "send"]
     served, bound = [], []
@@ -1246,9 +1396,18 @@ async def test_vnstore_server_lifespan_and_routes(tmp_path, monkeypatch):
         assert await running.stop() == {"type": "lifespan.shutdown.complete"}
 
 
-@pytest.mark.parametrize("text,value", [("hello", "hello"), ("#none", None), ("#true", True), ("#false", False),
-                                        ("#i42", 42), ("#f3.14", 3.14),
-                                        ("#u" + "DEADBEEF" * 4, uuid.UUID("DEADBEEF" * 4))])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("hello", "hello"),
+        ("#none", None),
+        ("#true", True),
+        ("#false", False),
+        ("#i42", 42),
+        ("#f3.14", 3.14),
+        ("#u" + "DEADBEEF" * 4, uuid.UUID("DEADBEEF" * 4)),
+    ],
+)
 def test_vnstore_server_value_encoding(text, value):
     from found.ext.vnstore import server as module
 
@@ -1264,6 +1423,7 @@ def test_vnstore_server_underscore_is_fresh_uuid():
 
 
 # --- pool --------------------------------------------------------------------------------
+
 
 async def test_pool_for_each_par_map():
     results = []

@@ -27,21 +27,19 @@ typedef struct found_node {
 
 struct found_port {
     pthread_mutex_t lock;
-    found_node *head, *tail;   /* ready, not yet taken */
-    long refs;                 /* the owner (until closed) + one per registered future */
+    found_node *head, *tail; /* ready, not yet taken */
+    long refs;               /* the owner (until closed) + one per registered future */
     int closed;
-    int read_fd, write_fd;     /* the same eventfd on Linux, a pipe elsewhere */
+    int read_fd, write_fd; /* the same eventfd on Linux, a pipe elsewhere */
 };
 
-static int found_wake_fds(int fds[2])
-{
+static int found_wake_fds(int fds[2]) {
 #ifdef __linux__
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     fds[0] = fds[1] = fd;
     return fd < 0 ? -1 : 0;
 #else
-    if (pipe(fds) < 0)
-        return -1;
+    if (pipe(fds) < 0) return -1;
     for (int i = 0; i < 2; i++) {
         if (fcntl(fds[i], F_SETFL, O_NONBLOCK) < 0 || fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0) {
             close(fds[0]);
@@ -53,11 +51,9 @@ static int found_wake_fds(int fds[2])
 #endif
 }
 
-found_port *found_port_open(void)
-{
+found_port *found_port_open(void) {
     found_port *port = calloc(1, sizeof *port);
-    if (!port)
-        return NULL;
+    if (!port) return NULL;
     int fds[2];
     if (found_wake_fds(fds) < 0 || pthread_mutex_init(&port->lock, NULL) != 0) {
         free(port);
@@ -69,43 +65,33 @@ found_port *found_port_open(void)
     return port;
 }
 
-int found_port_fd(found_port *port)
-{
-    return port->read_fd;
-}
+int found_port_fd(found_port *port) { return port->read_fd; }
 
-static void found_port_free(found_port *port)
-{
+static void found_port_free(found_port *port) {
     close(port->read_fd);
-    if (port->write_fd != port->read_fd)
-        close(port->write_fd);
+    if (port->write_fd != port->read_fd) close(port->write_fd);
     pthread_mutex_destroy(&port->lock);
     free(port);
 }
 
-static void found_wake(found_port *port)
-{
+static void found_wake(found_port *port) {
     uint64_t one = 1;
     ssize_t n;
-    do
-        n = write(port->write_fd, &one, sizeof one);
+    do n = write(port->write_fd, &one, sizeof one);
     while (n < 0 && errno == EINTR);
     /* EAGAIN: already readable (a full pipe or counter), which is all we need. */
 }
 
-static void found_unwake(found_port *port)
-{
+static void found_unwake(found_port *port) {
     uint64_t buffer[16];
     ssize_t n;
-    do
-        n = read(port->read_fd, buffer, sizeof buffer);
+    do n = read(port->read_fd, buffer, sizeof buffer);
     while (n == (ssize_t)sizeof buffer || (n < 0 && errno == EINTR));
 }
 
 /* The C callback given to fdb_future_set_callback: runs on the completing
  * thread (or at once, on the caller's, when the future is already ready). */
-static void found_port_ready(FDBFuture *future, void *parameter)
-{
+static void found_port_ready(FDBFuture *future, void *parameter) {
     (void)future;
     found_node *node = parameter;
     found_port *port = node->port;
@@ -123,19 +109,15 @@ static void found_port_ready(FDBFuture *future, void *parameter)
             port->head = node;
         int was_empty = port->tail == NULL;
         port->tail = node;
-        if (was_empty)
-            found_wake(port);
+        if (was_empty) found_wake(port);
     }
     pthread_mutex_unlock(&port->lock);
-    if (free_port)
-        found_port_free(port);
+    if (free_port) found_port_free(port);
 }
 
-int found_port_watch(found_port *port, FDBFuture *future, intptr_t token)
-{
+int found_port_watch(found_port *port, FDBFuture *future, intptr_t token) {
     found_node *node = malloc(sizeof *node);
-    if (!node)
-        return FOUND_INTERNAL_ERROR;
+    if (!node) return FOUND_INTERNAL_ERROR;
     node->next = NULL;
     node->port = port;
     node->future = future;
@@ -153,8 +135,7 @@ int found_port_watch(found_port *port, FDBFuture *future, intptr_t token)
     return err;
 }
 
-int found_port_take(found_port *port, intptr_t *tokens, int max)
-{
+int found_port_take(found_port *port, intptr_t *tokens, int max) {
     int n = 0;
     pthread_mutex_lock(&port->lock);
     while (n < max && port->head) {
@@ -172,8 +153,7 @@ int found_port_take(found_port *port, intptr_t *tokens, int max)
     return n;
 }
 
-void found_port_close(found_port *port)
-{
+void found_port_close(found_port *port) {
     pthread_mutex_lock(&port->lock);
     port->closed = 1;
     while (port->head) {
@@ -186,6 +166,5 @@ void found_port_close(found_port *port)
     port->tail = NULL;
     int free_port = --port->refs == 0;
     pthread_mutex_unlock(&port->lock);
-    if (free_port)
-        found_port_free(port);
+    if (free_port) found_port_free(port);
 }

@@ -19,10 +19,10 @@
 #define FOUND_INTERNAL_ERROR 4100
 
 /* status of a helper's result */
-#define FOUND_READY 0
-#define FOUND_HELD 1
+#define FOUND_READY   0
+#define FOUND_HELD    1
 #define FOUND_PENDING 2
-#define FOUND_FAILED 3
+#define FOUND_FAILED  3
 
 /* Loading the library (generated in build_ffi.py from fdb_c_api.h). */
 const char *found_load_library(const char *path);
@@ -77,11 +77,10 @@ found_bytes found_take_value(FDBFuture *f);
 found_bytes found_get_key(FDBTransaction *tr, const char *key, int key_length, fdb_bool_t or_equal,
                           int offset, fdb_bool_t snapshot);
 found_bytes found_take_key(FDBFuture *f);
-found_pairs found_get_range(FDBTransaction *tr,
-                            const char *begin, int begin_length, fdb_bool_t begin_or_equal, int begin_offset,
-                            const char *end, int end_length, fdb_bool_t end_or_equal, int end_offset,
-                            int limit, int target_bytes, int mode, int iteration,
-                            fdb_bool_t snapshot, fdb_bool_t reverse);
+found_pairs found_get_range(FDBTransaction *tr, const char *begin, int begin_length,
+                            fdb_bool_t begin_or_equal, int begin_offset, const char *end, int end_length,
+                            fdb_bool_t end_or_equal, int end_offset, int limit, int target_bytes, int mode,
+                            int iteration, fdb_bool_t snapshot, fdb_bool_t reverse);
 found_pairs found_take_range(FDBFuture *f);
 found_int found_take_int64(FDBFuture *f);
 found_int found_take_error(FDBFuture *f);

@@ -11,36 +11,23 @@ long found_futures_alive;
 static void *found_handle;
 static char found_message[1024];
 
-long found_futures_alive_count(void)
-{
-    return __atomic_load_n(&found_futures_alive, __ATOMIC_RELAXED);
-}
+long found_futures_alive_count(void) { return __atomic_load_n(&found_futures_alive, __ATOMIC_RELAXED); }
 
-int found_library_loaded(void)
-{
-    return found_handle != NULL;
-}
+int found_library_loaded(void) { return found_handle != NULL; }
 
 /* Only before any API call: the library is then refused, not used. */
-void found_unload_library(void)
-{
-    if (!found_handle)
-        return;
+void found_unload_library(void) {
+    if (!found_handle) return;
     dlclose(found_handle);
     found_handle = NULL;
     found_api_install(NULL);
 }
 
-void *found_optional_symbol(const char *name)
-{
-    return found_handle ? dlsym(found_handle, name) : NULL;
-}
+void *found_optional_symbol(const char *name) { return found_handle ? dlsym(found_handle, name) : NULL; }
 
 /* Returns NULL on success, else a message naming what is wrong. */
-const char *found_load_library(const char *path)
-{
-    if (found_handle)
-        return "a FoundationDB library is already loaded in this process";
+const char *found_load_library(const char *path) {
+    if (found_handle) return "a FoundationDB library is already loaded in this process";
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         snprintf(found_message, sizeof found_message, "cannot load %s: %s", path, dlerror());

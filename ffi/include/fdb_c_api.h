@@ -70,8 +70,7 @@ typedef struct FDBKeyRange {
 /* Callbacks a caller hands to the blob-granule readers. */
 typedef struct FDBReadBlobGranuleContext {
     void *userContext;
-    int64_t (*start_load_f)(const char *filename, int filename_length,
-                            int64_t offset, int64_t length,
+    int64_t (*start_load_f)(const char *filename, int filename_length, int64_t offset, int64_t length,
                             int64_t full_file_length, void *context);
     uint8_t *(*get_load_f)(int64_t load_id, void *context);
     void (*free_load_f)(int64_t load_id, void *context);
@@ -109,10 +108,10 @@ fdb_error_t fdb_future_get_uint64(FDBFuture *f, uint64_t *out);
 fdb_error_t fdb_future_get_double(FDBFuture *f, double *out);
 fdb_error_t fdb_future_get_version(FDBFuture *f, int64_t *out_version);
 fdb_error_t fdb_future_get_key(FDBFuture *f, const uint8_t **out_key, int *out_key_length);
-fdb_error_t fdb_future_get_value(FDBFuture *f, fdb_bool_t *out_present,
-                                 const uint8_t **out_value, int *out_value_length);
-fdb_error_t fdb_future_get_keyvalue_array(FDBFuture *f, const FDBKeyValue **out_kv,
-                                          int *out_count, fdb_bool_t *out_more);
+fdb_error_t fdb_future_get_value(FDBFuture *f, fdb_bool_t *out_present, const uint8_t **out_value,
+                                 int *out_value_length);
+fdb_error_t fdb_future_get_keyvalue_array(FDBFuture *f, const FDBKeyValue **out_kv, int *out_count,
+                                          fdb_bool_t *out_more);
 fdb_error_t fdb_future_get_mappedkeyvalue_array(FDBFuture *f, const FDBMappedKeyValue **out_kv,
                                                 int *out_count, fdb_bool_t *out_more);
 fdb_error_t fdb_future_get_key_array(FDBFuture *f, const FDBKey **out_key_array, int *out_count);
@@ -123,13 +122,12 @@ fdb_error_t fdb_future_get_granule_summary_array(FDBFuture *f, const FDBGranuleS
 fdb_error_t fdb_future_get_database(FDBFuture *f, FDBDatabase **out_database);
 fdb_error_t fdb_future_get_cluster(FDBFuture *f, FDBCluster **out_cluster);
 fdb_error_t fdb_future_get_shared_state(FDBFuture *f, DatabaseSharedState **out_state);
-fdb_error_t fdb_future_readbg_get_descriptions(FDBFuture *f, FDBBGFileDescription **out,
-                                               int *desc_count);
+fdb_error_t fdb_future_readbg_get_descriptions(FDBFuture *f, FDBBGFileDescription **out, int *desc_count);
 
 /* --- results (blob granules) -------------------------------------------- */
 void fdb_result_destroy(FDBResult *r);
-fdb_error_t fdb_result_get_keyvalue_array(FDBResult *r, const FDBKeyValue **out_kv,
-                                          int *out_count, fdb_bool_t *out_more);
+fdb_error_t fdb_result_get_keyvalue_array(FDBResult *r, const FDBKeyValue **out_kv, int *out_count,
+                                          fdb_bool_t *out_more);
 fdb_error_t fdb_result_get_bg_mutations_array(FDBResult *r, const FDBBGMutation **out_mutations,
                                               int *out_count);
 FDBResult *fdb_readbg_parse_snapshot_file(const uint8_t *file_data, int file_len,
@@ -158,15 +156,15 @@ FDBFuture *fdb_database_reboot_worker(FDBDatabase *db, const uint8_t *address, i
                                       fdb_bool_t check, int duration);
 FDBFuture *fdb_database_force_recovery_with_data_loss(FDBDatabase *db, const uint8_t *dcid, int dcid_length);
 FDBFuture *fdb_database_create_snapshot(FDBDatabase *db, const uint8_t *uid, int uid_length,
-                                       const uint8_t *snap_command, int snap_command_length);
+                                        const uint8_t *snap_command, int snap_command_length);
 FDBFuture *fdb_database_create_shared_state(FDBDatabase *db);
 void fdb_database_set_shared_state(FDBDatabase *db, DatabaseSharedState *p);
 double fdb_database_get_main_thread_busyness(FDBDatabase *db);
 FDBFuture *fdb_database_get_server_protocol(FDBDatabase *db, uint64_t expected_version);
 FDBFuture *fdb_database_get_client_status(FDBDatabase *db);
 FDBFuture *fdb_database_purge_blob_granules(FDBDatabase *db, const uint8_t *begin_key, int begin_key_length,
-                                            const uint8_t *end_key, int end_key_length,
-                                            int64_t purge_version, fdb_bool_t force);
+                                            const uint8_t *end_key, int end_key_length, int64_t purge_version,
+                                            fdb_bool_t force);
 FDBFuture *fdb_database_wait_purge_granules_complete(FDBDatabase *db, const uint8_t *purge_key,
                                                      int purge_key_length);
 FDBFuture *fdb_database_blobbify_range(FDBDatabase *db, const uint8_t *begin_key, int begin_key_length,
@@ -182,16 +180,16 @@ FDBFuture *fdb_database_list_blobbified_ranges(FDBDatabase *db, const uint8_t *b
 FDBFuture *fdb_database_verify_blob_range(FDBDatabase *db, const uint8_t *begin_key, int begin_key_length,
                                           const uint8_t *end_key, int end_key_length, int64_t version);
 FDBFuture *fdb_database_flush_blob_range(FDBDatabase *db, const uint8_t *begin_key, int begin_key_length,
-                                         const uint8_t *end_key, int end_key_length,
-                                         fdb_bool_t compact, int64_t version);
+                                         const uint8_t *end_key, int end_key_length, fdb_bool_t compact,
+                                         int64_t version);
 
 /* --- tenant ------------------------------------------------------------- */
 fdb_error_t fdb_tenant_create_transaction(FDBTenant *tenant, FDBTransaction **out_transaction);
 void fdb_tenant_destroy(FDBTenant *tenant);
 FDBFuture *fdb_tenant_get_id(FDBTenant *tenant);
 FDBFuture *fdb_tenant_purge_blob_granules(FDBTenant *tenant, const uint8_t *begin_key, int begin_key_length,
-                                          const uint8_t *end_key, int end_key_length,
-                                          int64_t purge_version, fdb_bool_t force);
+                                          const uint8_t *end_key, int end_key_length, int64_t purge_version,
+                                          fdb_bool_t force);
 FDBFuture *fdb_tenant_wait_purge_granules_complete(FDBTenant *tenant, const uint8_t *purge_key,
                                                    int purge_key_length);
 FDBFuture *fdb_tenant_blobbify_range(FDBTenant *tenant, const uint8_t *begin_key, int begin_key_length,
@@ -202,18 +200,19 @@ FDBFuture *fdb_tenant_blobbify_range_blocking(FDBTenant *tenant, const uint8_t *
 FDBFuture *fdb_tenant_unblobbify_range(FDBTenant *tenant, const uint8_t *begin_key, int begin_key_length,
                                        const uint8_t *end_key, int end_key_length);
 FDBFuture *fdb_tenant_list_blobbified_ranges(FDBTenant *tenant, const uint8_t *begin_key,
-                                             int begin_key_length, const uint8_t *end_key,
-                                             int end_key_length, int range_limit);
+                                             int begin_key_length, const uint8_t *end_key, int end_key_length,
+                                             int range_limit);
 FDBFuture *fdb_tenant_verify_blob_range(FDBTenant *tenant, const uint8_t *begin_key, int begin_key_length,
                                         const uint8_t *end_key, int end_key_length, int64_t version);
 FDBFuture *fdb_tenant_flush_blob_range(FDBTenant *tenant, const uint8_t *begin_key, int begin_key_length,
-                                       const uint8_t *end_key, int end_key_length,
-                                       fdb_bool_t compact, int64_t version);
+                                       const uint8_t *end_key, int end_key_length, fdb_bool_t compact,
+                                       int64_t version);
 
 /* --- transaction -------------------------------------------------------- */
 void fdb_transaction_destroy(FDBTransaction *tr);
 void fdb_transaction_cancel(FDBTransaction *tr);
-fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option, const uint8_t *value, int value_length);
+fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option, const uint8_t *value,
+                                       int value_length);
 void fdb_transaction_set_read_version(FDBTransaction *tr, int64_t version);
 FDBFuture *fdb_transaction_get_read_version(FDBTransaction *tr);
 FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key_name, int key_name_length,
@@ -222,29 +221,25 @@ FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t *key_name, 
                                    fdb_bool_t or_equal, int offset, fdb_bool_t snapshot);
 FDBFuture *fdb_transaction_get_addresses_for_key(FDBTransaction *tr, const uint8_t *key_name,
                                                  int key_name_length);
-FDBFuture *fdb_transaction_get_range(FDBTransaction *tr,
-                                     const uint8_t *begin_key_name, int begin_key_name_length,
-                                     fdb_bool_t begin_or_equal, int begin_offset,
+FDBFuture *fdb_transaction_get_range(FDBTransaction *tr, const uint8_t *begin_key_name,
+                                     int begin_key_name_length, fdb_bool_t begin_or_equal, int begin_offset,
                                      const uint8_t *end_key_name, int end_key_name_length,
-                                     fdb_bool_t end_or_equal, int end_offset,
-                                     int limit, int target_bytes, int mode, int iteration,
-                                     fdb_bool_t snapshot, fdb_bool_t reverse);
+                                     fdb_bool_t end_or_equal, int end_offset, int limit, int target_bytes,
+                                     int mode, int iteration, fdb_bool_t snapshot, fdb_bool_t reverse);
 /* The pre-API-14 name of fdb_transaction_get_range; same arguments. */
-FDBFuture *fdb_transaction_get_range_selector(FDBTransaction *tr,
-                                              const uint8_t *begin_key_name, int begin_key_name_length,
-                                              fdb_bool_t begin_or_equal, int begin_offset,
-                                              const uint8_t *end_key_name, int end_key_name_length,
-                                              fdb_bool_t end_or_equal, int end_offset,
-                                              int limit, int target_bytes, int mode, int iteration,
-                                              fdb_bool_t snapshot, fdb_bool_t reverse);
-FDBFuture *fdb_transaction_get_mapped_range(FDBTransaction *tr,
-                                            const uint8_t *begin_key_name, int begin_key_name_length,
-                                            fdb_bool_t begin_or_equal, int begin_offset,
-                                            const uint8_t *end_key_name, int end_key_name_length,
-                                            fdb_bool_t end_or_equal, int end_offset,
-                                            const uint8_t *mapper_name, int mapper_name_length,
-                                            int limit, int target_bytes, int mode, int iteration,
-                                            fdb_bool_t snapshot, fdb_bool_t reverse);
+FDBFuture *fdb_transaction_get_range_selector(FDBTransaction *tr, const uint8_t *begin_key_name,
+                                              int begin_key_name_length, fdb_bool_t begin_or_equal,
+                                              int begin_offset, const uint8_t *end_key_name,
+                                              int end_key_name_length, fdb_bool_t end_or_equal,
+                                              int end_offset, int limit, int target_bytes, int mode,
+                                              int iteration, fdb_bool_t snapshot, fdb_bool_t reverse);
+FDBFuture *fdb_transaction_get_mapped_range(FDBTransaction *tr, const uint8_t *begin_key_name,
+                                            int begin_key_name_length, fdb_bool_t begin_or_equal,
+                                            int begin_offset, const uint8_t *end_key_name,
+                                            int end_key_name_length, fdb_bool_t end_or_equal, int end_offset,
+                                            const uint8_t *mapper_name, int mapper_name_length, int limit,
+                                            int target_bytes, int mode, int iteration, fdb_bool_t snapshot,
+                                            fdb_bool_t reverse);
 void fdb_transaction_set(FDBTransaction *tr, const uint8_t *key_name, int key_name_length,
                          const uint8_t *value, int value_length);
 void fdb_transaction_atomic_op(FDBTransaction *tr, const uint8_t *key_name, int key_name_length,
@@ -290,9 +285,9 @@ FDBResult *fdb_transaction_read_blob_granules_finish(FDBTransaction *tr, FDBFutu
                                                      FDBReadBlobGranuleContext *granule_context);
 FDBFuture *fdb_transaction_read_blob_granules_description(FDBTransaction *tr, const uint8_t *begin_key_name,
                                                           int begin_key_name_length,
-                                                          const uint8_t *end_key_name, int end_key_name_length,
-                                                          int64_t begin_version, int64_t read_version,
-                                                          int64_t *read_version_out);
+                                                          const uint8_t *end_key_name,
+                                                          int end_key_name_length, int64_t begin_version,
+                                                          int64_t read_version, int64_t *read_version_out);
 FDBFuture *fdb_transaction_summarize_blob_granules(FDBTransaction *tr, const uint8_t *begin_key_name,
                                                    int begin_key_name_length, const uint8_t *end_key_name,
                                                    int end_key_name_length, int64_t summary_version,

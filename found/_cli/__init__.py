@@ -4,6 +4,7 @@ One module per group of subcommands (info, keys, transfer); each adds its
 parsers with ``register(sub)`` and sets ``run``, a coroutine taking the
 parsed arguments and returning the exit status.  Documented in docs/cli.md.
 """
+
 import argparse
 import asyncio
 import sys
@@ -20,12 +21,19 @@ __all__ = ["main", "parser"]
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the whole command."""
     top = argparse.ArgumentParser(
-        prog="found", formatter_class=HelpFormatter,
+        prog="found",
+        formatter_class=HelpFormatter,
         description="Inspect a FoundationDB database or an embedded engine directory, and move data between them.",
-        epilog=examples("found info", "found set hello world -d ./data", "found range --prefix user/ -d ./data",
-                        "found dump ./data -o data.fdump", "found load data.fdump /etc/foundationdb/fdb.cluster",
-                        "found copy ./data /etc/foundationdb/fdb.cluster",
-                        "found COMMAND --help   # each command's options and examples"))
+        epilog=examples(
+            "found info",
+            "found set hello world -d ./data",
+            "found range --prefix user/ -d ./data",
+            "found dump ./data -o data.fdump",
+            "found load data.fdump /etc/foundationdb/fdb.cluster",
+            "found copy ./data /etc/foundationdb/fdb.cluster",
+            "found COMMAND --help   # each command's options and examples",
+        ),
+    )
     sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     info.register(sub)
     keys.register(sub)

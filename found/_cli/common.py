@@ -1,4 +1,5 @@
 """What every subcommand shares: the database argument, key syntax, errors and exit codes."""
+
 import argparse
 import ast
 import codecs
@@ -19,8 +20,10 @@ class CommandError(Exception):
 
 def add_db(parser: argparse.ArgumentParser, positional: bool = False) -> None:
     """The database to use: a cluster file, an engine data directory, or none for the default."""
-    help_text = ("cluster file of a FoundationDB cluster, or an embedded engine data directory "
-                 "(default: $FDB_CLUSTER_FILE, /etc/foundationdb/fdb.cluster, else the engine's default directory)")
+    help_text = (
+        "cluster file of a FoundationDB cluster, or an embedded engine data directory "
+        "(default: $FDB_CLUSTER_FILE, /etc/foundationdb/fdb.cluster, else the engine's default directory)"
+    )
     if positional:
         parser.add_argument("db", nargs="?", metavar="DB", help=help_text)
     else:
@@ -29,12 +32,17 @@ def add_db(parser: argparse.ArgumentParser, positional: bool = False) -> None:
 
 def add_key_modes(parser: argparse.ArgumentParser) -> None:
     """--tuple/--value-tuple/--system, shared by the key commands."""
-    parser.add_argument("--tuple", "-t", action="store_true",
-                        help="keys are tuples: given as a Python tuple literal, shown unpacked")
-    parser.add_argument("--value-tuple", action="store_true",
-                        help="values are tuples too (given and shown like --tuple keys)")
-    parser.add_argument("--system", action="store_true",
-                        help="allow system keys (\\xff...); without it they are refused and ranges stop at \\xff")
+    parser.add_argument(
+        "--tuple", "-t", action="store_true", help="keys are tuples: given as a Python tuple literal, shown unpacked"
+    )
+    parser.add_argument(
+        "--value-tuple", action="store_true", help="values are tuples too (given and shown like --tuple keys)"
+    )
+    parser.add_argument(
+        "--system",
+        action="store_true",
+        help="allow system keys (\\xff...); without it they are refused and ranges stop at \\xff",
+    )
 
 
 async def open_db(path: Optional[str], create: bool = False):
@@ -134,8 +142,9 @@ class HelpFormatter(argparse.HelpFormatter):
 
 def command(sub, name: str, run, summary: str, description: str, example_lines) -> argparse.ArgumentParser:
     """A subcommand's parser: its one-line summary, description, examples epilog, and ``run`` coroutine."""
-    parser = sub.add_parser(name, help=summary, description=description, epilog=examples(*example_lines),
-                            formatter_class=HelpFormatter)
+    parser = sub.add_parser(
+        name, help=summary, description=description, epilog=examples(*example_lines), formatter_class=HelpFormatter
+    )
     parser.set_defaults(run=run)
     return parser
 

@@ -1,4 +1,5 @@
 """found info / found version: which library, where the data lives, how big it is."""
+
 import ctypes
 import json
 import os
@@ -11,7 +12,7 @@ from found import _dump
 from found._cli.common import EXIT_OK, add_db, command, open_db
 from found._cli.progress import human_bytes
 
-_COUNT_EXACTLY = 100_000       # pairs counted one by one before the count is estimated
+_COUNT_EXACTLY = 100_000  # pairs counted one by one before the count is estimated
 _MDB_RDONLY = 0x20000
 
 
@@ -41,7 +42,7 @@ def engine_directory(db: Optional[str]) -> str:
         with open(db, encoding="utf-8", errors="replace") as f:
             text = f.read(65536).strip()
         if text.startswith("embedded:"):
-            return os.path.join(os.path.dirname(os.path.abspath(db)), text[len("embedded:"):])
+            return os.path.join(os.path.dirname(os.path.abspath(db)), text[len("embedded:") :])
     return os.path.abspath(db)
 
 
@@ -70,13 +71,19 @@ def reader_slots(directory: str) -> Optional[Dict[str, int]]:
 
 
 class _EnvInfo(ctypes.Structure):
-    _fields_ = [("mapaddr", ctypes.c_void_p), ("mapsize", ctypes.c_size_t), ("last_pgno", ctypes.c_size_t),
-                ("last_txnid", ctypes.c_size_t), ("maxreaders", ctypes.c_uint), ("numreaders", ctypes.c_uint)]
+    _fields_ = [
+        ("mapaddr", ctypes.c_void_p),
+        ("mapsize", ctypes.c_size_t),
+        ("last_pgno", ctypes.c_size_t),
+        ("last_txnid", ctypes.c_size_t),
+        ("maxreaders", ctypes.c_uint),
+        ("numreaders", ctypes.c_uint),
+    ]
 
 
 def _reader_table(directory: str) -> Dict[str, int]:
     """(in the child) {"in_use", "reading", "max", "high_water"} from LMDB's mdb_reader_list/mdb_env_info."""
-    lmdb = ctypes.CDLL(found.engine.library_path())   # its dependencies' symbols (liblmdb) resolve through it
+    lmdb = ctypes.CDLL(found.engine.library_path())  # its dependencies' symbols (liblmdb) resolve through it
     env = ctypes.c_void_p()
     if lmdb.mdb_env_create(ctypes.byref(env)):
         raise SystemExit(1)
@@ -91,8 +98,12 @@ def _reader_table(directory: str) -> Dict[str, int]:
     lmdb.mdb_env_info(env, ctypes.byref(info))
     rows = [line.split() for line in "".join(lines).splitlines()[1:] if line.strip()]
     rows = [row for row in rows if len(row) == 3]
-    return {"in_use": len(rows), "reading": sum(row[2] != "-" for row in rows),
-            "max": info.maxreaders, "high_water": info.numreaders}
+    return {
+        "in_use": len(rows),
+        "reading": sum(row[2] != "-" for row in rows),
+        "max": info.maxreaders,
+        "high_water": info.numreaders,
+    }
 
 
 async def _count(db, exact: bool) -> Dict[str, Any]:
@@ -116,8 +127,13 @@ async def gather(db_arg: Optional[str], exact: bool) -> Dict[str, Any]:
     """Everything ``found info`` reports, as a dict (``--json`` prints it as is)."""
     db = await open_db(db_arg)
     kind, path = found.library()
-    report: Dict[str, Any] = {"found": ".".join(map(str, found.__VERSION__)), "api_version": found.VERSION,
-                              "library": kind, "library_path": path, "client_version": found.get_client_version()}
+    report: Dict[str, Any] = {
+        "found": ".".join(map(str, found.__VERSION__)),
+        "api_version": found.VERSION,
+        "library": kind,
+        "library_path": path,
+        "client_version": found.get_client_version(),
+    }
     if kind == "embedded":
         directory = engine_directory(db_arg)
         report["data_directory"] = directory
@@ -131,23 +147,31 @@ async def gather(db_arg: Optional[str], exact: bool) -> Dict[str, Any]:
 
 
 def _text(report: Dict[str, Any]) -> str:
-    lines = ["found:          %s (API %d)" % (report["found"], report["api_version"]),
-             "library:        %s %s" % (report["library"], report["library_path"]),
-             "client version: %s" % report["client_version"]]
+    lines = [
+        "found:          %s (API %d)" % (report["found"], report["api_version"]),
+        "library:        %s %s" % (report["library"], report["library_path"]),
+        "client version: %s" % report["client_version"],
+    ]
     if "data_directory" in report:
         lines.append("data directory: %s" % report["data_directory"])
         for name, size in report["files"].items():
             lines.append("  %-12s  %s (%s on disk)" % (name, human_bytes(size["size"]), human_bytes(size["on_disk"])))
         slots = report["reader_slots"]
-        lines.append("reader slots:   " + ("unknown" if slots is None else
-                                           "%(in_use)d in use (%(reading)d holding a snapshot) of %(max)d" % slots))
+        lines.append(
+            "reader slots:   "
+            + ("unknown" if slots is None else "%(in_use)d in use (%(reading)d holding a snapshot) of %(max)d" % slots)
+        )
     else:
         lines.append("cluster file:   %s" % report["cluster_file"])
     keys = report["keys"]
     approx = "" if keys["exact"] else "~"
-    lines.append("keys:           %s%d%s" % (approx, keys["pairs"], "" if keys["exact"] else " (estimated; --exact counts)"))
-    lines.append("size:           %s%s (keys + values%s)" % (approx, human_bytes(keys["bytes"]),
-                                                             "" if keys["exact"] else ", estimated"))
+    lines.append(
+        "keys:           %s%d%s" % (approx, keys["pairs"], "" if keys["exact"] else " (estimated; --exact counts)")
+    )
+    lines.append(
+        "size:           %s%s (keys + values%s)"
+        % (approx, human_bytes(keys["bytes"]), "" if keys["exact"] else ", estimated")
+    )
     lines.append("read version:   %d" % report["read_version"])
     return "\n".join(lines)
 
@@ -161,17 +185,31 @@ async def info(args) -> int:
 
 def register(sub) -> None:
     """Add info and version to the subcommand parsers."""
-    p = command(sub, "info", info, "library, data location, file sizes, key count",
-                "Show the FoundationDB library in use, the data directory or cluster file, the "
-                "engine's files and reader slots, the number of keys and their size (counted "
-                "exactly up to %d pairs, estimated beyond unless --exact) and the read "
-                "version." % _COUNT_EXACTLY,
-                ["found info", "found info ./data", "found info /etc/foundationdb/fdb.cluster",
-                 "found info ./data --exact --json"])
+    p = command(
+        sub,
+        "info",
+        info,
+        "library, data location, file sizes, key count",
+        "Show the FoundationDB library in use, the data directory or cluster file, the "
+        "engine's files and reader slots, the number of keys and their size (counted "
+        "exactly up to %d pairs, estimated beyond unless --exact) and the read "
+        "version." % _COUNT_EXACTLY,
+        [
+            "found info",
+            "found info ./data",
+            "found info /etc/foundationdb/fdb.cluster",
+            "found info ./data --exact --json",
+        ],
+    )
     add_db(p, positional=True)
     p.add_argument("--exact", action="store_true", help="count every key (reads the whole key space)")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
 
-    command(sub, "version", version, "print found's and the client library's versions",
-            "Print found's version, its FoundationDB API version and the client library's.",
-            ["found version", "FOUND_LIBRARY=/usr/lib/libfdb_c.so found version"])
+    command(
+        sub,
+        "version",
+        version,
+        "print found's and the client library's versions",
+        "Print found's version, its FoundationDB API version and the client library's.",
+        ["found version", "FOUND_LIBRARY=/usr/lib/libfdb_c.so found version"],
+    )

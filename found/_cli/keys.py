@@ -1,14 +1,25 @@
 """found get / set / clear / range / watch: single keys and ranges."""
+
 import asyncio
 import sys
 
 import found
-from found._cli.common import (CommandError, EXIT_FAILED, EXIT_OK, add_db, add_key_modes,
-                               check_key, command, key_range, open_db, parse, show)
+from found._cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CommandError,
+    add_db,
+    add_key_modes,
+    check_key,
+    command,
+    key_range,
+    open_db,
+    parse,
+    show,
+)
 
-
-_CHUNK = 10_000     # pairs per transaction of `found range`
-_TOO_OLD = 1007     # transaction_too_old
+_CHUNK = 10_000  # pairs per transaction of `found range`
+_TOO_OLD = 1007  # transaction_too_old
 
 
 def _system_option(tx, system: bool) -> None:
@@ -30,6 +41,7 @@ async def get(args) -> int:
     async def read(tx):
         _system_option(tx, args.system)
         return await found.get(tx, key)
+
     value = await found.transactional(db, read)
     if value is None:
         print("found get: no such key: %s" % show(key, args.tuple), file=sys.stderr)
@@ -46,6 +58,7 @@ async def set_(args) -> int:
     async def write(tx):
         _system_option(tx, args.system)
         await found.set(tx, key, value)
+
     await found.transactional(db, write)
     return EXIT_OK
 
@@ -67,6 +80,7 @@ async def clear(args) -> int:
     async def write(tx):
         _system_option(tx, args.system)
         await found.clear(tx, begin, end)
+
     await found.transactional(db, write)
     return EXIT_OK
 
@@ -80,7 +94,7 @@ class _Pinned:
         self.versions = []
 
     async def read(self, first, last, limit: int):
-        await asyncio.sleep(0)     # let Ctrl-C in between chunks (engine reads never yield)
+        await asyncio.sleep(0)  # let Ctrl-C in between chunks (engine reads never yield)
 
         async def attempt(tx):
             _system_option(tx, self.system)
@@ -90,11 +104,12 @@ class _Pinned:
                 rows = await found.all(found.query(tx, first, last, limit=limit))
             except found.FoundException as exc:
                 if exc.code == _TOO_OLD and self.versions:
-                    self.versions.append(None)   # gone: the retry takes a fresh version
+                    self.versions.append(None)  # gone: the retry takes a fresh version
                 raise
             if not self.versions or self.versions[-1] is None:
                 self.versions.append(await found.read_version(tx))
             return rows
+
         return await found.transactional(self.db, attempt, snapshot=True)
 
 
@@ -121,8 +136,11 @@ async def range_(args) -> int:
             begin = rows[-1][0] + b"\x00"
     versions = [v for v in reader.versions if v is not None]
     if len(versions) > 1:
-        print("found range: not one snapshot: read at versions %d..%d (the database no longer kept the first)"
-              % (versions[0], versions[-1]), file=sys.stderr)
+        print(
+            "found range: not one snapshot: read at versions %d..%d (the database no longer kept the first)"
+            % (versions[0], versions[-1]),
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -168,40 +186,92 @@ def _key_command(sub, name, run, summary, description, example_lines, *positiona
 def register(sub) -> None:
     """Add get/set/clear/range/watch to the subcommand parsers."""
     key = ("key", "KEY", None)
-    _key_command(sub, "get", get, "print the value of a key",
-                 "Print the value of KEY (exit status 1 and a message on stderr when absent).",
-                 ["found get hello", "found get 'b\"\\x01\\x02\"' -d ./data",
-                  "found get --tuple '(\"users\", 42)' --value-tuple", "found get --system '\\xff/metadataVersion'"],
-                 key)
-    _key_command(sub, "set", set_, "set a key to a value", "Set KEY to VALUE in one transaction.",
-                 ["found set hello world", "found set 'a\\x00b' '\\xff\\x00' -d ./data",
-                  "found set --tuple '(\"users\", 42)' --value-tuple '(\"Ada\", 1815)'"],
-                 key, ("value", "VALUE", None))
+    _key_command(
+        sub,
+        "get",
+        get,
+        "print the value of a key",
+        "Print the value of KEY (exit status 1 and a message on stderr when absent).",
+        [
+            "found get hello",
+            "found get 'b\"\\x01\\x02\"' -d ./data",
+            "found get --tuple '(\"users\", 42)' --value-tuple",
+            "found get --system '\\xff/metadataVersion'",
+        ],
+        key,
+    )
+    _key_command(
+        sub,
+        "set",
+        set_,
+        "set a key to a value",
+        "Set KEY to VALUE in one transaction.",
+        [
+            "found set hello world",
+            "found set 'a\\x00b' '\\xff\\x00' -d ./data",
+            "found set --tuple '(\"users\", 42)' --value-tuple '(\"Ada\", 1815)'",
+        ],
+        key,
+        ("value", "VALUE", None),
+    )
 
-    p = _key_command(sub, "clear", clear, "clear a key, a range or a prefix",
-                     "Clear KEY; with --range every key in [BEGIN, END); with --prefix every key starting with P.",
-                     ["found clear hello", "found clear --range a m", "found clear --prefix 'user/'",
-                      "found clear --tuple --prefix '(\"users\",)'"],
-                     ("begin", "KEY", "?"), ("end", "END", "?"))
+    p = _key_command(
+        sub,
+        "clear",
+        clear,
+        "clear a key, a range or a prefix",
+        "Clear KEY; with --range every key in [BEGIN, END); with --prefix every key starting with P.",
+        [
+            "found clear hello",
+            "found clear --range a m",
+            "found clear --prefix 'user/'",
+            "found clear --tuple --prefix '(\"users\",)'",
+        ],
+        ("begin", "KEY", "?"),
+        ("end", "END", "?"),
+    )
     p.add_argument("--range", action="store_true", help="clear [KEY, END) instead of one key")
     p.add_argument("--prefix", "-p", metavar="P", help="clear every key starting with P")
 
-    p = _key_command(sub, "range", range_, "print the pairs of a range",
-                     "Print the pairs in [BEGIN, END) as KEY<TAB>VALUE lines (BEGIN defaults to the first key, END "
-                     "to \\xff, or \\xff\\xff with --system).",
-                     ["found range", "found range a m --limit 10", "found range --prefix 'user/' --reverse",
-                      "found range --tuple --prefix '(\"users\",)' --value-tuple",
-                      "found range --system '\\xff' '\\xff\\xff' -d ./data"],
-                     ("begin", "BEGIN", "?"), ("end", "END", "?"))
+    p = _key_command(
+        sub,
+        "range",
+        range_,
+        "print the pairs of a range",
+        "Print the pairs in [BEGIN, END) as KEY<TAB>VALUE lines (BEGIN defaults to the first key, END "
+        "to \\xff, or \\xff\\xff with --system).",
+        [
+            "found range",
+            "found range a m --limit 10",
+            "found range --prefix 'user/' --reverse",
+            "found range --tuple --prefix '(\"users\",)' --value-tuple",
+            "found range --system '\\xff' '\\xff\\xff' -d ./data",
+        ],
+        ("begin", "BEGIN", "?"),
+        ("end", "END", "?"),
+    )
     p.add_argument("--prefix", "-p", metavar="P", help="every key starting with P")
     p.add_argument("--limit", "-n", type=int, default=0, metavar="N", help="at most N pairs (0: all)")
     p.add_argument("--reverse", "-r", action="store_true", help="from the last key down")
 
-    p = _key_command(sub, "watch", watch, "print a key's value and wait for it to change",
-                     "Print KEY's value ((absent) when unset), then its new value after each change.",
-                     ["found watch counter", "found watch counter --count 0   # until Ctrl-C",
-                      "found watch --tuple '(\"jobs\", \"state\")' --timeout 60"],
-                     key)
+    p = _key_command(
+        sub,
+        "watch",
+        watch,
+        "print a key's value and wait for it to change",
+        "Print KEY's value ((absent) when unset), then its new value after each change.",
+        [
+            "found watch counter",
+            "found watch counter --count 0   # until Ctrl-C",
+            'found watch --tuple \'("jobs", "state")\' --timeout 60',
+        ],
+        key,
+    )
     p.add_argument("--count", "-c", type=int, default=1, metavar="N", help="exit after N changes (default 1; 0: never)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="exit with status 1 when no change comes within SECONDS")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="exit with status 1 when no change comes within SECONDS",
+    )

@@ -6,6 +6,7 @@ an erase sequence, so even TERM=dumb terminals show it right).  When the
 stream is not a terminal (CI logs, files, pipes) plain lines are printed, at
 most one every ``interval`` seconds, plus a final one — no control characters.
 """
+
 import sys
 import time
 from typing import Optional, TextIO

@@ -1,4 +1,5 @@
 """The command line both testers share: ``PREFIX API_VERSION [CLUSTER_FILE]``."""
+
 import asyncio
 import sys
 from typing import Callable, List, Optional
@@ -23,8 +24,7 @@ def main(module: str, make_shared: Callable[[found.Database], Shared], argv: Lis
     if argv[1] != str(found.VERSION):
         # The official tester selects the version it is given (older ones change
         # behaviour, e.g. versionstamp offsets); found implements 730 alone.
-        print("found implements FoundationDB API version %d only, not %s" % (found.VERSION, argv[1]),
-              file=sys.stderr)
+        print("found implements FoundationDB API version %d only, not %s" % (found.VERSION, argv[1]), file=sys.stderr)
         return 2
     cluster_file = argv[2] if len(argv) == 3 else None
     asyncio.run(run_root(cluster_file, argv[0].encode("ascii"), make_shared))

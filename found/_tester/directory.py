@@ -6,6 +6,7 @@ official tester does, any failure of a directory instruction pushes
 ``DIRECTORY_ERROR`` (and, for an instruction that would have added an entry
 to the list, adds None in its place).
 """
+
 from typing import Any, List, Optional, Tuple
 
 import found
@@ -13,9 +14,18 @@ import found
 DIRECTORY_ERROR = b"DIRECTORY_ERROR"
 
 # The instructions that add an entry to the list, a None one when they fail.
-_CREATING = frozenset(("DIRECTORY_CREATE_SUBSPACE", "DIRECTORY_CREATE_LAYER", "DIRECTORY_CREATE_OR_OPEN",
-                       "DIRECTORY_CREATE", "DIRECTORY_OPEN", "DIRECTORY_MOVE", "DIRECTORY_MOVE_TO",
-                       "DIRECTORY_OPEN_SUBSPACE"))
+_CREATING = frozenset(
+    (
+        "DIRECTORY_CREATE_SUBSPACE",
+        "DIRECTORY_CREATE_LAYER",
+        "DIRECTORY_CREATE_OR_OPEN",
+        "DIRECTORY_CREATE",
+        "DIRECTORY_OPEN",
+        "DIRECTORY_MOVE",
+        "DIRECTORY_MOVE_TO",
+        "DIRECTORY_OPEN_SUBSPACE",
+    )
+)
 
 
 async def _pop_tuple(inst) -> Tuple[Any, ...]:
@@ -36,7 +46,7 @@ class DirectoryOps:
         op = inst.op
         try:
             current = self.entries[self.index]
-            handler = getattr(self, "op_" + op[len("DIRECTORY_"):].lower(), None)
+            handler = getattr(self, "op_" + op[len("DIRECTORY_") :].lower(), None)
             if handler is None:
                 raise ValueError("unknown directory instruction %r" % op)
             await handler(machine, inst, current)
@@ -65,8 +75,7 @@ class DirectoryOps:
         if self.entries[node] is None or self.entries[content] is None:
             self.entries.append(None)
             return
-        self.entries.append(found.DirectoryLayer(self.entries[node], self.entries[content],
-                                                 allow_manual_prefixes == 1))
+        self.entries.append(found.DirectoryLayer(self.entries[node], self.entries[content], allow_manual_prefixes == 1))
 
     async def op_change(self, machine, inst, current) -> None:
         """DIRECTORY_CHANGE: pop an index and make it current (the error index if its entry is None)."""
@@ -162,7 +171,7 @@ class DirectoryOps:
         prefix = current.key()
         if not value.startswith(prefix):
             raise ValueError("%r does not start with the raw prefix %r" % (value, prefix))
-        inst.push(value[len(prefix):])
+        inst.push(value[len(prefix) :])
 
     # --- logging
 

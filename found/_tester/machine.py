@@ -8,6 +8,7 @@ awaited as soon as an operation is issued (an engine read is answered at
 once, and the value is the same either way), except GET_VERSIONSTAMP's,
 which is only known after the commit and so stays pending on the stack.
 """
+
 import struct
 import threading
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
@@ -28,9 +29,20 @@ _LOG_VALUE_LIMIT = 40000
 # ATOMIC_OP's operation names (FoundationDB's mutation type names) -> found's functions.
 _MUTATIONS: Dict[str, Callable[..., Awaitable[None]]] = {
     name.upper(): getattr(found, name)
-    for name in ("add", "bit_and", "bit_or", "bit_xor", "max", "min", "byte_min", "byte_max",
-                 "set_versionstamped_key", "set_versionstamped_value", "append_if_fits",
-                 "compare_and_clear")
+    for name in (
+        "add",
+        "bit_and",
+        "bit_or",
+        "bit_xor",
+        "max",
+        "min",
+        "byte_min",
+        "byte_max",
+        "set_versionstamped_key",
+        "set_versionstamped_value",
+        "append_if_fits",
+        "compare_and_clear",
+    )
 }
 _MUTATIONS.update(AND=found.bit_and, OR=found.bit_or, XOR=found.bit_xor)  # the older names
 
@@ -42,8 +54,9 @@ class Shared:
     ``join(handles)`` (a coroutine) waits for those machines.
     """
 
-    def __init__(self, db: found.Database, start: Callable[["StackMachine"], Any],
-                 join: Callable[[List[Any]], Awaitable[None]]) -> None:
+    def __init__(
+        self, db: found.Database, start: Callable[["StackMachine"], Any], join: Callable[[List[Any]], Awaitable[None]]
+    ) -> None:
         self.db = db
         self.start = start
         self.join = join
@@ -216,8 +229,16 @@ class StackMachine:
     def _forget_deferred(self) -> None:
         self.current().vars.pop(_DEFERRED, None)
 
-    async def _range(self, inst: Instruction, begin: KeySelector, end: KeySelector, limit: int, reverse: int,
-                     mode: int, prefix: Optional[bytes] = None) -> None:
+    async def _range(
+        self,
+        inst: Instruction,
+        begin: KeySelector,
+        end: KeySelector,
+        limit: int,
+        reverse: int,
+        mode: int,
+        prefix: Optional[bytes] = None,
+    ) -> None:
         pairs = await self.on_target(inst, read_range, begin, end, limit, bool(reverse), mode)
         flat: List[bytes] = []
         for key, value in pairs:

@@ -9,6 +9,7 @@ checking its arguments and the transaction, it normalizes both selectors
 key are both >= end's, and otherwise reads between the keys the two
 selectors resolve to.  ``read_range`` does the same with found's calls.
 """
+
 from typing import List, Tuple
 
 import found
@@ -21,16 +22,18 @@ def _normalized(selector: KeySelector) -> KeySelector:
     return selector
 
 
-async def _query(tx, begin: KeySelector, end: KeySelector, limit: int, reverse: bool,
-                 mode: int) -> List[Tuple[bytes, bytes]]:
+async def _query(
+    tx, begin: KeySelector, end: KeySelector, limit: int, reverse: bool, mode: int
+) -> List[Tuple[bytes, bytes]]:
     """found.query for begin.key < end.key (and for equal keys in reverse)."""
     if reverse:
         return await found.all(found.query(tx, end, begin, limit=limit, mode=mode))
     return await found.all(found.query(tx, begin, end, limit=limit, mode=mode))
 
 
-async def read_range(tx, begin: KeySelector, end: KeySelector, limit: int, reverse: bool,
-                     mode: int) -> List[Tuple[bytes, bytes]]:
+async def read_range(
+    tx, begin: KeySelector, end: KeySelector, limit: int, reverse: bool, mode: int
+) -> List[Tuple[bytes, bytes]]:
     """The pairs FoundationDB's get_range(begin, end, limit, reverse, mode) returns in ``tx``."""
     if begin.key < end.key:
         return await _query(tx, begin, end, limit, reverse, mode)

@@ -5,6 +5,7 @@ future GET_VERSIONSTAMP pushes): popping it waits for it and, as the spec
 says, turns a missing result into ``RESULT_NOT_PRESENT`` and a FoundationDB
 error into the packed ``(b"ERROR", code)``.
 """
+
 from typing import Any, List, Tuple
 
 import found

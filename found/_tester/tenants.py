@@ -7,6 +7,7 @@ tenant management does, and the database answers; opening a tenant is
 answered with tenants_disabled.  The bindingtester only sends these
 instructions to testers registered with tenants enabled.
 """
+
 from typing import List
 
 import found
@@ -47,7 +48,7 @@ async def open_tenant(db: found.Database, name: bytes) -> None:
 
 async def _names(tx: found.Transaction, begin: bytes, end: bytes, limit: int) -> List[bytes]:
     pairs = await found.all(found.query(tx, _MAP + begin, _MAP + end, limit=limit))
-    return [key[len(_MAP):] for key, _ in pairs]
+    return [key[len(_MAP) :] for key, _ in pairs]
 
 
 async def list_names(db: found.Database, begin: bytes, end: bytes, limit: int) -> List[bytes]:

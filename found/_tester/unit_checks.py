@@ -11,6 +11,7 @@ non-zero exit status, as a failed unit test stops the official tester.
 The timeout checks wait longer than the timeout they set, never shorter,
 so a slow machine cannot make them fail.
 """
+
 import asyncio
 from typing import Awaitable, Callable, List
 
@@ -45,42 +46,46 @@ async def _set_foo(tx: found.Transaction) -> None:
 
 async def check_options(db: found.Database) -> None:
     """Every database and transaction option the official tests set is accepted."""
-    for option, value in ((found.FDB_DB_OPTION_LOCATION_CACHE_SIZE, 100001),
-                          (found.FDB_DB_OPTION_MAX_WATCHES, 100001),
-                          (found.FDB_DB_OPTION_DATACENTER_ID, b"dc_id"),
-                          (found.FDB_DB_OPTION_MACHINE_ID, b"machine_id"),
-                          (found.FDB_DB_OPTION_SNAPSHOT_RYW_ENABLE, None),
-                          (found.FDB_DB_OPTION_SNAPSHOT_RYW_DISABLE, None),
-                          (found.FDB_DB_OPTION_TRANSACTION_LOGGING_MAX_FIELD_LENGTH, 1000),
-                          (found.FDB_DB_OPTION_TRANSACTION_TIMEOUT, 100000),
-                          (found.FDB_DB_OPTION_TRANSACTION_TIMEOUT, 0),
-                          (found.FDB_DB_OPTION_TRANSACTION_MAX_RETRY_DELAY, 100),
-                          (found.FDB_DB_OPTION_TRANSACTION_SIZE_LIMIT, 100000),
-                          (found.FDB_DB_OPTION_TRANSACTION_RETRY_LIMIT, 10),
-                          (found.FDB_DB_OPTION_TRANSACTION_RETRY_LIMIT, -1),
-                          (found.FDB_DB_OPTION_TRANSACTION_SIZE_LIMIT, 10000000),
-                          (found.FDB_DB_OPTION_TRANSACTION_CAUSAL_READ_RISKY, None),
-                          (found.FDB_DB_OPTION_TRANSACTION_INCLUDE_PORT_IN_ADDRESS, None)):
+    for option, value in (
+        (found.FDB_DB_OPTION_LOCATION_CACHE_SIZE, 100001),
+        (found.FDB_DB_OPTION_MAX_WATCHES, 100001),
+        (found.FDB_DB_OPTION_DATACENTER_ID, b"dc_id"),
+        (found.FDB_DB_OPTION_MACHINE_ID, b"machine_id"),
+        (found.FDB_DB_OPTION_SNAPSHOT_RYW_ENABLE, None),
+        (found.FDB_DB_OPTION_SNAPSHOT_RYW_DISABLE, None),
+        (found.FDB_DB_OPTION_TRANSACTION_LOGGING_MAX_FIELD_LENGTH, 1000),
+        (found.FDB_DB_OPTION_TRANSACTION_TIMEOUT, 100000),
+        (found.FDB_DB_OPTION_TRANSACTION_TIMEOUT, 0),
+        (found.FDB_DB_OPTION_TRANSACTION_MAX_RETRY_DELAY, 100),
+        (found.FDB_DB_OPTION_TRANSACTION_SIZE_LIMIT, 100000),
+        (found.FDB_DB_OPTION_TRANSACTION_RETRY_LIMIT, 10),
+        (found.FDB_DB_OPTION_TRANSACTION_RETRY_LIMIT, -1),
+        (found.FDB_DB_OPTION_TRANSACTION_SIZE_LIMIT, 10000000),
+        (found.FDB_DB_OPTION_TRANSACTION_CAUSAL_READ_RISKY, None),
+        (found.FDB_DB_OPTION_TRANSACTION_INCLUDE_PORT_IN_ADDRESS, None),
+    ):
         found.database_set_option(db, option, value)
 
     async def with_options(tx):
-        for option, value in ((found.FDB_TR_OPTION_PRIORITY_SYSTEM_IMMEDIATE, None),
-                              (found.FDB_TR_OPTION_PRIORITY_BATCH, None),
-                              (found.FDB_TR_OPTION_CAUSAL_READ_RISKY, None),
-                              (found.FDB_TR_OPTION_CAUSAL_WRITE_RISKY, None),
-                              (found.FDB_TR_OPTION_READ_YOUR_WRITES_DISABLE, None),
-                              (found.FDB_TR_OPTION_READ_SYSTEM_KEYS, None),
-                              (found.FDB_TR_OPTION_ACCESS_SYSTEM_KEYS, None),
-                              (found.FDB_TR_OPTION_TRANSACTION_LOGGING_MAX_FIELD_LENGTH, 1000),
-                              (found.FDB_TR_OPTION_TIMEOUT, 60 * 1000),
-                              (found.FDB_TR_OPTION_RETRY_LIMIT, 50),
-                              (found.FDB_TR_OPTION_MAX_RETRY_DELAY, 100),
-                              (found.FDB_TR_OPTION_USED_DURING_COMMIT_PROTECTION_DISABLE, None),
-                              (found.FDB_TR_OPTION_DEBUG_TRANSACTION_IDENTIFIER, b"my_transaction"),
-                              (found.FDB_TR_OPTION_LOG_TRANSACTION, None),
-                              (found.FDB_TR_OPTION_READ_LOCK_AWARE, None),
-                              (found.FDB_TR_OPTION_LOCK_AWARE, None),
-                              (found.FDB_TR_OPTION_INCLUDE_PORT_IN_ADDRESS, None)):
+        for option, value in (
+            (found.FDB_TR_OPTION_PRIORITY_SYSTEM_IMMEDIATE, None),
+            (found.FDB_TR_OPTION_PRIORITY_BATCH, None),
+            (found.FDB_TR_OPTION_CAUSAL_READ_RISKY, None),
+            (found.FDB_TR_OPTION_CAUSAL_WRITE_RISKY, None),
+            (found.FDB_TR_OPTION_READ_YOUR_WRITES_DISABLE, None),
+            (found.FDB_TR_OPTION_READ_SYSTEM_KEYS, None),
+            (found.FDB_TR_OPTION_ACCESS_SYSTEM_KEYS, None),
+            (found.FDB_TR_OPTION_TRANSACTION_LOGGING_MAX_FIELD_LENGTH, 1000),
+            (found.FDB_TR_OPTION_TIMEOUT, 60 * 1000),
+            (found.FDB_TR_OPTION_RETRY_LIMIT, 50),
+            (found.FDB_TR_OPTION_MAX_RETRY_DELAY, 100),
+            (found.FDB_TR_OPTION_USED_DURING_COMMIT_PROTECTION_DISABLE, None),
+            (found.FDB_TR_OPTION_DEBUG_TRANSACTION_IDENTIFIER, b"my_transaction"),
+            (found.FDB_TR_OPTION_LOG_TRANSACTION, None),
+            (found.FDB_TR_OPTION_READ_LOCK_AWARE, None),
+            (found.FDB_TR_OPTION_LOCK_AWARE, None),
+            (found.FDB_TR_OPTION_INCLUDE_PORT_IN_ADDRESS, None),
+        ):
             found.set_option(tx, option, value)
         await found.get(tx, b"\xff")  # a system key: readable with READ_SYSTEM_KEYS
 
@@ -89,10 +94,12 @@ async def check_options(db: found.Database) -> None:
 
 async def check_watches(db: found.Database) -> None:
     """Watches fire on a change made after their commit, not before, and can be cancelled."""
+
     async def prepare(tx):
         await found.set(tx, b"w0", b"0")
         await found.set(tx, b"w3", b"3")
         await found.set(tx, b"w1", b"1")
+
     await found.transactional(db, prepare)
     watches: List[asyncio.Future] = []
 
@@ -100,10 +107,12 @@ async def check_watches(db: found.Database) -> None:
         watches[:] = [found.watch(tx, key) for key in (b"w0", b"w1", b"w3")]
         await found.set(tx, b"w0", b"0")  # the transaction's own write does not fire it
         _check(not watches[0].done(), "a watch was ready before its transaction committed")
+
     await found.transactional(db, register)
 
     async def register_unused(tx):
         return found.watch(tx, b"w2")
+
     unused = await found.transactional(db, register_unused)
     await asyncio.sleep(_PAUSE)
     _check(not any(w.done() for w in watches), "a watch fired without a change")
@@ -115,6 +124,7 @@ async def check_watches(db: found.Database) -> None:
         await found.set(tx, b"w0", b"a")
         await found.clear(tx, b"w1")
         await found.bit_xor(tx, b"w3", b"\xff\xff")
+
     await found.transactional(db, change)
     await asyncio.wait_for(asyncio.gather(*watches), 60)
 
@@ -182,13 +192,15 @@ async def check_retry_limits(db: found.Database) -> None:
         calls.append(None)
         raise found.FoundException(_RETRYABLE)
 
-    await _expect_error(_RETRYABLE, found.transactional(db, always_retryable, found_retry_limit=2),
-                        "found_retry_limit=2")
+    await _expect_error(
+        _RETRYABLE, found.transactional(db, always_retryable, found_retry_limit=2), "found_retry_limit=2"
+    )
     _check(len(calls) == 3, "found_retry_limit=2 ran the function %d times, not 3" % len(calls))
 
 
 async def check_timeouts(db: found.Database) -> None:
     """FoundationDB's timeout option (transaction and database) and found_timeout."""
+
     async def timed(timeout_ms: int, before: Callable = None) -> found.Transaction:
         tx = found.make_transaction(db)
         if before is not None:
@@ -236,6 +248,7 @@ async def check_timeouts(db: found.Database) -> None:
 
 async def check_sizes(db: found.Database) -> None:
     """The size limit options (2101) and approximate sizes that grow with the transaction."""
+
     async def set_big(tx, limit=None):
         if limit is not None:
             found.set_option(tx, found.FDB_TR_OPTION_SIZE_LIMIT, limit)
@@ -251,9 +264,11 @@ async def check_sizes(db: found.Database) -> None:
 
     tx = found.make_transaction(db)
     sizes = []
-    for step in (lambda: found.set(tx, b"key1", b"value1"),
-                 lambda: found.set(tx, b"key2", b"value2"),
-                 lambda: found.clear(tx, b"key3")):
+    for step in (
+        lambda: found.set(tx, b"key1", b"value1"),
+        lambda: found.set(tx, b"key2", b"value2"),
+        lambda: found.clear(tx, b"key3"),
+    ):
         await step()
         sizes.append(await found.get_approximate_size(tx))
     found.add_conflict_range(tx, b"key3+", b"key3+\x00", found.CONFLICT_RANGE_TYPE_READ)
@@ -271,8 +286,15 @@ async def check_predicates(db: found.Database) -> None:
     _check(found.error_predicate(found.ERROR_PREDICATE_MAYBE_COMMITTED, 1021), "1021 may have committed")
 
 
-CHECKS = (check_options, check_watches, check_cancellation, check_retry_limits, check_timeouts, check_sizes,
-          check_predicates)
+CHECKS = (
+    check_options,
+    check_watches,
+    check_cancellation,
+    check_retry_limits,
+    check_timeouts,
+    check_sizes,
+    check_predicates,
+)
 
 
 async def run(db: found.Database) -> None:

@@ -11,6 +11,7 @@ For example, the official Python binding::
     ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
     import fdb; fdb.api_version(730)
 """
+
 import os
 import sys
 
@@ -25,7 +26,8 @@ def library_path() -> str:
     if not os.path.exists(path):
         raise FileNotFoundError(
             "the embedded engine is not built: %s is missing (run `FOUND_BUILD=engine python3 setup.py "
-            "build_ext --inplace` or `pip install .`)" % path)
+            "build_ext --inplace` or `pip install .`)" % path
+        )
     return path
 
 
@@ -43,4 +45,3 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 1
     return 0
-

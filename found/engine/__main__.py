@@ -1,4 +1,5 @@
 """``python -m found.engine``: print the embedded engine library's path."""
+
 import sys
 
 from found.engine import main

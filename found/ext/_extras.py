@@ -16,4 +16,5 @@ def missing_extra(exc: ModuleNotFoundError, extra: str, feature: str) -> ModuleN
     package = (exc.name or "?").split(".")[0]  # uvicorn, not uvicorn.protocols
     return ModuleNotFoundError(
         "%s needs the %s package, which is not installed: pip install 'found[%s]'" % (feature, package, extra),
-        name=package)
+        name=package,
+    )

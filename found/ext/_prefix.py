@@ -1,4 +1,5 @@
 """Validation of a store's ``prefix``, shared by every store's ``make``."""
+
 from collections.abc import Sequence
 
 import found

@@ -1,4 +1,5 @@
 """What every store handle shares: ``make``'s checks of name and prefix, the size limits and their errors."""
+
 from typing import Any, ClassVar, Sequence, Tuple, Type, TypeVar
 
 import found

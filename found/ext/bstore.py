@@ -25,14 +25,14 @@ that never published) or with the record that points to them, so a retried
 step can never take a published blob's chunks away; ``gc`` removes uploads
 whose marker is older than a grace period.
 """
+
 import time
 from hashlib import blake2b
 from typing import Any, AsyncIterable, AsyncIterator, ClassVar, Iterable, List, Sequence, Tuple, Type, Union
 from uuid import UUID, uuid4
 
-from found import Database, Transaction
-
 import found
+from found import Database, Transaction
 from found.ext._aiterate import aiterate
 from found.ext._store import VALUE_LIMIT, StoreHandle
 
@@ -163,9 +163,7 @@ def _check_holder(bstore, holder):
 
 def _check_same_content(bstore, uid, record, digest):
     if record.digest != digest:
-        raise BStoreException(
-            "{}: two contents share uid={} (digest prefix collision)".format(bstore.name, uid)
-        )
+        raise BStoreException("{}: two contents share uid={} (digest prefix collision)".format(bstore.name, uid))
 
 
 async def _hold(tx, bstore, uid, holder):
@@ -175,7 +173,7 @@ async def _hold(tx, bstore, uid, holder):
 
 async def _write_chunks(tx, bstore, sid, blob):
     for index, offset in enumerate(range(0, len(blob), CHUNK_SIZE)):
-        await found.set(tx, bstore.key("chunk", sid, index), blob[offset:offset + CHUNK_SIZE])
+        await found.set(tx, bstore.key("chunk", sid, index), blob[offset : offset + CHUNK_SIZE])
 
 
 def _verify(bstore, uid, record, pieces):
@@ -238,9 +236,7 @@ async def get_or_create(tx: Transaction, bstore: BStore, blob: BytesLike, *, hol
     if len(blob) > TRANSACTION_BLOB_LIMIT:
         raise BStoreException(
             "{}: blob of {} bytes does not fit in one transaction (limit {}); "
-            "use bstore.put_large(db, bstore, blob)".format(
-                bstore.name, len(blob), TRANSACTION_BLOB_LIMIT
-            )
+            "use bstore.put_large(db, bstore, blob)".format(bstore.name, len(blob), TRANSACTION_BLOB_LIMIT)
         )
     digest = _digest(blob)
     uid = UUID(bytes=digest[:16])
@@ -318,9 +314,7 @@ async def _stage(tx, bstore, sid, first_index, chunks, started_at):
     if first_index == 0:
         await found.set(tx, marker, found.pack((started_at,)))
     elif await found.get(tx, marker) is None:
-        raise BStoreException(
-            "{}: upload {} was collected by gc before it finished".format(bstore.name, sid)
-        )
+        raise BStoreException("{}: upload {} was collected by gc before it finished".format(bstore.name, sid))
     for index, chunk in enumerate(chunks, first_index):
         await found.set(tx, bstore.key("chunk", sid, index), chunk)
 
@@ -337,9 +331,7 @@ async def _publish(tx, bstore, sid, uid, size, digest, holder):
             await _discard_upload(tx, bstore, sid)
         return
     if await found.get(tx, bstore.key("upload", sid)) is None:
-        raise BStoreException(
-            "{}: upload {} was collected by gc before it finished".format(bstore.name, sid)
-        )
+        raise BStoreException("{}: upload {} was collected by gc before it finished".format(bstore.name, sid))
     record = _Record(sid, size, _chunk_count(size), digest)
     await found.set(tx, bstore.key("blob", uid), record.pack())
     await found.clear(tx, bstore.key("upload", sid))
@@ -376,7 +368,7 @@ async def _batches_of_bytes(blob):
     step = _chunks_per_batch() * CHUNK_SIZE
     for offset in range(0, len(blob), step):
         end = min(offset + step, len(blob))
-        yield [blob[i:min(i + CHUNK_SIZE, end)] for i in range(offset, end, CHUNK_SIZE)]
+        yield [blob[i : min(i + CHUNK_SIZE, end)] for i in range(offset, end, CHUNK_SIZE)]
 
 
 async def _batches_of_stream(pieces, hasher, sizes):
@@ -387,9 +379,7 @@ async def _batches_of_stream(pieces, hasher, sizes):
     batch = []
     async for piece in aiterate(pieces):
         if not isinstance(piece, (bytes, bytearray, memoryview)):
-            raise BStoreException(
-                "pieces of a blob must be bytes, got {}".format(type(piece).__name__)
-            )
+            raise BStoreException("pieces of a blob must be bytes, got {}".format(type(piece).__name__))
         hasher.update(piece)
         sizes.append(len(piece))
         buffer += piece
@@ -439,9 +429,13 @@ async def _finish(db, bstore, sid, uid, size, digest, holder):
     return uid
 
 
-async def put_large(db: Database, bstore: BStore,
-                    blob: Union[BytesLike, Iterable[BytesLike], AsyncIterable[BytesLike]], *,
-                    holder: Any = None) -> UUID:
+async def put_large(
+    db: Database,
+    bstore: BStore,
+    blob: Union[BytesLike, Iterable[BytesLike], AsyncIterable[BytesLike]],
+    *,
+    holder: Any = None,
+) -> UUID:
     """Store ``blob`` and return its uid, like ``get_or_create`` (with its
     ``holder``) but of any size, over as many transactions of ``db`` as
     needed.
@@ -466,9 +460,7 @@ async def put_large(db: Database, bstore: BStore,
         sid = await _upload(db, bstore, _batches_of_bytes(blob))
         return await _finish(db, bstore, sid, uid, len(blob), digest, holder)
     if isinstance(blob, str) or not (hasattr(blob, "__aiter__") or hasattr(blob, "__iter__")):
-        raise BStoreException(
-            "blob must be bytes or an iterable of bytes, got {}".format(type(blob).__name__)
-        )
+        raise BStoreException("blob must be bytes or an iterable of bytes, got {}".format(type(blob).__name__))
     hasher = blake2b(digest_size=_DIGEST_SIZE)
     sizes = []
     sid = await _upload(db, bstore, _batches_of_stream(blob, hasher, sizes))
@@ -485,9 +477,7 @@ async def stream(db: Database, bstore: BStore, uid: UUID) -> AsyncIterator[bytes
     hasher = blake2b(digest_size=_DIGEST_SIZE)
     index = size = 0
     while index < record.chunks:
-        batch = await found.transactional(
-            db, _read_chunks, bstore, record.sid, index, _chunks_per_batch()
-        )
+        batch = await found.transactional(db, _read_chunks, bstore, record.sid, index, _chunks_per_batch())
         if [number for number, _ in batch] != list(range(index, index + len(batch))) or not batch:
             break  # a gap: deleted or damaged, reported below
         for _, chunk in batch:
@@ -496,9 +486,7 @@ async def stream(db: Database, bstore: BStore, uid: UUID) -> AsyncIterator[bytes
             yield chunk
         index += len(batch)
     if index != record.chunks or size != record.size or hasher.digest() != record.digest:
-        raise BStoreException(
-            "{}: blob uid={} does not match its digest (deleted or damaged)".format(bstore.name, uid)
-        )
+        raise BStoreException("{}: blob uid={} does not match its digest (deleted or damaged)".format(bstore.name, uid))
 
 
 async def get_large(db: Database, bstore: BStore, uid: UUID) -> bytes:

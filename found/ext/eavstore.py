@@ -13,10 +13,10 @@ different values, and a list reads back as a tuple.  Every write replaces a
 whole entity and clears the index entries of the attributes it had, so a
 query never returns an entity that no longer has that attribute-value.
 """
-from collections.abc import Mapping
-from uuid import uuid4
 
+from collections.abc import Mapping
 from typing import Any, AsyncIterator, ClassVar, Dict, Sequence, Tuple, Type
+from uuid import uuid4
 
 import found
 from found import Transaction
@@ -56,18 +56,14 @@ def _pack_one(store, what, value):
     try:
         return found.pack((value,))
     except Exception as exc:  # the tuple layer raises several types
-        raise EAVStoreException(
-            "{}: {} {!r} cannot be packed: {}".format(store.name, what, value, exc)
-        ) from exc
+        raise EAVStoreException("{}: {} {!r} cannot be packed: {}".format(store.name, what, value, exc)) from exc
 
 
 def _rows(store, packed_uid, mapping):
     """Every (key, value) to write for ``mapping``, all checked before any
     write happens."""
     if not isinstance(mapping, Mapping):
-        raise EAVStoreException(
-            "{}: dict must be a mapping, got {}".format(store.name, type(mapping).__name__)
-        )
+        raise EAVStoreException("{}: dict must be a mapping, got {}".format(store.name, type(mapping).__name__))
     rows = [(store._entity + packed_uid, b"")]
     for key, value in mapping.items():
         packed_key = _pack_one(store, "key", key)
@@ -91,7 +87,7 @@ async def _read(tx, store, packed_uid):
         if key == marker:
             exists = True
         else:
-            attributes.append((key[len(marker):], value))
+            attributes.append((key[len(marker) :], value))
     return exists, attributes
 
 
@@ -163,5 +159,5 @@ async def query(tx: Transaction, eavstore: EAVStore, key: Any, value: Any) -> As
     ``value`` (in the order of the uids' encodings), in one range read."""
     head = eavstore._index + _pack_one(eavstore, "key", key) + _pack_one(eavstore, "value", value)
     async for index, _ in found.query(tx, head + b"\x00", head + b"\xff"):
-        (uid,) = found.unpack(index[len(head):])
+        (uid,) = found.unpack(index[len(head) :])
         yield uid

@@ -18,14 +18,28 @@ Key layout, under the store's tuple ``prefix``::
 The helpers ``minimal_indices``, ``Variable``/``var``, ``substitute`` and
 ``plan`` are shared with ``found.ext.vnstore``.
 """
+
 from collections.abc import Mapping, Sequence
 from math import comb
 from operator import itemgetter
-from typing import Any, AsyncIterable, AsyncIterator, Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple, Type, Union
-
-from found import Transaction
+from typing import (
+    Any,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    ClassVar,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+)
 
 import found
+from found import Transaction
 from found.ext._aiterate import aiterate
 from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
 
@@ -47,9 +61,7 @@ class Variable:
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str):
-            raise NStoreException(
-                "variable name must be str, got {}".format(type(name).__name__)
-            )
+            raise NStoreException("variable name must be str, got {}".format(type(name).__name__))
         self.name = name
 
     def __eq__(self, other: object) -> bool:
@@ -120,7 +132,7 @@ def _index_by_bound_columns(indices, n):
     for number, order in enumerate(indices):
         for size in range(n + 1):
             table.setdefault(frozenset(order[:size]), number)
-    assert len(table) == 2 ** n
+    assert len(table) == 2**n
     return table
 
 
@@ -190,16 +202,12 @@ def make(name: str, prefix: Sequence[Any], n: int) -> NStore:
 
 def _check_arity(nstore, items, what):
     if len(items) != nstore.n:
-        raise NStoreException(
-            "{}: {} needs {} items, got {}".format(nstore.name, what, nstore.n, len(items))
-        )
+        raise NStoreException("{}: {} needs {} items, got {}".format(nstore.name, what, nstore.n, len(items)))
 
 
 def _pack_item(nstore, position, item):
     if isinstance(item, Variable):
-        raise NStoreException(
-            "{}: item {} is {!r}; a value is required here".format(nstore.name, position, item)
-        )
+        raise NStoreException("{}: item {} is {!r}; a value is required here".format(nstore.name, position, item))
     try:
         return found.pack((item,))
     except Exception as exc:  # the tuple layer raises several types
@@ -278,7 +286,7 @@ def plan(nstore: NStore, pattern: Sequence[Any]) -> Plan:
     number = nstore._by_bound[bound]
     order = nstore.indices[number]
     packed = nstore._heads[number] + _pack_values(nstore, pattern, order[: len(bound)])
-    free = tuple((c, pattern[c].name) for c in order[len(bound):])
+    free = tuple((c, pattern[c].name) for c in order[len(bound) :])
     if free:
         begin, end = _subspace_range(packed)
     else:
@@ -308,9 +316,7 @@ def _check_value(nstore, value):
     if isinstance(value, (bytearray, memoryview)):
         value = bytes(value)
     if not isinstance(value, bytes):
-        raise NStoreException(
-            "{}: value must be bytes, got {}".format(nstore.name, type(value).__name__)
-        )
+        raise NStoreException("{}: value must be bytes, got {}".format(nstore.name, type(value).__name__))
     nstore.check_size("value", len(value), VALUE_LIMIT)
     return value
 
@@ -339,8 +345,9 @@ async def get(tx: Transaction, nstore: NStore, *items: Any) -> Optional[bytes]:
     return await found.get(tx, key)
 
 
-async def select(tx: Transaction, nstore: NStore, *pattern: Any,
-                 seed: Optional[Mapping[str, Any]] = None) -> AsyncIterator[Dict[str, Any]]:
+async def select(
+    tx: Transaction, nstore: NStore, *pattern: Any, seed: Optional[Mapping[str, Any]] = None
+) -> AsyncIterator[Dict[str, Any]]:
     """Yield a dict of bindings for every tuple matching ``pattern``.
 
     Each element of ``pattern`` is a value or a ``var``; variables already
@@ -369,9 +376,12 @@ async def select(tx: Transaction, nstore: NStore, *pattern: Any,
             yield dict(zip(names, unpack(key[skip:])))
 
 
-async def where(tx: Transaction, nstore: NStore,
-                iterator: Union[AsyncIterable[Mapping[str, Any]], Iterable[Mapping[str, Any]]],
-                *pattern: Any) -> AsyncIterator[Dict[str, Any]]:
+async def where(
+    tx: Transaction,
+    nstore: NStore,
+    iterator: Union[AsyncIterable[Mapping[str, Any]], Iterable[Mapping[str, Any]]],
+    *pattern: Any,
+) -> AsyncIterator[Dict[str, Any]]:
     """For each bindings from ``iterator`` (async or plain iterable of
     mappings), yield the extended bindings where ``pattern`` matches."""
     async for bindings in aiterate(iterator):
@@ -379,17 +389,16 @@ async def where(tx: Transaction, nstore: NStore,
             yield binding
 
 
-def query(tx: Transaction, nstore: NStore, pattern: Sequence[Any],
-          *patterns: Sequence[Any]) -> AsyncIterator[Dict[str, Any]]:
+def query(
+    tx: Transaction, nstore: NStore, pattern: Sequence[Any], *patterns: Sequence[Any]
+) -> AsyncIterator[Dict[str, Any]]:
     """Yield the bindings satisfying ``pattern`` and every one of
     ``patterns`` (sequences of values and variables), joined on shared
     variables: select on the first, then where on each next one."""
     for one in (pattern,) + patterns:
         if isinstance(one, (str, bytes)) or not isinstance(one, Sequence):
             raise NStoreException(
-                "{}: each pattern must be a tuple or list, got {}".format(
-                    nstore.name, type(one).__name__
-                )
+                "{}: each pattern must be a tuple or list, got {}".format(nstore.name, type(one).__name__)
             )
     out = select(tx, nstore, *pattern)
     for one in patterns:

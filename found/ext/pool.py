@@ -1,4 +1,5 @@
 """Fan an iterator out to a thread pool and stream the results back."""
+
 import asyncio
 import inspect
 import os
@@ -18,9 +19,13 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-async def pool_for_each_par_map(loop: asyncio.AbstractEventLoop, pool: Executor,
-                                f: Callable[[R], Union[Awaitable[Any], Any]], p: Callable[[T], R],
-                                iterator: Union[AsyncIterable[T], Iterable[T]]) -> int:
+async def pool_for_each_par_map(
+    loop: asyncio.AbstractEventLoop,
+    pool: Executor,
+    f: Callable[[R], Union[Awaitable[Any], Any]],
+    p: Callable[[T], R],
+    iterator: Union[AsyncIterable[T], Iterable[T]],
+) -> int:
     """Apply ``p`` in the threads of ``pool`` (a concurrent.futures
     executor) to each item of ``iterator`` (async or plain iterable), and
     call ``f`` on each result in ``loop`` (the running asyncio loop) as soon

@@ -14,10 +14,10 @@ Key layout, under the store's tuple ``prefix``::
 The compressed counter lets ``index`` (which replaces) and ``remove`` find
 and clear the postings a document had.
 """
-import heapq
-from operator import itemgetter
-from collections.abc import Iterable, Mapping
 
+import heapq
+from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
 import found
@@ -64,29 +64,21 @@ def _pack_docuid(store, docuid):
     try:
         return found.pack((docuid,))
     except Exception as exc:  # the tuple layer raises several types
-        raise PStoreException(
-            "{}: docuid {!r} cannot be packed: {}".format(store.name, docuid, exc)
-        ) from exc
+        raise PStoreException("{}: docuid {!r} cannot be packed: {}".format(store.name, docuid, exc)) from exc
 
 
 def _check_counter(store, counter):
     if not isinstance(counter, Mapping):
-        raise PStoreException(
-            "{}: counter must be a mapping, got {}".format(store.name, type(counter).__name__)
-        )
+        raise PStoreException("{}: counter must be a mapping, got {}".format(store.name, type(counter).__name__))
     for term, count in counter.items():
         if not isinstance(term, str):
-            raise PStoreException(
-                "{}: terms must be str, got {} ({!r})".format(store.name, type(term).__name__, term)
-            )
+            raise PStoreException("{}: terms must be str, got {} ({!r})".format(store.name, type(term).__name__, term))
         if isinstance(count, bool) or not isinstance(count, int):
             raise PStoreException(
                 "{}: count of {!r} must be int, got {}".format(store.name, term, type(count).__name__)
             )
         if count <= 0:
-            raise PStoreException(
-                "{}: count of {!r} must be > 0, got {}".format(store.name, term, count)
-            )
+            raise PStoreException("{}: count of {!r} must be > 0, got {}".format(store.name, term, count))
 
 
 def _encode_counter(store, counter):
@@ -152,17 +144,13 @@ async def counter(tx: Transaction, store: PStore, docuid: Any) -> Optional[Dict[
 def _check_keywords(store, keywords):
     if isinstance(keywords, (str, bytes)) or not isinstance(keywords, Iterable):
         raise PStoreException(
-            "{}: keywords must be an iterable of str, got {}".format(
-                store.name, type(keywords).__name__
-            )
+            "{}: keywords must be an iterable of str, got {}".format(store.name, type(keywords).__name__)
         )
     keywords = list(keywords)
     for keyword in keywords:
         if not isinstance(keyword, str):
             raise PStoreException(
-                "{}: keywords must be str, got {} ({!r})".format(
-                    store.name, type(keyword).__name__, keyword
-                )
+                "{}: keywords must be str, got {} ({!r})".format(store.name, type(keyword).__name__, keyword)
             )
     if not keywords:
         raise PStoreException("{}: search needs at least one keyword".format(store.name))
@@ -186,8 +174,7 @@ async def _postings(tx, store, keyword):
     return out
 
 
-async def search(tx: Transaction, store: PStore, keywords: Iterable[str],
-                 limit: int = 13) -> List[Tuple[Any, int]]:
+async def search(tx: Transaction, store: PStore, keywords: Iterable[str], limit: int = 13) -> List[Tuple[Any, int]]:
     """Return at most ``limit`` (docuid, score) pairs for the documents
     containing every keyword of ``keywords`` (an iterable of str), by
     decreasing score (the sum of the keywords' counts), then by docuid."""

@@ -1,4 +1,5 @@
 """The workloads, by name, in the order they run and report."""
+
 from importlib import import_module
 
 #: name -> "module:Class"; imported on demand so that one workload's missing

@@ -1,7 +1,7 @@
 """Bank: random transfers between accounts. The total never changes and no
 balance ever goes negative, however transfers are retried or cut short."""
-import found
 
+import found
 from simulation.workloads.base import SpaceInvariantWorkload
 
 ACCOUNTS = 10
@@ -43,7 +43,6 @@ class Bank(SpaceInvariantWorkload):
                 await found.set(tx, found.pack(space + (account,)), found.pack((OPENING_BALANCE,)))
 
         await found.transactional(db, open_accounts)
-
 
 
 async def books_problem(tx, space):

@@ -7,6 +7,7 @@ task's state (its random stream, its in-memory model). The class methods
 against what the clients left in the database (including clients killed with
 -9 midway, which is why ``check`` must never rely on client memory).
 """
+
 import found
 
 
@@ -129,8 +130,7 @@ async def read_all(db, prefix_key):
     end = found.next_prefix(prefix_key)
     begin, out = prefix_key, []
     while True:
-        page = await found.transactional(
-            db, lambda tx, b: found.all(found.query(tx, b, end, limit=PAGE)), begin)
+        page = await found.transactional(db, lambda tx, b: found.all(found.query(tx, b, end, limit=PAGE)), begin)
         out.extend(page)
         if len(page) < PAGE:
             return out

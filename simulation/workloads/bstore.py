@@ -13,9 +13,9 @@ is stored exactly while it has holders (never deleted while held, never
 left behind by its last release), no holder outlives its blob, each blob
 record owns one complete set of chunks and no chunk set is left that no
 record or pending upload owns (stored once, nothing leaked)."""
+
 import found
 from found.ext import bstore
-
 from simulation import seeds
 from simulation.workloads.base import Workload, read_range
 
@@ -68,8 +68,9 @@ class BStore(Workload):
             self.violation("blob %d (%d bytes) is unreadable: %s" % (index, len(blob), error))
             return {"op": "get", "blob": index, "present": "unreadable"}
         if got is not None and got != blob:
-            self.violation("blob %d read back as %d bytes that differ from the %d stored"
-                           % (index, len(got), len(blob)))
+            self.violation(
+                "blob %d read back as %d bytes that differ from the %d stored" % (index, len(got), len(blob))
+            )
         return {"op": "get", "blob": index, "present": got is not None}
 
     async def _acquire(self, index, large):
@@ -108,8 +109,9 @@ class BStore(Workload):
                 continue
             uid = bstore.uid_of(self.pool[index])
             if holder not in await self.transact(bstore.holders, self.store, uid):
-                self.violation("blob %d: acquire by %s succeeded, never released, yet it holds nothing"
-                               % (index, holder))
+                self.violation(
+                    "blob %d: acquire by %s succeeded, never released, yet it holds nothing" % (index, holder)
+                )
         for index, holder in self.released:
             uid = bstore.uid_of(self.pool[index])
             if holder in await self.transact(bstore.holders, self.store, uid):
@@ -180,8 +182,10 @@ async def _layout_problems(tx, store):
         if sorted(chunk_sets.get(sid, [])) != list(range(count)):
             problems.append("blob %s: chunks %s, expected 0..%d" % (uid, sorted(chunk_sets.get(sid, [])), count - 1))
     for sid in set(chunk_sets) - owned - uploads:
-        problems.append("chunk set %s (%d chunks) belongs to no blob and no upload: stored twice or leaked"
-                        % (sid, len(chunk_sets[sid])))
+        problems.append(
+            "chunk set %s (%d chunks) belongs to no blob and no upload: stored twice or leaked"
+            % (sid, len(chunk_sets[sid]))
+        )
     orphans = {found.unpack(key[skip:])[1] for key, _ in holders} - uids
     for uid in sorted(orphans):
         problems.append("holders of blob %s outlive it" % uid)

@@ -2,10 +2,10 @@
 carries an idempotency id written in the same transaction, so a retry after
 commit_unknown_result (or a client killed mid-commit) can tell whether it
 already applied: the counters must equal exactly the sum of the recorded ids."""
+
 import struct
 
 import found
-
 from simulation.workloads.base import Workload, read_all, read_range
 
 PLANT_NOT_IDEMPOTENT = "counter-not-idempotent"

@@ -1,8 +1,8 @@
 """Cycle: N keys form one ring (each holds the index of the next); every
 transaction rotates three consecutive nodes. Whatever commits, aborts,
 repeats or is killed midway, the keys must still form a single ring."""
-import found
 
+import found
 from simulation.workloads.base import SpaceInvariantWorkload
 
 NODES = 16
@@ -45,7 +45,6 @@ class Cycle(SpaceInvariantWorkload):
                 await found.set(tx, found.pack(space + (node,)), found.pack(((node + 1) % NODES,)))
 
         await found.transactional(db, init)
-
 
 
 class _Broken(Exception):

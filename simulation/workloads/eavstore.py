@@ -2,10 +2,10 @@
 sets) and look them up by attribute. Each task owns one store and models
 it in memory; the final check needs no model: every (attribute, value)
 lookup must return exactly the documents holding that pair."""
+
 import uuid
 
 from found.ext import eavstore
-
 from simulation.workloads.base import TaskStoreWorkload
 
 ATTRIBUTES = ("color", "size", "shape")
@@ -59,8 +59,10 @@ class EAVStore(TaskStoreWorkload):
         got = await self.transact(lookup, self.store, attribute, value)
         expected = {uid for uid, doc in self.model.items() if attribute in doc and _same(doc[attribute], value)}
         if got != expected:
-            self.violation("query(%r, %r): missing %d, unexpected %d documents"
-                           % (attribute, value, len(expected - got), len(got - expected)))
+            self.violation(
+                "query(%r, %r): missing %d, unexpected %d documents"
+                % (attribute, value, len(expected - got), len(got - expected))
+            )
 
     async def after_failure(self, error):
         documents = {}
@@ -76,7 +78,6 @@ class EAVStore(TaskStoreWorkload):
         for attribute in ATTRIBUTES:
             for value in VALUES:
                 await self._compare_lookup(attribute, value)
-
 
 
 async def _remove_if_present(tx, store, uid):
@@ -113,8 +114,7 @@ async def index_problems(tx, store):
                     documents[uid] = await eavstore.get(tx, store, uid)
                 document = documents[uid]
                 if attribute not in document or not _same(document[attribute], value):
-                    problems.append("query(%r, %r) returns %s whose document is %r"
-                                    % (attribute, value, uid, document))
+                    problems.append("query(%r, %r) returns %s whose document is %r" % (attribute, value, uid, document))
     for uid, document in documents.items():
         for attribute, value in document.items():
             if uid not in await lookup(tx, store, attribute, value):

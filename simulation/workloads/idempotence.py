@@ -11,12 +11,12 @@ reaches commit and its writes commit atomically with the transaction;
 on_post_commit fires exactly once per success (never for a failure) with
 stats.retries equal to the retries made.
 """
+
 import asyncio
 import contextvars
 import struct
 
 import found
-
 from simulation.workloads.base import Workload, read_all
 
 _VAR = "simulation.idempotence"
@@ -55,14 +55,21 @@ class Idempotence(Workload):
         finally:
             _current.reset(token)
         self._check_hooks(seq, record, manual)
-        return {"op": "apply", "id": seq, "outcome": outcome, "attempts": record.attempts,
-                "with": "transaction" if manual else "transactional"}
+        return {
+            "op": "apply",
+            "id": seq,
+            "outcome": outcome,
+            "attempts": record.attempts,
+            "with": "transaction" if manual else "transactional",
+        }
 
     async def _apply(self, tx, seq, record):
         record.attempts += 1
         if _VAR in tx.vars:
-            self.violation("op %d attempt %d: tx.vars still holds %r from a previous attempt"
-                           % (seq, record.attempts, tx.vars[_VAR]))
+            self.violation(
+                "op %d attempt %d: tx.vars still holds %r from a previous attempt"
+                % (seq, record.attempts, tx.vars[_VAR])
+            )
         tx.vars[_VAR] = (seq, record.attempts)
         marker = self.key("id", *self.tag, seq)
         if await found.get(tx, marker) is not None:
@@ -80,13 +87,16 @@ class Idempotence(Workload):
         if record.begins != record.attempts:
             self.violation("op %d: on_begin fired %d times for %d attempts" % (seq, record.begins, record.attempts))
         if record.on_commit != record.completions:
-            self.violation("op %d: on_commit ran %d times for %d attempts that reached commit"
-                           % (seq, record.on_commit, record.completions))
+            self.violation(
+                "op %d: on_commit ran %d times for %d attempts that reached commit"
+                % (seq, record.on_commit, record.completions)
+            )
         # found.transaction() is one attempt: its stats say retries=0.
         expected_retries = 0 if manual else record.attempts - 1
         if record.retries is not None and record.retries != expected_retries:
-            self.violation("op %d: TransactionStats.retries is %d, expected %d"
-                           % (seq, record.retries, expected_retries))
+            self.violation(
+                "op %d: TransactionStats.retries is %d, expected %d" % (seq, record.retries, expected_retries)
+            )
 
     @classmethod
     async def check(cls, db, space, config, runs):
@@ -94,9 +104,9 @@ class Idempotence(Workload):
         markers = await read_all(db, found.pack(space + ("id",)))
         applied = await read_all(db, found.pack(space + ("applied",)))
         hooked = await read_all(db, found.pack(space + ("hook",)))
-        ids = {found.unpack(k)[len(space) + 1:] for k, _ in markers}
-        counts = {found.unpack(k)[len(space) + 1:]: struct.unpack("<q", v)[0] for k, v in applied}
-        hooks = {found.unpack(k)[len(space) + 1:] for k, _ in hooked}
+        ids = {found.unpack(k)[len(space) + 1 :] for k, _ in markers}
+        counts = {found.unpack(k)[len(space) + 1 :]: struct.unpack("<q", v)[0] for k, v in applied}
+        hooks = {found.unpack(k)[len(space) + 1 :] for k, _ in hooked}
         problems = ["op %s applied %d times" % (op, n) for op, n in sorted(counts.items()) if n != 1]
         problems += ["op %s has no idempotency marker but applied" % (op,) for op in sorted(set(counts) - ids)]
         problems += ["op %s committed without its on_commit write" % (op,) for op in sorted(ids - hooks)]
@@ -117,7 +127,7 @@ async def retry_transaction(db, func, *args):
         except found.FoundException as error:
             if not found.error_predicate(found.ERROR_PREDICATE_RETRYABLE, error.code):
                 raise
-        await asyncio.sleep(min(0.001 * 2 ** attempt, 0.1))
+        await asyncio.sleep(min(0.001 * 2**attempt, 0.1))
 
 
 def _install_hooks(db, space):

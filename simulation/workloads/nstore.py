@@ -6,10 +6,10 @@ with different bound columns are served by different index permutations,
 so comparing every pattern shape with the model (and, in the final check,
 with what the other shapes return) exposes an index that is missing an
 entry or holds a stale one."""
+
 import itertools
 
 from found.ext import nstore
-
 from simulation.workloads.base import TaskStoreWorkload
 
 COLUMNS = 3
@@ -63,8 +63,10 @@ class NStore(TaskStoreWorkload):
         got = await self.transact(select_tuples, self.store, pattern)
         expected = {t for t in self.model if matches(t, pattern)}
         if got != expected:
-            self.violation("select %s: missing %s, unexpected %s"
-                           % (show(pattern), sorted(expected - got, key=repr), sorted(got - expected, key=repr)))
+            self.violation(
+                "select %s: missing %s, unexpected %s"
+                % (show(pattern), sorted(expected - got, key=repr), sorted(got - expected, key=repr))
+            )
 
     async def after_failure(self, error):
         # The transaction may or may not have applied: read the truth back.
@@ -74,8 +76,9 @@ class NStore(TaskStoreWorkload):
         for bound in itertools.product((False, True), repeat=COLUMNS):
             samples = self.rng.sample(sorted(self.model, key=repr), min(3, len(self.model))) or [("a",) * COLUMNS]
             for sample in samples:
-                await self._compare(tuple(v if b else nstore.var("c%d" % i) for i, (v, b) in enumerate(zip(sample, bound))))
-
+                await self._compare(
+                    tuple(v if b else nstore.var("c%d" % i) for i, (v, b) in enumerate(zip(sample, bound)))
+                )
 
 
 def random_pattern(rng):
@@ -128,6 +131,8 @@ async def index_problems(tx, store):
         got = await select_tuples(tx, store, pattern)
         expected = {t for t in everything if matches(t, pattern)}
         if got != expected:
-            problems.append("select %s disagrees with the full scan: missing %s, unexpected %s"
-                            % (show(pattern), sorted(expected - got, key=repr), sorted(got - expected, key=repr)))
+            problems.append(
+                "select %s disagrees with the full scan: missing %s, unexpected %s"
+                % (show(pattern), sorted(expected - got, key=repr), sorted(got - expected, key=repr))
+            )
     return problems

@@ -2,9 +2,9 @@
 vocabulary) and search them. Each task owns one store and models it;
 searches must rank exactly like the model, and in the final check (no
 model) every posting must agree with its document's counter."""
+
 import found
 from found.ext import pstore
-
 from simulation.workloads.base import TaskStoreWorkload
 
 TERMS = ("alpha", "beta", "gamma", "delta", "epsilon")
@@ -46,8 +46,11 @@ class PStore(TaskStoreWorkload):
         return {"op": "search", "keywords": keywords, "limit": limit}
 
     def _expected(self, keywords, limit):
-        scored = [(doc, sum(counter[k] for k in keywords))
-                  for doc, counter in self.model.items() if all(k in counter for k in keywords)]
+        scored = [
+            (doc, sum(counter[k] for k in keywords))
+            for doc, counter in self.model.items()
+            if all(k in counter for k in keywords)
+        ]
         scored.sort(key=lambda pair: (-pair[1], found.pack((pair[0],))))
         return scored[:limit]
 
@@ -61,9 +64,10 @@ class PStore(TaskStoreWorkload):
         for term in TERMS:
             got = await self.transact(lambda tx: pstore.search(tx, self.store, [term], EVERYTHING))
             if [tuple(pair) for pair in got] != self._expected([term], EVERYTHING):
-                self.violation("end of task: search([%r]) returned %s, expected %s"
-                               % (term, got, self._expected([term], EVERYTHING)))
-
+                self.violation(
+                    "end of task: search([%r]) returned %s, expected %s"
+                    % (term, got, self._expected([term], EVERYTHING))
+                )
 
 
 async def _remove_if_present(tx, store, doc):

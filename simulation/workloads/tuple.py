@@ -2,6 +2,7 @@
 official fdb.tuple.pack byte for byte, found.unpack must invert it, the byte
 order of packed tuples must follow fdb.tuple.compare, and the database must
 return packed keys in that order."""
+
 import ctypes
 import math
 import sys
@@ -11,7 +12,6 @@ import fdb.tuple as reference
 
 import found
 from found import tuple as found_tuple
-
 from simulation.workloads.base import Workload, read_range
 
 PER_STEP = 8
@@ -49,7 +49,9 @@ class Tuple(Workload):
             a, b = values[i], values[i + 1]
             byte_order = (packed[i] > packed[i + 1]) - (packed[i] < packed[i + 1])
             if byte_order != _sign(reference.compare(a, b)):
-                self.violation("order: %r vs %r compares %d but packs as %d" % (a, b, reference.compare(a, b), byte_order))
+                self.violation(
+                    "order: %r vs %r compares %d but packs as %d" % (a, b, reference.compare(a, b), byte_order)
+                )
 
     async def _check_database_order(self, values, packed):
         prefix = self.key("k", *self.tag, self.steps)
@@ -67,12 +69,14 @@ class Tuple(Workload):
         pairs = await self.transact(read_range, prefix)
         await self.transact(clear)
         expected = sorted(set(packed))
-        got = [key[len(prefix):] for key, _ in pairs]
+        got = [key[len(prefix) :] for key, _ in pairs]
         if got != expected:
-            self.violation("database returned packed tuples in the order %s, expected %s"
-                           % ([g.hex() for g in got], [e.hex() for e in expected]))
+            self.violation(
+                "database returned packed tuples in the order %s, expected %s"
+                % ([g.hex() for g in got], [e.hex() for e in expected])
+            )
         for key, value in pairs:
-            if value != key[len(prefix):]:
+            if value != key[len(prefix) :]:
                 self.violation("value under %s read back as %s" % (key.hex(), value.hex()))
 
 
@@ -114,7 +118,9 @@ def random_element(rng, versionstamps=True, depth=0):
     if kind == 6:
         return bytes(rng.choice((0, 1, 0xFE, 0xFF, rng.randrange(256))) for _ in range(rng.randrange(6)))
     if kind == 7:
-        return "".join(rng.choice(("a", "z", "\x00", "é", "\u20ac", "\U0001F600", "\xff")) for _ in range(rng.randrange(5)))
+        return "".join(
+            rng.choice(("a", "z", "\x00", "é", "\u20ac", "\U0001f600", "\xff")) for _ in range(rng.randrange(5))
+        )
     if kind == 8:
         return uuid.UUID(int=rng.getrandbits(128))
     if kind == 9:
@@ -131,8 +137,6 @@ def random_tuple(rng, versionstamps=True):
     if rng.random() < 0.25:
         value = ("shared", 1) + value
     return value
-
-
 
 
 def _reference_packs_versionstamps():

@@ -3,11 +3,11 @@ applied (or refused for conflicting with history). The invariant: replaying
 the applied changes' edits in history (significance) order gives exactly the
 tuples the store says are alive; pending changes stay invisible. Checked by
 mid-run audits and, for every task's store, at the end."""
+
 import itertools
 
 import found
 from found.ext import vnstore
-
 from simulation.workloads.base import Workload
 
 COLUMNS = ("s", "p", "o")
@@ -29,8 +29,10 @@ class VNStore(Workload):
         self.pending = []
 
     def _edits(self):
-        return [(self.rng.random() < 0.7, tuple(self.rng.choice(VOCABULARY) for _ in COLUMNS))
-                for _ in range(self.rng.randint(1, 4))]
+        return [
+            (self.rng.random() < 0.7, tuple(self.rng.choice(VOCABULARY) for _ in COLUMNS))
+            for _ in range(self.rng.randint(1, 4))
+        ]
 
     async def step(self):
         roll = self.rng.random()
@@ -130,8 +132,10 @@ async def history_problems(tx, store):
         seen.add(tuple(binding[column] for column in COLUMNS))
     problems = []
     if seen != alive:
-        problems.append("replaying history gives %d alive tuples, select gives %d: missing %s, unexpected %s"
-                        % (len(alive), len(seen), sorted(alive - seen, key=repr)[:5], sorted(seen - alive, key=repr)[:5]))
+        problems.append(
+            "replaying history gives %d alive tuples, select gives %d: missing %s, unexpected %s"
+            % (len(alive), len(seen), sorted(alive - seen, key=repr)[:5], sorted(seen - alive, key=repr)[:5])
+        )
     for items in sorted(alive, key=repr)[:10]:
         if not await vnstore.ask(tx, store, *items):
             problems.append("ask%r is False but history says alive" % (items,))

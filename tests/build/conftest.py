@@ -1,4 +1,5 @@
 """Fixtures of the build tests: the repository root and setup.py as a module."""
+
 import importlib.util
 import os
 

@@ -1,4 +1,5 @@
 """.ci/lib.sh: CI steps fail loudly, including pytest's 'no tests collected'."""
+
 import os
 import subprocess
 
@@ -7,8 +8,7 @@ import pytest
 
 def _run(root, script):
     lib = os.path.join(root, ".ci", "lib.sh")
-    return subprocess.run(["bash", "-c", f"source {lib}\n{script}"],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(["bash", "-c", f"source {lib}\n{script}"], capture_output=True, text=True, timeout=60)
 
 
 def test_all_steps_ok(root):

@@ -4,6 +4,7 @@ Read from the sources: every engine include names its folder; no file
 includes a header of a higher layer; the client sees the storage core only
 through storage/store.h, which names no LMDB type; headers include no cycle;
 no C identifier begins with an underscore (the naming rule)."""
+
 import os
 import re
 
@@ -57,8 +58,11 @@ def test_no_lmdb_outside_the_storage_core():
 
 
 def test_headers_include_no_cycle():
-    graph = {"%s/%s" % (layer, name): [t for t in INCLUDE.findall(text) if "/" in t]
-             for layer, name, text in sources() if name.endswith(".h")}
+    graph = {
+        "%s/%s" % (layer, name): [t for t in INCLUDE.findall(text) if "/" in t]
+        for layer, name, text in sources()
+        if name.endswith(".h")
+    }
 
     def visit(node, path):
         assert node not in path, "include cycle: " + " → ".join(path + [node])
@@ -85,16 +89,18 @@ def test_no_cycle_between_files_through_calls():
     texts = {"%s/%s" % (layer, name): code_only(text) for layer, name, text in sources() if name.endswith(".c")}
     defined = {}
     for path, text in texts.items():
-        for name in re.findall(r"^(?!static)(?:FDB_EXPORT\s+)?[A-Za-z_][\w\s*]*?\b([a-z]\w*)\s*\([^;{]*\)\s*\{",
-                               text, re.M):
+        for name in re.findall(
+            r"^(?!static)(?:FDB_EXPORT\s+)?[A-Za-z_][\w\s*]*?\b([a-z]\w*)\s*\([^;{]*\)\s*\{", text, re.M
+        ):
             defined.setdefault(name, path)
-    arrows = {path: {defined[n] for n in set(re.findall(r"\b([a-z]\w*)\s*\(", text))
-                     if defined.get(n, path) != path}
-              for path, text in texts.items()}
+    arrows = {
+        path: {defined[n] for n in set(re.findall(r"\b([a-z]\w*)\s*\(", text)) if defined.get(n, path) != path}
+        for path, text in texts.items()
+    }
     done = set()
 
     def visit(node, path):
-        assert node not in path, "cycle: " + " → ".join(path[path.index(node):] + [node])
+        assert node not in path, "cycle: " + " → ".join(path[path.index(node) :] + [node])
         if node in done:
             return
         for nxt in sorted(arrows[node]):

@@ -1,4 +1,5 @@
 """flake.nix / flake.lock: nixpkgs pinned by full commit, FoundationDB 7.3 used."""
+
 import json
 import os
 import re
@@ -36,16 +37,15 @@ def test_foundationdb_is_7_3(root):
 
 def test_real_fdb_check_uses_real_library_and_fresh_cluster_file(root):
     text = _read(root, "nix", "found.nix")
-    assert 'FOUND_LIBRARY=${libfdbC}' in text
+    assert "FOUND_LIBRARY=${libfdbC}" in text
     assert '"${fdb.lib}/lib/libfdb_c.so"' in text
     assert "127.0.0.1:$port" in text and "fdbserver" in text
     # stopped on every path out of the check
-    assert "trap 'kill \"$server\"" in text
+    assert 'trap \'kill "$server"' in text
 
 
 def test_stand_in_offers_what_the_flake_uses(root):
     used = set(re.findall(r"\bpkgs\.([A-Za-z0-9_-]+)", _read(root, "nix", "found.nix")))
     stand_in = _read(root, "nix", "stand-in-nixpkgs", "flake.nix")
-    missing = [name for name in sorted(used - {"lib"})
-               if not re.search(rf"\b{re.escape(name)}\s*=", stand_in)]
+    missing = [name for name in sorted(used - {"lib"}) if not re.search(rf"\b{re.escape(name)}\s*=", stand_in)]
     assert not missing, f"nix/stand-in-nixpkgs lacks {missing}"

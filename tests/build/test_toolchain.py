@@ -1,4 +1,5 @@
 """setup.py's target detection and the per-platform engine flags."""
+
 import os
 import platform
 import stat
@@ -14,13 +15,16 @@ def _fake_compiler(tmp_path, banner):
     return str(path)
 
 
-@pytest.mark.parametrize("banner, family", [
-    ("Apple clang version 15.0.0 (clang-1500.3.9.4)", "clang"),
-    ("Debian clang version 14.0.6", "clang"),
-    ("gcc (Debian 12.2.0-14) 12.2.0", "gcc"),
-    ("cc (GCC) 8.5.0 20210514\nCopyright (C) 2018 Free Software Foundation, Inc.", "gcc"),
-    ("tcc version 0.9.27", "unknown"),
-])
+@pytest.mark.parametrize(
+    "banner, family",
+    [
+        ("Apple clang version 15.0.0 (clang-1500.3.9.4)", "clang"),
+        ("Debian clang version 14.0.6", "clang"),
+        ("gcc (Debian 12.2.0-14) 12.2.0", "gcc"),
+        ("cc (GCC) 8.5.0 20210514\nCopyright (C) 2018 Free Software Foundation, Inc.", "gcc"),
+        ("tcc version 0.9.27", "unknown"),
+    ],
+)
 def test_compiler_family_reads_the_version_banner(setup_module, tmp_path, banner, family):
     assert setup_module.compiler_family(_fake_compiler(tmp_path, banner)) == family
 

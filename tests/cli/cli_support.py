@@ -1,4 +1,5 @@
 """Helpers of the `found` command's tests (a plain module: tests/ has no packages)."""
+
 import hashlib
 import os
 import subprocess
@@ -19,8 +20,9 @@ def environment(**extra) -> dict:
 
 def run_found(*args: str, input: bytes = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """``python -m found ARGS`` in a fresh interpreter; stdout as bytes, stderr as text."""
-    done = subprocess.run([sys.executable, "-m", "found", *args], input=input, env=environment(),
-                          capture_output=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "found", *args], input=input, env=environment(), capture_output=True, timeout=timeout
+    )
     done.stderr = done.stderr.decode("utf-8", "replace")
     return done
 
@@ -36,20 +38,24 @@ async def put(db, pairs, per_transaction: int = 5000, system: bool = False):
     """Write (key, value) pairs, several transactions of at most ``per_transaction`` pairs."""
     pairs = list(pairs)
     for start in range(0, len(pairs), per_transaction):
-        async def write(tx, chunk=pairs[start:start + per_transaction]):
+
+        async def write(tx, chunk=pairs[start : start + per_transaction]):
             if system:
                 found.set_option(tx, found.FDB_TR_OPTION_ACCESS_SYSTEM_KEYS)
             for key, value in chunk:
                 await found.set(tx, key, value)
+
         await found.transactional(db, write)
 
 
 async def pairs_of(db, begin=b"", end=b"\xff", system: bool = False):
     """Every pair of [begin, end), read with range reads (in one transaction: for small ranges)."""
+
     async def read(tx):
         if system:
             found.set_option(tx, found.FDB_TR_OPTION_READ_SYSTEM_KEYS)
         return await found.all(found.query(tx, begin, end))
+
     return await found.transactional(db, read, snapshot=True)
 
 
@@ -78,8 +84,10 @@ async def digest(db, begin=b"", end=b"\xff", chunk: int = 50_000):
     total = Digest()
     cursor = begin
     while True:
+
         async def read(tx, cursor=cursor):
             return await found.all(found.query(tx, cursor, end, limit=chunk))
+
         batch = await found.transactional(db, read, snapshot=True)
         total.add(batch)
         if len(batch) < chunk:

@@ -1,4 +1,5 @@
 """Fixtures of the `found` command's tests: fresh engine directories (helpers: cli_support.py)."""
+
 import os
 
 import pytest

@@ -1,4 +1,5 @@
 """The `found` command run as a subprocess: exit codes, stdout, stderr messages, --help examples."""
+
 import asyncio
 import json
 import os
@@ -8,8 +9,8 @@ import sys
 import pytest
 
 import found
-from found._cli import parser
 from cli_support import environment, ok, pairs_of, put, run_found
+from found._cli import parser
 
 COMMANDS = ["info", "version", "get", "set", "clear", "range", "watch", "dump", "load", "copy"]
 
@@ -18,7 +19,7 @@ def test_every_command_is_listed_and_has_examples(capsys):
     top = parser()
     listed = [action for action in top._subparsers._group_actions][0].choices
     assert sorted(listed) == sorted(COMMANDS)
-    for command in COMMANDS:                     # in process: one subprocess (below) shows it is the same
+    for command in COMMANDS:  # in process: one subprocess (below) shows it is the same
         with pytest.raises(SystemExit) as exited:
             parser().parse_args([command, "--help"])
         text = capsys.readouterr().out
@@ -40,7 +41,8 @@ def test_top_level_help_and_usage_errors():
 def test_console_script_is_declared(capsys):
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "pyproject.toml")) as f:
         assert 'found = "found._cli:main"' in f.read()
-    from found._cli import main          # what the script calls: main(argv) returns the exit status
+    from found._cli import main  # what the script calls: main(argv) returns the exit status
+
     assert main(["version"]) == 0 and capsys.readouterr().out.startswith("found ")
 
 
@@ -75,8 +77,13 @@ async def test_range_streams_past_one_transaction(directories, src):
 
 def test_reading_commands_do_not_create_databases(tmp_path):
     missing = str(tmp_path / "typo")
-    for command in (["info", missing], ["get", "k", "-d", missing], ["range", "-d", missing],
-                    ["dump", missing, "-o", str(tmp_path / "x")], ["watch", "k", "-d", missing]):
+    for command in (
+        ["info", missing],
+        ["get", "k", "-d", missing],
+        ["range", "-d", missing],
+        ["dump", missing, "-o", str(tmp_path / "x")],
+        ["watch", "k", "-d", missing],
+    ):
         done = run_found(*command)
         assert done.returncode == 1 and "no database at %s" % missing in done.stderr, command
     assert not (tmp_path / "typo").exists() and not (tmp_path / "x").exists()
@@ -88,9 +95,15 @@ async def test_range_limit_reverse_prefix(directories, src):
     await put(src, [(b"a", b"1"), (b"p/1", b"2"), (b"p/2", b"3"), (b"q", b"4")])
     data = directories[0]
     assert ok("range", "-d", data).stdout.decode().splitlines() == [
-        "b'a'\tb'1'", "b'p/1'\tb'2'", "b'p/2'\tb'3'", "b'q'\tb'4'"]
+        "b'a'\tb'1'",
+        "b'p/1'\tb'2'",
+        "b'p/2'\tb'3'",
+        "b'q'\tb'4'",
+    ]
     assert ok("range", "p/", "q", "-d", data, "--reverse").stdout.decode().splitlines() == [
-        "b'p/2'\tb'3'", "b'p/1'\tb'2'"]
+        "b'p/2'\tb'3'",
+        "b'p/1'\tb'2'",
+    ]
     assert ok("range", "--prefix", "p/", "--limit", "1", "-r", "-d", data).stdout == b"b'p/2'\tb'3'\n"
     ok("clear", "--prefix", "p/", "-d", data)
     assert await pairs_of(src) == [(b"a", b"1"), (b"q", b"4")]
@@ -102,8 +115,10 @@ async def test_tuple_keys_and_values(directories, src):
     data = directories[0]
     ok("set", "--tuple", "('users', 42)", "--value-tuple", "('Ada', 1815)", "-d", data)
     ok("set", "--tuple", "('users', 43)", "plain", "-d", data)
-    assert await pairs_of(src) == [(found.pack(("users", 42)), found.pack(("Ada", 1815))),
-                                   (found.pack(("users", 43)), b"plain")]
+    assert await pairs_of(src) == [
+        (found.pack(("users", 42)), found.pack(("Ada", 1815))),
+        (found.pack(("users", 43)), b"plain"),
+    ]
     out = ok("range", "--tuple", "--prefix", "('users',)", "-d", data).stdout.decode()
     assert out.splitlines() == ["('users', 42)\tb'\\x02Ada\\x00\\x16\\x07\\x17'", "('users', 43)\tb'plain'"]
     assert ok("get", "-t", "('users', 42)", "--value-tuple", "-d", data).stdout == b"('Ada', 1815)\n"
@@ -135,8 +150,12 @@ def test_database_errors_carry_code_and_message(tmp_path):
 async def test_watch_prints_each_change(directories, src):
     data = directories[0]
     await put(src, [(b"counter", b"1")])
-    child = subprocess.Popen([sys.executable, "-m", "found", "watch", "counter", "--count", "2", "-d", data],
-                             env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "found", "watch", "counter", "--count", "2", "-d", data],
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         # The watch is armed before the first line is printed, so a change made after reading it is seen.
         first = await asyncio.to_thread(child.stdout.readline)
@@ -179,7 +198,7 @@ async def test_info_counts_reader_slots_of_other_processes(directories, src):
     before = json.loads(ok("info", directories[0], "--json").stdout)["reader_slots"]["reading"]
     tx = found.make_transaction(src)
     await found.get(tx, b"k")
-    await put(src, [(b"k", b"w")])        # the next snapshot is a new one: tx keeps its own
+    await put(src, [(b"k", b"w")])  # the next snapshot is a new one: tx keeps its own
     holding = json.loads(ok("info", directories[0], "--json").stdout)["reader_slots"]["reading"]
     found.cancel(tx)
     assert holding > before
@@ -195,6 +214,7 @@ async def test_info_estimates_large_counts(directories, src):
 
 def test_info_finds_the_engine_directory_of_an_embedded_cluster_file(tmp_path, monkeypatch):
     from found._cli.info import engine_directory
+
     (tmp_path / "app.cluster").write_text("embedded:state/db\n")
     assert engine_directory(str(tmp_path / "app.cluster")) == str(tmp_path / "state" / "db")
     assert engine_directory(str(tmp_path / "plain")) == str(tmp_path / "plain")

@@ -1,4 +1,5 @@
 """found.dump / found.load as a Python API: round trips, the format's checks, versions, prefix swap."""
+
 import asyncio
 import io
 import os
@@ -6,17 +7,19 @@ import struct
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import found
-from found import _dump
 from cli_support import pairs_of, put
+from found import _dump
 
 keys = st.binary(min_size=0, max_size=700).filter(lambda k: not k.startswith(b"\xff"))
 # Large values from a short seed: hypothesis draws little entropy, the value is still up to 100,000 bytes.
-values = st.one_of(st.binary(max_size=300),
-                   st.builds(lambda seed, n: (seed * n)[:n], st.binary(min_size=1, max_size=8),
-                             st.integers(90_000, 100_000)))
+values = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda seed, n: (seed * n)[:n], st.binary(min_size=1, max_size=8), st.integers(90_000, 100_000)),
+)
 
 
 async def _dump_bytes(db, **options) -> bytes:
@@ -30,8 +33,11 @@ async def _clear(db, begin=b"", end=b"\xff"):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.dictionaries(keys, values, max_size=60), block=st.sampled_from([1, 200, 1 << 20]),
-       codec=st.sampled_from(["zlib", "zstd"]))
+@given(
+    data=st.dictionaries(keys, values, max_size=60),
+    block=st.sampled_from([1, 200, 1 << 20]),
+    codec=st.sampled_from(["zlib", "zstd"]),
+)
 async def test_round_trip_is_byte_identical(src, dst, data, block, codec):
     """Any pairs (empty key, keys past the engine's 509-byte split, 100 kB values) come back identical."""
     await _clear(src)
@@ -97,7 +103,7 @@ def _blocks(blob: bytes):
     """Byte offsets of every block record of a dump."""
     offset = _dump._HEADER.size + struct.unpack_from("<I", blob, 12)[0] + 4
     found_at = []
-    while blob[offset:offset + 4] == _dump.BLOCK_MAGIC:
+    while blob[offset : offset + 4] == _dump.BLOCK_MAGIC:
         found_at.append(offset)
         packed_len = _dump._BLOCK.unpack_from(blob, offset)[6]
         offset += _dump._BLOCK.size + 4 + packed_len
@@ -120,7 +126,7 @@ async def five_blocks(src):
 async def test_corrupt_block_is_named_and_not_written(dst, five_blocks):
     blob, starts, _ = five_blocks
     damaged = bytearray(blob)
-    damaged[starts[2] + 60] ^= 0x01          # a byte of block 2's payload
+    damaged[starts[2] + 60] ^= 0x01  # a byte of block 2's payload
     with pytest.raises(found.DumpError, match="block 2 at byte offset %d fails its checksum" % starts[2]) as caught:
         await found.load(dst, io.BytesIO(bytes(damaged)))
     assert caught.value.block == 2
@@ -132,7 +138,7 @@ async def test_corrupt_block_is_named_and_not_written(dst, five_blocks):
 async def test_corrupt_block_header_is_named(dst, five_blocks):
     blob, starts, _ = five_blocks
     damaged = bytearray(blob)
-    damaged[starts[3]:starts[3] + 4] = b"XXXX"
+    damaged[starts[3] : starts[3] + 4] = b"XXXX"
     with pytest.raises(found.DumpError, match="block 3 at byte offset %d does not start with" % starts[3]):
         await found.load(dst, io.BytesIO(bytes(damaged)))
 
@@ -146,14 +152,17 @@ async def test_truncated_dump_is_named(dst, five_blocks, cut):
         await found.load(dst, io.BytesIO(blob[:at]))
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b"NOTADUMP" + b[8:], "not a found dump file"),
-    (lambda b: b[:8] + struct.pack("<H", 9) + b[10:], "dump format version 9 is not supported"),
-    (lambda b: b[:20] + bytes([b[20] ^ 1]) + b[21:], "the header's checksum"),
-    (lambda b: b[:-1] + bytes([b[-1] ^ 1]), "the trailer's checksum"),
-    (lambda b: b + b"x", "data after the trailer"),
-    (lambda b: b"", "truncated dump: the header"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b"NOTADUMP" + b[8:], "not a found dump file"),
+        (lambda b: b[:8] + struct.pack("<H", 9) + b[10:], "dump format version 9 is not supported"),
+        (lambda b: b[:20] + bytes([b[20] ^ 1]) + b[21:], "the header's checksum"),
+        (lambda b: b[:-1] + bytes([b[-1] ^ 1]), "the trailer's checksum"),
+        (lambda b: b + b"x", "data after the trailer"),
+        (lambda b: b"", "truncated dump: the header"),
+    ],
+)
 async def test_damaged_header_or_trailer(dst, five_blocks, damage, message):
     with pytest.raises(found.DumpError, match=message):
         await found.load(dst, io.BytesIO(damage(five_blocks[0])))
@@ -169,8 +178,9 @@ async def test_resume_record_skips_committed_blocks(dst, five_blocks, tmp_path):
     # pairs from block 0 are changed in the destination: a resumed load must not rewrite them
     await put(dst, [(b"k00000", b"changed")])
     states = []
-    summary = await found.load(dst, io.BytesIO(blob), resume=record,
-                               progress=lambda p: states.append((p.bytes, p.total_bytes)))
+    summary = await found.load(
+        dst, io.BytesIO(blob), resume=record, progress=lambda p: states.append((p.bytes, p.total_bytes))
+    )
     # the estimate (exact on the engine for 1,000 pairs) shrinks by the skipped blocks: the bar shows what is left
     assert states[-1] == (summary.bytes, summary.bytes)
     assert summary.resumed_at_block == 3 and summary.pairs == _count(blob, starts[3]) + _count(blob, starts[4])
@@ -199,10 +209,11 @@ async def test_dump_follows_newer_versions_or_fails_when_consistent(src, dst):
             await released.wait()
 
     strict = asyncio.ensure_future(
-        found.dump(src, io.BytesIO(), block_bytes=1000, consistent=True, progress=hold_after_first_block))
+        found.dump(src, io.BytesIO(), block_bytes=1000, consistent=True, progress=hold_after_first_block)
+    )
     out = io.BytesIO()
     moving = asyncio.ensure_future(found.dump(src, out, block_bytes=1000, progress=hold_after_first_block))
-    while len(arrived) < 2:              # both dumps have read their first block at the first version
+    while len(arrived) < 2:  # both dumps have read their first block at the first version
         await asyncio.sleep(0.01)
     # Rewrite everything, let the first version age out of the engine's 5 s window, commit again.
     await put(src, [(b"k%04d" % i, b"new") for i in range(400)])
@@ -223,7 +234,7 @@ async def test_dump_follows_newer_versions_or_fails_when_consistent(src, dst):
 @pytest.mark.parametrize("codec", ["zlib", "zstd"])
 async def test_incompressible_blocks_are_stored(src, dst, codec):
     noise = os.urandom(400_000)
-    await put(src, [(b"noise/%d" % i, noise[i * 100_000:(i + 1) * 100_000]) for i in range(4)])
+    await put(src, [(b"noise/%d" % i, noise[i * 100_000 : (i + 1) * 100_000]) for i in range(4)])
     await put(src, [(b"text/%05d" % i, b"the same words again " * 4) for i in range(2000)])
     blob = await _dump_bytes(src, codec=codec, block_bytes=150_000)
     starts, _ = _blocks(blob)
@@ -235,8 +246,9 @@ async def test_incompressible_blocks_are_stored(src, dst, codec):
 
 def test_default_codec_is_zstd_when_installed_else_zlib(monkeypatch):
     import zstandard  # noqa: F401  (a test dependency)
+
     assert _dump.default_codec() == "zstd"
-    monkeypatch.setitem(sys.modules, "zstandard", None)      # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # import fails as if not installed
     assert _dump.default_codec() == "zlib"
     with pytest.raises(found.DumpError, match=r"found.dump.s zstd codec needs the zstandard package.*found\[zstd\]"):
         _dump._decompressor(_dump.CODECS["zstd"])

@@ -3,6 +3,7 @@
 It takes 10-22 s here (measured; docs/cli.md), so it runs in the main suite.
 ``FOUND_LARGE_PAIRS`` scales it (the 1 GB run of docs/cli.md: 10_000_000).
 """
+
 import os
 import time
 
@@ -18,14 +19,18 @@ async def _fill(db):
     filler = bytes(range(256)) * 4
     step = 20_000
     for start in range(0, PAIRS, step):
+
         async def write(tx, start=start):
             for i in range(start, min(start + step, PAIRS)):
-                await found.set(tx, b"key/%012d" % i, filler[i % 256:i % 256 + 56] + b"%08d" % i)
+                await found.set(tx, b"key/%012d" % i, filler[i % 256 : i % 256 + 56] + b"%08d" % i)
+
         await found.transactional(db, write)
     for start in range(0, BIG_VALUES, 50):
+
         async def write_big(tx, start=start):
             for i in range(start, min(start + 50, BIG_VALUES)):
                 await found.set(tx, b"big/%06d" % i, ((bytes([i % 256]) + filler) * 98)[:99_990] + b"%010d" % i)
+
         await found.transactional(db, write_big)
 
 
@@ -35,6 +40,7 @@ async def test_round_trip_of_100_mb(directories, src, tmp_path):
     def lap() -> float:
         clock.append(time.monotonic())
         return clock[-1] - clock[-2]
+
     await _fill(src)
     fill = lap()
     dump_file = str(tmp_path / "large.fdump")
@@ -46,5 +52,7 @@ async def test_round_trip_of_100_mb(directories, src, tmp_path):
     expected = await digest(src)
     assert expected[0] == PAIRS + BIG_VALUES and expected[1] >= 100_000_000 * PAIRS // 1_000_000
     assert await digest(dst) == expected
-    print("round trip of %d pairs, %d bytes, dump file %d bytes: fill %.1f s, dump %.1f s, load %.1f s, "
-          "digests %.1f s" % (expected[0], expected[1], os.path.getsize(dump_file), fill, dumped, loaded, lap()))
+    print(
+        "round trip of %d pairs, %d bytes, dump file %d bytes: fill %.1f s, dump %.1f s, load %.1f s, "
+        "digests %.1f s" % (expected[0], expected[1], os.path.getsize(dump_file), fill, dumped, loaded, lap())
+    )

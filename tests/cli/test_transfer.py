@@ -1,4 +1,5 @@
 """found dump / load / copy as subprocesses: files, pipes, progress display, kill and resume, damage, the official binding."""
+
 import json
 import os
 import pty
@@ -47,7 +48,7 @@ def test_copy_reports_a_failed_dump_side(directories, tmp_path):
     cluster.write_text("not a connection string\n")
     done = run_found("copy", str(cluster), directories[1])
     assert done.returncode == 1
-    assert "found dump: FoundException:" in done.stderr                # the child's own message
+    assert "found dump: FoundException:" in done.stderr  # the child's own message
     assert "found copy: the dump of %s failed (exit status 1)" % cluster in done.stderr
 
 
@@ -81,7 +82,7 @@ async def test_damaged_file_through_the_command(directories, src, tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("found load: corrupt dump: block ") and "fails its checksum" in done.stderr
     with open(dump_file, "wb") as f:
-        f.write(data[:len(data) // 3])
+        f.write(data[: len(data) // 3])
     done = run_found("load", dump_file, directories[1], "--quiet", "--no-resume")
     assert done.returncode == 1 and "found load: truncated dump: block " in done.stderr
     done = run_found("load", str(tmp_path / "missing.fdump"), directories[1])
@@ -94,8 +95,12 @@ async def test_killed_load_resumes(directories, src, dst, tmp_path, stop):
     dump_file, summary = await _many_blocks(src, tmp_path)
     assert summary.blocks > 100
     record = dump_file + ".resume"
-    child = subprocess.Popen([sys.executable, "-m", "found", "load", dump_file, directories[1], "--quiet"],
-                             env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "found", "load", dump_file, directories[1], "--quiet"],
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         while True:
             assert child.poll() is None, "the load ended before it could be interrupted"
@@ -103,7 +108,7 @@ async def test_killed_load_resumes(directories, src, dst, tmp_path, stop):
                 with open(record) as f:
                     if json.load(f)["next_block"] >= 20:
                         break
-            except (OSError, ValueError):   # not written yet, or replaced while we read
+            except (OSError, ValueError):  # not written yet, or replaced while we read
                 pass
             time.sleep(0.001)
         child.send_signal(stop)
@@ -133,7 +138,7 @@ def _read_all(fd) -> bytes:
             break
         try:
             chunk = os.read(fd, 65536)
-        except OSError:       # EIO: the child closed the terminal
+        except OSError:  # EIO: the child closed the terminal
             break
         if not chunk:
             break
@@ -144,28 +149,39 @@ def _read_all(fd) -> bytes:
 async def test_progress_bar_on_a_terminal(directories, src, tmp_path):
     await put(src, SAMPLE)
     controller, terminal = pty.openpty()
-    child = subprocess.Popen([sys.executable, "-m", "found", "dump", directories[0], "-o", str(tmp_path / "t.fdump")],
-                             env=environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "found", "dump", directories[0], "-o", str(tmp_path / "t.fdump")],
+        env=environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    )
     os.close(terminal)
     shown = _read_all(controller).decode()
     os.close(controller)
     assert child.wait(timeout=60) == 0
     assert shown.startswith("\rdump  [") and "4 pairs" in shown and "/s" in shown
-    assert "\r\n" in shown or "\n" in shown          # the bar's line is ended before the summary
-    assert "\x1b" not in shown                       # no escape sequences, only a carriage return
+    assert "\r\n" in shown or "\n" in shown  # the bar's line is ended before the summary
+    assert "\x1b" not in shown  # no escape sequences, only a carriage return
 
 
 def test_dump_to_stdout_refuses_a_terminal(directories, tmp_path):
     ok("set", "k", "v", "-d", directories[0])
     controller, terminal = pty.openpty()
-    child = subprocess.Popen([sys.executable, "-m", "found", "dump", directories[0], "-o", "-"], env=environment(),
-                             stdin=subprocess.DEVNULL, stdout=terminal, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "found", "dump", directories[0], "-o", "-"],
+        env=environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+    )
     os.close(terminal)
     _read_all(controller)
     os.close(controller)
     assert child.wait(timeout=60) == 1
     assert child.stderr.read().decode() == (
-        "found dump: refusing to write a binary dump to a terminal; use -o FILE or a pipe\n")
+        "found dump: refusing to write a binary dump to a terminal; use -o FILE or a pipe\n"
+    )
 
 
 async def test_plain_progress_lines_when_not_a_terminal(directories, src, tmp_path):
@@ -177,7 +193,7 @@ async def test_plain_progress_lines_when_not_a_terminal(directories, src, tmp_pa
     assert lines[-1].startswith("dumped 4 pairs")
 
 
-OFFICIAL = textwrap.dedent('''
+OFFICIAL = textwrap.dedent("""
     import ctypes, json, sys
     import found.engine
     ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
@@ -211,13 +227,18 @@ OFFICIAL = textwrap.dedent('''
             break
         cursor = rows[-1][0] + b"\\x00"
     print(json.dumps(total.result()))
-''')
+""")
 
 
 def _official(action: str, path: str):
     here = os.path.dirname(os.path.abspath(__file__))
-    done = subprocess.run([sys.executable, "-c", OFFICIAL, action, path, here], env=environment(),
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", OFFICIAL, action, path, here],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return tuple(json.loads(done.stdout))
 
@@ -247,17 +268,23 @@ async def test_system_keys_need_system_on_both_sides(directories, src, dst, tmp_
     third = str(tmp_path / "third")
     ok("copy", directories[0], third, "--system")
     assert await pairs_of(await found.open(third), b"", b"\xff\xff", system=True) == [
-        (b"user", b"u"), (b"\xff/mine", b"s")]
+        (b"user", b"u"),
+        (b"\xff/mine", b"s"),
+    ]
 
 
 async def test_interrupted_dump_leaves_no_file(directories, src, tmp_path):
     """Ctrl-C during a dump: exit 130, and neither FILE nor FILE.partial is left behind."""
     await put(src, [(b"k%07d" % i, b"v" * 100) for i in range(1_000_000)], per_transaction=50_000)
     dump_file = tmp_path / "cut.fdump"
-    child = subprocess.Popen([sys.executable, "-m", "found", "dump", directories[0], "-o", str(dump_file)],
-                             env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "found", "dump", directories[0], "-o", str(dump_file)],
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
-        first = child.stderr.readline()         # the first progress line comes after the first block
+        first = child.stderr.readline()  # the first progress line comes after the first block
         assert first.startswith(b"dump  [")
         child.send_signal(signal.SIGINT)
         rest = child.stderr.read().decode()

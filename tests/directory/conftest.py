@@ -1,6 +1,7 @@
 """Fixtures of the directory-layer tests: one engine data directory seen by
 found and by the official binding (``fdb``, foundationdb 7.3.69), both in
 this process on the same engine library (see directory_support)."""
+
 import pytest
 
 import found

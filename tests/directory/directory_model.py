@@ -63,7 +63,7 @@ class Tree:
         return node
 
     def move(self, old, new):
-        if old == new[:len(old)]:
+        if old == new[: len(old)]:
             raise Failed("into itself")
         node = self.node(old)
         if node is None:

@@ -8,6 +8,7 @@ that library; found then shares the library and its network thread
 needs CPython (``ctypes.pythonapi``): on PyPy ``fdb`` is None, and the
 tests that compare with it are listed in docs/build.md's PyPy known failures.
 """
+
 import ctypes
 import importlib
 import platform

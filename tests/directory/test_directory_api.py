@@ -1,6 +1,7 @@
 """The public names of docs/directory.md's API table: exported, sync or
 coroutine as listed, with docstrings. (That the signatures equal the official
 binding's is checked in test_directory_interop.py.)"""
+
 import inspect
 
 import pytest
@@ -8,13 +9,28 @@ import pytest
 import found
 
 OPERATIONS = ["create_or_open", "open", "create", "move", "move_to", "remove", "remove_if_exists", "list", "exists"]
-SUBSPACE = ["key", "pack", "pack_with_versionstamp", "unpack", "range", "contains", "subspace", "__getitem__",
-            "as_foundationdb_key"]
+SUBSPACE = [
+    "key",
+    "pack",
+    "pack_with_versionstamp",
+    "unpack",
+    "range",
+    "contains",
+    "subspace",
+    "__getitem__",
+    "as_foundationdb_key",
+]
 
 
 def test_exported():
-    for name in ("Subspace", "directory", "DirectoryLayer", "DirectorySubspace", "DirectoryPartition",
-                 "DirectoryError"):
+    for name in (
+        "Subspace",
+        "directory",
+        "DirectoryLayer",
+        "DirectorySubspace",
+        "DirectoryPartition",
+        "DirectoryError",
+    ):
         assert name in found.__all__
     assert type(found.directory) is found.DirectoryLayer
     assert found.directory._node_subspace.key() == b"\xfe" and found.directory._content_subspace.key() == b""

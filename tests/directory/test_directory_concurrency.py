@@ -5,6 +5,7 @@ hand out the same prefix. The tests make transactions overlap on purpose
 (all read before any commits), force identical random choices so they
 collide, and mix found's tasks with the official binding's threads.
 """
+
 import asyncio
 import random
 import threading

@@ -1,5 +1,6 @@
 """The examples of docs/directory.md run, each on a fresh database, and
 leave a directory tree that the official binding reads the same way."""
+
 import pathlib
 import re
 

@@ -3,6 +3,7 @@ message for what FoundationDB's directory layer refuses, TypeError naming
 the argument for wrong types, FoundationDB errors unchanged. A refused
 operation leaves its transaction as it was (committed anyway, it changes
 nothing)."""
+
 import struct
 
 import pytest
@@ -124,14 +125,20 @@ async def test_allocator_refuses_prefixes_overlapping_manual_ones(db):
 
 
 async def set_version(db, major, minor, patch):
-    await found.transactional(db, found.set, found.Subspace((b"\xfe",), b"\xfe").pack((b"version",)),
-                              struct.pack("<III", major, minor, patch))
+    await found.transactional(
+        db, found.set, found.Subspace((b"\xfe",), b"\xfe").pack((b"version",)), struct.pack("<III", major, minor, patch)
+    )
 
 
 async def test_newer_major_version_is_refused(tree):
     await set_version(tree, 2, 0, 0)
-    await refused(tree, found.directory.open, ("a", "b"), match="Cannot load directory with version 2.0.0 "
-                                                                r"using directory layer 1\.0\.0")
+    await refused(
+        tree,
+        found.directory.open,
+        ("a", "b"),
+        match="Cannot load directory with version 2.0.0 "
+        r"using directory layer 1\.0\.0",
+    )
     await refused(tree, found.directory.list, (), match="version 2.0.0")
     await refused(tree, found.directory.create, "n", match="version 2.0.0")
 
@@ -147,9 +154,17 @@ async def test_newer_minor_version_is_read_only(tree):
 
 async def test_partition_root_holds_no_keys(tree):
     p = await found.directory.open(tree, "p")
-    for call in (p.key, p.pack, p.range, lambda: p.unpack(b"k"), lambda: p.contains(b"k"), lambda: p["k"],
-                 lambda: p.subspace(("k",)), p.as_foundationdb_key,
-                 lambda: p.pack_with_versionstamp((found.Versionstamp(),))):
+    for call in (
+        p.key,
+        p.pack,
+        p.range,
+        lambda: p.unpack(b"k"),
+        lambda: p.contains(b"k"),
+        lambda: p["k"],
+        lambda: p.subspace(("k",)),
+        p.as_foundationdb_key,
+        lambda: p.pack_with_versionstamp((found.Versionstamp(),)),
+    ):
         with pytest.raises(found.DirectoryError, match=r"root of a directory partition \(\('p',\)\)"):
             call()
 
@@ -198,8 +213,9 @@ async def test_refusals_on_a_fresh_database_write_nothing(db):
     await refused(db, found.directory.move, "a", "b", match="source directory .* does not exist")
     await refused(db, found.directory.remove, "a", match="does not exist")
     await refused(db, found.directory.remove, (), match="root directory cannot be removed")
-    await refused(db, found.DirectoryLayer(allow_manual_prefixes=True).create, "m", prefix=b"\xfe\x05",
-                  match="already in use")
+    await refused(
+        db, found.DirectoryLayer(allow_manual_prefixes=True).create, "m", prefix=b"\xfe\x05", match="already in use"
+    )
     await refused(db, found.directory.open, "a", match="does not exist")
     assert await dump(db) == []
     # What succeeds writes what the official binding writes: the version too.

@@ -7,6 +7,7 @@ through found, and each step through either; with the allocator's random
 generator seeded alike before each step, the three databases must end
 byte for byte identical and every step must answer the same.
 """
+
 import asyncio
 import random
 import shutil
@@ -28,6 +29,7 @@ def describe(result):
 
 
 # --- one tree, each client doing part of the work ------------------------------------
+
 
 async def test_found_opens_lists_moves_and_removes_what_fdb_created(db, fdb_db):
     users = fdb.directory.create_or_open(fdb_db, ("app", "users"), layer=b"table")
@@ -194,13 +196,20 @@ def databases():
         shutil.rmtree(root, ignore_errors=True)
 
 
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(st.lists(STEPS, min_size=1, max_size=25), st.data())
 def test_same_script_same_bytes(databases, steps, data):
     through = data.draw(st.sampled_from(["found", "both"]))
-    choices = [True] * len(steps) if through == "found" else data.draw(
-        st.lists(st.booleans(), min_size=len(steps), max_size=len(steps)))
+    choices = (
+        [True] * len(steps)
+        if through == "found"
+        else data.draw(st.lists(st.booleans(), min_size=len(steps), max_size=len(steps)))
+    )
     databases.clear()
     (ref_db, ref_fdb), (db, db_fdb) = databases.handles
     run = databases.loop.run_until_complete
@@ -237,10 +246,31 @@ async def test_allocator_windows_advance_alike(tmp_path):
 
 # --- the same API ------------------------------------------------------------------------
 
-DIRECTORY_METHODS = ["create_or_open", "open", "create", "move", "move_to", "remove", "remove_if_exists",
-                     "list", "exists", "get_layer", "get_path"]
-SUBSPACE_METHODS = ["__init__", "__getitem__", "key", "pack", "pack_with_versionstamp", "unpack", "range",
-                    "contains", "as_foundationdb_key", "subspace"]
+DIRECTORY_METHODS = [
+    "create_or_open",
+    "open",
+    "create",
+    "move",
+    "move_to",
+    "remove",
+    "remove_if_exists",
+    "list",
+    "exists",
+    "get_layer",
+    "get_path",
+]
+SUBSPACE_METHODS = [
+    "__init__",
+    "__getitem__",
+    "key",
+    "pack",
+    "pack_with_versionstamp",
+    "unpack",
+    "range",
+    "contains",
+    "as_foundationdb_key",
+    "subspace",
+]
 
 
 def parameters(func):
@@ -253,8 +283,11 @@ def parameters(func):
     return [(p.name, p.kind, plain(p.default)) for p in inspect.signature(func).parameters.values()]
 
 
-@pytest.mark.parametrize("cls, name", [(c, n) for c in ("DirectoryLayer", "DirectorySubspace")
-                                       for n in DIRECTORY_METHODS] + [("DirectoryLayer", "__init__")])
+@pytest.mark.parametrize(
+    "cls, name",
+    [(c, n) for c in ("DirectoryLayer", "DirectorySubspace") for n in DIRECTORY_METHODS]
+    + [("DirectoryLayer", "__init__")],
+)
 def test_directory_signatures_match_fdb(cls, name):
     ours = getattr(getattr(found, cls), name)
     theirs = getattr(getattr(fdb.directory_impl, cls), name)

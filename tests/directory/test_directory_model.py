@@ -3,6 +3,7 @@ each answer compared with an in-memory model of the tree (directory_model),
 and the whole tree checked after every step: listings, layers, prefixes
 (distinct, nested only inside partitions, stable across moves) and the rows
 written into directories (kept by moves, gone with removes)."""
+
 import asyncio
 
 from hypothesis import HealthCheck, settings
@@ -158,7 +159,7 @@ class DirectoryMachine(RuleBasedStateMachine):
                 if other == path or not other_prefix.startswith(prefix):
                     continue
                 # Only a partition's prefix starts others: those inside it.
-                assert other[:len(path)] == path and self.tree.node(path).is_partition, (path, other)
+                assert other[: len(path)] == path and self.tree.node(path).is_partition, (path, other)
 
 
 def test_directory_machine(tmp_path):
@@ -166,8 +167,15 @@ def test_directory_machine(tmp_path):
     try:
         db = loop.run_until_complete(found.open(str(tmp_path)))
         machine = type("Machine", (DirectoryMachine,), {"loop": loop, "db": db})
-        run_state_machine_as_test(machine, settings=settings(
-            max_examples=100, stateful_step_count=30, deadline=None, database=None,
-            suppress_health_check=list(HealthCheck)))
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=100,
+                stateful_step_count=30,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     finally:
         loop.close()

@@ -1,4 +1,5 @@
 """found.Subspace is byte-identical to the official fdb.Subspace."""
+
 import uuid
 
 import pytest
@@ -11,14 +12,15 @@ from directory_support import fdb
 ELEMENTS = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(min_value=-(2 ** 200), max_value=2 ** 200),
+    st.integers(min_value=-(2**200), max_value=2**200),
     st.binary(max_size=12),
     st.text(max_size=12),
     st.floats(allow_nan=False),
     st.uuids().map(lambda u: uuid.UUID(bytes=u.bytes)),
 )
-TUPLES = st.recursive(st.tuples(ELEMENTS), lambda inner: st.lists(st.one_of(ELEMENTS, inner), max_size=4)
-                      .map(tuple), max_leaves=8)
+TUPLES = st.recursive(
+    st.tuples(ELEMENTS), lambda inner: st.lists(st.one_of(ELEMENTS, inner), max_size=4).map(tuple), max_leaves=8
+)
 PREFIXES = st.binary(max_size=6)
 SETTINGS = settings(max_examples=300, deadline=None)
 

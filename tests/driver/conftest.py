@@ -10,6 +10,7 @@ fdbserver, docs/build.md), the same tests run on that real cluster instead:
 and tests marked ``engine_only`` (about choosing or inspecting the embedded
 engine itself) are deselected, as they do not apply to a real cluster.
 """
+
 import asyncio
 import os
 

@@ -1,4 +1,5 @@
 """Helpers shared by the driver's tests (imported as a plain module: tests/ has no packages)."""
+
 import os
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import found
 from found import _fdb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 def futures_alive() -> int:
     """C futures created through found._fdb and not yet destroyed."""
     return _fdb.lib.found_futures_alive_count()
@@ -19,22 +22,31 @@ def run_python(script: str, *args: str, env=None, timeout: float = 120) -> subpr
     full_env.pop("FOUND_LIBRARY", None)
     full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script), *args], env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, "script failed (%d):\n%s\n%s" % (done.returncode, done.stdout, done.stderr)
     return done
 
 
 async def put(db, *pairs):
     """Write (key, value) pairs in one transaction."""
+
     async def write(tx):
         for key, value in pairs:
             await found.set(tx, key, value)
+
     await found.transactional(db, write)
 
 
 async def everything(db, begin=b"", end=b"\xff"):
     """All pairs in [begin, end)."""
+
     async def read(tx):
         return await found.all(found.query(tx, begin, end))
+
     return await found.transactional(db, read)

@@ -5,6 +5,7 @@ cache lines), then 64-byte slots, each starting with the snapshot's txnid
 (8 bytes, all ones when the slot holds none) and the owner's pid (4 bytes,
 0 when the slot is free).
 """
+
 import os
 import struct
 

@@ -1,10 +1,10 @@
 """Each documented function of the driver, against the embedded engine."""
+
 import struct
 
 import pytest
 
 import found
-
 from driver_support import everything, put
 
 
@@ -61,14 +61,21 @@ async def test_query_forward_reverse_and_limit(db):
     assert [found.unpack(k)[0] for k, _ in out] == [10, 9]
 
 
-@pytest.mark.parametrize("mode", [
-    found.STREAMING_MODE_WANT_ALL, found.STREAMING_MODE_ITERATOR, found.STREAMING_MODE_SMALL,
-    found.STREAMING_MODE_MEDIUM, found.STREAMING_MODE_LARGE, found.STREAMING_MODE_SERIAL,
-])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        found.STREAMING_MODE_WANT_ALL,
+        found.STREAMING_MODE_ITERATOR,
+        found.STREAMING_MODE_SMALL,
+        found.STREAMING_MODE_MEDIUM,
+        found.STREAMING_MODE_LARGE,
+        found.STREAMING_MODE_SERIAL,
+    ],
+)
 async def test_query_every_streaming_mode(db, mode):
     pairs = [(b"k%05d" % i, b"v" * (i % 50)) for i in range(3000)]
     for start in range(0, len(pairs), 1000):
-        await put(db, *pairs[start:start + 1000])
+        await put(db, *pairs[start : start + 1000])
 
     async def scan(tx, reverse):
         begin, end = (b"\xff", b"k") if reverse else (b"k", b"\xff")
@@ -93,7 +100,7 @@ async def test_query_exact_mode_needs_limit(db):
 async def test_query_across_batches_with_limit(db):
     pairs = [(b"%06d" % i, b"x" * 100) for i in range(5000)]
     for start in range(0, len(pairs), 1000):
-        await put(db, *pairs[start:start + 1000])
+        await put(db, *pairs[start : start + 1000])
 
     async def scan(tx, **kw):
         return await found.all(found.query(tx, b"", b"\xff", **kw))
@@ -120,10 +127,19 @@ async def test_get_key_selectors(db):
         return await found.get_key(tx, selector)
 
     cases = [
-        (found.gte(b"d"), b"d"), (found.gte(b"c"), b"d"), (found.gt(b"d"), b"f"), (found.gt(b"c"), b"d"),
-        (found.lte(b"d"), b"d"), (found.lte(b"e"), b"d"), (found.lt(b"d"), b"b"), (found.lt(b"e"), b"d"),
-        (found.gte(b"b", 2), b"d"), (found.gt(b"b", 2), b"f"), (found.lte(b"f", -1), b"d"),
-        (found.lt(b"f", -1), b"b"), (found.gte(b"a", 3), b"f"),
+        (found.gte(b"d"), b"d"),
+        (found.gte(b"c"), b"d"),
+        (found.gt(b"d"), b"f"),
+        (found.gt(b"c"), b"d"),
+        (found.lte(b"d"), b"d"),
+        (found.lte(b"e"), b"d"),
+        (found.lt(b"d"), b"b"),
+        (found.lt(b"e"), b"d"),
+        (found.gte(b"b", 2), b"d"),
+        (found.gt(b"b", 2), b"f"),
+        (found.lte(b"f", -1), b"d"),
+        (found.lt(b"f", -1), b"b"),
+        (found.gte(b"a", 3), b"f"),
     ]
     for selector, expected in cases:
         assert await found.transactional(db, resolve, selector) == expected, selector
@@ -162,9 +178,20 @@ async def test_atomic_operations(db):
     def le(n):
         return struct.pack("<q", n)
 
-    await put(db, (b"add", le(5)), (b"and", b"\x0f"), (b"or", b"\x0f"), (b"xor", b"\x0f"),
-              (b"max", le(5)), (b"min", le(5)), (b"bmax", b"m"), (b"bmin", b"m"),
-              (b"app", b"ab"), (b"cac", b"same"), (b"cac2", b"other"))
+    await put(
+        db,
+        (b"add", le(5)),
+        (b"and", b"\x0f"),
+        (b"or", b"\x0f"),
+        (b"xor", b"\x0f"),
+        (b"max", le(5)),
+        (b"min", le(5)),
+        (b"bmax", b"m"),
+        (b"bmin", b"m"),
+        (b"app", b"ab"),
+        (b"cac", b"same"),
+        (b"cac2", b"other"),
+    )
 
     async def ops(tx):
         await found.add(tx, b"add", le(-7))
@@ -307,17 +334,26 @@ async def test_set_option_and_database_option(db):
 
 def test_every_option_constant_is_exported():
     from found._codes import OPTIONS
-    prefixes = {"NetworkOption": "FDB_NET_OPTION_", "DatabaseOption": "FDB_DB_OPTION_",
-                "TransactionOption": "FDB_TR_OPTION_", "StreamingMode": "FDB_STREAMING_MODE_",
-                "MutationType": "FDB_MUTATION_TYPE_", "ConflictRangeType": "FDB_CONFLICT_RANGE_TYPE_",
-                "ErrorPredicate": "FDB_ERROR_PREDICATE_"}
+
+    prefixes = {
+        "NetworkOption": "FDB_NET_OPTION_",
+        "DatabaseOption": "FDB_DB_OPTION_",
+        "TransactionOption": "FDB_TR_OPTION_",
+        "StreamingMode": "FDB_STREAMING_MODE_",
+        "MutationType": "FDB_MUTATION_TYPE_",
+        "ConflictRangeType": "FDB_CONFLICT_RANGE_TYPE_",
+        "ErrorPredicate": "FDB_ERROR_PREDICATE_",
+    }
     for scope, name, code, _ in OPTIONS:
         constant = prefixes[scope] + name.upper()
         assert getattr(found, constant) == code or scope == "NetworkOption", constant
         if scope in ("StreamingMode", "MutationType", "ConflictRangeType", "ErrorPredicate"):
-            assert getattr(found, constant[len("FDB_"):]) == getattr(found, constant)
-    assert (found.ERROR_PREDICATE_RETRYABLE, found.ERROR_PREDICATE_MAYBE_COMMITTED,
-            found.ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED) == (50000, 50001, 50002)
+            assert getattr(found, constant[len("FDB_") :]) == getattr(found, constant)
+    assert (
+        found.ERROR_PREDICATE_RETRYABLE,
+        found.ERROR_PREDICATE_MAYBE_COMMITTED,
+        found.ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED,
+    ) == (50000, 50001, 50002)
     assert found.STREAMING_MODE_WANT_ALL == -2 and found.STREAMING_MODE_ITERATOR == -1
 
 
@@ -384,9 +420,15 @@ async def test_pack_helpers_are_reexported():
 
 def test_every_public_callable_has_a_docstring():
     import inspect
-    missing = [name for name, value in vars(found).items()
-               if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
-               and value.__module__.startswith("found") and not (value.__doc__ or "").strip()]
+
+    missing = [
+        name
+        for name, value in vars(found).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(value) or inspect.isclass(value))
+        and value.__module__.startswith("found")
+        and not (value.__doc__ or "").strip()
+    ]
     assert missing == []
 
 
@@ -406,6 +448,7 @@ def test_documented_names_exist():
     assert [name for name in documented if name not in found.__all__] == []
     assert [name for name in found.__all__ if not hasattr(found, name)] == []
     import inspect
+
     opened = inspect.signature(found.open).parameters
     assert list(opened) == ["cluster_file", "library"] and opened["cluster_file"].default is None
     assert opened["library"].kind is inspect.Parameter.KEYWORD_ONLY
@@ -420,6 +463,7 @@ def test_documented_names_exist():
 
 async def test_query_fetches_lazily_with_the_iteration_counter(db, monkeypatch):
     from found import _transaction
+
     await put(db, *[(b"%05d" % i, b"x" * 200) for i in range(3000)])
     calls = []
     real = _transaction._found_get_range

@@ -9,14 +9,15 @@ operation_cancelled although it had been applied.
 Bounded to a few seconds with a seeded schedule; bench/load_test.py is the
 long form (several processes, reads and ranges too).
 """
+
 import asyncio
 import random
 
 import found
 
 TASKS = 64
-CANCELLED = 48          # tasks whose attempts run under a random wait_for timeout
-ROUNDS = 40             # attempts per task
+CANCELLED = 48  # tasks whose attempts run under a random wait_for timeout
+ROUNDS = 40  # attempts per task
 
 
 async def _storm(db, seed):
@@ -52,6 +53,7 @@ async def _storm(db, seed):
 async def _applied(db):
     async def read(tx):
         return dict(await found.all(found.query(tx, b"storm/", b"storm0")))
+
     return await found.transactional(db, read)
 
 

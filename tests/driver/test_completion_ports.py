@@ -1,14 +1,14 @@
 """Completion ports (ffi/driver/completions.c, found/_futures.py): ready C futures
 are queued in C and their event loop is woken once per batch, not per future."""
+
 import asyncio
 import os
 import select
 
 import found
+from driver_support import futures_alive, put
 from found import _futures
 from found._fdb import ffi, lib
-
-from driver_support import futures_alive, put
 
 
 def _readable(fd) -> bool:
@@ -92,6 +92,7 @@ async def test_closing_a_port_destroys_queued_and_later_completions(db):
 
 def test_a_closed_loops_port_is_closed_by_the_next_loop(directory):
     """A watch left pending when its loop closed is destroyed once it fires (no leak, no error)."""
+
     async def leave_a_watch():
         db = await found.open(directory)
         await put(db, (b"watched", b"1"))
@@ -133,6 +134,7 @@ async def test_opening_a_port_while_another_thread_opens_one(db, monkeypatch):
     """Loops in other threads open their ports while this one sweeps closed ones:
     the sweep must not iterate the live dict (here another 'thread' inserts
     from inside the sweep, as a thread switch between two bytecodes could)."""
+
     class OtherThreadsLoop:
         def is_closed(self):
             _futures._ports[object()] = _futures._ports.get(self)  # a port opened elsewhere meanwhile

@@ -1,4 +1,5 @@
 """Exception families: FoundException(code) is the subclass users catch, raised from real engine errors."""
+
 import asyncio
 import pickle
 
@@ -99,4 +100,3 @@ async def test_too_large(db):
     with pytest.raises(found.TooLargeError) as info:
         await found.set(tx, b"k" * (found.MAX_SIZE_KEY + 1), b"")  # found checks before C
     assert info.value.code == found.FDB_ERR_KEY_TOO_LARGE
-

@@ -1,10 +1,10 @@
 """The CFFI module: its function table is exactly libfdb_c 7.3's exports, its layouts libfdb_c's."""
+
 import os
 import sys
 
-from found._fdb import ffi, lib
-
 from driver_support import ROOT
+from found._fdb import ffi, lib
 
 
 def _header_functions():

@@ -1,4 +1,5 @@
 """C futures and asyncio: concurrency, cancellation, exactly-once destruction, watches, uvloop, fork."""
+
 import asyncio
 import os
 import sys
@@ -6,10 +7,9 @@ import sys
 import pytest
 
 import found
+from driver_support import everything, futures_alive, put, run_python
 from found import _futures
 from found._fdb import lib
-
-from driver_support import everything, futures_alive, put, run_python
 
 
 async def test_thousand_concurrent_tasks(db):
@@ -114,13 +114,19 @@ async def test_watch_fired_by_another_process(db, directory):
     tx = found.make_transaction(db)
     watch = found.watch(tx, b"shared")
     await found.commit(tx)
-    await asyncio.get_running_loop().run_in_executor(None, lambda: run_python("""
+    await asyncio.get_running_loop().run_in_executor(
+        None,
+        lambda: run_python(
+            """
         import asyncio, sys, found
         async def main():
             db = await found.open(sys.argv[1])
             await found.transactional(db, found.set, b"shared", b"from another process")
         asyncio.run(main())
-    """, directory))
+    """,
+            directory,
+        ),
+    )
     assert await asyncio.wait_for(watch, 30) is None
     assert await found.transactional(db, found.get, b"shared") == b"from another process"
 
@@ -141,7 +147,8 @@ async def test_cancelled_watch_is_released(db):
 
 def test_slow_path_with_delayed_reads_and_commits(tmp_path):
     """Engine fault injection delays reads and commits: results come through the callback."""
-    run_python("""
+    run_python(
+        """
         import asyncio, sys, found
         from found._fdb import lib
         found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_ENABLE)
@@ -171,7 +178,9 @@ def test_slow_path_with_delayed_reads_and_commits(tmp_path):
                 await asyncio.sleep(0.01)
             assert lib.found_futures_alive_count() == 0, lib.found_futures_alive_count()
         asyncio.run(main())
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
 
 
 @pytest.mark.skipif(sys.implementation.name != "cpython", reason="uvloop is CPython only")
@@ -234,7 +243,8 @@ async def test_use_after_fork_is_a_clear_error(db):
 
 
 def test_fork_before_first_open_is_fine(tmp_path):
-    run_python("""
+    run_python(
+        """
         import asyncio, os, sys, found
         pid = os.fork()
         if pid == 0:
@@ -249,11 +259,14 @@ def test_fork_before_first_open_is_fine(tmp_path):
             db = await found.open(sys.argv[1])
             assert await found.transactional(db, found.get, b"child") == b"yes"
         asyncio.run(parent())
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
 
 
 def test_network_thread_stops_at_exit_and_runs_completion_hooks(tmp_path):
-    done = run_python("""
+    done = run_python(
+        """
         import asyncio, sys, found
         found.add_network_thread_completion_hook(lambda: print("network thread done", flush=True))
         async def main():
@@ -261,12 +274,15 @@ def test_network_thread_stops_at_exit_and_runs_completion_hooks(tmp_path):
             await found.transactional(db, found.set, b"a", b"b")
         asyncio.run(main())
         print("main done", flush=True)
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
     assert done.stdout.splitlines() == ["main done", "network thread done"]
 
 
 def test_network_options_are_checked_and_queued_until_open(tmp_path):
-    run_python("""
+    run_python(
+        """
         import asyncio, sys, found
         try:
             found.network_set_option(123456)
@@ -286,11 +302,14 @@ def test_network_options_are_checked_and_queued_until_open(tmp_path):
             db = await found.open(sys.argv[1])
             await found.transactional(db, found.set, b"a", b"b")
         asyncio.run(main())
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
 
 
 def test_million_operations_do_not_leak(directory):
     """1,000,000 reads (the fast path) and their futures: the counter returns to its start."""
+
     async def main():
         db = await found.open(directory)
         await found.transactional(db, found.set, b"k", b"v")
@@ -339,6 +358,7 @@ async def test_cancel_mid_commit(db):
 
 async def test_watch_outlives_its_transaction(db):
     """A watch returned out of transactional() keeps working once its transaction is gone."""
+
     async def register(tx):
         return found.watch(tx, b"watched")
 
@@ -361,6 +381,7 @@ def test_one_database_many_threads_each_with_its_loop(directory):
             for i in range(200):
                 await found.transactional(db, found.set, b"t%d-%03d" % (n, i), b"v")
                 assert await found.transactional(db, found.get, b"t%d-%03d" % (n, i)) == b"v"
+
         try:
             asyncio.run(run())
         except BaseException as exc:  # reported below, with the thread's number

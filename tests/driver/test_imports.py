@@ -1,5 +1,6 @@
 """`import found` loads only what is used: modules that only some programs
 need are imported when first needed (each check runs in a fresh interpreter)."""
+
 import sys
 
 import pytest
@@ -10,7 +11,8 @@ LAZY = ["ctypes", "ctypes.util", "tempfile", "found._tuple_py", "uuid", "platfor
 
 
 def test_import_and_open_leave_the_lazy_modules_out(tmp_path):
-    done = run_python("""
+    done = run_python(
+        """
         import asyncio, sys, found
         async def main():
             db = await found.open(sys.argv[1])
@@ -20,7 +22,10 @@ def test_import_and_open_leave_the_lazy_modules_out(tmp_path):
             await found.transactional(db, work)
         asyncio.run(main())
         print(" ".join(sorted(m for m in %r if m in sys.modules)))
-    """ % (LAZY,), str(tmp_path / "db"))
+    """
+        % (LAZY,),
+        str(tmp_path / "db"),
+    )
     loaded = done.stdout.split()
     if sys.implementation.name != "cpython":
         # the pure-Python tuple codec is the one in use there, and it imports uuid (which imports platform)

@@ -1,26 +1,29 @@
 """Bad input is refused before anything reaches C, and nothing is written."""
+
 import pytest
 
 import found
-
 from driver_support import everything
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda tx: found.get(tx, "text"), "key must be bytes, not str"),
-    (lambda tx: found.set(tx, 1, b"v"), "key must be bytes, not int"),
-    (lambda tx: found.set(tx, b"k", "v"), "value must be bytes, not str"),
-    (lambda tx: found.set(tx, b"k", None), "value must be bytes, not NoneType"),
-    (lambda tx: found.set(tx, b"k", bytearray(b"v")), "value must be bytes, not bytearray"),
-    (lambda tx: found.clear(tx, "k"), "key must be bytes, not str"),
-    (lambda tx: found.clear(tx, b"a", "z"), "other must be bytes, not str"),
-    (lambda tx: found.add(tx, b"k", 1), "param must be bytes, not int"),
-    (lambda tx: found.max(tx, [], b""), "key must be bytes, not list"),
-    (lambda tx: found.estimated_size_bytes(tx, "a", b"b"), "begin must be bytes, not str"),
-    (lambda tx: found.get_range_split_points(tx, b"a", 2, 10), "end must be bytes, not int"),
-    (lambda tx: found.get_key(tx, b"k"), "key_selector must be a KeySelector"),
-    (lambda tx: found.get_addresses_for_key(tx, 1.5), "key must be bytes, not float"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda tx: found.get(tx, "text"), "key must be bytes, not str"),
+        (lambda tx: found.set(tx, 1, b"v"), "key must be bytes, not int"),
+        (lambda tx: found.set(tx, b"k", "v"), "value must be bytes, not str"),
+        (lambda tx: found.set(tx, b"k", None), "value must be bytes, not NoneType"),
+        (lambda tx: found.set(tx, b"k", bytearray(b"v")), "value must be bytes, not bytearray"),
+        (lambda tx: found.clear(tx, "k"), "key must be bytes, not str"),
+        (lambda tx: found.clear(tx, b"a", "z"), "other must be bytes, not str"),
+        (lambda tx: found.add(tx, b"k", 1), "param must be bytes, not int"),
+        (lambda tx: found.max(tx, [], b""), "key must be bytes, not list"),
+        (lambda tx: found.estimated_size_bytes(tx, "a", b"b"), "begin must be bytes, not str"),
+        (lambda tx: found.get_range_split_points(tx, b"a", 2, 10), "end must be bytes, not int"),
+        (lambda tx: found.get_key(tx, b"k"), "key_selector must be a KeySelector"),
+        (lambda tx: found.get_addresses_for_key(tx, 1.5), "key must be bytes, not float"),
+    ],
+)
 async def test_wrong_types_name_argument_and_type(db, call, message):
     tx = found.make_transaction(db)
     with pytest.raises(TypeError, match=message):
@@ -53,12 +56,15 @@ def test_watch_and_conflict_range_types_are_checked_synchronously(db):
         found.set_option(tx, "timeout")
 
 
-@pytest.mark.parametrize("call, code", [
-    (lambda tx: found.set(tx, b"k" * 10_001, b"v"), 2102),
-    (lambda tx: found.set(tx, b"k", b"v" * 100_001), 2103),
-    (lambda tx: found.add(tx, b"k" * 10_001, b"\x01"), 2102),
-    (lambda tx: found.append_if_fits(tx, b"k", b"v" * 100_001), 2103),
-])
+@pytest.mark.parametrize(
+    "call, code",
+    [
+        (lambda tx: found.set(tx, b"k" * 10_001, b"v"), 2102),
+        (lambda tx: found.set(tx, b"k", b"v" * 100_001), 2103),
+        (lambda tx: found.add(tx, b"k" * 10_001, b"\x01"), 2102),
+        (lambda tx: found.append_if_fits(tx, b"k", b"v" * 100_001), 2103),
+    ],
+)
 async def test_oversized_keys_and_values(db, call, code):
     async def write(tx):
         await found.set(tx, b"before", b"ok")

@@ -1,4 +1,5 @@
 """Which library found loads (docs/driver.md, "Which library")."""
+
 import os
 import subprocess
 import sys
@@ -6,9 +7,8 @@ import sys
 import pytest
 
 import found
-from found import _library
-
 from driver_support import ROOT, run_python
+from found import _library
 
 # Which library found picks, and the engine's own directory rule.
 pytestmark = pytest.mark.engine_only
@@ -87,8 +87,9 @@ def test_engine_on_the_library_path_is_not_taken_for_libfdb_c(tmp_path):
     """Even when the library path finds our engine under the name libfdb_c.so, a real cluster is refused."""
     real = tmp_path / "fdb.cluster"
     real.write_text(REAL_CLUSTER)
-    assert_open_refused("is found's embedded engine", str(real),
-                        env={"LD_LIBRARY_PATH": os.path.dirname(found.engine.library_path())})
+    assert_open_refused(
+        "is found's embedded engine", str(real), env={"LD_LIBRARY_PATH": os.path.dirname(found.engine.library_path())}
+    )
 
 
 def test_environment_cluster_file_is_honoured(tmp_path):
@@ -98,7 +99,8 @@ def test_environment_cluster_file_is_honoured(tmp_path):
 
 
 def test_explicit_library_path_and_logging(tmp_path):
-    done = run_python("""
+    done = run_python(
+        """
         import asyncio, logging, sys, found, found.engine
         logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
         async def main():
@@ -107,18 +109,23 @@ def test_explicit_library_path_and_logging(tmp_path):
             await found.open(sys.argv[1], library=found.engine.library_path())
             print(found.library()[0])
         asyncio.run(main())
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
     assert done.stdout.strip() == "embedded"  # the bundled engine's own path
     # One INFO line per open, naming the data directory and the library.
     line = "found found: opened data directory %s with the embedded library %s" % (
-        tmp_path / "db", found.engine.library_path())
+        tmp_path / "db",
+        found.engine.library_path(),
+    )
     assert done.stderr.splitlines() == [line, line]
 
 
 def test_embedded_cluster_file_and_environment(tmp_path):
     pointer = tmp_path / "local.cluster"
     pointer.write_text("embedded:%s\n" % (tmp_path / "data"))
-    run_python("""
+    run_python(
+        """
         import asyncio, os, sys, found
         async def main():
             db = await found.open(sys.argv[1])
@@ -127,63 +134,76 @@ def test_embedded_cluster_file_and_environment(tmp_path):
             assert await found.transactional(db, found.get, b"via") == b"file"
             assert found.library()[0] == "embedded"
         asyncio.run(main())
-    """, str(pointer), env={"FDB_CLUSTER_FILE": str(pointer)})
+    """,
+        str(pointer),
+        env={"FDB_CLUSTER_FILE": str(pointer)},
+    )
     assert os.path.isdir(tmp_path / "data")
 
 
 def test_client_version_before_open_loads_default(tmp_path):
-    done = run_python("""
+    done = run_python(
+        """
         import found
         print(found.get_client_version())
         print(found.library()[0])
-    """, env={"FDB_CLUSTER_FILE": str(tmp_path / "db")})
+    """,
+        env={"FDB_CLUSTER_FILE": str(tmp_path / "db")},
+    )
     version, kind = done.stdout.split()
     assert version.startswith("7.3") and kind == "embedded"
 
 
 def test_python_m_found_engine_prints_path():
-    done = subprocess.run([sys.executable, "-m", "found.engine"], capture_output=True, text=True,
-                          cwd=ROOT, check=True)
+    done = subprocess.run([sys.executable, "-m", "found.engine"], capture_output=True, text=True, cwd=ROOT, check=True)
     path = done.stdout.strip()
     assert path == found.engine.library_path() and os.path.isfile(path)
 
 
 def test_default_directory_is_where_the_engine_goes(tmp_path):
-    done = run_python("""
+    done = run_python(
+        """
         import asyncio, found
         async def main():
             db = await found.open()
             await found.transactional(db, found.set, b"a", b"b")
         asyncio.run(main())
         print(found.engine.default_directory())
-    """, env={"XDG_DATA_HOME": str(tmp_path), "FDB_CLUSTER_FILE": ""})
+    """,
+        env={"XDG_DATA_HOME": str(tmp_path), "FDB_CLUSTER_FILE": ""},
+    )
     assert done.stdout.strip() == str(tmp_path / "found" / "engine")
     assert os.listdir(tmp_path / "found" / "engine")  # the engine's files are there
 
 
-NEEDS_CPYTHON = pytest.mark.skipif(sys.implementation.name != "cpython",
-                                   reason="the official binding (fdb) uses ctypes.pythonapi: CPython only")
+NEEDS_CPYTHON = pytest.mark.skipif(
+    sys.implementation.name != "cpython", reason="the official binding (fdb) uses ctypes.pythonapi: CPython only"
+)
 
 
 @NEEDS_CPYTHON
 async def test_official_binding_reads_what_found_wrote(db, directory):
     """The engine is a libfdb_c for other bindings too (fdb loaded on it by path)."""
     await found.transactional(db, found.set, found.pack(("k", 1)), b"from found")
-    run_python("""
+    run_python(
+        """
         import ctypes, sys, found.engine
         ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
         import fdb
         fdb.api_version(730)
         db = fdb.open(sys.argv[1])
         assert db[fdb.tuple.pack(("k", 1))] == b"from found"
-    """, directory)
+    """,
+        directory,
+    )
 
 
 @NEEDS_CPYTHON
 def test_found_and_the_official_binding_share_one_process(tmp_path):
     """fdb set the library up first (API version, network): found uses the same library and network."""
-    (tmp_path / "db").mkdir()        # fdb.open, like FoundationDB, wants an existing location (1515)
-    run_python("""
+    (tmp_path / "db").mkdir()  # fdb.open, like FoundationDB, wants an existing location (1515)
+    run_python(
+        """
         import asyncio, ctypes, sys, found, found.engine
         ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
         import fdb
@@ -202,11 +222,14 @@ def test_found_and_the_official_binding_share_one_process(tmp_path):
         asyncio.run(main())
         assert fdb_db[b"from found"] == b"3"
         assert found.library()[0] == "embedded"
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
 
 
 def test_a_library_without_the_api_is_refused_clearly(tmp_path):
-    run_python("""
+    run_python(
+        """
         import asyncio, ctypes.util, sys, found
         libm = ctypes.util.find_library("m")
         async def main():
@@ -226,13 +249,16 @@ def test_a_library_without_the_api_is_refused_clearly(tmp_path):
             db = await found.open(sys.argv[1])  # nothing was loaded: the engine still can be
             await found.transactional(db, found.set, b"a", b"b")
         asyncio.run(main())
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
 
 
 @NEEDS_CPYTHON
 def test_found_first_then_the_official_binding(tmp_path):
     """found opens before fdb started its network: fdb's own init runs the network, both work."""
-    run_python("""
+    run_python(
+        """
         import asyncio, ctypes, sys, found, found.engine
         ctypes.CDLL(found.engine.library_path(), mode=ctypes.RTLD_GLOBAL)
         import fdb
@@ -243,7 +269,9 @@ def test_found_first_then_the_official_binding(tmp_path):
         asyncio.run(main())
         fdb_db = fdb.open(sys.argv[1])  # would fail with 2009 had found set the network up itself
         assert fdb_db[b"from found"] == b"1"
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
 
 
 async def test_open_makes_the_directory_of_a_new_embedded_database(tmp_path):

@@ -1,6 +1,7 @@
 """bench/load_test.py in a short form: 2 processes × 16 tasks × 3 s of mixed
 calls with random cancellations (the full form, 4 × 64 × 60 s, is measured in
 docs/engine-storage.md, "Under sustained load")."""
+
 import json
 import os
 import subprocess
@@ -14,9 +15,27 @@ pytestmark = pytest.mark.engine_only
 
 
 def test_short_load_has_no_errors_and_no_failed_commit_applied(tmp_path):
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "load_test.py"), "--processes", "2",
-                           "--tasks", "16", "--duration", "3", "--accounts", "200", "--seed", "7",
-                           "--dir", str(tmp_path / "db")], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "bench", "load_test.py"),
+            "--processes",
+            "2",
+            "--tasks",
+            "16",
+            "--duration",
+            "3",
+            "--accounts",
+            "200",
+            "--seed",
+            "7",
+            "--dir",
+            str(tmp_path / "db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["errors"] == {} and report["failed_but_applied"] == 0

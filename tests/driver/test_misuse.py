@@ -1,14 +1,16 @@
 """Misuse gets a clear error: closed transactions and databases, wrong arguments, option values."""
+
 import logging
 import os
 import struct
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import found
-from found._codes import OPTIONS
 from driver_support import everything
+from found._codes import OPTIONS
 
 # Every function taking a transaction first, with arguments that are otherwise valid.
 USES = [
@@ -164,6 +166,7 @@ async def test_transactional_and_transaction_name_db(db):
 
 # --- closing a database
 
+
 async def test_close_and_async_with(directory):
     db = await found.open(directory)
     early = found.make_transaction(db)
@@ -186,18 +189,22 @@ async def test_close_and_async_with(directory):
 
 # --- option values against the declared parameter types
 
+
 def test_option_value_out_of_range_names_the_option():
     from found._network import option_value
-    with pytest.raises(ValueError, match=r"option timeout \(500\) takes a signed 64-bit integer, not 18446744073709551616"):
-        option_value(2 ** 64, "TransactionOption", found.FDB_TR_OPTION_TIMEOUT)
+
+    with pytest.raises(
+        ValueError, match=r"option timeout \(500\) takes a signed 64-bit integer, not 18446744073709551616"
+    ):
+        option_value(2**64, "TransactionOption", found.FDB_TR_OPTION_TIMEOUT)
 
 
 async def test_option_values_are_checked_on_every_scope(db):
     tx = found.make_transaction(db)
     with pytest.raises(ValueError, match=r"option timeout \(500\) takes a signed 64-bit integer"):
-        found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2 ** 64)
+        found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2**64)
     with pytest.raises(ValueError, match=r"option transaction_timeout \(500\)"):
-        found.database_set_option(db, found.FDB_DB_OPTION_TRANSACTION_TIMEOUT, -2 ** 63 - 1)
+        found.database_set_option(db, found.FDB_DB_OPTION_TRANSACTION_TIMEOUT, -(2**63) - 1)
     with pytest.raises(TypeError, match=r"option timeout \(500\) takes an int"):
         found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, "60")
     with pytest.raises(TypeError, match=r"option causal_read_risky \(20\) takes no value"):
@@ -205,10 +212,10 @@ async def test_option_values_are_checked_on_every_scope(db):
     with pytest.raises(TypeError, match=r"option debug_transaction_identifier \(403\) takes a str"):
         found.set_option(tx, found.FDB_TR_OPTION_DEBUG_TRANSACTION_IDENTIFIER, 7)
     with pytest.raises(ValueError, match=r"option client_buggify_section_fired_probability \(83\)"):
-        found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_FIRED_PROBABILITY, 2 ** 70)
-    found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2 ** 31 - 1)  # FoundationDB's largest timeout
+        found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_FIRED_PROBABILITY, 2**70)
+    found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2**31 - 1)  # FoundationDB's largest timeout
     with pytest.raises(found.FoundException) as caught:  # an int64 beyond C int: the library's 2006
-        found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2 ** 63 - 1)
+        found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, 2**63 - 1)
     assert caught.value.code == 2006
     found.set_option(tx, found.FDB_TR_OPTION_TIMEOUT, struct.pack("<q", 60_000))
     found.set_option(tx, found.FDB_TR_OPTION_DEBUG_TRANSACTION_IDENTIFIER, "named")
@@ -216,10 +223,14 @@ async def test_option_values_are_checked_on_every_scope(db):
     await found.commit(tx)
 
 
-PARAMETERS = [(scope, name, code, param) for scope, name, code, param in OPTIONS
-              if scope in ("NetworkOption", "DatabaseOption", "TransactionOption")]
-VALUES = st.one_of(st.none(), st.integers(), st.binary(max_size=16), st.text(max_size=8),
-                   st.floats(allow_nan=False), st.booleans())
+PARAMETERS = [
+    (scope, name, code, param)
+    for scope, name, code, param in OPTIONS
+    if scope in ("NetworkOption", "DatabaseOption", "TransactionOption")
+]
+VALUES = st.one_of(
+    st.none(), st.integers(), st.binary(max_size=16), st.text(max_size=8), st.floats(allow_nan=False), st.booleans()
+)
 
 
 def accepts(param, value) -> bool:
@@ -228,7 +239,7 @@ def accepts(param, value) -> bool:
     if isinstance(value, bytes):
         return True
     if param == "Int":
-        return isinstance(value, int) and -2 ** 63 <= value < 2 ** 63
+        return isinstance(value, int) and -(2**63) <= value < 2**63
     if param == "String":
         return isinstance(value, str)
     return False
@@ -238,6 +249,7 @@ def accepts(param, value) -> bool:
 @given(st.sampled_from(PARAMETERS), VALUES)
 def test_every_option_checks_its_declared_type(option, value):
     from found._network import option_value
+
     scope, name, code, param = option
     if not accepts(param, value):
         # (a renamed option's message names its first name)
@@ -256,6 +268,7 @@ def test_every_option_checks_its_declared_type(option, value):
 
 
 # --- logging and help
+
 
 async def test_retries_are_logged_at_debug(db, caplog):
     attempts = []
@@ -283,8 +296,10 @@ def test_help_of_open_says_where_the_data_goes():
 
 # --- the stores pass the transaction through: the same TypeError names tx
 
+
 async def test_a_store_given_no_transaction_names_tx(db):
     from found.ext import bstore, nstore, vnstore
+
     triples = nstore.make("t", ("t",), 3)
     with pytest.raises(TypeError, match="tx must be a found.Transaction, not NoneType"):
         await found.all(nstore.select(None, triples, nstore.var("a"), "b", "c"))
@@ -299,19 +314,25 @@ async def test_a_store_given_no_transaction_names_tx(db):
 
 # --- the INFO line of open names where the data is
 
+
 @pytest.mark.engine_only
 def test_open_logs_the_default_directory_and_an_embedded_file(tmp_path):
     from driver_support import run_python
+
     pointer = tmp_path / "app.cluster"
     pointer.write_text("embedded:data\n")  # relative to the file's directory
-    done = run_python("""
+    done = run_python(
+        """
         import asyncio, logging, sys, found
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         async def main():
             await found.open()
             await found.open(sys.argv[1])
         asyncio.run(main())
-    """, str(pointer), env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "FDB_CLUSTER_FILE": ""})
+    """,
+        str(pointer),
+        env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "FDB_CLUSTER_FILE": ""},
+    )
     lines = [line for line in done.stderr.splitlines() if line.startswith("found: opened")]
     assert [line.split(" with ")[0] for line in lines] == [
         "found: opened data directory %s" % (tmp_path / "xdg" / "found" / "engine"),

@@ -3,13 +3,13 @@
 Each case runs in a child process with a time limit: before the fix the
 open of a FIFO blocked inside the C call for ever.
 """
+
 import os
 import socket
 
 import pytest
 
 import found
-
 from driver_support import run_python
 
 pytestmark = pytest.mark.engine_only

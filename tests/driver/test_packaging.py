@@ -1,4 +1,5 @@
 """Packaging: extras match what each feature imports, a missing one is named, versions agree."""
+
 import ast
 import importlib.util
 import os
@@ -62,8 +63,7 @@ def third_party_imports():
 
 
 def requirement_names(requirements) -> set:
-    return {r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip()
-            for r in requirements}
+    return {r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip() for r in requirements}
 
 
 def test_each_optional_import_names_an_extra_that_provides_it():
@@ -84,12 +84,15 @@ def test_each_optional_import_names_an_extra_that_provides_it():
     assert requirement_names(project["dependencies"]) == {"cffi"}  # nothing else is needed to import found
 
 
-@pytest.mark.parametrize("module,blocked,extra", [
-    ("found.ext.pstore", "zstandard", "pstore"),
-    ("found.ext.vnstore.server", "jinja2", "server"),
-    ("found.ext.vnstore.launcher", "uvicorn", "server"),
-    ("found.ext.vnstore.launcher", "h11", "server"),
-])
+@pytest.mark.parametrize(
+    "module,blocked,extra",
+    [
+        ("found.ext.pstore", "zstandard", "pstore"),
+        ("found.ext.vnstore.server", "jinja2", "server"),
+        ("found.ext.vnstore.launcher", "uvicorn", "server"),
+        ("found.ext.vnstore.launcher", "h11", "server"),
+    ],
+)
 def test_a_missing_extra_is_named_at_import(module, blocked, extra):
     script = "import sys; sys.modules[%r] = None; import %s" % (blocked, module)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
@@ -100,12 +103,9 @@ def test_a_missing_extra_is_named_at_import(module, blocked, extra):
 
 
 def test_found_vnstore_names_the_server_extra_without_uvicorn():
-    script = ("import sys; sys.modules['uvicorn'] = None\n"
-              "from found.ext.vnstore.server import main\n"
-              "main(['--help'])")
+    script = "import sys; sys.modules['uvicorn'] = None\nfrom found.ext.vnstore.server import main\nmain(['--help'])"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
-    assert "found-vnstore needs the uvicorn package, which is not installed: pip install 'found[server]'" \
-        in done.stderr
+    assert "found-vnstore needs the uvicorn package, which is not installed: pip install 'found[server]'" in done.stderr
 
 
 def test_the_version_is_one_number_everywhere():
@@ -116,8 +116,10 @@ def test_the_version_is_one_number_everywhere():
 
 def test_building_metadata_gives_no_license_warning(tmp_path):
     import setuptools
+
     script = "from setuptools import build_meta; print(build_meta.prepare_metadata_for_build_wheel(%r))" % (
-        str(tmp_path),)
+        str(tmp_path),
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "project.license" not in done.stderr, done.stderr  # setuptools >= 77 warned three times
@@ -126,25 +128,31 @@ def test_building_metadata_gives_no_license_warning(tmp_path):
 
 
 def test_pytest_prints_no_fixture_loop_scope_warning():
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", __file__],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", __file__], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "asyncio_default_fixture_loop_scope" not in done.stdout + done.stderr
 
 
 def test_python_m_simulation_runs_from_any_directory(tmp_path):
     # .ci/setup (and .ci/pypy) put the checkout on the venv's sys.path (.ci/checkout-pth).
-    done = subprocess.run([sys.executable, "-m", "simulation", "--help"], capture_output=True, text=True,
-                          cwd=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "simulation", "--help"], capture_output=True, text=True, cwd=str(tmp_path)
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: python -m simulation")
 
 
-
 def test_the_wheel_carries_the_type_information(tmp_path):
     # build_py copies the package and its package data as a wheel would, without compiling.
-    done = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
-                          capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, FOUND_BUILD="none"))
+    done = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, FOUND_BUILD="none"),
+    )
     assert done.returncode == 0, done.stderr
     for name in ("py.typed", "_fdb.pyi", "_ctuple.pyi", "_cpairs.pyi"):
         assert (tmp_path / "found" / name).is_file(), name

@@ -1,26 +1,32 @@
 """found.query_batches: the pairs of found.query, one list per batch, built in C."""
+
 import gc
 
 import pytest
 
 import found
+from driver_support import put
 from found import _transaction
 
-from driver_support import put
-
-MODES = [found.STREAMING_MODE_WANT_ALL, found.STREAMING_MODE_ITERATOR, found.STREAMING_MODE_SMALL,
-         found.STREAMING_MODE_SERIAL]
+MODES = [
+    found.STREAMING_MODE_WANT_ALL,
+    found.STREAMING_MODE_ITERATOR,
+    found.STREAMING_MODE_SMALL,
+    found.STREAMING_MODE_SERIAL,
+]
 
 
 async def _batches(db, *args, **kw):
     async def scan(tx):
         return [batch async for batch in found.query_batches(tx, *args, **kw)]
+
     return await found.transactional(db, scan)
 
 
 async def _pairs(db, *args, **kw):
     async def scan(tx):
         return await found.all(found.query(tx, *args, **kw))
+
     return await found.transactional(db, scan)
 
 
@@ -28,9 +34,14 @@ async def _pairs(db, *args, **kw):
 async def test_batches_concatenate_to_query(db, mode):
     pairs = [(b"k%05d" % i, b"v" * (i % 70)) for i in range(4000)]
     for start in range(0, len(pairs), 1000):
-        await put(db, *pairs[start:start + 1000])
-    for args, kw in [((b"k", b"l"), {}), ((b"l", b"k"), {}), ((b"k", b"l"), {"limit": 2345}),
-                     ((found.gt(b"k00010"), found.gte(b"k03000")), {}), ((b"l", b"k"), {"limit": 7})]:
+        await put(db, *pairs[start : start + 1000])
+    for args, kw in [
+        ((b"k", b"l"), {}),
+        ((b"l", b"k"), {}),
+        ((b"k", b"l"), {"limit": 2345}),
+        ((found.gt(b"k00010"), found.gte(b"k03000")), {}),
+        ((b"l", b"k"), {"limit": 7}),
+    ]:
         batches = await _batches(db, *args, mode=mode, **kw)
         assert all(type(b) is list and b for b in batches)
         assert [p for b in batches for p in b] == await _pairs(db, *args, mode=mode, **kw)
@@ -63,6 +74,7 @@ async def test_pairs_are_bytes_and_untracked(db):
 def _block(pairs):
     """A batch block as ffi/driver/reads.c lays it out (native ints, then the blob)."""
     import array
+
     offsets, blob = array.array("i", [0]), b""
     for key, value in pairs:
         blob += key
@@ -89,6 +101,7 @@ def test_c_builder_refuses_a_damaged_block():
     with pytest.raises(ValueError, match="damaged batch block"):
         cpairs.pairs(good[:-1], 1)  # the last value runs past the end
     import array
+
     backwards = array.array("i", [0, 2, 1]).tobytes() + b"ab"
     with pytest.raises(ValueError, match="damaged batch block"):
         cpairs.pairs(backwards, 1)

@@ -11,6 +11,7 @@ them alive (gc off, the exceptions kept), and counts this process's live
 slots: at most the store's own (its newest snapshot and the ring it retains
 for set_read_version, STORE_RETAIN_SNAPSHOTS = 8).
 """
+
 import asyncio
 import gc
 import os
@@ -21,7 +22,6 @@ import time
 import pytest
 
 import found
-
 from driver_support import ROOT
 from reader_table import live_slots
 
@@ -92,8 +92,9 @@ async def _read_then_fail(tx, i):
     await found.get(tx, b"\xff\xff-outside")  # 2113 special_keys_no_module_found, not retried
 
 
-@pytest.mark.parametrize("how", ["user exception", "cancelled", "committed, kept", "commit conflict",
-                                 "non-retryable error", "cancel()"])
+@pytest.mark.parametrize(
+    "how", ["user exception", "cancelled", "committed, kept", "commit conflict", "non-retryable error", "cancel()"]
+)
 async def test_an_ended_transaction_holds_no_reader_slot(directory, how):
     db = await found.open(directory)
     kept = []
@@ -144,8 +145,9 @@ async def test_slots_of_a_killed_process_are_cleared_while_commits_go_on(directo
     db = await found.open(directory)
     await found.transactional(db, found.set, b"k", b"0")
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    child = subprocess.Popen([sys.executable, "-c", _HOLD_A_SNAPSHOT, directory], stdout=subprocess.PIPE,
-                             text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_A_SNAPSHOT, directory], stdout=subprocess.PIPE, text=True, env=env
+    )
     assert child.stdout.readline() == "holding\n"
     assert live_slots(directory, child.pid) >= 1
     child.kill()
@@ -162,6 +164,7 @@ async def test_slots_of_a_killed_process_are_cleared_while_commits_go_on(directo
 
 async def _conflicting_increments(db, rounds=3, tasks=64):
     """rounds × tasks increments of b"hot" at once: most attempts conflict and are retried."""
+
     async def increment(tx):
         value = await found.get(tx, b"hot")
         await asyncio.sleep(0)  # let the others read the same value: conflicts

@@ -1,4 +1,5 @@
 """The example of the documentation, verbatim, on a fresh engine directory."""
+
 import asyncio
 
 import found
@@ -14,23 +15,23 @@ async def readme():
         await found.set(tx, key, value)
 
     db = await found.open()
-    out = await found.transactional(db, get, b'hello')
+    out = await found.transactional(db, get, b"hello")
     assert out is None
 
-    await found.transactional(db, set, b'hello', b'world')
-    out = await found.transactional(db, get, b'hello')
-    assert out == b'world'
+    await found.transactional(db, set, b"hello", b"world")
+    out = await found.transactional(db, get, b"hello")
+    assert out == b"world"
 
-    await found.transactional(db, set, b'azul', b'world')
-    out = await found.transactional(db, get, b'azul')
-    assert out == b'world'
+    await found.transactional(db, set, b"azul", b"world")
+    out = await found.transactional(db, get, b"azul")
+    assert out == b"world"
 
     async def query(tx, key, other):
         out = await found.all(found.query(tx, key, other))
         return out
 
-    out = await found.transactional(db, query, b'', b'\xFF')
-    assert out == [(b'azul', b'world'), (b'hello', b'world')]
+    out = await found.transactional(db, query, b"", b"\xff")
+    assert out == [(b"azul", b"world"), (b"hello", b"world")]
 
 
 def test_readme(tmp_path, monkeypatch):

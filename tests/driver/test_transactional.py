@@ -1,11 +1,11 @@
 """transactional(), transaction() and the lifecycle hooks."""
+
 import asyncio
 import sys
 
 import pytest
 
 import found
-
 from driver_support import everything, run_python
 
 
@@ -191,7 +191,8 @@ async def test_maybe_committed_is_visible(db):
 
 def test_commit_unknown_result_from_the_engine(tmp_path):
     """With the engine's fault injection a commit reports 1021: the caller sees it."""
-    run_python("""
+    run_python(
+        """
         import asyncio, sys, found
         found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_ENABLE)
         found.network_set_option(found.FDB_NET_OPTION_CLIENT_BUGGIFY_SECTION_ACTIVATED_PROBABILITY, 100)
@@ -214,7 +215,9 @@ def test_commit_unknown_result_from_the_engine(tmp_path):
                 await found.transactional(db, found.set, b"j%d" % i, b"v")
             assert sum(s.maybe_committed for s in seen) > 0, seen
         asyncio.run(main())
-    """, str(tmp_path / "db"))
+    """,
+        str(tmp_path / "db"),
+    )
 
 
 async def test_transaction_context_manager_commits(db):

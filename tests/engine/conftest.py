@@ -1,5 +1,6 @@
 """Fixtures of the engine tests: the official FoundationDB Python binding
 running on found's embedded engine (loaded by engine_lib)."""
+
 import ctypes
 
 import pytest

@@ -10,6 +10,7 @@ Which engine: $FOUND_ENGINE_LIB if set, else found/_lib/libfdb_c.so, built
 (``FOUND_BUILD=engine python3 setup.py build_ext --inplace``) when missing
 or older than ffi/engine's sources.
 """
+
 import ctypes
 import glob
 import os
@@ -24,7 +25,8 @@ def _stale(lib):
     if not os.path.exists(lib):
         return True
     sources = glob.glob(os.path.join(ROOT, "ffi", "engine", "*", "*.[ch]")) + [
-        os.path.join(ROOT, "ffi", "engine", "exports.map")]
+        os.path.join(ROOT, "ffi", "engine", "exports.map")
+    ]
     newest = max(os.path.getmtime(s) for s in sources if os.path.exists(s))
     return newest > os.path.getmtime(lib)
 
@@ -36,8 +38,14 @@ def engine_path():
         return os.path.abspath(explicit)
     if _stale(BUILT):
         env = dict(os.environ, FOUND_BUILD="engine")
-        done = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if done.returncode != 0:
             if not os.path.exists(BUILT):
                 raise RuntimeError("building the engine failed:\n" + done.stderr[-4000:])

@@ -1,6 +1,7 @@
 """Reference semantics, written from FoundationDB's documentation, that the
 engine's results are compared with: atomic operations, key selectors, and
 a transaction's view of its own writes."""
+
 import bisect
 import struct
 

@@ -9,15 +9,16 @@ official binding, keeping up to 256 commits in flight so the store's group
 commit batches them, and prints RSS after a warm-up and at the end. Exits 1
 when RSS grew by more than 10% + 8 MiB after the warm-up (a leak of even a
 few hundred bytes per transaction would show)."""
+
 import os
 import struct
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_lib import ENGINE  # noqa: E402  (loads the engine first)
-
 import fdb  # noqa: E402
+
+from engine_lib import ENGINE  # noqa: E402  (loads the engine first)
 
 
 def rss_bytes():
@@ -27,7 +28,7 @@ def rss_bytes():
 
 def main(total=100000):
     db = fdb.open(cluster_file=tempfile.mkdtemp())
-    db.options.set_transaction_timeout(60000)      # timers must not pile up
+    db.options.set_transaction_timeout(60000)  # timers must not pile up
     in_flight = []
     warm = total // 10
     rss_warm = None
@@ -39,7 +40,7 @@ def main(total=100000):
         tr[key].wait()
         list(tr.get_range(key, key + b"\xff", limit=5))
         if i % 4 == 0:
-            tr.commit().wait()                      # read-only commit
+            tr.commit().wait()  # read-only commit
             continue
         tr[key] = b"v" * (i % 200)
         tr.add(b"counter", struct.pack("<q", 1))
@@ -59,8 +60,10 @@ def main(total=100000):
         f.wait()
     rss_end = rss_bytes()
     mib = 1 << 20
-    print("engine %s\ntransactions %d\nRSS after %d: %.1f MiB\nRSS at end: %.1f MiB\ngrowth: %.1f MiB"
-          % (ENGINE, total, warm, rss_warm / mib, rss_end / mib, (rss_end - rss_warm) / mib))
+    print(
+        "engine %s\ntransactions %d\nRSS after %d: %.1f MiB\nRSS at end: %.1f MiB\ngrowth: %.1f MiB"
+        % (ENGINE, total, warm, rss_warm / mib, rss_end / mib, (rss_end - rss_warm) / mib)
+    )
     return 0 if rss_end <= rss_warm * 1.10 + 8 * mib else 1
 
 

@@ -1,19 +1,32 @@
 """Each atomic operation's documented result, committed through the store
 (missing keys, unequal lengths), and the versionstamp operations."""
+
 import struct
 
 import fdb
 import pytest
 
-from engine_model import (ADD, APPEND_IF_FITS, BIT_AND, BIT_OR, BIT_XOR, BYTE_MAX, BYTE_MIN,
-                   COMPARE_AND_CLEAR, MAX, MIN, VALUE_SIZE_LIMIT, apply_atomic)
+from engine_model import (
+    ADD,
+    APPEND_IF_FITS,
+    BIT_AND,
+    BIT_OR,
+    BIT_XOR,
+    BYTE_MAX,
+    BYTE_MIN,
+    COMPARE_AND_CLEAR,
+    MAX,
+    MIN,
+    VALUE_SIZE_LIMIT,
+    apply_atomic,
+)
 
 CASES = [
     # op, existing (None: missing), param, documented result (None: cleared)
     (ADD, None, b"\x01\x02", b"\x01\x02"),
-    (ADD, b"\xff", b"\x01\x00", b"\x00\x01"),                 # carry into the extended byte
-    (ADD, b"\x01\x00\x00\x07", b"\x02\x00", b"\x03\x00"),     # existing truncated to param
-    (ADD, b"\xff\xff", b"\x01\x00", b"\x00\x00"),             # overflow wraps
+    (ADD, b"\xff", b"\x01\x00", b"\x00\x01"),  # carry into the extended byte
+    (ADD, b"\x01\x00\x00\x07", b"\x02\x00", b"\x03\x00"),  # existing truncated to param
+    (ADD, b"\xff\xff", b"\x01\x00", b"\x00\x00"),  # overflow wraps
     (BIT_AND, None, b"\x0f", b"\x0f"),
     (BIT_AND, b"\xff\xf0", b"\x0f", b"\x0f"),
     (BIT_AND, b"\x0f", b"\xff\xff", b"\x0f\x00"),
@@ -25,11 +38,11 @@ CASES = [
     (APPEND_IF_FITS, b"ab", b"cd", b"abcd"),
     (APPEND_IF_FITS, b"x" * (VALUE_SIZE_LIMIT - 1), b"yz", b"x" * (VALUE_SIZE_LIMIT - 1)),
     (MAX, None, b"\x05", b"\x05"),
-    (MAX, b"\x00\x01", b"\xff\x00", b"\x00\x01"),             # little-endian: 256 > 255
-    (MAX, b"\x05", b"\x03\x00", b"\x05\x00"),                 # extended to param length
+    (MAX, b"\x00\x01", b"\xff\x00", b"\x00\x01"),  # little-endian: 256 > 255
+    (MAX, b"\x05", b"\x03\x00", b"\x05\x00"),  # extended to param length
     (MIN, None, b"\x05", b"\x05"),
     (MIN, b"\x00\x01", b"\xff\x00", b"\xff\x00"),
-    (MIN, b"\x01\x00\x09", b"\x02\x00", b"\x01\x00"),         # truncated to param length
+    (MIN, b"\x01\x00\x09", b"\x02\x00", b"\x01\x00"),  # truncated to param length
     (BYTE_MIN, None, b"b", b"b"),
     (BYTE_MIN, b"abc", b"abd", b"abc"),
     (BYTE_MIN, b"ab", b"abc", b"ab"),
@@ -43,7 +56,7 @@ CASES = [
 
 @pytest.mark.parametrize("op,existing,param,expected", CASES)
 def test_documented_result(db, op, existing, param, expected):
-    assert apply_atomic(op, existing, param) == expected      # the model agrees with the docs
+    assert apply_atomic(op, existing, param) == expected  # the model agrees with the docs
     if existing is not None:
         db[b"k"] = existing
     tr = db.create_transaction()
@@ -69,7 +82,7 @@ def test_atomics_do_not_read_conflict(db):
     a.get_read_version().wait()
     b.get_read_version().wait()
     a.commit().wait()
-    b.commit().wait()                                          # no conflict: blind writes
+    b.commit().wait()  # no conflict: blind writes
     assert struct.unpack("<q", db[b"counter"])[0] == 3
 
 
@@ -114,5 +127,5 @@ def test_versionstamp_of_read_only_commit(db):
     tr.commit().wait()
     with pytest.raises(fdb.FDBError) as e:
         f.wait()
-    assert e.value.code == 2021          # no_commit_version
+    assert e.value.code == 2021  # no_commit_version
     assert tr.get_committed_version() == -1

@@ -1,6 +1,7 @@
 """Client fault injection (client_buggify_* network options): the faults,
 their counts, and determinism under FOUND_BUGGIFY_SEED. Each run is a fresh
 process: buggify is process-global."""
+
 import json
 import os
 import subprocess
@@ -9,8 +10,14 @@ import textwrap
 
 from engine_lib import ENGINE
 
-KINDS = ["read_error", "commit_error", "commit_unknown_applied", "commit_unknown_not_applied",
-         "read_latency", "commit_latency"]
+KINDS = [
+    "read_error",
+    "commit_error",
+    "commit_unknown_applied",
+    "commit_unknown_not_applied",
+    "read_latency",
+    "commit_latency",
+]
 
 WORKLOAD = """
 import ctypes, json, struct, sys, tempfile
@@ -49,8 +56,13 @@ print(json.dumps({"errors": errors, "successes": successes, "n": n, "counts": li
 
 def run(seed, enable=True):
     env = dict(os.environ, FOUND_BUGGIFY_SEED=str(seed))
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(WORKLOAD % {"engine": ENGINE, "enable": enable})],
-                          capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(WORKLOAD % {"engine": ENGINE, "enable": enable})],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -60,7 +72,7 @@ def test_faults_are_injected_and_counted():
     counts = dict(zip(KINDS, r["counts"]))
     assert r["n"] == len(KINDS)
     assert all(counts[k] > 0 for k in KINDS), counts
-    assert set(r["errors"]) <= {1007, 1009, 1020, 1042, 1021}     # FoundationDB's injected codes
+    assert set(r["errors"]) <= {1007, 1009, 1020, 1042, 1021}  # FoundationDB's injected codes
     assert r["errors"].count(1021) == counts["commit_unknown_applied"] + counts["commit_unknown_not_applied"]
     # an "unknown" commit that was applied and then retried counts twice
     assert r["counter"] == r["successes"] + counts["commit_unknown_applied"]
@@ -114,11 +126,16 @@ def test_buggified_reads_fire_as_rarely_as_foundationdb_s():
     reads and a commit, all sections active, finishes in a few attempts (at a
     quarter per read it would almost never get through its reads)."""
     env = dict(os.environ, FOUND_BUGGIFY_SEED="5")
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(READS_WORKLOAD % {"engine": ENGINE})],
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(READS_WORKLOAD % {"engine": ENGINE})],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     r = json.loads(done.stdout)
     counts = dict(zip(KINDS, r["counts"]))
-    reads = 50 * sum(r["attempts"])          # at most: a failed attempt stops early
+    reads = 50 * sum(r["attempts"])  # at most: a failed attempt stops early
     assert counts["read_error"] < reads * 0.05, (counts, r["attempts"])
     assert max(r["attempts"]) < 30, r["attempts"]

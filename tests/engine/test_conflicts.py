@@ -1,9 +1,9 @@
 """Serializable optimistic transactions: conflicts on what was read."""
+
 import fdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 
 
 def _commit_code(tr):
@@ -41,7 +41,7 @@ def test_write_outside_read_range_does_not_conflict(db):
     list(t1.get_range(b"a", b"c"))
     t1[b"x"] = b"1"
     t2 = db.create_transaction()
-    t2[b"c"] = b"outside"                    # range end is exclusive
+    t2[b"c"] = b"outside"  # range end is exclusive
     t2.commit().wait()
     assert _commit_code(t1) == 0
 
@@ -63,7 +63,7 @@ def test_limited_range_read_covers_only_rows_returned(db):
     assert [kv.key for kv in t1.get_range(b"a", b"z", limit=2)] == [b"a", b"b"]
     t1[b"x"] = b"1"
     t2 = db.create_transaction()
-    t2[b"c"] = b"changed"                    # beyond what t1 saw
+    t2[b"c"] = b"changed"  # beyond what t1 saw
     t2.commit().wait()
     assert _commit_code(t1) == 0
 
@@ -81,7 +81,7 @@ def test_read_of_own_write_does_not_conflict(db):
 
 def test_add_read_conflict_range(db):
     t1 = db.create_transaction()
-    t1.get_read_version().wait()       # conflicts are judged from the read version
+    t1.get_read_version().wait()  # conflicts are judged from the read version
     t1.add_read_conflict_range(b"m", b"n")
     t1[b"x"] = b"1"
     t2 = db.create_transaction()
@@ -95,7 +95,7 @@ def test_add_write_conflict_range(db):
     t1[b"q"].wait()
     t1[b"x"] = b"1"
     t2 = db.create_transaction()
-    t2.add_write_conflict_range(b"p", b"r")   # no mutation, still a writer
+    t2.add_write_conflict_range(b"p", b"r")  # no mutation, still a writer
     t2.commit().wait()
     assert _commit_code(t1) == 1020
 
@@ -188,6 +188,7 @@ def test_set_read_version_in_the_future(db):
 
 def test_concurrent_read_modify_write_loses_no_update(db):
     import threading
+
     db[b"counter"] = b"0"
 
     @fdb.transactional
@@ -210,7 +211,7 @@ def test_range_read_of_own_writes_conflicts_only_on_stored_parts(db):
     for k in (b"a", b"m", b"y"):
         db[k] = b"v"
     t1 = db.create_transaction()
-    t1.clear_range(b"a", b"n")               # t1 decides [a, n) itself
+    t1.clear_range(b"a", b"n")  # t1 decides [a, n) itself
     t1[b"p"] = b"mine"
     assert [kv.key for kv in t1.get_range(b"a", b"z")] == [b"p", b"y"]
     t2 = db.create_transaction()
@@ -249,17 +250,22 @@ _ops = st.one_of(
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(stored=st.sets(st.sampled_from(KEYS)), ops=st.lists(_ops, max_size=12),
-       others=st.sets(st.sampled_from(KEYS), min_size=1, max_size=3))
+@given(
+    stored=st.sets(st.sampled_from(KEYS)),
+    ops=st.lists(_ops, max_size=12),
+    others=st.sets(st.sampled_from(KEYS), min_size=1, max_size=3),
+)
 def test_conflicts_match_foundationdb_rules(db, stored, ops, others):
     """t1 runs `ops`; t2 then writes `others` and commits first. t1 must fail
     with 1020 exactly when t2 wrote a key t1 read from the store (not
     snapshot, not decided by t1's own set/clear/cleared range)."""
+
     @fdb.transactional
     def reset(tr):
         tr.clear_range(b"", b"\xff")
         for k in stored:
             tr[k] = b"\x01"
+
     reset(db)
     t1 = db.create_transaction()
     t1.get_read_version().wait()

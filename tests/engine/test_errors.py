@@ -1,4 +1,5 @@
 """fdb_get_error messages, error predicates, and on_error's retry rules."""
+
 import csv
 import os
 
@@ -53,7 +54,7 @@ def test_on_error_retries_retryable_and_resets(db, code):
     tr = db.create_transaction()
     tr[b"pending"] = b"1"
     tr.on_error(fdb.FDBError(code)).wait()
-    assert tr[b"pending"].value is None       # the transaction was reset
+    assert tr[b"pending"].value is None  # the transaction was reset
     tr.commit().wait()
     assert db[b"pending"] is None
 
@@ -95,7 +96,7 @@ def test_options_survive_on_error_but_not_reset(db):
     with pytest.raises(fdb.FDBError):
         tr.on_error(fdb.FDBError(1020)).wait()
     tr.reset()
-    tr.on_error(fdb.FDBError(1020)).wait()   # reset restored the unlimited default
+    tr.on_error(fdb.FDBError(1020)).wait()  # reset restored the unlimited default
 
 
 def test_transactional_decorator_retries_conflicts(db):
@@ -106,7 +107,7 @@ def test_transactional_decorator_retries_conflicts(db):
     def bump(tr):
         attempts.append(1)
         n = int(tr[b"n"].value)
-        if len(attempts) == 1:                 # a competing writer slips in
+        if len(attempts) == 1:  # a competing writer slips in
             db[b"n"] = b"100"
         tr[b"n"] = str(n + 1).encode()
 

@@ -1,5 +1,6 @@
 """The future API through raw C calls: readiness, callbacks, cancellation,
 accessor errors (2015 future_not_set, 1102 future_released, 1101)."""
+
 import ctypes
 import threading
 import time
@@ -20,14 +21,18 @@ CAPI.fdb_transaction_get_read_version.argtypes = [vp]
 CAPI.fdb_transaction_commit.restype = vp
 CAPI.fdb_transaction_commit.argtypes = [vp]
 CAPI.fdb_transaction_set.argtypes = [vp, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-for name in ("fdb_future_is_ready", "fdb_future_get_error", "fdb_future_block_until_ready",
-             "fdb_future_is_error"):
+for name in ("fdb_future_is_ready", "fdb_future_get_error", "fdb_future_block_until_ready", "fdb_future_is_error"):
     getattr(CAPI, name).argtypes = [vp]
 for name in ("fdb_future_cancel", "fdb_future_destroy", "fdb_future_release_memory"):
     getattr(CAPI, name).argtypes = [vp]
     getattr(CAPI, name).restype = None
 CAPI.fdb_future_set_callback.argtypes = [vp, CALLBACK, vp]
-CAPI.fdb_future_get_value.argtypes = [vp, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(vp), ctypes.POINTER(ctypes.c_int)]
+CAPI.fdb_future_get_value.argtypes = [
+    vp,
+    ctypes.POINTER(ctypes.c_int),
+    ctypes.POINTER(vp),
+    ctypes.POINTER(ctypes.c_int),
+]
 CAPI.fdb_future_get_int64.argtypes = [vp, ctypes.POINTER(ctypes.c_int64)]
 CAPI.fdb_database_create_transaction.argtypes = [vp, ctypes.POINTER(vp)]
 CAPI.fdb_transaction_destroy.argtypes = [vp]
@@ -258,14 +263,14 @@ def test_callbacks_run_once_when_destroyed_during_commit(db):
     for i in range(200):
         tr, c = _start_commit(db, b"x%03d" % i)
         CAPI.fdb_future_set_callback(c, cb, i + 1)
-        CAPI.fdb_future_destroy(c)              # maybe before the commit thread is done
+        CAPI.fdb_future_destroy(c)  # maybe before the commit thread is done
         CAPI.fdb_transaction_destroy(tr)
     with lock:
         assert calls == {i + 1: 1 for i in range(200)}
 
 
 def test_null_pointers_mean_empty_keys_and_values(db, tr):
-    CAPI.fdb_transaction_set(tr, None, 0, None, 0)        # the empty key, empty value
+    CAPI.fdb_transaction_set(tr, None, 0, None, 0)  # the empty key, empty value
     f = CAPI.fdb_transaction_get(tr, None, 0, 0)
     assert get_value(f) == (0, b"")
     CAPI.fdb_future_destroy(f)

@@ -1,4 +1,5 @@
 """The official binding's own layers (tuple, subspace, directory) on the engine."""
+
 import fdb
 import fdb.tuple
 

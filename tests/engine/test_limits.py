@@ -1,4 +1,5 @@
 """Every limit's error code, reported the way FoundationDB reports it."""
+
 import ctypes
 import struct
 
@@ -59,7 +60,7 @@ def test_size_limit_option(db):
     tr[b"k"] = b"v" * 2000
     assert _code(lambda: _commit(tr)) == 2101
     with pytest.raises(fdb.FDBError) as e:
-        tr.options.set_size_limit(10)       # below the minimum of 32
+        tr.options.set_size_limit(10)  # below the minimum of 32
     assert e.value.code == 2006
 
 
@@ -125,6 +126,7 @@ def test_timeout_option(db):
     tr = db.create_transaction()
     tr.options.set_timeout(1)
     import time
+
     time.sleep(0.01)
     assert _code(lambda: tr[b"a"].wait()) == 1031
     assert _code(lambda: tr.on_error(fdb.FDBError(1020)).wait()) == 1031
@@ -132,6 +134,7 @@ def test_timeout_option(db):
 
 def test_transaction_too_old_after_five_seconds(db):
     import time
+
     tr = db.create_transaction()
     tr[b"a"].wait()
     time.sleep(5.1)
@@ -185,7 +188,10 @@ def _run_with_seed_10(body):
     import subprocess
     import sys
     import textwrap
-    code = textwrap.dedent("""
+
+    code = (
+        textwrap.dedent(
+            """
         import ctypes, tempfile
         lib = ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)
         import fdb
@@ -194,16 +200,26 @@ def _run_with_seed_10(body):
         fdb.options.set_client_buggify_section_activated_probability(50)
         fdb.options.set_client_buggify_section_fired_probability(100)
         fdb.options.set_client_buggify_enable()
-    """ % ENGINE) + textwrap.dedent(body) + textwrap.dedent("""
+    """
+            % ENGINE
+        )
+        + textwrap.dedent(body)
+        + textwrap.dedent("""
         counts = (ctypes.c_int64 * 6)()
         lib.found_engine_fault_counts(counts, 6)
         print(*counts)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, FOUND_BUGGIFY_SEED="10"))
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, FOUND_BUGGIFY_SEED="10"),
+    )
     assert out.returncode == 0, out.stderr
     words = out.stdout.split()
-    assert words[-6:] == ["0", "0", "0", "0", "0", "1"], words    # only the commit was delayed
+    assert words[-6:] == ["0", "0", "0", "0", "0", "1"], words  # only the commit was delayed
     return words[:-6]
 
 
@@ -249,7 +265,7 @@ def test_clear_of_an_over_long_key_is_ignored(db):
     tr = db.create_transaction()
     tr.options.set_access_system_keys()
     tr.clear(b"k" * 10001)
-    tr.clear(b"\xff" + b"k" * 30000)     # a system key past its own limit
+    tr.clear(b"\xff" + b"k" * 30000)  # a system key past its own limit
     tr[b"k2"] = b"v"
     tr.commit().wait()
     assert db[b"k"] == b"v" and db[b"k2"] == b"v"

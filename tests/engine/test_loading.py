@@ -1,4 +1,5 @@
 """The official binding really runs on our engine, and the C API identity."""
+
 import ctypes
 
 import fdb
@@ -22,22 +23,26 @@ def test_client_and_api_versions(capi):
 def test_select_api_version_rules(capi):
     # already selected at 730 by conftest: the same version again is fine
     assert capi.fdb_select_api_version_impl(730, 730) == 0
-    assert capi.fdb_select_api_version_impl(720, 730) == 2201   # api_version_already_set
-    assert capi.fdb_select_api_version_impl(730, 720) == 2202   # runtime > header: invalid
-    assert capi.fdb_select_api_version_impl(731, 731) == 2203   # not supported
+    assert capi.fdb_select_api_version_impl(720, 730) == 2201  # api_version_already_set
+    assert capi.fdb_select_api_version_impl(730, 720) == 2202  # runtime > header: invalid
+    assert capi.fdb_select_api_version_impl(731, 731) == 2203  # not supported
     assert capi.fdb_select_api_version_impl(12, 730) == 2203
 
 
 def test_exports_are_exactly_fdb_reference_plus_extensions():
     import os
     import subprocess
+
     ref = os.path.join(os.path.dirname(__file__), "..", "..", "ffi", "reference", "fdb_c-7.3.69-exports.txt")
     wanted = set(open(ref).read().split())
     out = subprocess.run(["nm", "-D", "--defined-only", ENGINE], capture_output=True, text=True, check=True).stdout
     exported = {line.split()[-1] for line in out.splitlines() if line.split()[1] in "TtWiD"}
     assert wanted <= exported
-    assert exported - wanted == {"found_engine_last_error_detail", "found_engine_fault_counts",
-                                 "found_engine_database_error"}
+    assert exported - wanted == {
+        "found_engine_last_error_detail",
+        "found_engine_fault_counts",
+        "found_engine_database_error",
+    }
 
 
 def test_network_cannot_be_set_up_twice(capi, db):

@@ -1,4 +1,5 @@
 """The directory rule of fdb_create_database / _from_connection_string."""
+
 import ctypes
 import os
 
@@ -63,7 +64,7 @@ def test_missing_path_is_no_cluster_file_found(tmp_path, name):
         with pytest.raises(fdb.FDBError) as e:
             op()
         assert e.value.code == 1515
-    tr.reset()                              # the database's error stays
+    tr.reset()  # the database's error stays
     with pytest.raises(fdb.FDBError) as e:
         tr[b"k"].wait()
     assert e.value.code == 1515
@@ -145,7 +146,7 @@ def test_default_directory(tmp_path, monkeypatch):
 
 def test_uncreatable_directory(tmp_path):
     blocker = tmp_path / "file"
-    blocker.write_text("embedded:x")        # a file where a directory is needed
+    blocker.write_text("embedded:x")  # a file where a directory is needed
     err, _ = create(blocker / "below")
     assert err != 0
     assert str(blocker).encode() in CAPI.found_engine_last_error_detail()
@@ -155,7 +156,7 @@ def test_not_an_engine_store(tmp_path):
     (tmp_path / "data.mdb").write_bytes(b"garbage" * 4096)
     handle = ctypes.c_void_p()
     err = CAPI.fdb_create_database(os.fsencode(tmp_path), ctypes.byref(handle))
-    assert err != 0                         # the engine's own files: at once
+    assert err != 0  # the engine's own files: at once
     assert b"data.mdb" in CAPI.found_engine_last_error_detail()
 
 

@@ -1,4 +1,5 @@
 """Network lifecycle (in fresh processes: it is process-global state)."""
+
 import os
 import subprocess
 import sys
@@ -10,8 +11,13 @@ from engine_lib import ENGINE
 def run(code):
     """Run a Python snippet with `capi` (the engine) and return its stdout."""
     prelude = "import ctypes, threading\ncapi = ctypes.CDLL(%r)\n" % ENGINE
-    done = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 

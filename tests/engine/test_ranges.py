@@ -1,4 +1,5 @@
 """get_range: limits, byte targets, every streaming mode, reverse, selectors."""
+
 import fdb
 import fdb.impl
 import pytest
@@ -6,14 +7,39 @@ import pytest
 WANT_ALL, ITERATOR, EXACT, SMALL, MEDIUM, LARGE, SERIAL = -2, -1, 0, 1, 2, 3, 4
 
 
-def raw_range(tr, begin, end, limit=0, target_bytes=0, mode=WANT_ALL, iteration=1,
-              snapshot=False, reverse=False, begin_sel=None, end_sel=None):
+def raw_range(
+    tr,
+    begin,
+    end,
+    limit=0,
+    target_bytes=0,
+    mode=WANT_ALL,
+    iteration=1,
+    snapshot=False,
+    reverse=False,
+    begin_sel=None,
+    end_sel=None,
+):
     """One fdb_transaction_get_range call: (keys, more)."""
     b = begin_sel or fdb.KeySelector.first_greater_or_equal(begin)
     e = end_sel or fdb.KeySelector.first_greater_or_equal(end)
     f = fdb.impl._capi.fdb_transaction_get_range(
-        tr.tpointer, b.key, len(b.key), b.or_equal, b.offset, e.key, len(e.key), e.or_equal, e.offset,
-        limit, target_bytes, mode, iteration, snapshot, reverse)
+        tr.tpointer,
+        b.key,
+        len(b.key),
+        b.or_equal,
+        b.offset,
+        e.key,
+        len(e.key),
+        e.or_equal,
+        e.offset,
+        limit,
+        target_bytes,
+        mode,
+        iteration,
+        snapshot,
+        reverse,
+    )
     kvs, count, more = fdb.impl.FutureKeyValueArray(f).wait()
     return [kv.key for kv in kvs], bool(more)
 
@@ -24,6 +50,7 @@ def filled(db):
     def fill(tr):
         for i in range(100):
             tr[b"k%03d" % i] = b"v" * 90
+
     fill(db)
     return db
 
@@ -49,11 +76,13 @@ def test_target_bytes_stops_after_crossing(filled):
     assert len(keys) == 3 and more
 
 
-@pytest.mark.parametrize("mode,budget", [(SMALL, 256), (MEDIUM, 1000), (LARGE, 4096), (SERIAL, 80000), (WANT_ALL, 80000)])
+@pytest.mark.parametrize(
+    "mode,budget", [(SMALL, 256), (MEDIUM, 1000), (LARGE, 4096), (SERIAL, 80000), (WANT_ALL, 80000)]
+)
 def test_streaming_mode_byte_budgets(filled, mode, budget):
     tr = filled.create_transaction()
     keys, more = raw_range(tr, b"k", b"l", mode=mode)
-    rows_needed = -(-budget // 94)        # rows until the budget is reached
+    rows_needed = -(-budget // 94)  # rows until the budget is reached
     assert len(keys) == min(100, rows_needed)
     assert more == (rows_needed < 100)
 
@@ -85,9 +114,18 @@ def test_unknown_mode(filled):
     assert e.value.code == 2000
 
 
-@pytest.mark.parametrize("mode", [fdb.StreamingMode.want_all, fdb.StreamingMode.iterator, fdb.StreamingMode.exact,
-                                  fdb.StreamingMode.small, fdb.StreamingMode.medium, fdb.StreamingMode.large,
-                                  fdb.StreamingMode.serial])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        fdb.StreamingMode.want_all,
+        fdb.StreamingMode.iterator,
+        fdb.StreamingMode.exact,
+        fdb.StreamingMode.small,
+        fdb.StreamingMode.medium,
+        fdb.StreamingMode.large,
+        fdb.StreamingMode.serial,
+    ],
+)
 def test_binding_reads_everything_in_every_mode(filled, mode):
     tr = filled.create_transaction()
     if mode == fdb.StreamingMode.exact:
@@ -101,11 +139,21 @@ def test_binding_reads_everything_in_every_mode(filled, mode):
 
 def test_selector_bounds(filled):
     tr = filled.create_transaction()
-    keys, _ = raw_range(tr, None, None, begin_sel=fdb.KeySelector.first_greater_than(b"k010"),
-                        end_sel=fdb.KeySelector.last_less_or_equal(b"k015"))
+    keys, _ = raw_range(
+        tr,
+        None,
+        None,
+        begin_sel=fdb.KeySelector.first_greater_than(b"k010"),
+        end_sel=fdb.KeySelector.last_less_or_equal(b"k015"),
+    )
     assert keys == [b"k011", b"k012", b"k013", b"k014"]
-    keys, _ = raw_range(tr, None, None, begin_sel=fdb.KeySelector.first_greater_or_equal(b"k010") + 3,
-                        end_sel=fdb.KeySelector.first_greater_or_equal(b"k010") + 5)
+    keys, _ = raw_range(
+        tr,
+        None,
+        None,
+        begin_sel=fdb.KeySelector.first_greater_or_equal(b"k010") + 3,
+        end_sel=fdb.KeySelector.first_greater_or_equal(b"k010") + 5,
+    )
     assert keys == [b"k013", b"k014"]
 
 
@@ -145,5 +193,6 @@ def test_estimated_size_and_split_points(filled):
 
 def test_addresses_for_key(filled):
     import fdb.locality
+
     addresses = fdb.locality.get_addresses_for_key(filled.create_transaction(), b"k001").wait()
     assert len(addresses) == 1

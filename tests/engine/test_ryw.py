@@ -1,6 +1,7 @@
 """Read-your-writes: a transaction's reads see its own pending writes,
 including clears and atomic operations, in point reads, range reads and
 key selectors — checked against model.TxModel."""
+
 import fdb
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +25,7 @@ def test_get_sees_pending_set_and_clear(db):
     assert tr[b"a"] == b"new"
     tr.clear(b"a")
     assert tr[b"a"].value is None
-    assert db[b"a"] == b"old"          # nothing visible outside before commit
+    assert db[b"a"] == b"old"  # nothing visible outside before commit
 
 
 def test_range_read_over_pending_clear_and_sets(db):
@@ -35,7 +36,11 @@ def test_range_read_over_pending_clear_and_sets(db):
     tr[b"bb"] = b"inserted"
     assert _rows(tr[b"a":b"z"]) == [(b"a", b"v"), (b"bb", b"inserted"), (b"d", b"v"), (b"e", b"v")]
     assert _rows(tr.get_range(b"a", b"z", reverse=True)) == [
-        (b"e", b"v"), (b"d", b"v"), (b"bb", b"inserted"), (b"a", b"v")]
+        (b"e", b"v"),
+        (b"d", b"v"),
+        (b"bb", b"inserted"),
+        (b"a", b"v"),
+    ]
 
 
 def test_pending_atomic_add_is_read_over_stored_value(db):
@@ -84,23 +89,26 @@ def test_versionstamped_value_is_unreadable_before_commit(db):
     tr.set_versionstamped_value(b"vs", b"\x00" * 10 + b"\x00\x00\x00\x00")
     with pytest.raises(fdb.FDBError) as e:
         tr[b"vs"].wait()
-    assert e.value.code == 1036          # accessed_unreadable
+    assert e.value.code == 1036  # accessed_unreadable
 
 
 def test_where_a_pending_versionstamped_key_may_land_is_unreadable(db):
     import struct
+
     db[b"log/\x00"] = b"old"
     db[b"other"] = b"x"
     tr = db.create_transaction()
     tr.set_versionstamped_key(b"log/" + b"\x00" * 10 + struct.pack("<I", 4), b"entry")
-    for read in (lambda: tr[b"log/\x00" + b"\x01" * 9].wait(),
-                 lambda: list(tr.get_range(b"log/", b"log0")),
-                 lambda: list(tr.get_range(b"a", b"z", reverse=True)),
-                 lambda: tr.get_key(fdb.KeySelector.first_greater_than(b"log/\x00")).wait()):
+    for read in (
+        lambda: tr[b"log/\x00" + b"\x01" * 9].wait(),
+        lambda: list(tr.get_range(b"log/", b"log0")),
+        lambda: list(tr.get_range(b"a", b"z", reverse=True)),
+        lambda: tr.get_key(fdb.KeySelector.first_greater_than(b"log/\x00")).wait(),
+    ):
         with pytest.raises(fdb.FDBError) as e:
             read()
         assert e.value.code == 1036
-    assert tr[b"other"].value == b"x"                     # elsewhere reads work
+    assert tr[b"other"].value == b"x"  # elsewhere reads work
     assert tr.get_key(fdb.KeySelector.first_greater_or_equal(b"log/")).value == b"log/\x00"
     assert [kv.key for kv in tr.get_range(b"a", b"log/")] == []
     tr.commit().wait()
@@ -142,8 +150,16 @@ operation = st.one_of(
     st.tuples(st.just("get"), keys),
     st.tuples(st.just("range"), keys, keys, st.integers(0, 4), st.booleans()),
     st.tuples(st.just("key"), keys, st.booleans(), st.integers(-3, 3)),
-    st.tuples(st.just("selectors"), keys, st.booleans(), st.integers(-2, 3),
-              keys, st.booleans(), st.integers(-2, 3), st.booleans()),
+    st.tuples(
+        st.just("selectors"),
+        keys,
+        st.booleans(),
+        st.integers(-2, 3),
+        keys,
+        st.booleans(),
+        st.integers(-2, 3),
+        st.booleans(),
+    ),
 )
 
 
@@ -155,6 +171,7 @@ def test_transaction_matches_model(db, initial, ops):
         tr.clear_range(b"", b"\xff")
         for k, v in initial.items():
             tr[k] = v
+
     reset(db)
     model = TxModel(initial)
     tr = db.create_transaction()
@@ -197,6 +214,7 @@ def test_transaction_matches_model(db, initial, ops):
 
 def test_many_pending_writes_read_back_in_order(db):
     import random
+
     rng = random.Random(5)
     stored = {b"s%05d" % rng.randrange(20000): b"stored" for _ in range(2000)}
 
@@ -204,6 +222,7 @@ def test_many_pending_writes_read_back_in_order(db):
     def fill(tr):
         for k, v in stored.items():
             tr[k] = v
+
     fill(db)
     model = TxModel(stored)
     tr = db.create_transaction()
@@ -227,6 +246,7 @@ def test_many_pending_writes_read_back_in_order(db):
 
 def test_one_transaction_shared_by_threads(db):
     import threading
+
     tr = db.create_transaction()
     errors = []
 
@@ -237,7 +257,7 @@ def test_one_transaction_shared_by_threads(db):
                 tr[k] = b"%d" % i
                 assert tr[k].value == b"%d" % i
                 list(tr.get_range(b"t", b"u", limit=10))
-        except Exception as e:          # reported below, from the main thread
+        except Exception as e:  # reported below, from the main thread
             errors.append(e)
 
     threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]

@@ -1,6 +1,7 @@
 """The special key space (\\xff\\xff...) as a FoundationDB 7.3 cluster with
 tenant mode off presents it: modules, errors, tenant map, conflict ranges,
 status/json, connection string and cluster file path."""
+
 import json
 import os
 
@@ -55,15 +56,18 @@ def test_writes_need_the_option(db):
     assert error_code(lambda: tr.commit().wait()) == 2114
     tr = db.create_transaction()
     tr[TENANT_MAP + b"t"] = b""
-    assert error_code(lambda: tr[b"a"].wait()) == 2114       # reported by the next read too
+    assert error_code(lambda: tr[b"a"].wait()) == 2114  # reported by the next read too
 
 
-@pytest.mark.parametrize("begin, end, code", [
-    (b"\xff\xff/status/json", b"\xff\xff/status/json\x00", 2115),        # read-only module
-    (b"\xff\xff/nothing", b"\xff\xff/nothing0", 2115),                   # no module
-    (b"\xff\xff/management/tenant/map/", b"\xff\xff/management0", 2116),  # leaves the tenant range
-    (b"\xff\xff/management/", b"\xff\xff/management/tenant/map/x", 2116),
-])
+@pytest.mark.parametrize(
+    "begin, end, code",
+    [
+        (b"\xff\xff/status/json", b"\xff\xff/status/json\x00", 2115),  # read-only module
+        (b"\xff\xff/nothing", b"\xff\xff/nothing0", 2115),  # no module
+        (b"\xff\xff/management/tenant/map/", b"\xff\xff/management0", 2116),  # leaves the tenant range
+        (b"\xff\xff/management/", b"\xff\xff/management/tenant/map/x", 2116),
+    ],
+)
 def test_write_errors(db, begin, end, code):
     tr = db.create_transaction()
     tr.options.set_special_key_space_enable_writes()
@@ -78,18 +82,21 @@ def test_set_outside_a_writable_module(db):
     assert error_code(lambda: tr.commit().wait()) == 2115
 
 
-@pytest.mark.parametrize("begin, end, code", [
-    (b"\xff\xff/transaction/", b"\xff\xff/worker_interfaces/", 2112),   # crosses modules
-    (b"\xff\xff/", b"\xff\xff/transaction/", 2112),
-    (b"\xff\xff/nothing/", b"\xff\xff/nothing0", 2113),                 # no module
-    (b"\xff\xff", b"\xff\xff/", 2113),
-])
+@pytest.mark.parametrize(
+    "begin, end, code",
+    [
+        (b"\xff\xff/transaction/", b"\xff\xff/worker_interfaces/", 2112),  # crosses modules
+        (b"\xff\xff/", b"\xff\xff/transaction/", 2112),
+        (b"\xff\xff/nothing/", b"\xff\xff/nothing0", 2113),  # no module
+        (b"\xff\xff", b"\xff\xff/", 2113),
+    ],
+)
 def test_read_errors(db, begin, end, code):
     tr = db.create_transaction()
     assert error_code(lambda: tr.get_range(begin, end).to_list()) == code
     tr = db.create_transaction()
     tr.options.set_special_key_space_relaxed()
-    tr.get_range(begin, end).to_list()      # relaxed: any range of the space
+    tr.get_range(begin, end).to_list()  # relaxed: any range of the space
 
 
 def test_get_outside_any_module(db):
@@ -99,8 +106,15 @@ def test_get_outside_any_module(db):
 
 def test_existing_modules_read_empty(db):
     tr = db.create_transaction()
-    for module in (b"worker_interfaces/", b"metrics/", b"configuration/", b"global_config/",
-                   b"tracing/", b"actor_lineage/", b"actor_profiler_conf/"):
+    for module in (
+        b"worker_interfaces/",
+        b"metrics/",
+        b"configuration/",
+        b"global_config/",
+        b"tracing/",
+        b"actor_lineage/",
+        b"actor_profiler_conf/",
+    ):
         prefix = b"\xff\xff/" + module
         assert _rows(tr, prefix, prefix[:-1] + b"0") == []
 
@@ -127,18 +141,22 @@ def test_connection_string_and_cluster_file_path(tmp_path):
 def test_read_and_write_conflict_ranges(db):
     tr = db.create_transaction()
     tr.get_range(b"a", b"c").to_list()
-    tr[b"b"].wait()                         # inside [a, c): merged
+    tr[b"b"].wait()  # inside [a, c): merged
     tr[b"x"].wait()
     tr[b"k"] = b"1"
-    tr.add_write_conflict_range(b"k\x00", b"m")   # touches [k, k\0): merged
+    tr.add_write_conflict_range(b"k\x00", b"m")  # touches [k, k\0): merged
     assert _rows(tr, READ_RANGES, READ_RANGES[:-1] + b"0") == [
-        (READ_RANGES + b"a", b"1"), (READ_RANGES + b"c", b"0"),
-        (READ_RANGES + b"x", b"1"), (READ_RANGES + b"x\x00", b"0")]
+        (READ_RANGES + b"a", b"1"),
+        (READ_RANGES + b"c", b"0"),
+        (READ_RANGES + b"x", b"1"),
+        (READ_RANGES + b"x\x00", b"0"),
+    ]
     assert _rows(tr, WRITE_RANGES, WRITE_RANGES[:-1] + b"0") == [
-        (WRITE_RANGES + b"k", b"1"), (WRITE_RANGES + b"m", b"0")]
+        (WRITE_RANGES + b"k", b"1"),
+        (WRITE_RANGES + b"m", b"0"),
+    ]
     # selectors, limits and reverse work among the module's rows
-    assert _rows(tr, READ_RANGES, READ_RANGES[:-1] + b"0", limit=1, reverse=True) == [
-        (READ_RANGES + b"x\x00", b"0")]
+    assert _rows(tr, READ_RANGES, READ_RANGES[:-1] + b"0", limit=1, reverse=True) == [(READ_RANGES + b"x\x00", b"0")]
     sel = fdb.KeySelector.first_greater_than(READ_RANGES + b"a")
     assert [k for k, _ in _rows(tr, sel, READ_RANGES + b"x")] == [READ_RANGES + b"c"]
 
@@ -152,7 +170,7 @@ def test_snapshot_reads_add_no_read_conflict_range(db):
 def test_special_keys_need_no_system_key_option(db):
     tr = db.create_transaction()
     assert tr[b"\xff\xff/status/json"].present()
-    assert error_code(lambda: tr[b"\xff/x"].wait()) == 2004    # ordinary system keys still do
+    assert error_code(lambda: tr[b"\xff/x"].wait()) == 2004  # ordinary system keys still do
 
 
 CONFLICTING = b"\xff\xff/transaction/conflicting_keys/"
@@ -165,11 +183,10 @@ def test_conflicting_keys_after_a_conflict(db):
     tr.get_range(b"m", b"p").to_list()
     tr[b"z"].wait()
     tr[b"out"] = b"1"
-    db[b"n"] = b"other"                 # meets [m, p) only
+    db[b"n"] = b"other"  # meets [m, p) only
     assert error_code(lambda: tr.commit().wait()) == 1020
-    assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == [
-        (CONFLICTING + b"m", b"1"), (CONFLICTING + b"p", b"0")]
-    tr.on_error(fdb.FDBError(1020)).wait()      # the next attempt starts clean
+    assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == [(CONFLICTING + b"m", b"1"), (CONFLICTING + b"p", b"0")]
+    tr.on_error(fdb.FDBError(1020)).wait()  # the next attempt starts clean
     assert _rows(tr, CONFLICTING, CONFLICTING[:-1] + b"0") == []
 
 

@@ -2,13 +2,14 @@
 a key with a pending versionstamped value, and the range a pending
 versionstamped key may land in. Only a read that covers such a key fails;
 reads that end, or stop at a limit, before it see the rest of the data."""
+
 import struct
 
 import fdb
 import pytest
 
 STAMP_VALUE = b"\x00" * 10 + struct.pack("<I", 0)
-LANDING_KEY = b"log/" + b"\x00" * 10 + struct.pack("<I", 4)     # may land in [log/\0*10, log/\xff*10]
+LANDING_KEY = b"log/" + b"\x00" * 10 + struct.pack("<I", 4)  # may land in [log/\0*10, log/\xff*10]
 KS = fdb.KeySelector
 
 
@@ -40,8 +41,8 @@ def test_range_ending_before_a_stamped_value_reads(db):
     tr.set_versionstamped_value(b"z1", STAMP_VALUE)
     assert _rows(tr.get_range(b"a", b"b")) == [(b"a1", b"x")]
     assert _rows(tr.get_range(b"a", b"b", reverse=True)) == [(b"a1", b"x")]
-    assert _rows(tr.get_range(b"a", b"z1")) == [(b"a1", b"x")]       # end excluded
-    assert _rows(tr.get_range(b"z1\x00", b"zz")) == []               # begins just after it
+    assert _rows(tr.get_range(b"a", b"z1")) == [(b"a1", b"x")]  # end excluded
+    assert _rows(tr.get_range(b"z1\x00", b"zz")) == []  # begins just after it
 
 
 def test_range_starting_after_a_stamped_value_reads_in_reverse(db):
@@ -60,19 +61,26 @@ def test_range_covering_a_stamped_value_is_unreadable(tr_stamped_value):
     assert _unreadable(lambda: list(tr.get_range(b"a", b"zz", reverse=True)))
     assert _unreadable(lambda: list(tr.get_range(b"z1", b"z1\x00")))
     assert _unreadable(lambda: tr[b"z1"].wait())
-    assert _rows(tr.get_range(b"a", b"z1")) == [(b"a1", b"stored"), (b"b1", b"pending"),
-                                                (b"m1", b"stored"), (b"z0", b"stored")]
+    assert _rows(tr.get_range(b"a", b"z1")) == [
+        (b"a1", b"stored"),
+        (b"b1", b"pending"),
+        (b"m1", b"stored"),
+        (b"z0", b"stored"),
+    ]
 
 
 def test_limit_stopping_before_a_stamped_value_reads(tr_stamped_value):
     tr = tr_stamped_value
     assert _rows(tr.get_range(b"a", b"zz", limit=4)) == [
-        (b"a1", b"stored"), (b"b1", b"pending"), (b"m1", b"stored"), (b"z0", b"stored")]
+        (b"a1", b"stored"),
+        (b"b1", b"pending"),
+        (b"m1", b"stored"),
+        (b"z0", b"stored"),
+    ]
     assert _unreadable(lambda: list(tr.get_range(b"a", b"zz", limit=5)))
     # reverse: z1 is the first row from the top, so any limit reaches it
     assert _unreadable(lambda: list(tr.get_range(b"a", b"zz", limit=1, reverse=True)))
-    assert _rows(tr.get_range(b"a", b"z1", limit=2, reverse=True)) == [
-        (b"z0", b"stored"), (b"m1", b"stored")]
+    assert _rows(tr.get_range(b"a", b"z1", limit=2, reverse=True)) == [(b"z0", b"stored"), (b"m1", b"stored")]
 
 
 def test_reverse_limit_stopping_above_a_stamped_value_reads(db):
@@ -92,7 +100,9 @@ def test_selectors_stopping_before_a_stamped_value_resolve(tr_stamped_value):
     assert tr.get_key(KS.first_greater_or_equal(b"a") + 2) == b"m1"
     assert tr.get_key(KS.first_greater_than(b"z1")) == b"\xff"
     assert _rows(tr.get_range(KS.first_greater_or_equal(b"a") + 1, KS.last_less_or_equal(b"z0"))) == [
-        (b"b1", b"pending"), (b"m1", b"stored")]
+        (b"b1", b"pending"),
+        (b"m1", b"stored"),
+    ]
 
 
 def test_selectors_walking_onto_a_stamped_value_are_unreadable(tr_stamped_value):
@@ -127,7 +137,7 @@ def test_selectors_and_a_landing_range(tr_stamped_key):
     tr = tr_stamped_key
     assert tr.get_key(KS.last_less_than(b"b")) == b"a1"
     assert tr.get_key(KS.first_greater_than(b"log0")) == b"n1"
-    assert _unreadable(lambda: tr.get_key(KS.last_less_than(b"n1")).wait())        # walks across it
+    assert _unreadable(lambda: tr.get_key(KS.last_less_than(b"n1")).wait())  # walks across it
     assert _unreadable(lambda: tr.get_key(KS.first_greater_than(b"a1")).wait())
     assert _unreadable(lambda: list(tr.get_range(KS.last_less_than(b"n1"), b"z")))
 
@@ -136,4 +146,4 @@ def test_everything_is_readable_after_commit(tr_stamped_value, db):
     tr_stamped_value.commit().wait()
     rows = _rows(db.get_range(b"a", b"zz"))
     assert [k for k, _ in rows] == [b"a1", b"b1", b"m1", b"z0", b"z1"]
-    assert len(rows[-1][1]) == 10          # the 10-byte stamp, offset suffix dropped
+    assert len(rows[-1][1]) == 10  # the 10-byte stamp, offset suffix dropped

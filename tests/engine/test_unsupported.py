@@ -1,4 +1,5 @@
 """Tenants, blob granules and cluster administration: documented errors."""
+
 import ctypes
 
 import fdb
@@ -23,8 +24,9 @@ def test_open_tenant_is_disabled(db):
     assert e.value.code == 2136
 
 
-@pytest.mark.parametrize("name", ["fdb_database_blobbify_range", "fdb_database_unblobbify_range",
-                                  "fdb_database_blobbify_range_blocking"])
+@pytest.mark.parametrize(
+    "name", ["fdb_database_blobbify_range", "fdb_database_unblobbify_range", "fdb_database_blobbify_range_blocking"]
+)
 def test_blob_range_functions(db, name):
     fn = getattr(CAPI, name)
     fn.restype = vp
@@ -58,9 +60,25 @@ def test_mapped_range_is_unsupported(db):
     tr = db.create_transaction()
     fn = CAPI.fdb_transaction_get_mapped_range
     fn.restype = vp
-    fn.argtypes = [vp, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                   ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
-                   ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    fn.argtypes = [
+        vp,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+    ]
     f = fn(tr.tpointer, b"a", 1, 0, 1, b"b", 1, 0, 1, b"m", 1, 0, 0, -2, 0, 0, 0)
     assert _future_error(f) == 2108
 

@@ -1,10 +1,11 @@
 """Watches in one process: fire on change, cancellation, lifecycle errors."""
+
 import threading
 
 import fdb
 import pytest
 
-LIVENESS_LIMIT_S = 30   # generous bound so a broken watch fails instead of hanging
+LIVENESS_LIMIT_S = 30  # generous bound so a broken watch fails instead of hanging
 
 
 def wait_ready(future):
@@ -91,6 +92,7 @@ def test_watch_of_destroyed_transaction(db):
     w = tr.watch(b"w")
     del tr
     import gc
+
     gc.collect()
     assert _error(w) == 1025
 

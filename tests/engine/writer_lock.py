@@ -4,6 +4,7 @@ While it is held no batch of any process can commit, so a test can act on a
 commit that is certain to be still pending, however the machine schedules
 its threads (no race to lose against a fast fsync).
 """
+
 import contextlib
 import subprocess
 import sys
@@ -26,11 +27,12 @@ lib.mdb_env_close(env)
 @contextlib.contextmanager
 def writer_lock_held(directory: str):
     """Within the block, commits to ``directory`` queue but cannot complete."""
-    child = subprocess.Popen([sys.executable, "-c", _HOLDER, directory], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, directory], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline() == "held\n"
         yield
     finally:
-        child.stdin.close()   # the holder aborts its write transaction and exits
+        child.stdin.close()  # the holder aborts its write transaction and exits
         assert child.wait(60) == 0

@@ -1,4 +1,5 @@
 """Fixtures for the stores of found.ext: a database on a fresh directory."""
+
 import pytest
 
 import found

@@ -1,5 +1,6 @@
 """Helpers shared by the store tests: whole-database snapshots, and running
 hypothesis state machines on one persistent event loop."""
+
 import asyncio
 
 from hypothesis import HealthCheck, settings

@@ -3,6 +3,7 @@ beyond the value and transaction limits, staging and gc, verification on
 read, bad input, and retry safety: every operation run twice (in one
 transaction, or again after a commit that applied but reported
 commit_unknown_result) leaves what running it once leaves."""
+
 import asyncio
 import random
 import uuid
@@ -13,10 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
 import found
+from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 from found.ext import bstore
 from found.ext.bstore import CHUNK_SIZE, BStoreException
-
-from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 
 
 def noise(size, seed=0):
@@ -158,8 +158,13 @@ class BStoreMachine(AsyncMachine):
         finally:
             bstore.found = original
 
-    @rule(blob=st.sampled_from(BLOBS), how=st.sampled_from(["transaction", "large", "stream"]),
-          holder=st.sampled_from(HOLDERS), mode=st.sampled_from(MODES), data=st.data())
+    @rule(
+        blob=st.sampled_from(BLOBS),
+        how=st.sampled_from(["transaction", "large", "stream"]),
+        holder=st.sampled_from(HOLDERS),
+        mode=st.sampled_from(MODES),
+        data=st.data(),
+    )
     def put(self, blob, how, holder, mode, data):
         if how == "large":
             uid = self.replaying(mode, bstore.put_large(self.db, self.store, blob, holder=holder))
@@ -562,7 +567,7 @@ async def test_upload_collected_midway_fails(db, monkeypatch):
 async def pieces_of(blob, sizes):
     offset = 0
     for size in sizes:
-        yield memoryview(blob)[offset:offset + size]
+        yield memoryview(blob)[offset : offset + size]
         offset += size
     yield blob[offset:]
 

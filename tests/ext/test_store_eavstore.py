@@ -1,5 +1,6 @@
 """eavstore against an in-memory model: create, get, update, remove and
 query never disagree with a dict of dicts, and no index entry goes stale."""
+
 import asyncio
 import uuid
 
@@ -8,10 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
 import found
+from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 from found.ext import eavstore
 from found.ext.eavstore import EAVStoreException
-
-from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 
 KEYS = ["name", "age", 1, b"k", ("nested", 1), "name\x00"]
 VALUES = ["a", "a\x00", 1, True, 1.5, None, b"a", b"a\x00b", ("t", 2), -3, uuid.UUID(int=9)]
@@ -103,9 +103,7 @@ class EAVMachine(AsyncMachine):
         for uid in UIDS:
             if packed(uid) not in self.model:
                 assert self.tx(eavstore.get, self.store, uid) == {}
-        pairs = {
-            (packed(k), packed(v)): (k, v) for _, mapping in self.model.values() for k, v in mapping.items()
-        }
+        pairs = {(packed(k), packed(v)): (k, v) for _, mapping in self.model.values() for k, v in mapping.items()}
         for key, value in pairs.values():
             self.check_query(key, value)
         attributes = sum(len(mapping) for _, mapping in self.model.values())
@@ -176,9 +174,7 @@ async def test_concurrent_updates_leave_one_consistent_entity(db):
     await reset(db)
     uid = await found.transactional(db, eavstore.create, store, {"color": "none"})
     colors = ["red", "green", "blue", "cyan", "pink"]
-    await asyncio.gather(
-        *(found.transactional(db, eavstore.update, store, uid, {"color": c, c: 1}) for c in colors)
-    )
+    await asyncio.gather(*(found.transactional(db, eavstore.update, store, uid, {"color": c, c: 1}) for c in colors))
     final = await found.transactional(db, eavstore.get, store, uid)
     (color,) = [c for c in colors if final == {"color": c, c: 1}]
 

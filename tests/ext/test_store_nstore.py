@@ -1,5 +1,6 @@
 """nstore against an in-memory model: indices, single range reads, pattern
 queries, bad input."""
+
 import itertools
 import uuid
 from collections import Counter
@@ -10,10 +11,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
 import found
+from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 from found.ext import nstore
 from found.ext.nstore import NStoreException, var
-
-from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 
 # Values of many types, with look-alikes the tuple layer keeps apart:
 # 1 / True / 1.5, 'a' / 'a\x00' and b'a' / b'a\x00b' (an escaped NUL).
@@ -72,9 +72,7 @@ def test_indices_are_a_minimal_chain_cover(n):
     assert len(indices) == comb(n, n // 2)
     assert all(sorted(order) == list(range(n)) for order in indices)
     prefixes = {frozenset(order[:size]) for order in indices for size in range(n + 1)}
-    every_subset = {
-        frozenset(c) for size in range(n + 1) for c in itertools.combinations(range(n), size)
-    }
+    every_subset = {frozenset(c) for size in range(n + 1) for c in itertools.combinations(range(n), size)}
     assert prefixes == every_subset
 
 
@@ -151,13 +149,11 @@ class NStoreMachine(AsyncMachine):
 
     def pattern(self, data):
         base = data.draw(
-            st.sampled_from([items for items, _ in self.model.values()]) if self.model and data.draw(st.booleans())
+            st.sampled_from([items for items, _ in self.model.values()])
+            if self.model and data.draw(st.booleans())
             else self.items()
         )
-        return tuple(
-            var(data.draw(st.sampled_from(NAMES))) if data.draw(st.booleans()) else value
-            for value in base
-        )
+        return tuple(var(data.draw(st.sampled_from(NAMES))) if data.draw(st.booleans()) else value for value in base)
 
     def tuples(self):
         return [items for items, _ in self.model.values()]
@@ -207,9 +203,7 @@ class NStoreMachine(AsyncMachine):
         pairs = store_keys(self.run(snapshot(self.db)))
         assert len(pairs) == len(self.model) * len(self.store.indices)
         values = Counter(value for _, value in pairs)
-        assert values == Counter(
-            value for _, value in self.model.values() for _ in self.store.indices
-        )
+        assert values == Counter(value for _, value in self.model.values() for _ in self.store.indices)
 
 
 class QuadMachine(NStoreMachine):

@@ -1,5 +1,6 @@
 """pool.pool_for_each_par_map: every item mapped once in the pool's
 threads, results handed to f, bounded fan-out, errors propagated."""
+
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -63,9 +64,7 @@ async def test_fan_out_is_bounded_and_lazy():
 
     results = []
     with ThreadPoolExecutor(max_workers=2) as executor:
-        await pool.pool_for_each_par_map(
-            asyncio.get_running_loop(), executor, results.append, gauge.square, tracked()
-        )
+        await pool.pool_for_each_par_map(asyncio.get_running_loop(), executor, results.append, gauge.square, tracked())
     assert max(in_flight_when_pulled) < 2
     assert len(results) == 20
 
@@ -84,9 +83,7 @@ async def test_f_may_be_a_coroutine_function():
 
 async def test_empty_iterator():
     with ThreadPoolExecutor(max_workers=2) as executor:
-        count = await pool.pool_for_each_par_map(
-            asyncio.get_running_loop(), executor, pytest.fail, abs, numbers(0)
-        )
+        count = await pool.pool_for_each_par_map(asyncio.get_running_loop(), executor, pytest.fail, abs, numbers(0))
     assert count == 0
 
 

@@ -1,10 +1,10 @@
 """Every store's ``make`` takes its prefix the same way (found/ext/_prefix.py):
 any sequence, as asyncio-foundationdb 0.13 did, and nothing else."""
+
 import pytest
 
-from found.ext import bstore, eavstore, nstore, pstore
-
 from ext_support import PREFIX
+from found.ext import bstore, eavstore, nstore, pstore
 
 MAKERS = {
     "bstore": (lambda prefix: bstore.make("p", prefix), bstore.BStoreException),
@@ -48,6 +48,7 @@ def test_every_handle_shares_the_base(store):
     """One handle base (found/ext/_store.py): name check, repr, limits from found's generated table."""
     import found
     from found.ext._store import KEY_LIMIT, VALUE_LIMIT, StoreHandle
+
     make, exception = MAKERS[store]
     handle = make(PREFIX)
     assert isinstance(handle, StoreHandle) and handle.exception is exception

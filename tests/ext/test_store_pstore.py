@@ -1,5 +1,6 @@
 """pstore against an in-memory model: index, re-index, remove and ranked
 search agree with a dict of counters."""
+
 import asyncio
 import uuid
 
@@ -8,10 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
 import found
+from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 from found.ext import pstore
 from found.ext.pstore import PStoreException
-
-from ext_support import PREFIX, AsyncMachine, attempt, reset, run_machine, snapshot, store_keys
 
 TERMS = ["apple", "banana", "cherry", "date", "été", "a\x00b", "a"]
 DOCUIDS = [1, 2, 3, "doc", uuid.UUID(int=3), b"x", b"x\x00y", ("nested", 1)]

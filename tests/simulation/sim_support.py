@@ -4,6 +4,7 @@ process (the harness spawns client processes itself) and read its summary.
 A module of its own, not conftest.py: test modules import these names, and
 ``from conftest import`` would pick whichever area's conftest was imported
 first when several test folders run in one session."""
+
 import atexit
 import json
 import os
@@ -72,8 +73,14 @@ def environment(plants=False):
 
 def run_simulation(*args, plants=False):
     """Run ``python -m simulation ARGS`` from the repository root."""
-    completed = subprocess.run([sys.executable, "-m", "simulation", "--quiet", *args], cwd=ROOT,
-                               env=environment(plants), capture_output=True, text=True, timeout=HANG_LIMIT)
+    completed = subprocess.run(
+        [sys.executable, "-m", "simulation", "--quiet", *args],
+        cwd=ROOT,
+        env=environment(plants),
+        capture_output=True,
+        text=True,
+        timeout=HANG_LIMIT,
+    )
     return Result(completed)
 
 
@@ -85,8 +92,14 @@ def run_command(command):
         name, value = words.pop(0).split("=", 1)
         env[name] = value
     assert words[1:3] == ["-m", "simulation"], command
-    completed = subprocess.run([sys.executable] + words[1:] + ["--quiet"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=HANG_LIMIT)
+    completed = subprocess.run(
+        [sys.executable] + words[1:] + ["--quiet"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_LIMIT,
+    )
     return Result(completed)
 
 

@@ -1,5 +1,6 @@
 """The harness's own pure parts: configuration and replay command, seeds,
 kill schedule, run-log comparison, plant gating."""
+
 import shlex
 
 import pytest
@@ -7,13 +8,16 @@ import pytest
 from simulation import cli, faults, plants, runlog, seeds
 from simulation.config import Config
 
-
 CONFIGS = [
     Config(seed=7, workloads=["cycle"], transactions=300),
-    Config(seed=0, workloads=["bank", "counter"], transactions=None, duration=2.5, clients=3, tasks=4,
-           faults=False),
-    Config(seed=123456789, workloads=["nstore"], transactions=10, fault_rate=9,
-           cluster_file="/etc/foundationdb/fdb.cluster"),
+    Config(seed=0, workloads=["bank", "counter"], transactions=None, duration=2.5, clients=3, tasks=4, faults=False),
+    Config(
+        seed=123456789,
+        workloads=["nstore"],
+        transactions=10,
+        fault_rate=9,
+        cluster_file="/etc/foundationdb/fdb.cluster",
+    ),
     Config(seed=5, workloads=["counter"], transactions=50, plants=["counter-not-idempotent"]),
 ]
 
@@ -29,8 +33,22 @@ def test_replay_command_is_a_shell_command_naming_every_setting():
     config = Config(seed=42, workloads=["cycle", "tuple"], transactions=300, clients=2, tasks=3)
     words = shlex.split(config.replay_command())
     assert words[1:3] == ["-m", "simulation"]
-    assert words[3:] == ["--seed", "42", "--transactions", "300", "--workload", "cycle", "--workload",
-                         "tuple", "--clients", "2", "--tasks", "3", "--faults", "on"]
+    assert words[3:] == [
+        "--seed",
+        "42",
+        "--transactions",
+        "300",
+        "--workload",
+        "cycle",
+        "--workload",
+        "tuple",
+        "--clients",
+        "2",
+        "--tasks",
+        "3",
+        "--faults",
+        "on",
+    ]
 
 
 def test_replay_command_of_a_planted_run_sets_the_plant_switch():
@@ -41,8 +59,18 @@ def test_replay_command_of_a_planted_run_sets_the_plant_switch():
 
 def test_default_workloads_are_all_of_them():
     config = cli.config_from(cli.parser().parse_args(["--seed", "1"]))
-    assert config.workloads == ["cycle", "bank", "counter", "idempotence", "nstore", "bstore",
-                                "eavstore", "pstore", "vnstore", "tuple"]
+    assert config.workloads == [
+        "cycle",
+        "bank",
+        "counter",
+        "idempotence",
+        "nstore",
+        "bstore",
+        "eavstore",
+        "pstore",
+        "vnstore",
+        "tuple",
+    ]
 
 
 def test_plants_are_refused_without_the_test_switch(monkeypatch, capsys):
@@ -63,8 +91,13 @@ def test_unknown_plants_are_usage_errors(monkeypatch, capsys):
 
 
 def test_bad_counts_are_usage_errors(capsys):
-    for argv in (["--clients", "0"], ["--transactions", "-3"], ["--fault-rate", "101"],
-                 ["--transactions", "5", "--duration", "1"], ["--workload", "nope"]):
+    for argv in (
+        ["--clients", "0"],
+        ["--transactions", "-3"],
+        ["--fault-rate", "101"],
+        ["--transactions", "5", "--duration", "1"],
+        ["--workload", "nope"],
+    ):
         with pytest.raises(SystemExit) as exit_info:
             cli.main(argv)
         assert exit_info.value.code == 2, argv

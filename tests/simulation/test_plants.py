@@ -1,11 +1,11 @@
 """Each planted bug is caught: the run fails, names the seed and prints a
 replay command that, run as printed, fails the same way."""
+
 import shutil
 
 import pytest
 
 from sim_support import run_command, run_simulation
-
 from simulation import runner
 from simulation.config import Config
 

@@ -1,4 +1,5 @@
 """The progress line and the summary, from a run's counts."""
+
 import io
 import time
 
@@ -23,8 +24,15 @@ def _outcome(config, violations=()):
     stats["bank"].committed, stats["bank"].retried, stats["bank"].failed = 40, 3, 1
     stats["bank"].faults["1007 transaction_too_old"] = 2
     stats["bank"].injected.update({"read_error": 2, "commit_unknown_applied": 1})
-    return Outcome(config, violations=list(violations), stats=stats, operations=41, kills=1,
-                   engine_faults={"read_error": 2, "commit_unknown_applied": 1}, elapsed=1.5)
+    return Outcome(
+        config,
+        violations=list(violations),
+        stats=stats,
+        operations=41,
+        kills=1,
+        engine_faults={"read_error": 2, "commit_unknown_applied": 1},
+        elapsed=1.5,
+    )
 
 
 def test_progress_is_rewritten_in_place_on_a_terminal_and_appended_otherwise():

@@ -1,5 +1,6 @@
 """Whole runs of the harness against the embedded engine: the report, the
 determinism of a seed, the replay of a run log, kills and restarts."""
+
 import json
 import signal
 import subprocess
@@ -7,7 +8,6 @@ import sys
 import time
 
 from sim_support import HANG_LIMIT, ROOT, environment, read_log, run_simulation
-
 from simulation.workloads import NAMES
 
 
@@ -26,16 +26,18 @@ def test_a_run_reports_every_workload_with_faults_and_the_replay_command(tmp_pat
 
 
 def test_faults_off_injects_nothing():
-    result = run_simulation("--seed", "3", "--transactions", "60", "--faults", "off",
-                            "--workload", "cycle", "--workload", "counter")
+    result = run_simulation(
+        "--seed", "3", "--transactions", "60", "--faults", "off", "--workload", "cycle", "--workload", "counter"
+    )
     assert result.status == 0, result.stdout + result.stderr
     assert result.engine_faults() == {}
     assert result.row("cycle")[1] == 0 and result.row("counter")[1] == 0
 
 
 def _ops(path):
-    return [(r["c"], r["g"], r["k"], r["n"], r["w"], repr(r["op"]), r["outcome"])
-            for r in read_log(path) if r["t"] == "op"]
+    return [
+        (r["c"], r["g"], r["k"], r["n"], r["w"], repr(r["op"]), r["outcome"]) for r in read_log(path) if r["t"] == "op"
+    ]
 
 
 def test_one_client_one_task_is_deterministic_and_replays(tmp_path):
@@ -63,8 +65,7 @@ def test_another_seed_makes_another_run(tmp_path):
 
 def test_clients_are_killed_and_restarted_and_invariants_hold(tmp_path):
     log = str(tmp_path / "run.jsonl")
-    result = run_simulation("--seed", "5", "--transactions", "240", "--clients", "2", "--tasks", "2",
-                            "--log", log)
+    result = run_simulation("--seed", "5", "--transactions", "240", "--clients", "2", "--tasks", "2", "--log", log)
     assert result.status == 0, result.stdout + result.stderr
     records = read_log(log)
     kills = [r for r in records if r["t"] == "kill"]
@@ -77,8 +78,9 @@ def test_clients_are_killed_and_restarted_and_invariants_hold(tmp_path):
 
 
 def test_a_duration_bounds_the_run_instead_of_a_count():
-    result = run_simulation("--seed", "6", "--duration", "2", "--workload", "cycle", "--workload", "bank",
-                            "--clients", "2", "--tasks", "2")
+    result = run_simulation(
+        "--seed", "6", "--duration", "2", "--workload", "cycle", "--workload", "bank", "--clients", "2", "--tasks", "2"
+    )
     assert result.status == 0, result.stdout + result.stderr
     assert result.row("cycle")[0] + result.row("bank")[0] > 0
     assert "--duration 2 " in result.replay_command()
@@ -89,25 +91,60 @@ def test_a_cluster_file_run_uses_its_own_prefix_and_leaves_nothing(tmp_path):
     # (unique key prefix, cleared after a successful run) on the engine.
     cluster_file = tmp_path / "fdb.cluster"
     cluster_file.write_text("embedded:%s\n" % (tmp_path / "db"))
-    result = run_simulation("--seed", "4", "--transactions", "80", "--cluster-file", str(cluster_file),
-                            "--workload", "counter", "--workload", "nstore", "--workload", "cycle")
+    result = run_simulation(
+        "--seed",
+        "4",
+        "--transactions",
+        "80",
+        "--cluster-file",
+        str(cluster_file),
+        "--workload",
+        "counter",
+        "--workload",
+        "nstore",
+        "--workload",
+        "cycle",
+    )
     assert result.status == 0, result.stdout + result.stderr
     assert "--cluster-file %s" % cluster_file in result.replay_command()
-    script = ("import asyncio, found\n"
-              "async def main():\n"
-              "    db = await found.open(%r)\n"
-              "    pairs = await found.transactional(db, lambda tx: found.all(found.query(tx, b'', b'\\xff')))\n"
-              "    print(len(pairs))\n"
-              "asyncio.run(main())\n" % str(cluster_file))
-    left = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment(),
-                          capture_output=True, text=True, timeout=HANG_LIMIT)
+    script = (
+        "import asyncio, found\n"
+        "async def main():\n"
+        "    db = await found.open(%r)\n"
+        "    pairs = await found.transactional(db, lambda tx: found.all(found.query(tx, b'', b'\\xff')))\n"
+        "    print(len(pairs))\n"
+        "asyncio.run(main())\n" % str(cluster_file)
+    )
+    left = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=HANG_LIMIT
+    )
     assert left.stdout.strip() == "0", left.stdout + left.stderr
 
 
 def test_an_interrupted_run_reports_what_it_did_and_how_to_replay(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "simulation", "--quiet", "--seed", "8", "--duration", "120",
-                                "--clients", "2", "--workload", "bank", "--log", str(tmp_path / "run.jsonl")],
-                               cwd=ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulation",
+            "--quiet",
+            "--seed",
+            "8",
+            "--duration",
+            "120",
+            "--clients",
+            "2",
+            "--workload",
+            "bank",
+            "--log",
+            str(tmp_path / "run.jsonl"),
+        ],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # Interrupt once the clients are at work (their operations reach the log).
     log = tmp_path / "run.jsonl"
     while not (log.exists() and '"t": "op"' in log.read_text()):

@@ -1,4 +1,5 @@
 """Fixtures for the storage-core tests: the freshly built engine."""
+
 import os
 
 import pytest

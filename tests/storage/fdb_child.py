@@ -6,6 +6,7 @@
 Run as a separate process so each workload gets its own network thread and
 so the parent can kill it with SIGKILL at any instant.
 """
+
 import ctypes
 import struct
 import sys
@@ -16,8 +17,9 @@ _print_lock = threading.Lock()
 
 def _load(lib):
     """The fdb module on the engine `lib`, and the engine's ctypes handle."""
-    engine = ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)   # fdb's dlopen("libfdb_c.so") finds it
+    engine = ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)  # fdb's dlopen("libfdb_c.so") finds it
     import fdb
+
     fdb.api_version(730)
     return fdb, engine
 
@@ -52,6 +54,7 @@ def ack(fdb, db, run, count, threads=4):
 
 def add(fdb, db, n):
     """n atomic adds, then n read-modify-write increments (retried on conflict)."""
+
     @fdb.transactional
     def add_one(tr):
         tr.add(b"counter/add", struct.pack("<q", 1))
@@ -81,6 +84,7 @@ def stamps(fdb, db, name, n):
 
 def watch(fdb, db, key):
     """Arm a watch on key, say so, and report when it fires."""
+
     @fdb.transactional
     def arm(tr):
         return tr.watch(key.encode())
@@ -121,6 +125,7 @@ def serve(fdb, db):
     {"clear": [b, e]} / {"set": [[k, v], ...]} / {"range": [b, e, reverse]}
     (keys and values hex), range → [[k, v], ...]."""
     import json
+
     for line in sys.stdin:
         req = json.loads(line)
         tr = db.create_transaction()

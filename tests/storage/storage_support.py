@@ -1,5 +1,6 @@
 """Helpers shared by the storage-core tests (a module of its own name:
 several test directories have a conftest.py, so none is imported by name)."""
+
 import os
 import subprocess
 import sys
@@ -11,15 +12,18 @@ CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fdb_child.py")
 
 def make(*targets):
     """Build `targets` with ffi/engine/Makefile; return the build directory."""
-    subprocess.run(["make", "-s", "-C", ENGINE, *targets], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(["make", "-s", "-C", ENGINE, *targets], check=True, stdout=subprocess.DEVNULL)
     return os.path.join(ENGINE, "build")
 
 
 def spawn(engine_lib, directory, *args):
     """Start fdb_child.py on the engine with a workload; lines on stdout."""
-    return subprocess.Popen([sys.executable, CHILD, engine_lib, str(directory), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, CHILD, engine_lib, str(directory), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def run(engine_lib, directory, *args):

@@ -5,6 +5,7 @@ Before the fix a zeroed leaf page made the open-time walk trip one of
 LMDB's assertions (`IS_LEAF(mp)` in mdb_cursor_next) and abort the process.
 Each open runs in a child process (fdb_child.py).
 """
+
 import random
 import shutil
 
@@ -26,7 +27,7 @@ def small_store(engine_lib, tmp_path_factory):
 def _open_damaged(engine_lib, directory, data, page, damage):
     directory.mkdir()
     damaged = bytearray(data)
-    damaged[page * PAGE:page * PAGE + len(damage)] = damage
+    damaged[page * PAGE : page * PAGE + len(damage)] = damage
     (directory / "data.mdb").write_bytes(damaged)
     child = spawn(engine_lib, directory, "open_only")
     out, err = child.communicate(timeout=120)
@@ -39,10 +40,10 @@ def test_each_damaged_page_is_an_error_or_harmless(engine_lib, tmp_path, small_s
     pages = len(small_store) // PAGE
     assert pages >= 12
     outcomes = {}
-    for page in range(2, pages):   # past LMDB's two meta pages
+    for page in range(2, pages):  # past LMDB's two meta pages
         damage = bytes(PAGE) if kind == "zeroed page" else random.Random(page).randbytes(PAGE)
         code, words, err = _open_damaged(engine_lib, tmp_path / str(page), small_store, page, damage)
         assert code == 0, "page %d: exit %d\n%s" % (page, code, err)
         outcomes.setdefault(" ".join(words), []).append(page)
     assert set(outcomes) <= {"opened", "error 1522"}, outcomes
-    assert "error 1522" in outcomes   # some damage was in live pages
+    assert "error 1522" in outcomes  # some damage was in live pages

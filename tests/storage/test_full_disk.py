@@ -7,6 +7,7 @@ of reader slots the filesystem could not allocate killed the process with
 SIGBUS — when a store was created, and when a later snapshot (the Nth
 process, or here the Nth snapshot held at once) reached a new page of slots.
 """
+
 import shutil
 import signal
 import subprocess
@@ -97,8 +98,12 @@ def _run_on_small_fs(engine_lib, tmp_path, body, size):
     mount.mkdir()
     script = textwrap.dedent(_PRELUDE) + textwrap.dedent(body)
     shell = 'mount -t tmpfs -o size="$3" tmpfs "$2" && exec "$0" -c "$1" "$4" "$2"'
-    done = subprocess.run(prefix + ["sh", "-c", shell, sys.executable, script, str(mount), size, engine_lib],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        prefix + ["sh", "-c", shell, sys.executable, script, str(mount), size, engine_lib],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != -signal.SIGBUS and done.returncode != 128 + signal.SIGBUS, done.stderr
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
@@ -110,4 +115,4 @@ def test_creating_a_store_on_a_full_filesystem_is_an_error(engine_lib, tmp_path)
 
 def test_a_new_snapshot_on_a_full_filesystem_never_faults(engine_lib, tmp_path):
     out = _run_on_small_fs(engine_lib, tmp_path, _MANY_SNAPSHOTS, "24m")
-    assert out[0] == "snapshots" and int(out[1]) >= 70, out   # well past the 61 slots of the first page
+    assert out[0] == "snapshots" and int(out[1]) >= 70, out  # well past the 61 slots of the first page

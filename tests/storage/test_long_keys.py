@@ -1,6 +1,7 @@
 """Keys longer than LMDB's 511-byte limit (up to FoundationDB's 10,000)
 through the official binding, checked against a dict by hypothesis: sets,
 clears and ranges read forward and in reverse keep FoundationDB's order."""
+
 import json
 import subprocess
 import sys
@@ -11,12 +12,13 @@ from hypothesis import strategies as st
 
 from storage_support import CHILD
 
+
 # Keys around the 509-byte boundary where long keys share bucket records:
 # "k" then n filler bytes with a variation at some position, then a tail.
 def _make_key(n, at, mid, tail):
     body = bytearray(b"k" * n)
     at = min(at, n)
-    body[at:at + len(mid)] = mid
+    body[at : at + len(mid)] = mid
     return b"k" + bytes(body[:n]) + tail
 
 
@@ -36,8 +38,12 @@ _op = st.one_of(
 @pytest.fixture(scope="module")
 def server(engine_lib, tmp_path_factory):
     directory = tmp_path_factory.mktemp("long_keys")
-    proc = subprocess.Popen([sys.executable, CHILD, engine_lib, str(directory), "serve"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, CHILD, engine_lib, str(directory), "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
     def ask(request):
         proc.stdin.write(json.dumps(request) + "\n")

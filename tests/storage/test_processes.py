@@ -1,6 +1,7 @@
 """The storage core seen through the official `fdb` binding, across processes:
 durability under SIGKILL, exact counters with concurrent writers, versionstamp
 order, watches fired by another process, and corrupt files reported clearly."""
+
 import os
 import random
 import signal
@@ -36,8 +37,8 @@ def test_acknowledged_commits_survive_sigkill(engine_lib, tmp_path):
                 have[k] = v
             elif line.startswith("ready"):
                 break
-        assert all(have.get(k) == v for k, v in acked.items())   # nothing acknowledged was lost
-        time.sleep(rng.uniform(0.05, 0.4))    # let it commit for a while, then kill it mid-flight
+        assert all(have.get(k) == v for k, v in acked.items())  # nothing acknowledged was lost
+        time.sleep(rng.uniform(0.05, 0.4))  # let it commit for a while, then kill it mid-flight
         proc.send_signal(signal.SIGKILL)
         out = proc.communicate()[0]
         for line in out.splitlines():
@@ -69,8 +70,13 @@ def run_get(engine_lib, directory, keys):
         "import fdb; fdb.api_version(730); db = fdb.open(cluster_file=sys.argv[2])\n"
         "for k in sys.argv[3:]: print(k, db[k.encode()].hex())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, engine_lib, str(directory), *keys],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, engine_lib, str(directory), *keys],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     return {k: bytes.fromhex(v) for k, v in (line.split() for line in out.splitlines())}
 
 
@@ -84,7 +90,7 @@ def test_versionstamps_are_unique_and_ordered_across_processes(engine_lib, tmp_p
     for seq in stamps.values():
         assert len(seq) == 60 and seq == sorted(seq) and len(set(seq)) == 60
     everything = stamps["a"] + stamps["b"]
-    assert len(set(everything)) == 120            # no two transactions share a stamp
+    assert len(set(everything)) == 120  # no two transactions share a stamp
     assert all(len(s) == 10 for s in everything)
     # The keys in the database carry the same stamps, in the same order.
     code = (
@@ -94,8 +100,9 @@ def test_versionstamps_are_unique_and_ordered_across_processes(engine_lib, tmp_p
         "for k, _ in db.get_range(r.start, r.stop):\n"
         "    t = fdb.tuple.unpack(k); print(t[1].tr_version.hex(), t[2].decode(), t[3])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, engine_lib, str(tmp_path)],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, engine_lib, str(tmp_path)], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     rows = [line.split() for line in out.splitlines()]
     assert [bytes.fromhex(r[0]) for r in rows] == sorted(everything)
     for name in ("a", "b"):
@@ -106,14 +113,17 @@ def test_watch_fires_on_commit_from_another_process(engine_lib, tmp_path):
     watcher = spawn(engine_lib, tmp_path, "watch", "w")
     wait_for(watcher, "armed")
     assert run(engine_lib, tmp_path, "setkey", "w", "changed") == [["set"]]
-    out, err = watcher.communicate(timeout=120)   # it exits once the watch fired
+    out, err = watcher.communicate(timeout=120)  # it exits once the watch fired
     assert out.split() == ["fired", "changed"], err
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (bytes(random.Random(1).getrandbits(8) for _ in range(65536)), "not an LMDB file"),
-    (b"just some text\n", "truncated"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (bytes(random.Random(1).getrandbits(8) for _ in range(65536)), "not an LMDB file"),
+        (b"just some text\n", "truncated"),
+    ],
+)
 def test_corrupt_file_is_reported_with_its_name(engine_lib, tmp_path, content, fragment):
     (tmp_path / "data.mdb").write_bytes(content)
     words = run(engine_lib, tmp_path, "open_only")
@@ -140,9 +150,9 @@ def test_damaged_pages_are_reported_not_crashed_on(engine_lib, tmp_path, damage)
     path = tmp_path / "data.mdb"
     data = bytearray(path.read_bytes())
     rng = random.Random(damage)
-    for page in range(2, len(data) // 4096):   # all pages past LMDB's two meta pages
+    for page in range(2, len(data) // 4096):  # all pages past LMDB's two meta pages
         size = 4096 if damage == "every page" else 16
-        data[page * 4096:page * 4096 + size] = rng.randbytes(size)
+        data[page * 4096 : page * 4096 + size] = rng.randbytes(size)
     path.write_bytes(data)
     words = run(engine_lib, tmp_path, "open_only")
     assert words[0][:2] == ["error", "1522"]

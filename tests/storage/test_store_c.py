@@ -1,6 +1,7 @@
 """Runs the C test driver of the storage core (tests/storage/store_test.c):
 each C test in its own fresh directory, once with the plain build and once
 with the ASan+UBSan build (leak checking on)."""
+
 import os
 import subprocess
 
@@ -30,8 +31,7 @@ def _run(binary, name, tmp_path):
     env = dict(os.environ, **_ENV_FOR.get(name, {}))
     env.pop("FOUND_ENGINE_MAP_SIZE", None) if name not in _ENV_FOR else None
     env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
-    proc = subprocess.run([binary, name, str(tmp_path)], env=env, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run([binary, name, str(tmp_path)], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

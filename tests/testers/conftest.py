@@ -1,5 +1,6 @@
 """Fixtures of the binding testers' tests (helpers in tester_support.py).
 No conformance kit needed: each test gets a fresh engine directory."""
+
 import pytest
 
 import found

@@ -5,6 +5,7 @@ streaming modes: read_range (on found.query) must return what FoundationDB's
 binding returns, errors included.  The official binding runs in a child
 process (it cannot share a process with found's network).
 """
+
 import json
 import random
 import subprocess
@@ -43,9 +44,17 @@ json.dump(out, sys.stdout)
 def _cases(seed: int):
     rng = random.Random(seed)
     for _ in range(CASES):
-        yield {"b": rng.choice(POOL).hex(), "bo": rng.random() < 0.5, "boff": rng.randint(-4, 4),
-               "e": rng.choice(POOL).hex(), "eo": rng.random() < 0.5, "eoff": rng.randint(-4, 4),
-               "limit": rng.choice((0, 1, 3, 7)), "reverse": rng.random() < 0.5, "mode": rng.randint(-2, 4)}
+        yield {
+            "b": rng.choice(POOL).hex(),
+            "bo": rng.random() < 0.5,
+            "boff": rng.randint(-4, 4),
+            "e": rng.choice(POOL).hex(),
+            "eo": rng.random() < 0.5,
+            "eoff": rng.randint(-4, 4),
+            "limit": rng.choice((0, 1, 3, 7)),
+            "reverse": rng.random() < 0.5,
+            "mode": rng.randint(-2, 4),
+        }
 
 
 async def _found_answers(db, cases):
@@ -66,10 +75,16 @@ async def test_read_range_answers_as_the_official_binding(db, directory):
     async def fill(tx):
         for key in KEYS:
             await found.set(tx, key, key.upper())
+
     await found.transactional(db, fill)
     cases = list(_cases(20261206))
-    done = subprocess.run([sys.executable, "-c", OFFICIAL, directory], input=json.dumps(cases),
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", OFFICIAL, directory],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     official = json.loads(done.stdout)
     ours = await _found_answers(db, cases)

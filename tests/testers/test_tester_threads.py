@@ -4,6 +4,7 @@ found.tester_pthread runs every START_THREAD so, and the bindingtester's
 threads share transactions by name (the directory_hca family: five threads
 allocate directory prefixes in the same transactions).
 """
+
 import asyncio
 import threading
 

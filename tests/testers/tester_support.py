@@ -2,6 +2,7 @@
 database as FoundationDB's bindingtester does, run a tester on it as a
 subprocess, read back what it logged.  (A module name of its own: every test
 area has a conftest.py.)"""
+
 import subprocess
 import sys
 from typing import Any, List, Sequence, Tuple
@@ -14,16 +15,22 @@ TIMEOUT = 300  # seconds: a hung tester fails the test instead of hanging the su
 
 async def load(db, prefix: bytes, instructions: Sequence[tuple]) -> None:
     """Store ``instructions`` as the stack machine of ``prefix`` reads them."""
+
     async def write(tx):
         for number, instruction in enumerate(instructions):
             await found.set(tx, found.pack((prefix, number)), found.pack(instruction))
+
     await found.transactional(db, write)
 
 
 def run(module: str, prefix: bytes, directory: str) -> subprocess.CompletedProcess:
     """Run tester ``module`` on ``prefix`` as the bindingtester calls it."""
-    return subprocess.run([sys.executable, "-m", module, prefix.decode("ascii"), "730", directory],
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", module, prefix.decode("ascii"), "730", directory],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
 
 
 def run_ok(module: str, prefix: bytes, directory: str) -> None:
@@ -34,11 +41,13 @@ def run_ok(module: str, prefix: bytes, directory: str) -> None:
 
 async def logged(db, prefix: bytes) -> List[Tuple[int, Any]]:
     """What LOG_STACK wrote under ``prefix``: (instruction number, value), the oldest item first."""
+
     async def read(tx):
         return await found.all(found.query(tx, prefix, found.next_prefix(prefix)))
+
     out = []
     for key, value in await found.transactional(db, read):
-        index, number = found.unpack(key[len(prefix):])
+        index, number = found.unpack(key[len(prefix) :])
         assert index == len(out)
         (item,) = found.unpack(value)
         out.append((number, item))

@@ -12,6 +12,7 @@ is $FOUND_LIBRARY when that is a path, else the bundled or Makefile build,
 built with the Makefile when none loads. On PyPy, where fdb.impl cannot be
 imported at all, a stand-in gives fdb.tuple the one name it uses.
 """
+
 import ctypes
 import glob
 import importlib.util
@@ -89,9 +90,7 @@ def codec(request):
         try:
             return _c_codec()
         except ImportError as exc:
-            pytest.fail(
-                "found._ctuple is not built (FOUND_BUILD=tuple python3 setup.py build_ext --inplace): %s" % exc
-            )
+            pytest.fail("found._ctuple is not built (FOUND_BUILD=tuple python3 setup.py build_ext --inplace): %s" % exc)
     return _python_codec()
 
 

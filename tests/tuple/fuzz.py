@@ -12,6 +12,7 @@ pure-Python reference's (same tuple, or ValueError naming the same offset);
 any other exception, or any sanitizer report, fails the run (non-zero exit).
 A seed makes a run reproducible.
 """
+
 import argparse
 import glob
 import os
@@ -30,9 +31,20 @@ def build_sanitized(out_dir):
     """Path of a freshly built ASan+UBSan found._ctuple."""
     env = dict(os.environ, FOUND_SANITIZE="1", FOUND_BUILD="tuple")
     subprocess.run(
-        [sys.executable, "setup.py", "-q", "build_ext", "--build-lib", os.path.join(out_dir, "lib"),
-         "--build-temp", os.path.join(out_dir, "tmp")],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "setup.py",
+            "-q",
+            "build_ext",
+            "--build-lib",
+            os.path.join(out_dir, "lib"),
+            "--build-temp",
+            os.path.join(out_dir, "tmp"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     (path,) = glob.glob(os.path.join(out_dir, "lib", "found", "_ctuple*.so"))
     return path
@@ -128,13 +140,13 @@ def mutate(rng, data, other):
         elif op == 1:
             data.insert(at, rng.choice((0x00, 0xFF, 0x05, 0x1D, 0x0B, 0x33, rng.randrange(256))))
         elif op == 2:
-            del data[at:at + rng.randrange(1, 4)]
+            del data[at : at + rng.randrange(1, 4)]
         elif op == 3:
             del data[at:]
         elif op == 4:
-            data[at:at] = other[rng.randrange(len(other) + 1):]
+            data[at:at] = other[rng.randrange(len(other) + 1) :]
         else:
-            data[at:at] = data[at:at + rng.randrange(1, 8)]
+            data[at:at] = data[at : at + rng.randrange(1, 8)]
     return bytes(data)
 
 
@@ -185,7 +197,8 @@ def child(args):
             check(
                 outcome(ctuple.pack_with_versionstamp, stamped, prefix)
                 == outcome(_tuple_py.pack_with_versionstamp, stamped, prefix),
-                "pack_with_versionstamp", stamped,
+                "pack_with_versionstamp",
+                stamped,
             )
             counts["pack"] += 2
             if rng.random() < 0.3:

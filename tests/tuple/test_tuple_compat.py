@@ -1,4 +1,5 @@
 """Both codecs against the official fdb.tuple: same bytes, same values, same order."""
+
 import struct
 
 from hypothesis import HealthCheck, given, settings
@@ -64,7 +65,7 @@ def test_pack_with_versionstamp_matches_fdb(codec, fdb_tuple, data, prefix):
     assert codec.has_incomplete_versionstamp(t)
     # the offset names where the 10 bytes of the incomplete version start
     (offset,) = struct.unpack("<L", packed[-4:])
-    assert packed[offset:offset + 10] == b"\xff" * 10
+    assert packed[offset : offset + 10] == b"\xff" * 10
     assert packed[offset - 1] == 0x33
 
 
@@ -92,7 +93,7 @@ def test_range(codec, fdb_tuple, t, more, other):
     assert r.start <= codec.pack(t + more) < r.stop
     assert not r.start <= codec.pack(t) < r.stop
     inside = r.start <= codec.pack(other) < r.stop
-    assert inside == (len(other) > len(t) and codec.pack(other[:len(t)]) == codec.pack(t))
+    assert inside == (len(other) > len(t) and codec.pack(other[: len(t)]) == codec.pack(t))
 
 
 def test_known_bytes(codec):
@@ -100,7 +101,7 @@ def test_known_bytes(codec):
     import uuid
 
     assert codec.pack((None, b"a\x00", "é", 0, -1, 255, 256)) == (
-        b"\x00" b"\x01a\x00\xff\x00" b"\x02\xc3\xa9\x00" b"\x14" b"\x13\xfe" b"\x15\xff" b"\x16\x01\x00"
+        b"\x00\x01a\x00\xff\x00\x02\xc3\xa9\x00\x14\x13\xfe\x15\xff\x16\x01\x00"
     )
     assert codec.pack(((None, ()),)) == b"\x05\x00\xff\x05\x00\x00"
     assert codec.pack((2**64 - 1, -(2**64 - 1))) == b"\x1d\x08" + b"\xff" * 8 + b"\x0b\xf7" + b"\x00" * 8

@@ -1,4 +1,5 @@
 """Bad input: wrong types, impossible tuples, and bytes that are not a packed tuple."""
+
 import enum
 import platform
 import re
@@ -100,9 +101,9 @@ def test_tampered_versionstamp(codec):
 
 
 def test_integer_too_large(codec):
-    assert codec.unpack(codec.pack((2 ** 2040 - 1,))) == (2 ** 2040 - 1,)
-    assert codec.unpack(codec.pack((-(2 ** 2040 - 1),))) == (-(2 ** 2040 - 1),)
-    for value in (2 ** 2040, -(2 ** 2040)):
+    assert codec.unpack(codec.pack((2**2040 - 1,))) == (2**2040 - 1,)
+    assert codec.unpack(codec.pack((-(2**2040 - 1),))) == (-(2**2040 - 1),)
+    for value in (2**2040, -(2**2040)):
         with pytest.raises(ValueError, match="too large"):
             codec.pack((value,))
 
@@ -237,8 +238,18 @@ def test_no_memory_growth(codec):
     import tracemalloc
     import uuid
 
-    good = (None, b"a\x00b", "é\x00", 2**100, -(2**70), 1.5, True, uuid.UUID(int=7), ((None, 1), [2]),
-            Versionstamp(b"\x01" * 10, 3))
+    good = (
+        None,
+        b"a\x00b",
+        "é\x00",
+        2**100,
+        -(2**70),
+        1.5,
+        True,
+        uuid.UUID(int=7),
+        ((None, 1), [2]),
+        Versionstamp(b"\x01" * 10, 3),
+    )
     packed = codec.pack(good)
 
     def exercise():

@@ -1,4 +1,5 @@
 """A short run of the sanitizer fuzzer (the long one: see docs/tuple.md)."""
+
 import os
 import platform
 import shutil
@@ -19,7 +20,9 @@ def test_fuzz_under_address_sanitizer():
         pytest.fail("gcc is needed to build the sanitized codec")
     result = subprocess.run(
         [sys.executable, FUZZER, "--seconds", "4", "--seed", "20261129"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no finding" in result.stdout

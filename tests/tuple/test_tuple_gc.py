@@ -5,6 +5,7 @@ never be part of a reference cycle; CPython untracks it at its first
 collection anyway, the codec does it at once. A tuple holding anything the
 GC may need to see (a UUID, a Versionstamp, a SingleFloat) stays tracked.
 """
+
 import gc
 import uuid
 
@@ -31,13 +32,16 @@ def _check(decoded):
             _check(item)
 
 
-@pytest.mark.parametrize("value", [
-    ("a", 1, b"x", None, 1.5, True, -(2 ** 70)),
-    ("nested", ("n", 2, (b"deep",)), ()),
-    ("a", uuid.UUID(int=5)),
-    ("a", (SingleFloat(1.5),), "b"),
-    (Versionstamp(b"\x01" * 10, 3),),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        ("a", 1, b"x", None, 1.5, True, -(2**70)),
+        ("nested", ("n", 2, (b"deep",)), ()),
+        ("a", uuid.UUID(int=5)),
+        ("a", (SingleFloat(1.5),), "b"),
+        (Versionstamp(b"\x01" * 10, 3),),
+    ],
+)
 def test_tracking_follows_the_contents(value):
     decoded = ctuple.unpack(found.tuple.pack(value))
     assert decoded == value

@@ -1,4 +1,5 @@
 """Versionstamp, SingleFloat, and which codec found.tuple picks."""
+
 import math
 import os
 import pickle
@@ -108,8 +109,16 @@ def test_versionstamp_not_equal_to_other_types():
 def test_public_names():
     import found.tuple as t
 
-    for name in ("pack", "unpack", "range", "compare", "pack_with_versionstamp",
-                 "has_incomplete_versionstamp", "Versionstamp", "SingleFloat"):
+    for name in (
+        "pack",
+        "unpack",
+        "range",
+        "compare",
+        "pack_with_versionstamp",
+        "has_incomplete_versionstamp",
+        "Versionstamp",
+        "SingleFloat",
+    ):
         assert callable(getattr(t, name)), name
 
 

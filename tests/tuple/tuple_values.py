@@ -5,6 +5,7 @@ equivalent value for the official fdb.tuple (its own Versionstamp and
 SingleFloat classes), ``canonical`` into a plain structure that compares
 exactly (float bits rather than float equality, lists as tuples).
 """
+
 import struct
 import uuid
 
@@ -39,7 +40,9 @@ singles = st.one_of(
     st.integers(0, (1 << 32) - 1).map(lambda bits: struct.unpack(">f", bits.to_bytes(4, "big"))[0]),
 ).map(SingleFloat)
 
-byte_strings = st.one_of(st.binary(max_size=20), st.lists(st.sampled_from([b"\x00", b"\xff", b"a"]), max_size=6).map(b"".join))
+byte_strings = st.one_of(
+    st.binary(max_size=20), st.lists(st.sampled_from([b"\x00", b"\xff", b"a"]), max_size=6).map(b"".join)
+)
 
 texts = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),

@@ -2,6 +2,7 @@
 
 It runs too (`python tests/typing/app.py DIRECTORY`): the types describe code that works.
 """
+
 import asyncio
 import sys
 import uuid
@@ -80,8 +81,9 @@ async def main(directory: str) -> None:
         assert found.unpack(key)[0] == "a"
         lengths: List[int] = []
         with ThreadPoolExecutor(max_workers=2) as executor:
-            done: int = await pool.pool_for_each_par_map(asyncio.get_running_loop(), executor, lengths.append,
-                                                         len, ["a", "bb"])
+            done: int = await pool.pool_for_each_par_map(
+                asyncio.get_running_loop(), executor, lengths.append, len, ["a", "bb"]
+            )
         assert done == 2 and sorted(lengths) == [1, 2]
         try:
             await found.transactional(db, conflict, found_retry_limit=0)
@@ -93,6 +95,7 @@ async def main(directory: str) -> None:
 
 async def conflict(tx: found.Transaction) -> None:
     raise found.FoundException(1020)
+
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1]))

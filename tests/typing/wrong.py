@@ -2,9 +2,9 @@
 
 A line ending in ``# E: CODE`` expects mypy --strict's error code CODE there.
 """
-from found.ext import nstore
 
 import found
+from found.ext import nstore
 
 STORE = nstore.make("s", ("s",), 2)
 

@@ -1,5 +1,6 @@
 """Fixtures for vnstore's tests: an embedded database directory, a fresh store
 per test, and the ASGI app with its lifespan run."""
+
 import uuid
 
 import httpx

@@ -3,6 +3,7 @@ driven by selenium; no browser download) against found-vnstore on loopback.
 
 Screenshots of every step are kept in $FOUND_VNSTORE_SCREENSHOTS, by default
 build/vnstore-screenshots/ (emptied at the start of each run)."""
+
 import asyncio
 import json
 import os
@@ -10,11 +11,10 @@ import re
 import shutil
 
 import httpx
-
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -26,9 +26,16 @@ from vnstore_helpers import ROOT
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1280,900",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
 ]
 
 
@@ -84,8 +91,11 @@ class Session:
         self.driver.execute_script("window.__found_old_page = true;")
         element.click()
         wait = WebDriverWait(self.driver, 30, ignored_exceptions=(WebDriverException,))
-        wait.until(lambda driver: driver.execute_script(
-            "return window.__found_old_page === undefined && document.readyState === 'complete'"))
+        wait.until(
+            lambda driver: driver.execute_script(
+                "return window.__found_old_page === undefined && document.readyState === 'complete'"
+            )
+        )
 
     def click_link(self, text):
         self._navigating(self.driver.find_element(By.LINK_TEXT, text))
@@ -140,8 +150,11 @@ def test_create_edit_apply_and_navigate_in_chromium(browser, start_server, tmp_p
     assert browser.current_url == detail
     ui.edit("Add a tuple", "ada", "born", "#i1815")
     ui.edit("Add a tuple", "bob", "name", "Bob")
-    assert sorted(ui.table("tuples")) == [("+", "ada", "born", "#i1815"), ("+", "ada", "name", "Ada Lovelace"),
-                                  ("+", "bob", "name", "Bob")]
+    assert sorted(ui.table("tuples")) == [
+        ("+", "ada", "born", "#i1815"),
+        ("+", "ada", "name", "Ada Lovelace"),
+        ("+", "bob", "name", "Bob"),
+    ]
     ui.shot("change-with-tuples")
     ui.click_link("Apply…")
     ui.shot("apply-confirmation")
@@ -152,8 +165,8 @@ def test_create_edit_apply_and_navigate_in_chromium(browser, start_server, tmp_p
     # Second change: remove Bob, add a tuple whose value is markup.
     second = ui.new_change("Replace Bob; try some markup")
     ui.edit("Remove a tuple", "bob", "name", "Bob")
-    ui.edit("Add a tuple", "eve", "name", '<img src=x onerror="document.title=\'pwned\'">')
-    ui.edit("Add a tuple", "eve", "nick", "#s\"#eve\"")
+    ui.edit("Add a tuple", "eve", "name", "<img src=x onerror=\"document.title='pwned'\">")
+    ui.edit("Add a tuple", "eve", "nick", '#s"#eve"')
     ui.edit("Add a tuple", "eve", "name", "#i12x")  # malformed: refused with a message
     assert "#i needs a decimal integer" in browser.find_element(By.CSS_SELECTOR, "p.error").text
     ui.shot("malformed-value")
@@ -171,13 +184,15 @@ def test_create_edit_apply_and_navigate_in_chromium(browser, start_server, tmp_p
     ui.click_link("Navigate")
     ui.fill({"key": "name"})
     ui.submit()
-    assert sorted(ui.table("results")) == [("ada", "name", "Ada Lovelace"),
-                                  ("eve", "name", '<img src=x onerror="document.title=\'pwned\'">')]
+    assert sorted(ui.table("results")) == [
+        ("ada", "name", "Ada Lovelace"),
+        ("eve", "name", "<img src=x onerror=\"document.title='pwned'\">"),
+    ]
     assert browser.title != "pwned"
     ui.shot("navigate-names")
     ui.fill({"key": "", "uid": "eve"})
     ui.submit()
-    assert sorted(ui.table("results"))[0] == ("eve", "name", '<img src=x onerror="document.title=\'pwned\'">')
+    assert sorted(ui.table("results"))[0] == ("eve", "name", "<img src=x onerror=\"document.title='pwned'\">")
     assert ("eve", "nick", '#s"#eve"') in ui.table("results")
     # Values are links that navigate further.
     ui.go("/navigate/")
@@ -213,14 +228,14 @@ def seed(database, count):
 
 
 def no_sideways_scroll(driver):
-    return driver.execute_script(
-        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    return driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
 def text_past(driver, width):
     """The texts reaching past ``width`` CSS pixels, as "TAG left-right: text" (what widens a narrow page:
     Chromium's mobile layout viewport then grows to the content's width)."""
-    return driver.execute_script("""
+    return driver.execute_script(
+        """
         const out = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         for (let node; (node = walker.nextNode());) {
             const range = document.createRange();
@@ -230,17 +245,23 @@ def text_past(driver, width):
                 out.push(node.parentElement.tagName + " " + box.left.toFixed(0) + "-" + box.right.toFixed(0) + ": "
                          + node.textContent.trim().slice(0, 80));
         }
-        return out;""", width)
+        return out;""",
+        width,
+    )
 
 
 def set_width(driver, width):
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 600})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
 
 
 def set_dark(driver, dark):
-    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                           {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]})
+    driver.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]},
+    )
 
 
 def background(driver):
@@ -250,7 +271,8 @@ def background(driver):
 
 
 def test_rename_discard_times_paging_prefix_export_dark_and_narrow_in_chromium(
-        browser, start_server, tmp_path, screenshots):
+    browser, start_server, tmp_path, screenshots
+):
     database = str(tmp_path / "db")
     server = start_server("--database", database)
     seed(database, 60)
@@ -328,8 +350,13 @@ def test_rename_discard_times_paging_prefix_export_dark_and_narrow_in_chromium(
     # 390 px wide: no page scrolls sideways.
     set_dark(browser, False)
     set_width(browser, 390)
-    for path, name in [("/", "home"), ("/history/", "history"), (detail[len(server.url):], "change"),
-                       ("/navigate/?uid=n0&uid-prefix=on", "navigate"), (detail[len(server.url):] + "add/", "add-form")]:
+    for path, name in [
+        ("/", "home"),
+        ("/history/", "history"),
+        (detail[len(server.url) :], "change"),
+        ("/navigate/?uid=n0&uid-prefix=on", "navigate"),
+        (detail[len(server.url) :] + "add/", "add-form"),
+    ]:
         ui.go(path)
         assert browser.execute_script("return window.innerWidth") == 390, (path, text_past(browser, 390))
         assert no_sideways_scroll(browser), path

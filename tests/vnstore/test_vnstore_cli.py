@@ -1,5 +1,6 @@
 """found-vnstore: the command line, a real uvicorn server, several workers
 sharing one embedded directory."""
+
 import asyncio
 import os
 import re
@@ -8,9 +9,9 @@ import httpx
 import pytest
 
 from found import engine
-from vnstore_helpers import free_port
 from found.ext.vnstore import launcher
 from found.ext.vnstore import server as vnserver
+from vnstore_helpers import free_port
 
 
 def test_defaults_are_loopback_port_8000_one_worker():
@@ -111,13 +112,23 @@ def test_no_arguments_serve_loopback_on_the_default_directory(monkeypatch, capsy
     assert launcher.main(["--port", str(port)]) == 0
     ((config, addresses),) = calls
     assert (config.app, config.host, config.port, config.lifespan, config.workers, config.http) == (
-        "found.ext.vnstore.server:server", "127.0.0.1", port, "on", 1, launcher.PROTOCOL)
+        "found.ext.vnstore.server:server",
+        "127.0.0.1",
+        port,
+        "on",
+        1,
+        launcher.PROTOCOL,
+    )
     assert addresses == [("127.0.0.1", port)]  # bound before "serving" is printed
     out = capsys.readouterr().out
     directory = engine.default_directory()
     assert directory.startswith(str(tmp_path))
-    assert out == "found-vnstore: database: embedded engine directory {}\nfound-vnstore: serving http://127.0.0.1:{}/\n".format(
-        directory, port)
+    assert (
+        out
+        == "found-vnstore: database: embedded engine directory {}\nfound-vnstore: serving http://127.0.0.1:{}/\n".format(
+            directory, port
+        )
+    )
 
 
 async def test_without_database_the_engine_default_directory_is_used(start_server, tmp_path):
@@ -143,6 +154,7 @@ async def test_concurrent_increments_through_two_workers_lose_no_update(start_se
     clients, rounds = 4, 3
 
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
+
         async def post(path, **data):
             return await client.post(path, data=data)
 
@@ -192,6 +204,7 @@ async def test_concurrent_increments_through_two_workers_lose_no_update(start_se
 
 class _OldMultiprocess:
     """uvicorn's worker supervisor as older releases (PyPy 3.9's) have it: told what each worker runs."""
+
     made = []
 
     def __init__(self, config, target, sockets):
@@ -203,6 +216,7 @@ class _OldMultiprocess:
 
 class _NewMultiprocess:
     """uvicorn's worker supervisor as newer releases have it: each worker makes its own Server(config)."""
+
     made = []
 
     def __init__(self, config, sockets):

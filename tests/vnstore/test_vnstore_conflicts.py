@@ -1,13 +1,13 @@
 """change_apply refuses a change whose tuples another change modified (applied)
 after it started; history order is the apply commit order. Together they
 prevent lost updates between concurrent changes."""
+
 import asyncio
 import random
 
 import pytest
 
 from found.ext import nstore, vnstore
-
 from vnstore_helpers import T, alive, commit_change, create, edit
 
 
@@ -106,8 +106,7 @@ async def _increment(db, store, key, rng, after_read=None):
             await after_read()
             after_read = None
         await asyncio.sleep(rng.random() / 1000)
-        removed = await edit(db, store, changeid, adds=[(key, "count", current + 1)],
-                             removes=[(key, "count", current)])
+        removed = await edit(db, store, changeid, adds=[(key, "count", current + 1)], removes=[(key, "count", current)])
         await asyncio.sleep(rng.random() / 1000)
         if removed == [True]:
             try:

@@ -1,5 +1,6 @@
 """vnstore.change_discard and vnstore.change_rename: a pending change can be
 thrown away or renamed; an applied one cannot (issue 18)."""
+
 import uuid
 
 import pytest

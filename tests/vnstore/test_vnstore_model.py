@@ -1,10 +1,12 @@
 """vnstore against a plain-Python model: random interleavings of changes
 (created, edited and applied in any order) give the state and the refusals
 that the documented rules predict."""
+
 import asyncio
 import uuid
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import found
 from found.ext import vnstore
@@ -39,9 +41,9 @@ class Model:
     """The rules of docs/vnstore.md, sequentially."""
 
     def __init__(self):
-        self.state = set()       # alive tuples
-        self.applies = 0         # applies so far: the logical clock
-        self.changes = []        # per change: {"start", "records", "applied"}
+        self.state = set()  # alive tuples
+        self.applies = 0  # applies so far: the logical clock
+        self.changes = []  # per change: {"start", "records", "applied"}
 
     def create(self):
         self.changes.append({"start": self.applies, "records": {}, "applied": None})
@@ -64,8 +66,12 @@ class Model:
         if change["applied"] is not None:
             return "noop"
         for other in self.changes:
-            if other is not change and other["applied"] is not None and other["applied"] > change["start"] \
-                    and set(other["records"]) & set(change["records"]):
+            if (
+                other is not change
+                and other["applied"] is not None
+                and other["applied"] > change["start"]
+                and set(other["records"]) & set(change["records"])
+            ):
                 return "conflict"
         self.applies += 1
         change["applied"] = self.applies
@@ -87,6 +93,7 @@ async def run(database_dir, plan):
             changes[index] = model.changes[-1]
         elif kind == 1:
             for operation, items in plan[index][0]:
+
                 async def edit(tx, operation=getattr(vnstore, operation), items=items):
                     vnstore.change_continue(tx, store, uids[index])
                     return await operation(tx, store, *items)

@@ -1,6 +1,7 @@
 """vnstore's web UI, the pages issue 18 asked for: navigate by cursor pages
 and by prefix, JSON export, rename and discard of a pending change, local
 times with the versionstamp on hover, dark mode and a narrow layout."""
+
 import datetime
 import json
 import re
@@ -8,13 +9,13 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import found
 from found.ext import vnstore
 from found.ext.vnstore import server as vnserver
 from found.ext.vnstore.text import tostring
-
 from test_vnstore_server import add, apply, new_change, rows
 
 
@@ -80,7 +81,9 @@ async def test_a_page_of_exactly_42_has_no_next_page(client, app_database):
 
 
 async def test_pages_follow_the_search(client, app_database):
-    await applied_store(client, app_database, [("x{:02}".format(n), "even" if n % 2 == 0 else "odd", n) for n in range(90)])
+    await applied_store(
+        client, app_database, [("x{:02}".format(n), "even" if n % 2 == 0 else "odd", n) for n in range(90)]
+    )
     seen, pages = await all_pages(client, {"key": "odd"})
     assert pages == 2 and len(seen) == 45
     assert all(key == "odd" for _, key, _ in seen)
@@ -105,23 +108,33 @@ async def test_malformed_or_foreign_cursor_is_400(client, after):
 # --- prefix search -----------------------------------------------------------------------------
 
 
-PEOPLE = [("ada", "name", "Ada Lovelace"), ("adam", "name", "Adam Smith"), ("bob", "name", "Bob"),
-          ("ada", "born", 1815), ("alan", "name", "Alan Turing"), ("ad", "blob", b"\x01\x02"),
-          ("adx", "blob", b"\x01\x03"), ("zed", "name", "Ada Twin")]
+PEOPLE = [
+    ("ada", "name", "Ada Lovelace"),
+    ("adam", "name", "Adam Smith"),
+    ("bob", "name", "Bob"),
+    ("ada", "born", 1815),
+    ("alan", "name", "Alan Turing"),
+    ("ad", "blob", b"\x01\x02"),
+    ("adx", "blob", b"\x01\x03"),
+    ("zed", "name", "Ada Twin"),
+]
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"uid": "ad", "uid-prefix": "on"}, {"ada", "adam", "ad", "adx"}),
-    ({"uid": "ada", "uid-prefix": "on"}, {"ada", "adam"}),
-    ({"uid": "ada"}, {"ada"}),
-    ({"value": "Ada", "value-prefix": "on"}, {"ada", "adam", "zed"}),
-    ({"value": '#s"Ada "', "value-prefix": "on"}, {"ada", "zed"}),
-    ({"key": "name", "value": "A", "value-prefix": "on"}, {"ada", "adam", "alan", "zed"}),
-    ({"uid": "a", "uid-prefix": "on", "value": "Ad", "value-prefix": "on"}, {"ada", "adam"}),
-    ({"value": "#b01", "value-prefix": "on"}, {"ad", "adx"}),
-    ({"value": "#b0103", "value-prefix": "on"}, {"adx"}),
-    ({"uid": "", "uid-prefix": "on"}, {uid for uid, _, _ in PEOPLE}),  # empty prefix: anything
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"uid": "ad", "uid-prefix": "on"}, {"ada", "adam", "ad", "adx"}),
+        ({"uid": "ada", "uid-prefix": "on"}, {"ada", "adam"}),
+        ({"uid": "ada"}, {"ada"}),
+        ({"value": "Ada", "value-prefix": "on"}, {"ada", "adam", "zed"}),
+        ({"value": '#s"Ada "', "value-prefix": "on"}, {"ada", "zed"}),
+        ({"key": "name", "value": "A", "value-prefix": "on"}, {"ada", "adam", "alan", "zed"}),
+        ({"uid": "a", "uid-prefix": "on", "value": "Ad", "value-prefix": "on"}, {"ada", "adam"}),
+        ({"value": "#b01", "value-prefix": "on"}, {"ad", "adx"}),
+        ({"value": "#b0103", "value-prefix": "on"}, {"adx"}),
+        ({"uid": "", "uid-prefix": "on"}, {uid for uid, _, _ in PEOPLE}),  # empty prefix: anything
+    ],
+)
 async def test_prefix_search(client, app_database, params, expected):
     await applied_store(client, app_database, PEOPLE)
     response = await client.get("/navigate/", params=params)
@@ -150,8 +163,11 @@ FILLED = set()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(prefix=st.text("ab", max_size=3), column=st.sampled_from(["uid", "key", "value"]),
-       exact=st.sampled_from([None, "uid", "key", "value"]))
+@given(
+    prefix=st.text("ab", max_size=3),
+    column=st.sampled_from(["uid", "key", "value"]),
+    exact=st.sampled_from([None, "uid", "key", "value"]),
+)
 async def test_paged_prefix_search_equals_a_filter_of_everything(client, app_database, prefix, column, exact):
     """Whatever index the search picks, paging by cursor through a prefix
     search yields exactly the tuples a plain filter keeps."""
@@ -186,7 +202,9 @@ async def test_export_is_json_of_every_matching_tuple(client, app_database):
     document = json.loads(response.content)
     assert document["columns"] == ["uid", "key", "value"]
     assert document["search"] == {"uid": "e"} and document["prefix"] == ["uid"] and document["complete"] is True
-    assert [tuple(t.values()) for t in document["tuples"]] == [("e{:03}".format(n), "n", "#i{}".format(n)) for n in range(120)]
+    assert [tuple(t.values()) for t in document["tuples"]] == [
+        ("e{:03}".format(n), "n", "#i{}".format(n)) for n in range(120)
+    ]
     everything = json.loads((await client.get("/navigate/export.json")).content)["tuples"]
     assert len(everything) == 120 + len(PEOPLE)
     assert {"uid": "ad", "key": "blob", "value": "#b0102"} in everything
@@ -249,8 +267,11 @@ async def test_applied_change_offers_and_allows_neither(client):
 async def test_cross_origin_rename_and_discard_are_refused(client):
     change = await new_change(client, "Mine")
     for action in ("rename", "discard"):
-        response = await client.post("/history/u/{}/{}/".format(change, action), data={"message": "Theirs"},
-                                     headers={"origin": "http://evil.example"})
+        response = await client.post(
+            "/history/u/{}/{}/".format(change, action),
+            data={"message": "Theirs"},
+            headers={"origin": "http://evil.example"},
+        )
         assert response.status_code == 403
     assert "<h1>Mine</h1>" in (await client.get("/history/u/{}/".format(change))).text
 
@@ -271,7 +292,9 @@ async def test_times_are_local_dates_with_the_versionstamp_on_hover(client, life
     record = await found.transactional(lifespan.state["vnstore"].db, stamps)
     for field in ("started", "significance"):
         text = vnserver._pages.stamp(record[field])
-        match = re.search(r'<time datetime="([^"]+)" title="versionstamp {}">([^<]+)</time>'.format(re.escape(text)), details)
+        match = re.search(
+            r'<time datetime="([^"]+)" title="versionstamp {}">([^<]+)</time>'.format(re.escape(text)), details
+        )
         assert match, (field, text)
         when = datetime.datetime.fromisoformat(match.group(1))
         assert before <= when <= after  # the engine's versions are commit times

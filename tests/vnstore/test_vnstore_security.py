@@ -4,6 +4,7 @@ headers and cross-origin writes however it is served, asks for an access
 token when given one, a non-loopback address needs --allow-remote and warns,
 slow request heads are cut off, and bad database paths, busy ports and
 --version get one clear line."""
+
 import os
 import socket
 import subprocess
@@ -24,18 +25,31 @@ def run_cli(*args, env=None, timeout=120):
     """found-vnstore with ``args`` that must exit by itself: (code, stdout, stderr)."""
     environment = dict(os.environ, PYTHONPATH=ROOT)
     environment.update(env or {})
-    done = subprocess.run([sys.executable, "-m", "found.ext.vnstore.server", *args], capture_output=True,
-                          text=True, env=environment, cwd=ROOT, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "found.ext.vnstore.server", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=timeout,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
 # --- the application guards itself ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("host, status", [
-    ("127.0.0.1:8000", 200), ("localhost", 200), ("[::1]:8000", 200),
-    ("evil.example", 400), ("127.0.0.1.nip.io", 400), ("", 400),
-])
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("127.0.0.1:8000", 200),
+        ("localhost", 200),
+        ("[::1]:8000", 200),
+        ("evil.example", 400),
+        ("127.0.0.1.nip.io", 400),
+        ("", 400),
+    ],
+)
 async def test_by_default_the_app_answers_to_loopback_names_only(app_database, monkeypatch, host, status):
     monkeypatch.delenv(vnserver.HOSTS_ENV, raising=False)
     running = Lifespan(vnserver.create_app(app_database))
@@ -49,11 +63,14 @@ async def test_by_default_the_app_answers_to_loopback_names_only(app_database, m
     await running.shutdown()
 
 
-@pytest.mark.parametrize("setting, host, status", [
-    ("ui.example,other.example", "ui.example:8443", 200),
-    ("ui.example,other.example", "127.0.0.1", 400),
-    ("*", "anything.example", 200),
-])
+@pytest.mark.parametrize(
+    "setting, host, status",
+    [
+        ("ui.example,other.example", "ui.example:8443", 200),
+        ("ui.example,other.example", "127.0.0.1", 400),
+        ("*", "anything.example", 200),
+    ],
+)
 async def test_allowed_hosts_from_the_environment(app_database, monkeypatch, setting, host, status):
     monkeypatch.setenv(vnserver.HOSTS_ENV, setting)
     running = Lifespan(vnserver.create_app(app_database))
@@ -66,16 +83,19 @@ async def test_allowed_hosts_from_the_environment(app_database, monkeypatch, set
 
 async def test_plain_uvicorn_refuses_foreign_hosts_and_cross_origin_writes(start_server, tmp_path):
     """Served as server.py's docstring says, without found-vnstore."""
-    server = start_server(env={vnserver.DATABASE_ENV: str(tmp_path / "db"), vnserver.HOSTS_ENV: None},
-                          module=UVICORN)
+    server = start_server(env={vnserver.DATABASE_ENV: str(tmp_path / "db"), vnserver.HOSTS_ENV: None}, module=UVICORN)
     async with httpx.AsyncClient(base_url=server.url) as client:
         assert (await client.get("/")).status_code == 200
         assert (await client.get("/", headers={"host": "evil.example"})).status_code == 400
-        response = await client.post("/history/change/", data={"message": "rebinding"},
-                                     headers={"host": "evil.example", "origin": "http://evil.example"})
+        response = await client.post(
+            "/history/change/",
+            data={"message": "rebinding"},
+            headers={"host": "evil.example", "origin": "http://evil.example"},
+        )
         assert response.status_code == 400
-        response = await client.post("/history/change/", data={"message": "cross-site"},
-                                     headers={"origin": "http://evil.example"})
+        response = await client.post(
+            "/history/change/", data={"message": "cross-site"}, headers={"origin": "http://evil.example"}
+        )
         assert response.status_code == 403
         history = (await client.get("/history/")).text
         assert "rebinding" not in history and "cross-site" not in history
@@ -110,8 +130,9 @@ async def test_token_is_asked_of_every_request(app_database):
         response = await client.post("/history/change/", data={"message": "with the cookie"})
         assert response.status_code == 303
         # The token does not lift the origin check.
-        response = await client.post("/history/change/", data={"message": "forged"},
-                                     headers={"origin": "http://evil.example"})
+        response = await client.post(
+            "/history/change/", data={"message": "forged"}, headers={"origin": "http://evil.example"}
+        )
         assert response.status_code == 403
     await running.shutdown()
 
@@ -137,10 +158,19 @@ def test_non_loopback_host_needs_allow_remote(tmp_path):
     assert "serving" not in out and "Traceback" not in err
 
 
-@pytest.mark.parametrize("host, loopback", [
-    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True),
-    ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("myhost.example", False),
-])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("myhost.example", False),
+    ],
+)
 def test_what_counts_as_loopback(host, loopback):
     assert launcher.is_loopback(host) is loopback
 
@@ -154,8 +184,10 @@ async def test_the_app_warns_once_when_served_on_a_reachable_address(app_databas
             for _ in range(3):
                 assert (await client.get("/")).status_code == 200
     warnings = [r.getMessage() for r in caplog.records if "other machines can reach" in r.getMessage()]
-    assert warnings == ["vnstore: served on ui.example, which other machines can reach; answering to Host names "
-                        "ui.example; no access token: whoever reaches it can read and edit the store"]
+    assert warnings == [
+        "vnstore: served on ui.example, which other machines can reach; answering to Host names "
+        "ui.example; no access token: whoever reaches it can read and edit the store"
+    ]
     await running.shutdown()
 
 
@@ -166,11 +198,22 @@ async def test_no_warning_on_loopback(client, caplog):
 
 
 async def test_allow_remote_warns_and_serves_with_the_token(start_server, tmp_path):
-    server = start_server("--host", "0.0.0.0", "--allow-remote", "--token", "tok-12345",
-                          "--allowed-host", "ui.example", "--database", str(tmp_path / "db"))
+    server = start_server(
+        "--host",
+        "0.0.0.0",
+        "--allow-remote",
+        "--token",
+        "tok-12345",
+        "--allowed-host",
+        "ui.example",
+        "--database",
+        str(tmp_path / "db"),
+    )
     server.wait_log("Application startup complete.", 1)
     log = server.log()
-    assert "warning: serving on 0.0.0.0, which other machines can reach; every request must carry the access token" in log
+    assert (
+        "warning: serving on 0.0.0.0, which other machines can reach; every request must carry the access token" in log
+    )
     assert "answering to Host names 127.0.0.1, ::1, localhost, ui.example" in log
     assert "serving http://0.0.0.0:{}/?token=tok-12345".format(server.port) in log
     async with httpx.AsyncClient(base_url=server.url) as client:
@@ -271,8 +314,12 @@ async def test_slow_request_heads_are_closed(start_server, tmp_path, first):
 
 
 async def test_slow_heads_are_closed_under_plain_uvicorn_with_the_protocol(start_server, tmp_path):
-    server = start_server("--http", launcher.PROTOCOL, module=UVICORN,
-                          env={vnserver.DATABASE_ENV: str(tmp_path / "db"), launcher.HEADER_TIMEOUT_ENV: "1"})
+    server = start_server(
+        "--http",
+        launcher.PROTOCOL,
+        module=UVICORN,
+        env={vnserver.DATABASE_ENV: str(tmp_path / "db"), launcher.HEADER_TIMEOUT_ENV: "1"},
+    )
     closed, received = trickle_until_closed(server.port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     assert closed and received == b""
     async with httpx.AsyncClient(base_url=server.url) as client:

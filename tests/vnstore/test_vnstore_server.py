@@ -1,14 +1,16 @@
 """vnstore's web UI: every route, success and error paths, over ASGI with
 the lifespan protocol run (see conftest.py)."""
+
 import re
 import uuid
 from html import unescape as html_unescape
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import found
 from found.ext.vnstore import server as vnserver
-
 from vnstore_helpers import Lifespan
 
 UNKNOWN = uuid.UUID(int=12345).hex
@@ -24,17 +26,13 @@ async def new_change(client, message="A change for tests"):
 
 
 async def add(client, change, uid, key, value, status=303):
-    response = await client.post(
-        "/history/u/{}/add/".format(change), data={"uid": uid, "key": key, "value": value}
-    )
+    response = await client.post("/history/u/{}/add/".format(change), data={"uid": uid, "key": key, "value": value})
     assert response.status_code == status, response.text
     return response
 
 
 async def remove(client, change, uid, key, value, status=303):
-    response = await client.post(
-        "/history/u/{}/remove/".format(change), data={"uid": uid, "key": key, "value": value}
-    )
+    response = await client.post("/history/u/{}/remove/".format(change), data={"uid": uid, "key": key, "value": value})
     assert response.status_code == status, response.text
     return response
 
@@ -52,7 +50,12 @@ def rows(html):
     body = html.split('id="results"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     out = []
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
-        out.append(tuple(html_unescape(re.sub(r"<[^>]+>", "", cell).strip()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)))
+        out.append(
+            tuple(
+                html_unescape(re.sub(r"<[^>]+>", "", cell).strip())
+                for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            )
+        )
     return out
 
 
@@ -72,8 +75,15 @@ async def test_index(client, app_database):
 
 async def test_every_page_uses_only_local_assets(client):
     change = await new_change(client)
-    for path in ["/", "/history/", "/history/change/", "/navigate/", "/history/u/{}/".format(change),
-                 "/history/u/{}/add/".format(change), "/history/u/{}/apply/".format(change)]:
+    for path in [
+        "/",
+        "/history/",
+        "/history/change/",
+        "/navigate/",
+        "/history/u/{}/".format(change),
+        "/history/u/{}/add/".format(change),
+        "/history/u/{}/apply/".format(change),
+    ]:
         html = (await client.get(path)).text
         for url in re.findall(r'(?:href|src|action)="([^"]*)"', html):
             assert url.startswith("/") or url.startswith("data:"), (path, url)
@@ -156,11 +166,14 @@ async def test_create_change_accepts_the_reference_field_name(client):
     assert response.status_code == 303
 
 
-@pytest.mark.parametrize("data, message", [
-    ({}, "The field &#39;message&#39; is missing."),
-    ({"message": "   "}, "the message cannot be empty"),
-    ({"message": "x" * 5000}, "limited to 4096 characters"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({}, "The field &#39;message&#39; is missing."),
+        ({"message": "   "}, "the message cannot be empty"),
+        ({"message": "x" * 5000}, "limited to 4096 characters"),
+    ],
+)
 async def test_create_change_with_bad_form_is_400(client, data, message):
     response = await client.post("/history/change/", data=data)
     assert response.status_code == 400
@@ -191,8 +204,11 @@ async def test_malformed_change_id_is_400(client, suffix, method):
     if method == "POST" and suffix == "":
         return  # the detail page has no POST (405, tested above)
     for bad in ["zzz", "12345", "g" * 32, "0" * 31, "0" * 33, "%3Cscript%3E"]:
-        response = await client.request(method, "/history/u/{}/{}".format(bad, suffix),
-                                        data={"uid": "a", "key": "b", "value": "c"} if method == "POST" else None)
+        response = await client.request(
+            method,
+            "/history/u/{}/{}".format(bad, suffix),
+            data={"uid": "a", "key": "b", "value": "c"} if method == "POST" else None,
+        )
         assert response.status_code == 400, (bad, response.text)
         assert "Malformed change id" in response.text
         assert "<script>" not in response.text
@@ -203,8 +219,11 @@ async def test_malformed_change_id_is_400(client, suffix, method):
 async def test_unknown_change_is_404(client, suffix, method):
     if method == "POST" and suffix == "":
         return
-    response = await client.request(method, "/history/u/{}/{}".format(UNKNOWN, suffix),
-                                    data={"uid": "a", "key": "b", "value": "c"} if method == "POST" else None)
+    response = await client.request(
+        method,
+        "/history/u/{}/{}".format(UNKNOWN, suffix),
+        data={"uid": "a", "key": "b", "value": "c"} if method == "POST" else None,
+    )
     assert response.status_code == 404
     assert "No such change" in response.text
     assert UNKNOWN in response.text
@@ -228,12 +247,18 @@ async def test_add_shows_the_tuple_in_the_change(client):
     assert 'class="added"' in response.text
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"uid": "a", "key": "b"}, "The field &#39;value&#39; is missing."),
-    ({"uid": "a", "key": "b", "value": "#i12x"}, "value: &#39;#i12x&#39; is not a valid value: #i needs a decimal integer"),
-    ({"uid": "#uXYZ", "key": "b", "value": "c"}, "uid: &#39;#uXYZ&#39; is not a valid value"),
-    ({"uid": "a", "key": "#what", "value": "c"}, "unknown tag"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"uid": "a", "key": "b"}, "The field &#39;value&#39; is missing."),
+        (
+            {"uid": "a", "key": "b", "value": "#i12x"},
+            "value: &#39;#i12x&#39; is not a valid value: #i needs a decimal integer",
+        ),
+        ({"uid": "#uXYZ", "key": "b", "value": "c"}, "uid: &#39;#uXYZ&#39; is not a valid value"),
+        ({"uid": "a", "key": "#what", "value": "c"}, "unknown tag"),
+    ],
+)
 @pytest.mark.parametrize("operation", ["add", "remove"])
 async def test_edit_with_bad_values_is_400(client, data, message, operation):
     change = await new_change(client)
@@ -245,11 +270,14 @@ async def test_edit_with_bad_values_is_400(client, data, message, operation):
         assert 'value="{}"'.format(value) in response.text
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"uid": "u" * 20000, "key": "k", "value": "v"}, "over the 10000 byte limit"),
-    ({"uid": "u", "key": "k", "value": "#i" + "9" * 700}, "cannot be packed"),
-    ({"uid": "u", "key": "k", "value": "#i" + "9" * 5000}, "integer too long"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"uid": "u" * 20000, "key": "k", "value": "v"}, "over the 10000 byte limit"),
+        ({"uid": "u", "key": "k", "value": "#i" + "9" * 700}, "cannot be packed"),
+        ({"uid": "u", "key": "k", "value": "#i" + "9" * 5000}, "integer too long"),
+    ],
+)
 async def test_values_the_store_cannot_hold_are_400(client, data, message):
     change = await new_change(client)
     response = await client.post("/history/u/{}/add/".format(change), data=data)
@@ -371,14 +399,17 @@ async def test_stored_markup_is_shown_escaped(client):
     assert "<script>alert" not in html and 'value="&lt;script&gt;' in html
 
 
-@pytest.mark.parametrize("headers", [
-    {"origin": "http://evil.example"},
-    {"origin": "null"},
-    {"origin": "http://127.0.0.1:9999"},
-    {"sec-fetch-site": "cross-site"},
-    {"sec-fetch-site": "same-site"},
-    {"sec-fetch-site": "cross-site", "origin": "http://127.0.0.1:8000"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "http://evil.example"},
+        {"origin": "null"},
+        {"origin": "http://127.0.0.1:9999"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {"sec-fetch-site": "cross-site", "origin": "http://127.0.0.1:8000"},
+    ],
+)
 async def test_cross_origin_posts_are_refused(client, headers):
     response = await client.post("/history/change/", data={"message": "Sneaky change"}, headers=headers)
     assert response.status_code == 403
@@ -386,26 +417,38 @@ async def test_cross_origin_posts_are_refused(client, headers):
     assert "Sneaky" not in (await client.get("/history/")).text
     change = await new_change(client)
     for suffix in ("add/", "remove/", "apply/"):
-        response = await client.post("/history/u/{}/{}".format(change, suffix),
-                                      data={"uid": "a", "key": "b", "value": "c"}, headers=headers)
+        response = await client.post(
+            "/history/u/{}/{}".format(change, suffix), data={"uid": "a", "key": "b", "value": "c"}, headers=headers
+        )
         assert response.status_code == 403
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"origin": "http://127.0.0.1:8000"},
-    {"sec-fetch-site": "same-origin", "origin": "http://127.0.0.1:8000"},
-    {"sec-fetch-site": "none"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"origin": "http://127.0.0.1:8000"},
+        {"sec-fetch-site": "same-origin", "origin": "http://127.0.0.1:8000"},
+        {"sec-fetch-site": "none"},
+    ],
+)
 async def test_same_origin_posts_are_accepted(client, headers):
     response = await client.post("/history/change/", data={"message": "Honest change"}, headers=headers)
     assert response.status_code == 303
 
 
-@pytest.mark.parametrize("host, status", [
-    ("127.0.0.1:8000", 200), ("localhost:1234", 200), ("LOCALHOST", 200), ("[::1]:8000", 200),
-    ("evil.example", 400), ("evil.example:8000", 400), ("127.0.0.1.evil.example", 400),
-])
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("127.0.0.1:8000", 200),
+        ("localhost:1234", 200),
+        ("LOCALHOST", 200),
+        ("[::1]:8000", 200),
+        ("evil.example", 400),
+        ("evil.example:8000", 400),
+        ("127.0.0.1.evil.example", 400),
+    ],
+)
 async def test_allowed_hosts_defeat_dns_rebinding(app_database, host, status):
     import httpx
 
@@ -495,13 +538,17 @@ def test_server_is_the_documented_asgi_callable():
 
 # --- no input makes a server error ----------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
 segments = st.one_of(
-    st.just(UNKNOWN), st.text(min_size=0, max_size=40), st.text("0123456789abcdefABCDEF", min_size=30, max_size=34),
+    st.just(UNKNOWN),
+    st.text(min_size=0, max_size=40),
+    st.text("0123456789abcdefABCDEF", min_size=30, max_size=34),
 )
-field_values = st.one_of(st.text(max_size=30), st.sampled_from(["#i", "#u", "#f", "#b", "#s", "_", "#none", "#x"]).flatmap(
-    lambda tag: st.text(max_size=20).map(lambda rest: tag + rest)))
+field_values = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["#i", "#u", "#f", "#b", "#s", "_", "#none", "#x"]).flatmap(
+        lambda tag: st.text(max_size=20).map(lambda rest: tag + rest)
+    ),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -509,8 +556,11 @@ field_values = st.one_of(st.text(max_size=30), st.sampled_from(["#i", "#u", "#f"
     method=st.sampled_from(["GET", "POST", "HEAD", "PUT"]),
     segment=segments,
     suffix=st.sampled_from(["", "add/", "remove/", "apply/", "rename/", "discard/", "zzz/"]),
-    form=st.dictionaries(st.sampled_from(["uid", "key", "value", "message", "other", "after", "uid-prefix",
-                                          "value-prefix"]), field_values, max_size=5),
+    form=st.dictionaries(
+        st.sampled_from(["uid", "key", "value", "message", "other", "after", "uid-prefix", "value-prefix"]),
+        field_values,
+        max_size=5,
+    ),
 )
 async def test_arbitrary_requests_never_make_a_server_error(client, method, segment, suffix, form):
     from urllib.parse import quote

@@ -1,4 +1,5 @@
 """vnstore's store API: changes, tuples, history order, queries."""
+
 import uuid
 
 import pytest
@@ -118,6 +119,7 @@ async def test_a_change_sees_its_own_edits(db, store):
         return await vnstore.ask(tx, store, "a", "b", "c")
 
     assert await T(db, run)
+
     # Another transaction continuing the change sees them too...
     async def seen(tx):
         vnstore.change_continue(tx, store, changeid)
@@ -250,16 +252,25 @@ async def test_create_edit_and_apply_in_one_transaction(db, store):
 
 
 async def test_select_with_values_and_variables(db, store):
-    await commit_change(db, store, adds=[
-        ("ada", "name", "Ada"), ("ada", "knows", "bob"), ("bob", "name", "Bob"), ("eve", "name", "Eve"),
-    ])
+    await commit_change(
+        db,
+        store,
+        adds=[
+            ("ada", "name", "Ada"),
+            ("ada", "knows", "bob"),
+            ("bob", "name", "Bob"),
+            ("eve", "name", "Eve"),
+        ],
+    )
 
     async def run(tx):
         return [dict(b) async for b in vnstore.select(tx, store, nstore.var("who"), "name", nstore.var("n"))]
 
     got = await T(db, run)
     assert sorted(got, key=lambda b: b["who"]) == [
-        {"who": "ada", "n": "Ada"}, {"who": "bob", "n": "Bob"}, {"who": "eve", "n": "Eve"},
+        {"who": "ada", "n": "Ada"},
+        {"who": "bob", "n": "Bob"},
+        {"who": "eve", "n": "Eve"},
     ]
 
 
@@ -289,10 +300,17 @@ async def test_select_seed_is_part_of_every_binding(db, store):
 
 
 async def test_query_joins_patterns_on_shared_variables(db, store):
-    await commit_change(db, store, adds=[
-        ("ada", "knows", "bob"), ("bob", "name", "Bob"), ("ada", "knows", "eve"), ("eve", "name", "Eve"),
-        ("bob", "knows", "eve"),
-    ])
+    await commit_change(
+        db,
+        store,
+        adds=[
+            ("ada", "knows", "bob"),
+            ("bob", "name", "Bob"),
+            ("ada", "knows", "eve"),
+            ("eve", "name", "Eve"),
+            ("bob", "knows", "eve"),
+        ],
+    )
     await commit_change(db, store, removes=[("ada", "knows", "eve")])
     v = nstore.var
 
@@ -363,9 +381,11 @@ def test_store_imports_without_the_server_dependencies():
 
     from vnstore_helpers import ROOT
 
-    code = ("import sys; sys.modules['jinja2'] = sys.modules['uvicorn'] = None\n"
-            "import found.ext.vnstore as v; assert v.change_apply\n"
-            "try:\n    import found.ext.vnstore.server\nexcept ImportError:\n    print('server needs jinja2')\n")
+    code = (
+        "import sys; sys.modules['jinja2'] = sys.modules['uvicorn'] = None\n"
+        "import found.ext.vnstore as v; assert v.change_apply\n"
+        "try:\n    import found.ext.vnstore.server\nexcept ImportError:\n    print('server needs jinja2')\n"
+    )
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT)
     assert out.stdout.strip() == "server needs jinja2"

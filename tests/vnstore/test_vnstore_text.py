@@ -1,9 +1,11 @@
 """The text encoding of values in vnstore's forms: fromstring / tostring."""
+
 import math
 import uuid
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from found.ext.vnstore import server
 from found.ext.vnstore.text import ValueEncodingError, fromstring, tostring
@@ -37,25 +39,28 @@ def test_server_exposes_the_encoding():
     assert server.fromstring is fromstring and server.tostring is tostring
 
 
-@pytest.mark.parametrize("text, value", [
-    ("hello", "hello"),
-    ("  hello world ", "hello world"),
-    ("#none", None),
-    ("#true", True),
-    ("#false", False),
-    ("#i42", 42),
-    ("#i-7", -7),
-    ("#f3.14", 3.14),
-    ("#f-1e3", -1000.0),
-    ("#finf", math.inf),
-    ("#uDEADBEEFDEADBEEFDEADBEEFDEADBEEF", uuid.UUID("deadbeef-deadbeef-deadbeef-deadbeef".replace("-", ""))),
-    ("#u12345678-1234-5678-1234-567812345678", uuid.UUID("12345678-1234-5678-1234-567812345678")),
-    ("#bcafe", b"\xca\xfe"),
-    ("#b", b""),
-    ('#s"#tag"', "#tag"),
-    ('#s""', ""),
-    ('#s"  x "', "  x "),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("hello", "hello"),
+        ("  hello world ", "hello world"),
+        ("#none", None),
+        ("#true", True),
+        ("#false", False),
+        ("#i42", 42),
+        ("#i-7", -7),
+        ("#f3.14", 3.14),
+        ("#f-1e3", -1000.0),
+        ("#finf", math.inf),
+        ("#uDEADBEEFDEADBEEFDEADBEEFDEADBEEF", uuid.UUID("deadbeef-deadbeef-deadbeef-deadbeef".replace("-", ""))),
+        ("#u12345678-1234-5678-1234-567812345678", uuid.UUID("12345678-1234-5678-1234-567812345678")),
+        ("#bcafe", b"\xca\xfe"),
+        ("#b", b""),
+        ('#s"#tag"', "#tag"),
+        ('#s""', ""),
+        ('#s"  x "', "  x "),
+    ],
+)
 def test_documented_examples(text, value):
     got = fromstring(text)
     assert type(got) is type(value) and got == value
@@ -79,21 +84,24 @@ def test_plain_text_is_written_bare_and_odd_text_is_quoted():
     assert tostring("") == '#s""'
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("#i12x", "#i needs a decimal integer"),
-    ("#i", "#i needs a decimal integer"),
-    ("#i1_000", "#i needs a decimal integer"),
-    ("#fabc", "#f needs a number"),
-    ("#f", "#f needs a number"),
-    ("#uXYZ", "#u needs a UUID"),
-    ("#u1234", "#u needs a UUID"),
-    ("#babc", "#b needs an even number of hex digits"),
-    ("#bzz", "#b needs an even number of hex digits"),
-    ("#s123", "#s needs a quoted string"),
-    ('#s"unterminated', "#s needs a quoted string"),
-    ("#hashtag", "unknown tag"),
-    ("#", "unknown tag"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("#i12x", "#i needs a decimal integer"),
+        ("#i", "#i needs a decimal integer"),
+        ("#i1_000", "#i needs a decimal integer"),
+        ("#fabc", "#f needs a number"),
+        ("#f", "#f needs a number"),
+        ("#uXYZ", "#u needs a UUID"),
+        ("#u1234", "#u needs a UUID"),
+        ("#babc", "#b needs an even number of hex digits"),
+        ("#bzz", "#b needs an even number of hex digits"),
+        ("#s123", "#s needs a quoted string"),
+        ('#s"unterminated', "#s needs a quoted string"),
+        ("#hashtag", "unknown tag"),
+        ("#", "unknown tag"),
+    ],
+)
 def test_malformed_text_raises_a_clear_error(text, reason):
     with pytest.raises(ValueEncodingError, match=reason) as caught:
         fromstring(text)

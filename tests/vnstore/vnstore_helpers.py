@@ -1,5 +1,6 @@
 """Helpers for vnstore's tests: the ASGI lifespan driver, a server subprocess,
 and store shortcuts."""
+
 import asyncio
 import os
 import socket
@@ -80,7 +81,6 @@ class Lifespan:
         await self.app(scope, receive, send)
 
 
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -108,7 +108,10 @@ class ServerProcess:
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", *module, "--port", str(self.port)] + list(args),
-            stdout=self._log, stderr=subprocess.STDOUT, env=environment, cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            cwd=ROOT,
         )
 
     def log(self):
@@ -149,5 +152,3 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
-
-

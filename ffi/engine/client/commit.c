@@ -19,11 +19,11 @@ typedef struct commit_job {
     unsigned generation;
     tx_writes *wr;
     FDBFuture *f;
-    FDBFuture *waiters;        /* versionstamp futures */
+    FDBFuture *waiters; /* versionstamp futures */
     tx_watch *watches;
-    int report_unknown;        /* buggify: applied, reported as 1021 */
-    int report_conflicts;      /* report_conflicting_keys */
-    int64_t latency_ns;        /* buggify: complete this much later */
+    int report_unknown;   /* buggify: applied, reported as 1021 */
+    int report_conflicts; /* report_conflicting_keys */
+    int64_t latency_ns;   /* buggify: complete this much later */
     int err;
     int64_t version;
     uint16_t index;
@@ -87,7 +87,8 @@ static void finish(commit_job *job) {
     commit_stamp(stamp, job->version, job->index);
     int n_conflicting = 0;
     key_range *conflicting = job->err == FDB_ERR_NOT_COMMITTED && job->report_conflicts
-                                 ? commit_conflicting(job, &n_conflicting) : NULL;
+                                 ? commit_conflicting(job, &n_conflicting)
+                                 : NULL;
     pthread_mutex_lock(&tr->lock);
     if (tr->generation == job->generation) {
         key_range *old = tr->conflicting;
@@ -104,8 +105,10 @@ static void finish(commit_job *job) {
     pthread_mutex_unlock(&tr->lock);
     free(conflicting);
     complete_waiters(job->waiters, job->err, stamp);
-    if (job->err) txw_fail(job->watches, job->err);
-    else txw_activate(job->watches, tr->db->s, tr->db->max_watches);
+    if (job->err)
+        txw_fail(job->watches, job->err);
+    else
+        txw_activate(job->watches, tr->db->s, tr->db->max_watches);
     future_complete(job->f, job->err);
     future_release(job->f);
     tx_writes_recycle(job->wr);
@@ -113,14 +116,12 @@ static void finish(commit_job *job) {
     free(job);
 }
 
-static void finish_later(void *ctx) {
-    finish(ctx);
-}
+static void finish_later(void *ctx) { finish(ctx); }
 
 static void commit_done(commit_request *req, int err, int64_t version, uint16_t batch_index) {
     commit_job *job = req->ctx;
     on_store_thread = 1;
-    future_defer_group_wakes();   /* flushed by after_batch */
+    future_defer_group_wakes(); /* flushed by after_batch */
     if (!err && job->report_unknown) {
         err = FDB_ERR_COMMIT_UNKNOWN_RESULT;
         buggify_count(BUG_COMMIT_UNKNOWN_APPLIED);
@@ -128,15 +129,17 @@ static void commit_done(commit_request *req, int err, int64_t version, uint16_t 
     job->err = err;
     job->version = version;
     job->index = batch_index;
-    if (job->latency_ns) timer_after(job->latency_ns, finish_later, job);
-    else finish(job);
+    if (job->latency_ns)
+        timer_after(job->latency_ns, finish_later, job);
+    else
+        finish(job);
     on_store_thread = 0;
 }
 
 /* The value a watch registered in the transaction ctx compares against:
  * through its own writes, whatever snapshot_ryw says. */
-static int watched_value(void *ctx, const uint8_t *key, int key_len, int *present,
-                         const uint8_t **value, int *value_len) {
+static int watched_value(void *ctx, const uint8_t *key, int key_len, int *present, const uint8_t **value,
+                         int *value_len) {
     int from_store = 0;
     return tx_read_value(ctx, key, key_len, 0, present, value, value_len, &from_store);
 }
@@ -185,7 +188,7 @@ static FDBFuture *fail_commit(FDBTransaction *tr, int err) {
 /* Why this commit cannot start, or 0. */
 static int precheck(FDBTransaction *tr) {
     tx_writes *wr = tr->wr;
-    if (!wr->mutations.len && !wr->writes.len) return 0;     /* read-only: no checks */
+    if (!wr->mutations.len && !wr->writes.len) return 0; /* read-only: no checks */
     if (wr->size > tr->opt.size_limit) return FDB_ERR_TRANSACTION_TOO_LARGE;
     if (wr->reads.len && tr->snap && coarse_now_ns() - tr->snap_time > TRANSACTION_LIFETIME_NS)
         return FDB_ERR_TRANSACTION_TOO_OLD;
@@ -212,9 +215,9 @@ static FDBFuture *commit_locked(FDBTransaction *tr) {
         if (fresh) tx_writes_recycle(fresh);
         return future_error(FDB_ERR_INTERNAL_ERROR);
     }
-    job->req.read_version = tr->snap ? snapshot_version(tr->snap)
-                          : tr->wanted_read_version >= 0 ? tr->wanted_read_version
-                          : store_committed_version(tr->db->s);
+    job->req.read_version = tr->snap                       ? snapshot_version(tr->snap)
+                            : tr->wanted_read_version >= 0 ? tr->wanted_read_version
+                                                           : store_committed_version(tr->db->s);
     tx_release_snapshot(tr);
     job->req.reads = wr->reads.items;
     job->req.n_reads = (int)wr->reads.len;
@@ -230,7 +233,7 @@ static FDBFuture *commit_locked(FDBTransaction *tr) {
     job->f = f;
     job->report_conflicts = tr->report_conflicting_keys;
     future_wake_as_group(f);
-    future_retain(f);                  /* the job's reference */
+    future_retain(f); /* the job's reference */
     atomic_fetch_add(&tr->refs, 1);
 
     pthread_mutex_lock(&tr->lock);
@@ -255,7 +258,7 @@ static FDBFuture *commit_locked(FDBTransaction *tr) {
         timer_after(job->latency_ns, finish_later, job);
         return f;
     }
-    job->report_unknown = buggify_decides(BUG_COMMIT_UNKNOWN_APPLIED);   /* counted if applied */
+    job->report_unknown = buggify_decides(BUG_COMMIT_UNKNOWN_APPLIED); /* counted if applied */
     store_commit_submit(tr->db->s, &job->req);
     return f;
 }

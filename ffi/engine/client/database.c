@@ -32,9 +32,7 @@ int database_open_dir(const char *dir, FDBDatabase **out) {
     return 0;
 }
 
-void database_retain(FDBDatabase *d) {
-    atomic_fetch_add(&d->refs, 1);
-}
+void database_retain(FDBDatabase *d) { atomic_fetch_add(&d->refs, 1); }
 
 _Thread_local int on_store_thread;
 
@@ -48,8 +46,10 @@ static void database_close(void *ctx) {
 
 void database_release(FDBDatabase *d) {
     if (atomic_fetch_sub(&d->refs, 1) != 1) return;
-    if (on_store_thread) timer_after(0, database_close, d);
-    else database_close(d);
+    if (on_store_thread)
+        timer_after(0, database_close, d);
+    else
+        database_close(d);
 }
 
 /* Name the database as the special keys \xff\xff/cluster_file_path and
@@ -86,9 +86,7 @@ static int failed(int err, FDBDatabase **out) {
 
 /* The cluster-file error a database carries (0 if none): lets a driver
  * report it at open (engine-only). */
-FDB_EXPORT int found_engine_database_error(FDBDatabase *d) {
-    return d ? d->open_err : 0;
-}
+FDB_EXPORT int found_engine_database_error(FDBDatabase *d) { return d ? d->open_err : 0; }
 
 static int database_open(const char *cluster_file, const char *dir, FDBDatabase **out) {
     FDBDatabase *d = NULL;

@@ -12,18 +12,18 @@
 
 /* Options a transaction starts with (set per database, per transaction). */
 typedef struct tx_defaults {
-    int64_t timeout_ms;          /* 0 = none */
-    int64_t retry_limit;         /* -1 = unlimited */
+    int64_t timeout_ms;  /* 0 = none */
+    int64_t retry_limit; /* -1 = unlimited */
     int64_t max_retry_delay_ms;
     int64_t size_limit;
     int snapshot_ryw_disable;
 } tx_defaults;
 
 struct FDB_database {
-    store *s;                    /* NULL when open_err */
-    int open_err;                /* the cluster file's error, reported by every
+    store *s;        /* NULL when open_err */
+    int open_err;    /* the cluster file's error, reported by every
                                   * transaction's operations (FoundationDB defers it) */
-    atomic_int refs;             /* the caller's + one per live transaction */
+    atomic_int refs; /* the caller's + one per live transaction */
     tx_defaults defaults;
     int max_watches;
     /* What \xff\xff/cluster_file_path and /connection_string show. */

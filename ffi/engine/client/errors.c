@@ -5,8 +5,10 @@ static const fdb_error_entry *lookup(int code) {
     size_t lo = 0, hi = sizeof FDB_ERROR_TABLE / sizeof FDB_ERROR_TABLE[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (FDB_ERROR_TABLE[mid].code < code) lo = mid + 1;
-        else hi = mid;
+        if (FDB_ERROR_TABLE[mid].code < code)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo < sizeof FDB_ERROR_TABLE / sizeof FDB_ERROR_TABLE[0] && FDB_ERROR_TABLE[lo].code == code)
         return &FDB_ERROR_TABLE[lo];
@@ -34,22 +36,16 @@ static int retryable_not_committed(int code) {
     case FDB_ERR_BATCH_TRANSACTION_THROTTLED:
     case FDB_ERR_PROCESS_BEHIND:
     case FDB_ERR_TAG_THROTTLED:
-    case FDB_ERR_PROXY_TAG_THROTTLED:
-        return 1;
-    default:
-        return 0;
+    case FDB_ERR_PROXY_TAG_THROTTLED: return 1;
+    default: return 0;
     }
 }
 
 FDB_EXPORT fdb_bool_t fdb_error_predicate(int predicate_test, fdb_error_t code) {
     switch (predicate_test) {
-    case FDB_ERROR_PREDICATE_RETRYABLE:
-        return maybe_committed(code) || retryable_not_committed(code);
-    case FDB_ERROR_PREDICATE_MAYBE_COMMITTED:
-        return maybe_committed(code);
-    case FDB_ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED:
-        return retryable_not_committed(code);
-    default:
-        return 0;
+    case FDB_ERROR_PREDICATE_RETRYABLE: return maybe_committed(code) || retryable_not_committed(code);
+    case FDB_ERROR_PREDICATE_MAYBE_COMMITTED: return maybe_committed(code);
+    case FDB_ERROR_PREDICATE_RETRYABLE_NOT_COMMITTED: return retryable_not_committed(code);
+    default: return 0;
     }
 }

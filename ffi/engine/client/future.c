@@ -79,12 +79,12 @@ static void block_wake(struct future_blocked *b) {
 #endif
 
 #ifdef __linux__
-static atomic_uint group_word;        /* bumped by every group wake */
-static atomic_int group_sleepers;     /* threads asleep on it */
+static atomic_uint group_word;    /* bumped by every group wake */
+static atomic_int group_sleepers; /* threads asleep on it */
 static _Thread_local int group_deferring, future_group_pending;
 
 static void group_wake_all(void) {
-    atomic_thread_fence(memory_order_seq_cst);   /* the futures' `ready` first */
+    atomic_thread_fence(memory_order_seq_cst); /* the futures' `ready` first */
     atomic_fetch_add(&group_word, 1);
     if (atomic_load(&group_sleepers))
         syscall(SYS_futex, &group_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
@@ -103,8 +103,10 @@ static void group_wait(FDBFuture *f) {
 }
 
 static void group_completed(void) {
-    if (group_deferring) future_group_pending = 1;
-    else group_wake_all();
+    if (group_deferring)
+        future_group_pending = 1;
+    else
+        group_wake_all();
 }
 
 void future_wake_as_group(FDBFuture *f) { f->group_wake = 1; }
@@ -130,17 +132,15 @@ void future_flush_group_wakes(void) {}
  * the pool's buffers up to POOL_BYTES_MAX together. Freeing a range batch's
  * buffers made the next batch grow them again from 64 bytes, and glibc
  * served and returned sizes like these with mmap, a page fault per 4 KiB. */
-#define POOL_MAX 128
-#define KEEP_BUF_MAX (256 * 1024)
+#define POOL_MAX       128
+#define KEEP_BUF_MAX   (256 * 1024)
 #define POOL_BYTES_MAX (4 << 20)
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static FDBFuture *pool;
 static int pool_size;
-static size_t pool_bytes;        /* buffer bytes held by pooled futures */
+static size_t pool_bytes; /* buffer bytes held by pooled futures */
 
-static size_t buffer_bytes(const FDBFuture *f) {
-    return f->buf_cap + f->kvs_cap * sizeof(FDBKeyValue);
-}
+static size_t buffer_bytes(const FDBFuture *f) { return f->buf_cap + f->kvs_cap * sizeof(FDBKeyValue); }
 
 /* A child forked while another thread held one of these locks would
  * deadlock on its first future: give the child fresh ones. */
@@ -207,18 +207,24 @@ static void recycle(FDBFuture *f) {
 
 FDBFuture *future_new(int kind) {
     FDBFuture *f = pool_take();
-    uint8_t *buf = NULL; size_t buf_cap = 0;
-    FDBKeyValue *kvs = NULL; size_t kvs_cap = 0;
+    uint8_t *buf = NULL;
+    size_t buf_cap = 0;
+    FDBKeyValue *kvs = NULL;
+    size_t kvs_cap = 0;
     if (f) {
-        buf = f->buf; buf_cap = f->buf_cap;
-        kvs = f->kvs; kvs_cap = f->kvs_cap;
+        buf = f->buf;
+        buf_cap = f->buf_cap;
+        kvs = f->kvs;
+        kvs_cap = f->kvs_cap;
     } else {
         f = malloc(sizeof(FDBFuture));
         if (!f) return NULL;
     }
     memset(f, 0, sizeof(*f));
-    f->buf = buf; f->buf_cap = buf_cap;
-    f->kvs = kvs; f->kvs_cap = kvs_cap;
+    f->buf = buf;
+    f->buf_cap = buf_cap;
+    f->kvs = kvs;
+    f->kvs_cap = kvs_cap;
     f->kind = kind;
     atomic_init(&f->ready, 0);
     atomic_init(&f->refs, 1);
@@ -227,7 +233,7 @@ FDBFuture *future_new(int kind) {
 
 /* Futures that cannot even be allocated still need a valid handle: a
  * static one, complete with internal_error, that destroy never frees. */
-static FDBFuture oom_future = { .ready = 1, .refs = 1 << 30, .err = FDB_ERR_INTERNAL_ERROR };
+static FDBFuture oom_future = {.ready = 1, .refs = 1 << 30, .err = FDB_ERR_INTERNAL_ERROR};
 
 FDBFuture *future_error(int err) {
     FDBFuture *f = future_new(FK_NONE);
@@ -236,9 +242,7 @@ FDBFuture *future_error(int err) {
     return f;
 }
 
-void future_retain(FDBFuture *f) {
-    atomic_fetch_add(&f->refs, 1);
-}
+void future_retain(FDBFuture *f) { atomic_fetch_add(&f->refs, 1); }
 
 void future_release(FDBFuture *f) {
     if (f == &oom_future) return;
@@ -313,7 +317,7 @@ void future_set_deadline(FDBFuture *f, int64_t deadline_ns, int err) {
     if (pending) f->deadline_err = err;
     pthread_mutex_unlock(&future_lock);
     if (!pending) return;
-    future_retain(f);                  /* the timer's reference */
+    future_retain(f); /* the timer's reference */
     uint64_t id = timer_after(deadline_ns - now_ns(), deadline_passed, f);
     pthread_mutex_lock(&future_lock);
     if (id && !atomic_load(&f->ready)) {
@@ -331,9 +335,7 @@ FDB_EXPORT fdb_bool_t fdb_future_is_ready(FDBFuture *f) {
     return atomic_load_explicit(&f->ready, memory_order_acquire) != 0;
 }
 
-FDB_EXPORT fdb_bool_t fdb_future_is_error(FDBFuture *f) {
-    return fdb_future_is_ready(f) && f->err != 0;
-}
+FDB_EXPORT fdb_bool_t fdb_future_is_error(FDBFuture *f) { return fdb_future_is_ready(f) && f->err != 0; }
 
 FDB_EXPORT fdb_error_t fdb_future_block_until_ready(FDBFuture *f) {
     if (fdb_future_is_ready(f)) return 0;
@@ -357,8 +359,7 @@ FDB_EXPORT fdb_error_t fdb_future_block_until_ready(FDBFuture *f) {
     return 0;
 }
 
-FDB_EXPORT fdb_error_t fdb_future_set_callback(FDBFuture *f, FDBCallback callback,
-                                               void *callback_parameter) {
+FDB_EXPORT fdb_error_t fdb_future_set_callback(FDBFuture *f, FDBCallback callback, void *callback_parameter) {
     if (!fdb_future_is_ready(f)) {
         pthread_mutex_lock(&future_lock);
         if (!atomic_load(&f->ready)) {
@@ -384,9 +385,7 @@ void future_abort(FDBFuture *f, int err) {
     if (hook) hook(ctx);
 }
 
-FDB_EXPORT void fdb_future_cancel(FDBFuture *f) {
-    future_abort(f, FDB_ERR_OPERATION_CANCELLED);
-}
+FDB_EXPORT void fdb_future_cancel(FDBFuture *f) { future_abort(f, FDB_ERR_OPERATION_CANCELLED); }
 
 FDB_EXPORT void fdb_future_release_memory(FDBFuture *f) {
     if (!fdb_future_is_ready(f) || f == &oom_future) return;
@@ -450,8 +449,8 @@ FDB_EXPORT fdb_error_t fdb_future_get_key(FDBFuture *f, const uint8_t **out_key,
     return err;
 }
 
-FDB_EXPORT fdb_error_t fdb_future_get_value(FDBFuture *f, fdb_bool_t *out_present,
-                                            const uint8_t **out_value, int *out_value_length) {
+FDB_EXPORT fdb_error_t fdb_future_get_value(FDBFuture *f, fdb_bool_t *out_present, const uint8_t **out_value,
+                                            int *out_value_length) {
     int err = check(f, FK_VALUE);
     if (!err) {
         *out_present = f->present;
@@ -461,8 +460,8 @@ FDB_EXPORT fdb_error_t fdb_future_get_value(FDBFuture *f, fdb_bool_t *out_presen
     return err;
 }
 
-FDB_EXPORT fdb_error_t fdb_future_get_keyvalue_array(FDBFuture *f, const FDBKeyValue **out_kv,
-                                                     int *out_count, fdb_bool_t *out_more) {
+FDB_EXPORT fdb_error_t fdb_future_get_keyvalue_array(FDBFuture *f, const FDBKeyValue **out_kv, int *out_count,
+                                                     fdb_bool_t *out_more) {
     int err = check(f, FK_KV_ARRAY);
     if (!err) {
         *out_kv = f->kvs;
@@ -472,8 +471,7 @@ FDB_EXPORT fdb_error_t fdb_future_get_keyvalue_array(FDBFuture *f, const FDBKeyV
     return err;
 }
 
-FDB_EXPORT fdb_error_t fdb_future_get_key_array(FDBFuture *f, const FDBKey **out_key_array,
-                                                int *out_count) {
+FDB_EXPORT fdb_error_t fdb_future_get_key_array(FDBFuture *f, const FDBKey **out_key_array, int *out_count) {
     int err = check(f, FK_KEY_ARRAY);
     if (!err) {
         *out_key_array = (const FDBKey *)f->kvs;
@@ -482,8 +480,7 @@ FDB_EXPORT fdb_error_t fdb_future_get_key_array(FDBFuture *f, const FDBKey **out
     return err;
 }
 
-FDB_EXPORT fdb_error_t fdb_future_get_string_array(FDBFuture *f, const char ***out_strings,
-                                                   int *out_count) {
+FDB_EXPORT fdb_error_t fdb_future_get_string_array(FDBFuture *f, const char ***out_strings, int *out_count) {
     int err = check(f, FK_STRING_ARRAY);
     if (!err) {
         *out_strings = (const char **)f->kvs;
@@ -496,7 +493,7 @@ FDB_EXPORT fdb_error_t fdb_future_get_database(FDBFuture *f, FDBDatabase **out_d
     int err = check(f, FK_DATABASE);
     if (!err) {
         *out_database = (FDBDatabase *)f->u.ptr;
-        f->u.ptr = NULL;        /* the caller owns it now */
+        f->u.ptr = NULL; /* the caller owns it now */
     }
     return err;
 }
@@ -511,21 +508,25 @@ FDB_EXPORT fdb_error_t fdb_future_get_cluster(FDBFuture *f, FDBCluster **out_clu
  * client_invalid_operation, like any accessor of the wrong type. */
 FDB_EXPORT fdb_error_t fdb_future_get_mappedkeyvalue_array(FDBFuture *f, const FDBMappedKeyValue **out_kv,
                                                            int *out_count, fdb_bool_t *out_more) {
-    (void)out_kv; (void)out_count; (void)out_more;
+    (void)out_kv;
+    (void)out_count;
+    (void)out_more;
     int err = check(f, -1);
     return err;
 }
 
 FDB_EXPORT fdb_error_t fdb_future_get_keyrange_array(FDBFuture *f, const FDBKeyRange **out_ranges,
                                                      int *out_count) {
-    (void)out_ranges; (void)out_count;
+    (void)out_ranges;
+    (void)out_count;
     return check(f, -1);
 }
 
 FDB_EXPORT fdb_error_t fdb_future_get_granule_summary_array(FDBFuture *f,
                                                             const FDBGranuleSummary **out_summaries,
                                                             int *out_count) {
-    (void)out_summaries; (void)out_count;
+    (void)out_summaries;
+    (void)out_count;
     return check(f, -1);
 }
 
@@ -536,6 +537,7 @@ FDB_EXPORT fdb_error_t fdb_future_get_shared_state(FDBFuture *f, DatabaseSharedS
 
 FDB_EXPORT fdb_error_t fdb_future_readbg_get_descriptions(FDBFuture *f, FDBBGFileDescription **out,
                                                           int *desc_count) {
-    (void)out; (void)desc_count;
+    (void)out;
+    (void)desc_count;
     return check(f, -1);
 }

@@ -16,12 +16,12 @@
 #include "util/base.h"
 
 enum future_kind {
-    FK_NONE = 0,       /* error only / void */
+    FK_NONE = 0, /* error only / void */
     FK_INT64,
     FK_DOUBLE,
     FK_BOOL,
-    FK_KEY,            /* bytes in buf */
-    FK_VALUE,          /* present + bytes in buf */
+    FK_KEY,   /* bytes in buf */
+    FK_VALUE, /* present + bytes in buf */
     FK_KV_ARRAY,
     FK_KEY_ARRAY,
     FK_STRING_ARRAY,
@@ -34,7 +34,7 @@ struct FDB_future {
     atomic_int refs;
     int err;
     int kind;
-    int released;              /* fdb_future_release_memory was called */
+    int released; /* fdb_future_release_memory was called */
     FDBCallback callback;
     void *callback_param;
     /* Optional hook run (outside locks) when the caller cancels a pending
@@ -43,11 +43,11 @@ struct FDB_future {
     /* Optional hook run when the future is freed. */
     void (*on_free)(void *ctx);
     void *hook_ctx;
-    struct FDB_future *link;   /* free list / a transaction's pending list */
-    struct future_blocked *blocked;   /* threads in fdb_future_block_until_ready */
-    int group_wake;            /* blocked threads sleep on the shared group word */
-    uint64_t deadline_timer;   /* timer that fails it when a timeout elapses */
-    int deadline_err;          /* ... with this error */
+    struct FDB_future *link;        /* free list / a transaction's pending list */
+    struct future_blocked *blocked; /* threads in fdb_future_block_until_ready */
+    int group_wake;                 /* blocked threads sleep on the shared group word */
+    uint64_t deadline_timer;        /* timer that fails it when a timeout elapses */
+    int deadline_err;               /* ... with this error */
     union {
         int64_t i64;
         double d;
@@ -55,8 +55,11 @@ struct FDB_future {
         void *ptr;
     } u;
     int present;
-    uint8_t *buf; size_t buf_len, buf_cap;
-    FDBKeyValue *kvs; int count, more; size_t kvs_cap;
+    uint8_t *buf;
+    size_t buf_len, buf_cap;
+    FDBKeyValue *kvs;
+    int count, more;
+    size_t kvs_cap;
 };
 
 /* A new pending future of `kind` with one reference (the caller's). */

@@ -25,7 +25,7 @@
 
 #include "util/base.h"
 
-#define EMBEDDED_PREFIX "embedded:"
+#define EMBEDDED_PREFIX  "embedded:"
 #define CLUSTER_FILE_MAX 65536
 
 static _Thread_local char location_detail[LOCATION_DETAIL_MAX];
@@ -39,9 +39,7 @@ void set_last_error_detail(const char *fmt, ...) {
 
 /* Why the last fdb_create_database* call of this thread failed ("" if it
  * did not): names the file or directory at fault. */
-FDB_EXPORT const char *found_engine_last_error_detail(void) {
-    return location_detail;
-}
+FDB_EXPORT const char *found_engine_last_error_detail(void) { return location_detail; }
 
 /* mkdir -p */
 static int make_dirs(const char *dir) {
@@ -77,8 +75,10 @@ static int default_dir(char *out, size_t out_len) {
     const char *xdg = getenv("XDG_DATA_HOME");
     const char *home = getenv("HOME");
     int n;
-    if (xdg && *xdg) n = snprintf(dir, sizeof dir, "%s/found/engine", xdg);
-    else if (home && *home) n = snprintf(dir, sizeof dir, "%s/.local/share/found/engine", home);
+    if (xdg && *xdg)
+        n = snprintf(dir, sizeof dir, "%s/found/engine", xdg);
+    else if (home && *home)
+        n = snprintf(dir, sizeof dir, "%s/.local/share/found/engine", home);
     else {
         set_last_error_detail("no data directory: neither XDG_DATA_HOME nor HOME is set");
         return FDB_ERR_NO_CLUSTER_FILE_FOUND;
@@ -92,13 +92,13 @@ static int default_dir(char *out, size_t out_len) {
 
 /* "embedded:<dir>", with <dir> relative to `base` (a directory) when not
  * absolute. Surrounding whitespace is ignored. */
-static int parse_embedded(const char *text, const char *base, const char *origin,
-                           char *out, size_t out_len) {
+static int parse_embedded(const char *text, const char *base, const char *origin, char *out, size_t out_len) {
     while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r') text++;
     size_t plen = strlen(EMBEDDED_PREFIX);
     if (strncmp(text, EMBEDDED_PREFIX, plen) != 0) {
         set_last_error_detail("%s: not an embedded engine location (expected \"embedded:<dir>\"); "
-                              "the found engine cannot connect to a FoundationDB cluster", origin);
+                              "the found engine cannot connect to a FoundationDB cluster",
+                              origin);
         return FDB_ERR_CONNECTION_STRING_INVALID;
     }
     char rel[PATH_MAX];
@@ -125,8 +125,11 @@ static int parse_embedded(const char *text, const char *base, const char *origin
 
 /* What an odd file type is called in an error detail. */
 static const char *location_kind(mode_t mode) {
-    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : S_ISCHR(mode) ? "a character device"
-         : S_ISBLK(mode) ? "a block device" : "not a regular file";
+    return S_ISFIFO(mode)   ? "a FIFO"
+           : S_ISSOCK(mode) ? "a socket"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+                            : "not a regular file";
 }
 
 static int odd_type(const char *path, mode_t mode) {
@@ -165,8 +168,10 @@ static int from_file(const char *path, char *out, size_t out_len) {
     char base[PATH_MAX];
     snprintf(base, sizeof base, "%s", path);
     char *slash = strrchr(base, '/');
-    if (slash) *(slash == base ? slash + 1 : slash) = 0;
-    else snprintf(base, sizeof base, ".");
+    if (slash)
+        *(slash == base ? slash + 1 : slash) = 0;
+    else
+        snprintf(base, sizeof base, ".");
     int err = parse_embedded(text, base, path, out, out_len);
     free(text);
     return err;

@@ -43,9 +43,12 @@ FDB_EXPORT fdb_error_t fdb_setup_network(void) {
 FDB_EXPORT fdb_error_t fdb_run_network(void) {
     pthread_mutex_lock(&network_lock);
     int err = 0;
-    if (network_state == NET_NONE) err = FDB_ERR_NETWORK_NOT_SETUP;
-    else if (network_state == NET_RUNNING) err = FDB_ERR_NETWORK_ALREADY_SETUP;
-    else if (network_state == NET_STOPPED && !stop_requested) err = FDB_ERR_NETWORK_CANNOT_BE_RESTARTED;
+    if (network_state == NET_NONE)
+        err = FDB_ERR_NETWORK_NOT_SETUP;
+    else if (network_state == NET_RUNNING)
+        err = FDB_ERR_NETWORK_ALREADY_SETUP;
+    else if (network_state == NET_STOPPED && !stop_requested)
+        err = FDB_ERR_NETWORK_CANNOT_BE_RESTARTED;
     if (err) {
         pthread_mutex_unlock(&network_lock);
         return err;
@@ -74,8 +77,10 @@ FDB_EXPORT fdb_error_t fdb_run_network(void) {
 FDB_EXPORT fdb_error_t fdb_stop_network(void) {
     pthread_mutex_lock(&network_lock);
     int err = 0;
-    if (network_state == NET_NONE) err = FDB_ERR_NETWORK_NOT_SETUP;
-    else if (network_state == NET_STOPPED && !stop_requested) err = 0;   /* already stopped */
+    if (network_state == NET_NONE)
+        err = FDB_ERR_NETWORK_NOT_SETUP;
+    else if (network_state == NET_STOPPED && !stop_requested)
+        err = 0; /* already stopped */
     else {
         stop_requested = 1;
         pthread_cond_broadcast(&network_cond);

@@ -37,7 +37,7 @@ static FDBFuture *deliver(FDBFuture *f, int err) {
 }
 
 static int injected_read_error(void) {
-    static const int codes[] = {FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_FUTURE_VERSION};   /* FoundationDB's */
+    static const int codes[] = {FDB_ERR_TRANSACTION_TOO_OLD, FDB_ERR_FUTURE_VERSION}; /* FoundationDB's */
     return codes[buggify_random(2)];
 }
 
@@ -49,8 +49,8 @@ static int read_prologue(FDBTransaction *tr) {
     return err;
 }
 
-int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot,
-                  int *present, const uint8_t **value, int *value_len, int *from_store) {
+int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
+                  const uint8_t **value, int *value_len, int *from_store) {
     int err = tx_ensure_snapshot(tr);
     if (err) return err;
     ryw *w = tx_ryw_for_read(tr, snapshot);
@@ -63,7 +63,7 @@ int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snaps
         return 0;
     }
     if (w && (!n || n->kind != W_VALUE) && ryw_unreadable_at(w, key, key_len))
-        return FDB_ERR_ACCESSED_UNREADABLE;     /* a pending versionstamped key may land here */
+        return FDB_ERR_ACCESSED_UNREADABLE; /* a pending versionstamped key may land here */
     if (n && n->kind != W_OPS) return ryw_resolve(w, n, 0, NULL, 0, present, value, value_len);
     int found = 0, len = 0;
     const uint8_t *v = NULL;
@@ -77,8 +77,7 @@ int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snaps
     return 0;
 }
 
-static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
-                              fdb_bool_t snapshot) {
+static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len, fdb_bool_t snapshot) {
     int err = tx_check_usable(tr);
     if (err) return future_error(err);
     if (sk_contains_key(key, key_len)) return sk_get(tr, key, key_len);
@@ -91,16 +90,17 @@ static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len
     FDBFuture *f = future_new(FK_VALUE);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
     /* No key that long can exist. */
-    if (key_len > (key_len && key[0] == 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT))
-        return deliver(f, 0);
+    if (key_len > (key_len && key[0] == 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT)) return deliver(f, 0);
     err = read_prologue(tr);
     int present = 0, len = 0, from_store = 0;
     const uint8_t *v = NULL;
     if (!err) err = tx_read_value(tr, key, key_len, snapshot, &present, &v, &len, &from_store);
     if (!err && !snapshot && from_store) err = tx_add_read_conflict_key(tr, key, key_len);
     if (!err && present) {
-        if (!future_reserve(f, (size_t)len + 1)) err = FDB_ERR_INTERNAL_ERROR;
-        else if (len) memcpy(f->buf, v, (size_t)len);
+        if (!future_reserve(f, (size_t)len + 1))
+            err = FDB_ERR_INTERNAL_ERROR;
+        else if (len)
+            memcpy(f->buf, v, (size_t)len);
     }
     f->present = present;
     f->buf_len = (size_t)len;
@@ -127,22 +127,26 @@ static int open_view(FDBTransaction *tr, int snapshot, view_iter *it) {
 }
 
 /* 1036 when [a, b] (either order) may hold a pending versionstamped key. */
-static int check_readable(FDBTransaction *tr, int snapshot, const uint8_t *a, int al,
-                           const uint8_t *b, int bl) {
+static int check_readable(FDBTransaction *tr, int snapshot, const uint8_t *a, int al, const uint8_t *b,
+                          int bl) {
     ryw *w = tx_ryw_for_read(tr, snapshot);
     if (!w || !w->unreadable.count) return 0;
     if (bytes_cmp(a, al, b, bl) > 0) {
-        const uint8_t *t = a; a = b; b = t;
-        int tl = al; al = bl; bl = tl;
+        const uint8_t *t = a;
+        a = b;
+        b = t;
+        int tl = al;
+        al = bl;
+        bl = tl;
     }
-    return ryw_unreadable_at(w, b, bl) || ryw_unreadable_within(w, a, al, b, bl)
-               ? FDB_ERR_ACCESSED_UNREADABLE : 0;
+    return ryw_unreadable_at(w, b, bl) || ryw_unreadable_within(w, a, al, b, bl) ? FDB_ERR_ACCESSED_UNREADABLE
+                                                                                 : 0;
 }
 
 /* 1036 when the walk resolving a selector (from its key to where it
  * stopped) may have passed a pending versionstamped key. */
-static int check_selector_readable(FDBTransaction *tr, int snapshot, const selector *sel,
-                                    const uint8_t *res, int res_len) {
+static int check_selector_readable(FDBTransaction *tr, int snapshot, const selector *sel, const uint8_t *res,
+                                   int res_len) {
     if (selector_is_plain(sel)) return 0;
     return check_readable(tr, snapshot, sel->key, sel->key_len, res, res_len);
 }
@@ -153,8 +157,10 @@ static int selector_conflict(FDBTransaction *tr, const selector *sel, const uint
     const uint8_t *lo = sel->key, *hi = res;
     int lo_len = sel->key_len, hi_len = res_len;
     if (bytes_cmp(lo, lo_len, hi, hi_len) > 0) {
-        lo = res; lo_len = res_len;
-        hi = sel->key; hi_len = sel->key_len;
+        lo = res;
+        lo_len = res_len;
+        hi = sel->key;
+        hi_len = sel->key_len;
     }
     uint8_t *end = arena_alloc(&tr->wr->a, (size_t)hi_len + 1);
     if (!end) return FDB_ERR_INTERNAL_ERROR;
@@ -163,8 +169,8 @@ static int selector_conflict(FDBTransaction *tr, const selector *sel, const uint
     return tx_add_read_conflict_ryw(tr, lo, lo_len, end, hi_len + 1);
 }
 
-static FDBFuture *get_key_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
-                                  fdb_bool_t or_equal, int offset, fdb_bool_t snapshot) {
+static FDBFuture *get_key_locked(FDBTransaction *tr, const uint8_t *key, int key_len, fdb_bool_t or_equal,
+                                 int offset, fdb_bool_t snapshot) {
     int err = tx_check_usable(tr);
     if (!err) err = check_selector_key(tr, key, key_len);
     if (err) return future_error(err);
@@ -185,12 +191,13 @@ static FDBFuture *get_key_locked(FDBTransaction *tr, const uint8_t *key, int key
             res_len = it.valid ? it.key_len : it.max_len;
         }
     } else if (!err) {
-        err = selector_resolve(&it, &sel, NULL, &res, &res_len);   /* no scratch: not plain */
+        err = selector_resolve(&it, &sel, NULL, &res, &res_len); /* no scratch: not plain */
     }
     if (!err) err = check_readable(tr, snapshot, key, key_len, res, res_len);
     if (!err && !snapshot) err = selector_conflict(tr, &sel, res, res_len);
     if (!err) {
-        if (!future_reserve(f, (size_t)res_len + 1)) err = FDB_ERR_INTERNAL_ERROR;
+        if (!future_reserve(f, (size_t)res_len + 1))
+            err = FDB_ERR_INTERNAL_ERROR;
         else {
             if (res_len) memcpy(f->buf, res, (size_t)res_len);
             f->buf_len = (size_t)res_len;
@@ -201,8 +208,9 @@ static FDBFuture *get_key_locked(FDBTransaction *tr, const uint8_t *key, int key
 
 /* Byte budget of one get_range call, as FoundationDB's streaming modes set it. */
 static int range_byte_limit(int mode, int iteration, int target_bytes, int limit, int64_t *out) {
-    static const int64_t mode_bytes[] = {0, 256, 1000, 4096, 80000};   /* exact .. serial */
-    static const int64_t iterator_bytes[] = {4096, 6144, 9216, 13824, 20736, 31104, 46656, 69984, 80000, 120000};
+    static const int64_t mode_bytes[] = {0, 256, 1000, 4096, 80000}; /* exact .. serial */
+    static const int64_t iterator_bytes[] = {4096,  6144,  9216,  13824, 20736,
+                                             31104, 46656, 69984, 80000, 120000};
     if (mode == FDB_STREAMING_MODE_EXACT && limit <= 0 && target_bytes <= 0)
         return FDB_ERR_EXACT_MODE_WITHOUT_LIMITS;
     if (mode == FDB_STREAMING_MODE_WANT_ALL) mode = FDB_STREAMING_MODE_SERIAL;
@@ -217,24 +225,23 @@ static int range_byte_limit(int mode, int iteration, int target_bytes, int limit
         return FDB_ERR_CLIENT_INVALID_OPERATION;
     }
     if (target_bytes > 0 && (budget == 0 || target_bytes < budget)) budget = target_bytes;
-    *out = budget;   /* 0: unlimited */
+    *out = budget; /* 0: unlimited */
     return 0;
 }
 
 static int in_range(const view_iter *it, int reverse, const uint8_t *b, int bl, const uint8_t *e, int el) {
     if (!it->valid) return 0;
-    return reverse ? bytes_cmp(it->key, it->key_len, b, bl) >= 0
-                   : bytes_cmp(it->key, it->key_len, e, el) < 0;
+    return reverse ? bytes_cmp(it->key, it->key_len, b, bl) >= 0 : bytes_cmp(it->key, it->key_len, e, el) < 0;
 }
 
 /* The common forward read with no pending writes to merge: straight off
  * the store cursor. Same results as the view loop in get_range. */
-static int scan_store(view_iter *it, const uint8_t *b, int bl, const uint8_t *e, int el,
-                       int limit, int64_t byte_limit, range_out *o, int *more) {
+static int scan_store(view_iter *it, const uint8_t *b, int bl, const uint8_t *e, int el, int limit,
+                      int64_t byte_limit, range_out *o, int *more) {
     store_cursor *cur = it->cur;
     int valid = 0;
     int64_t bytes = 0;
-    int to_max = bytes_cmp(e, el, it->max_key, it->max_len) >= 0;   /* end at the bound: one test */
+    int to_max = bytes_cmp(e, el, it->max_key, it->max_len) >= 0; /* end at the bound: one test */
     int err = cursor_seek_ge(cur, b, bl, &valid);
     while (!err && valid) {
         const uint8_t *k, *v;
@@ -255,8 +262,8 @@ static int scan_store(view_iter *it, const uint8_t *b, int bl, const uint8_t *e,
 }
 
 /* The same backwards, from the last key below e down to b. */
-static int scan_store_reverse(view_iter *it, const uint8_t *b, int bl, const uint8_t *e, int el,
-                               int limit, int64_t byte_limit, range_out *o, int *more) {
+static int scan_store_reverse(view_iter *it, const uint8_t *b, int bl, const uint8_t *e, int el, int limit,
+                              int64_t byte_limit, range_out *o, int *more) {
     store_cursor *cur = it->cur;
     int valid = 0;
     int64_t bytes = 0;
@@ -284,9 +291,8 @@ static int scan_store_reverse(view_iter *it, const uint8_t *b, int bl, const uin
 /* 1036 when the part of [b, e) a range read covered may hold a pending
  * versionstamped key: all of it, or up to the last row returned when a
  * limit stopped the read early (what lies beyond was not read). */
-static int check_covered_readable(FDBTransaction *tr, int snapshot, int reverse, int more,
-                                   const range_out *o, const uint8_t *b, int bl,
-                                   const uint8_t *e, int el) {
+static int check_covered_readable(FDBTransaction *tr, int snapshot, int reverse, int more, const range_out *o,
+                                  const uint8_t *b, int bl, const uint8_t *e, int el) {
     ryw *w = tx_ryw_for_read(tr, snapshot);
     if (!w || !w->unreadable.count) return 0;
     if (more && o->count) {
@@ -297,7 +303,7 @@ static int check_covered_readable(FDBTransaction *tr, int snapshot, int reverse,
             b = lk;
             bl = lkl;
         } else {
-            return check_readable(tr, snapshot, b, bl, lk, lkl);   /* [b, last] */
+            return check_readable(tr, snapshot, b, bl, lk, lkl); /* [b, last] */
         }
     }
     return ryw_unreadable_within(w, b, bl, e, el) ? FDB_ERR_ACCESSED_UNREADABLE : 0;
@@ -306,7 +312,7 @@ static int check_covered_readable(FDBTransaction *tr, int snapshot, int reverse,
 /* The conflict range a range read leaves: the whole range when it was read
  * to the end, else up to (and including) the last row returned. */
 static int range_conflict(FDBTransaction *tr, int reverse, int more, const FDBFuture *f, int count,
-                           const uint8_t *b, int bl, const uint8_t *e, int el) {
+                          const uint8_t *b, int bl, const uint8_t *e, int el) {
     if (!more || count == 0) return tx_add_read_conflict_ryw(tr, b, bl, e, el);
     const FDBKeyValue *last = &f->kvs[count - 1];
     const uint8_t *lk = f->buf + (uintptr_t)last->key;
@@ -318,9 +324,8 @@ static int range_conflict(FDBTransaction *tr, int reverse, int more, const FDBFu
     return tx_add_read_conflict_ryw(tr, b, bl, end, last->key_length + 1);
 }
 
-static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const selector *esel,
-                             int limit, int target_bytes, int mode, int iteration,
-                             int snapshot, int reverse) {
+static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const selector *esel, int limit,
+                            int target_bytes, int mode, int iteration, int snapshot, int reverse) {
     int err = tx_check_usable(tr);
     int64_t byte_limit = 0;
     if (!err && limit < 0) err = FDB_ERR_CLIENT_INVALID_OPERATION;
@@ -348,7 +353,8 @@ static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const sele
     int more = 0;
     if (!err && byte_limit > 0 && byte_limit <= 1 << 20) {
         /* One allocation up front instead of a run of doublings. */
-        if (!future_reserve(f, (size_t)byte_limit + 512) || future_reserve_kvs(f, (size_t)byte_limit / 64 + 16))
+        if (!future_reserve(f, (size_t)byte_limit + 512) ||
+            future_reserve_kvs(f, (size_t)byte_limit / 64 + 16))
             err = FDB_ERR_INTERNAL_ERROR;
     }
     if (!err) err = check_selector_readable(tr, snapshot, bsel, b, bl);
@@ -388,7 +394,8 @@ static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const sele
             ce = esel->key;
             cel = esel->key_len;
         }
-        if (bytes_cmp(cb, cbl, ce, cel) < 0) err = range_conflict(tr, reverse, more, f, o.count, cb, cbl, ce, cel);
+        if (bytes_cmp(cb, cbl, ce, cel) < 0)
+            err = range_conflict(tr, reverse, more, f, o.count, cb, cbl, ce, cel);
     }
     if (!err) {
         kv_out_finish(&o);
@@ -399,45 +406,49 @@ static FDBFuture *get_range(FDBTransaction *tr, const selector *bsel, const sele
     return deliver(f, err);
 }
 
-static FDBFuture *get_range_locked(FDBTransaction *tr,
-                                    const uint8_t *begin_key, int begin_key_length,
-                                    fdb_bool_t begin_or_equal, int begin_offset,
-                                    const uint8_t *end_key, int end_key_length,
-                                    fdb_bool_t end_or_equal, int end_offset,
-                                    int limit, int target_bytes, int mode, int iteration,
-                                    fdb_bool_t snapshot, fdb_bool_t reverse) {
+static FDBFuture *get_range_locked(FDBTransaction *tr, const uint8_t *begin_key, int begin_key_length,
+                                   fdb_bool_t begin_or_equal, int begin_offset, const uint8_t *end_key,
+                                   int end_key_length, fdb_bool_t end_or_equal, int end_offset, int limit,
+                                   int target_bytes, int mode, int iteration, fdb_bool_t snapshot,
+                                   fdb_bool_t reverse) {
     selector b = {begin_key, begin_key_length, begin_or_equal, begin_offset};
     selector e = {end_key, end_key_length, end_or_equal, end_offset};
     return get_range(tr, &b, &e, limit, target_bytes, mode, iteration, snapshot, reverse);
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_range_selector(FDBTransaction *tr,
-                                                         const uint8_t *begin_key, int begin_key_length,
-                                                         fdb_bool_t begin_or_equal, int begin_offset,
-                                                         const uint8_t *end_key, int end_key_length,
-                                                         fdb_bool_t end_or_equal, int end_offset,
-                                                         int limit, int target_bytes, int mode,
-                                                         int iteration, fdb_bool_t snapshot,
-                                                         fdb_bool_t reverse) {
-    return fdb_transaction_get_range(tr, begin_key, begin_key_length, begin_or_equal, begin_offset,
-                                     end_key, end_key_length, end_or_equal, end_offset, limit,
-                                     target_bytes, mode, iteration, snapshot, reverse);
+FDB_EXPORT FDBFuture *fdb_transaction_get_range_selector(
+    FDBTransaction *tr, const uint8_t *begin_key, int begin_key_length, fdb_bool_t begin_or_equal,
+    int begin_offset, const uint8_t *end_key, int end_key_length, fdb_bool_t end_or_equal, int end_offset,
+    int limit, int target_bytes, int mode, int iteration, fdb_bool_t snapshot, fdb_bool_t reverse) {
+    return fdb_transaction_get_range(tr, begin_key, begin_key_length, begin_or_equal, begin_offset, end_key,
+                                     end_key_length, end_or_equal, end_offset, limit, target_bytes, mode,
+                                     iteration, snapshot, reverse);
 }
 
 /* Mapped ranges need FoundationDB's server-side index mapper: unsupported. */
-FDB_EXPORT FDBFuture *fdb_transaction_get_mapped_range(FDBTransaction *tr,
-                                                       const uint8_t *begin_key, int begin_key_length,
-                                                       fdb_bool_t begin_or_equal, int begin_offset,
-                                                       const uint8_t *end_key, int end_key_length,
-                                                       fdb_bool_t end_or_equal, int end_offset,
-                                                       const uint8_t *mapper, int mapper_length,
-                                                       int limit, int target_bytes, int mode,
-                                                       int iteration, fdb_bool_t snapshot,
-                                                       fdb_bool_t reverse) {
-    (void)tr; (void)begin_key; (void)begin_key_length; (void)begin_or_equal; (void)begin_offset;
-    (void)end_key; (void)end_key_length; (void)end_or_equal; (void)end_offset; (void)mapper;
-    (void)mapper_length; (void)limit; (void)target_bytes; (void)mode; (void)iteration;
-    (void)snapshot; (void)reverse;
+FDB_EXPORT FDBFuture *
+fdb_transaction_get_mapped_range(FDBTransaction *tr, const uint8_t *begin_key, int begin_key_length,
+                                 fdb_bool_t begin_or_equal, int begin_offset, const uint8_t *end_key,
+                                 int end_key_length, fdb_bool_t end_or_equal, int end_offset,
+                                 const uint8_t *mapper, int mapper_length, int limit, int target_bytes,
+                                 int mode, int iteration, fdb_bool_t snapshot, fdb_bool_t reverse) {
+    (void)tr;
+    (void)begin_key;
+    (void)begin_key_length;
+    (void)begin_or_equal;
+    (void)begin_offset;
+    (void)end_key;
+    (void)end_key_length;
+    (void)end_or_equal;
+    (void)end_offset;
+    (void)mapper;
+    (void)mapper_length;
+    (void)limit;
+    (void)target_bytes;
+    (void)mode;
+    (void)iteration;
+    (void)snapshot;
+    (void)reverse;
     return future_error(FDB_ERR_UNSUPPORTED_OPERATION);
 }
 
@@ -450,9 +461,8 @@ static int check_range_keys(FDBTransaction *tr, const uint8_t *b, int bl, const 
     return err;
 }
 
-static FDBFuture *get_estimated_range_size_bytes_locked(FDBTransaction *tr,
-                                                         const uint8_t *b, int bl,
-                                                         const uint8_t *e, int el) {
+static FDBFuture *get_estimated_range_size_bytes_locked(FDBTransaction *tr, const uint8_t *b, int bl,
+                                                        const uint8_t *e, int el) {
     int err = check_range_keys(tr, b, bl, e, el);
     int64_t bytes = 0;
     if (!err) err = store_estimate_range(tr->snap, b, bl, e, el, &bytes);
@@ -492,7 +502,7 @@ static void fix_keys(key_out *o) {
 }
 
 static FDBFuture *get_range_split_points_locked(FDBTransaction *tr, const uint8_t *b, int bl,
-                                                 const uint8_t *e, int el, int64_t chunk_size) {
+                                                const uint8_t *e, int el, int64_t chunk_size) {
     int err = check_range_keys(tr, b, bl, e, el);
     if (!err && chunk_size <= 0) err = FDB_ERR_INVALID_OPTION_VALUE;
     if (err) return future_error(err);
@@ -526,9 +536,9 @@ static FDBFuture *get_range_split_points_locked(FDBTransaction *tr, const uint8_
 /* One process holds all the data: a single pseudo address. */
 #define LOCAL_ADDRESS "127.0.0.1:0"
 
-static FDBFuture *get_addresses_for_key_locked(FDBTransaction *tr, const uint8_t *key,
-                                                int key_len) {
-    (void)key; (void)key_len;
+static FDBFuture *get_addresses_for_key_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
+    (void)key;
+    (void)key_len;
     int err = tx_check_usable(tr);
     if (err) return future_error(err);
     FDBFuture *f = future_new(FK_STRING_ARRAY);
@@ -562,28 +572,25 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t 
     return result;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_range(FDBTransaction *tr,
-                                                const uint8_t *begin_key, int begin_key_length,
-                                                fdb_bool_t begin_or_equal, int begin_offset,
-                                                const uint8_t *end_key, int end_key_length,
-                                                fdb_bool_t end_or_equal, int end_offset,
-                                                int limit, int target_bytes, int mode, int iteration,
+FDB_EXPORT FDBFuture *fdb_transaction_get_range(FDBTransaction *tr, const uint8_t *begin_key,
+                                                int begin_key_length, fdb_bool_t begin_or_equal,
+                                                int begin_offset, const uint8_t *end_key, int end_key_length,
+                                                fdb_bool_t end_or_equal, int end_offset, int limit,
+                                                int target_bytes, int mode, int iteration,
                                                 fdb_bool_t snapshot, fdb_bool_t reverse) {
     tx_enter(tr);
     FDBFuture *result = get_range_locked(tr, bytes_or_empty(begin_key), begin_key_length, begin_or_equal,
-                                          begin_offset, bytes_or_empty(end_key), end_key_length,
-                                          end_or_equal, end_offset, limit, target_bytes, mode, iteration,
-                                          snapshot, reverse);
+                                         begin_offset, bytes_or_empty(end_key), end_key_length, end_or_equal,
+                                         end_offset, limit, target_bytes, mode, iteration, snapshot, reverse);
     tx_leave(tr);
     return result;
 }
 
-FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransaction *tr,
-                                                                     const uint8_t *b, int bl,
-                                                                     const uint8_t *e, int el) {
+FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransaction *tr, const uint8_t *b,
+                                                                     int bl, const uint8_t *e, int el) {
     tx_enter(tr);
-    FDBFuture *result = get_estimated_range_size_bytes_locked(tr, bytes_or_empty(b), bl,
-                                                               bytes_or_empty(e), el);
+    FDBFuture *result =
+        get_estimated_range_size_bytes_locked(tr, bytes_or_empty(b), bl, bytes_or_empty(e), el);
     tx_leave(tr);
     return result;
 }
@@ -591,8 +598,8 @@ FDB_EXPORT FDBFuture *fdb_transaction_get_estimated_range_size_bytes(FDBTransact
 FDB_EXPORT FDBFuture *fdb_transaction_get_range_split_points(FDBTransaction *tr, const uint8_t *b, int bl,
                                                              const uint8_t *e, int el, int64_t chunk_size) {
     tx_enter(tr);
-    FDBFuture *result = get_range_split_points_locked(tr, bytes_or_empty(b), bl, bytes_or_empty(e), el,
-                                                       chunk_size);
+    FDBFuture *result =
+        get_range_split_points_locked(tr, bytes_or_empty(b), bl, bytes_or_empty(e), el, chunk_size);
     tx_leave(tr);
     return result;
 }

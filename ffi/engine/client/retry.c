@@ -19,7 +19,9 @@ static void retry_ready(void *ctx) {
 static double random01(void) {
     static _Thread_local uint64_t x;
     if (!x) x = (uint64_t)now_ns() | 1;
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
     return (double)(x >> 11) / (double)(1ULL << 53);
 }
 
@@ -70,8 +72,7 @@ static FDBFuture *on_error_locked(FDBTransaction *tr, fdb_error_t code) {
     pthread_mutex_lock(&tr->lock);
     tr->retry_future = f;
     pthread_mutex_unlock(&tr->lock);
-    if (tr->opt.timeout_ms)
-        future_set_deadline(f, tx_deadline_ns(tr), FDB_ERR_TRANSACTION_TIMED_OUT);
+    if (tr->opt.timeout_ms) future_set_deadline(f, tx_deadline_ns(tr), FDB_ERR_TRANSACTION_TIMED_OUT);
     future_retain(f);
     timer_after(delay_ns, retry_ready, f);
     return f;

@@ -13,8 +13,8 @@ static inline int ryw_cmp(const uint8_t *a, int alen, const uint8_t *b, int blen
     return bytes_cmp(a, alen, b, blen);
 }
 
-static int add_range(ryw *w, skiplist *s, const uint8_t *begin, int begin_len,
-                      const uint8_t *end, int end_len);
+static int add_range(ryw *w, skiplist *s, const uint8_t *begin, int begin_len, const uint8_t *end,
+                     int end_len);
 
 static ryw_node *node_new(arena *a, int level) {
     ryw_node *n = arena_alloc(a, sizeof(ryw_node) + (size_t)level * sizeof(ryw_node *));
@@ -34,7 +34,9 @@ static int skip_init(skiplist *s, arena *a, uint32_t seed) {
 
 static int random_level(skiplist *s) {
     uint32_t x = s->rng;
-    x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
     s->rng = x;
     int level = 1;
     /* One more level per two zero bits: p = 1/4. */
@@ -47,19 +49,16 @@ static int random_level(skiplist *s) {
 
 /* Fills update[i] with the last node < key at each level; returns the first
  * node >= key (or NULL). */
-static ryw_node *search(const skiplist *s, const uint8_t *key, int key_len,
-                         ryw_node **update) {
+static ryw_node *search(const skiplist *s, const uint8_t *key, int key_len, ryw_node **update) {
     ryw_node *x = s->head;
     for (int i = s->level - 1; i >= 0; i--) {
-        while (x->next[i] && ryw_cmp(x->next[i]->key, x->next[i]->key_len, key, key_len) < 0)
-            x = x->next[i];
+        while (x->next[i] && ryw_cmp(x->next[i]->key, x->next[i]->key_len, key, key_len) < 0) x = x->next[i];
         if (update) update[i] = x;
     }
     return x->next[0];
 }
 
-static ryw_node *find_or_insert(skiplist *s, arena *a, const uint8_t *key, int key_len,
-                                 int *created) {
+static ryw_node *find_or_insert(skiplist *s, arena *a, const uint8_t *key, int key_len, int *created) {
     ryw_node *update[SKIP_MAX_LEVEL];
     ryw_node *n = search(s, key, key_len, update);
     *created = 0;
@@ -138,8 +137,7 @@ static ryw_node *range_containing(const skiplist *s, const uint8_t *key, int key
     ryw_node *n = search(s, key, key_len, update);
     if (n && ryw_cmp(n->key, n->key_len, key, key_len) == 0) return n;
     ryw_node *before = update[0];
-    if (before != s->head && ryw_cmp(key, key_len, before->end, before->end_len) < 0)
-        return before;
+    if (before != s->head && ryw_cmp(key, key_len, before->end, before->end_len) < 0) return before;
     return NULL;
 }
 
@@ -193,15 +191,14 @@ int ryw_mark_unreadable(ryw *w, const uint8_t *key, int key_len) {
 
 /* Add [begin, end) to the range set `s`, merging with every range that
  * overlaps or touches it. */
-static int add_range(ryw *w, skiplist *s, const uint8_t *begin, int begin_len,
-                      const uint8_t *end, int end_len) {
+static int add_range(ryw *w, skiplist *s, const uint8_t *begin, int begin_len, const uint8_t *end,
+                     int end_len) {
     ryw_node *first = range_containing(s, begin, begin_len);
     if (!first) {
         ryw_node *update[SKIP_MAX_LEVEL];
         search(s, begin, begin_len, update);
         ryw_node *before = update[0];
-        if (before != s->head && ryw_cmp(before->end, before->end_len, begin, begin_len) == 0)
-            first = before;
+        if (before != s->head && ryw_cmp(before->end, before->end_len, begin, begin_len) == 0) first = before;
     }
     if (!first) {
         int created;
@@ -232,8 +229,8 @@ int ryw_clear_range(ryw *w, const uint8_t *begin, int begin_len, const uint8_t *
     if (ryw_cmp(begin, begin_len, end, end_len) >= 0) return 0;
     int err = add_range(w, &w->clears, begin, begin_len, end, end_len);
     if (err) return err;
-    for (ryw_node *n = ryw_seek_ge(w, begin, begin_len);
-         n && ryw_cmp(n->key, n->key_len, end, end_len) < 0; n = n->next[0]) {
+    for (ryw_node *n = ryw_seek_ge(w, begin, begin_len); n && ryw_cmp(n->key, n->key_len, end, end_len) < 0;
+         n = n->next[0]) {
         n->kind = W_VALUE;
         n->present = 0;
         n->value = NULL;
@@ -259,7 +256,7 @@ int ryw_atomic(ryw *w, const uint8_t *key, int key_len, int op, const uint8_t *p
     if (!n) return FDB_ERR_INTERNAL_ERROR;
     if (created) {
         if (ryw_clear_containing(w, key, key_len)) {
-            n->kind = W_VALUE;      /* cleared earlier in this transaction */
+            n->kind = W_VALUE; /* cleared earlier in this transaction */
             n->present = 0;
         } else {
             n->kind = W_OPS;
@@ -272,8 +269,8 @@ int ryw_atomic(ryw *w, const uint8_t *key, int key_len, int op, const uint8_t *p
         int err = ensure_scratch(w);
         if (err) return err;
         int out_len = 0, out_present = 0;
-        err = atomic_apply(op, n->present, n->value, n->value_len, p, param_len,
-                           w->scratch[0], &out_len, &out_present);
+        err = atomic_apply(op, n->present, n->value, n->value_len, p, param_len, w->scratch[0], &out_len,
+                           &out_present);
         if (err) return err;
         n->present = out_present;
         n->value = out_present ? arena_dup(w->a, w->scratch[0], (size_t)out_len) : NULL;
@@ -287,13 +284,16 @@ int ryw_atomic(ryw *w, const uint8_t *key, int key_len, int op, const uint8_t *p
     o->op = op;
     o->param = p;
     o->param_len = param_len;
-    if (n->ops_tail) n->ops_tail->next = o; else n->ops = o;
+    if (n->ops_tail)
+        n->ops_tail->next = o;
+    else
+        n->ops = o;
     n->ops_tail = o;
     return 0;
 }
 
-int ryw_resolve(ryw *w, const ryw_node *n, int base_present, const uint8_t *base,
-                int base_len, int *present, const uint8_t **value, int *value_len) {
+int ryw_resolve(ryw *w, const ryw_node *n, int base_present, const uint8_t *base, int base_len, int *present,
+                const uint8_t **value, int *value_len) {
     if (n->kind == W_UNREADABLE) return FDB_ERR_ACCESSED_UNREADABLE;
     if (n->kind == W_VALUE) {
         *present = n->present;
@@ -308,8 +308,8 @@ int ryw_resolve(ryw *w, const ryw_node *n, int base_present, const uint8_t *base
     for (const ryw_op *o = n->ops; o; o = o->next) {
         uint8_t *out = w->scratch[which];
         int out_len = 0, out_present = 0;
-        err = atomic_apply(o->op, cur_present, cur, cur_len, o->param, o->param_len,
-                           out, &out_len, &out_present);
+        err = atomic_apply(o->op, cur_present, cur, cur_len, o->param, o->param_len, out, &out_len,
+                           &out_present);
         if (err) return err;
         cur = out;
         cur_len = out_len;

@@ -11,9 +11,9 @@
 #include "util/arena.h"
 
 enum ryw_kind {
-    W_VALUE = 0,       /* value known: present/absent + bytes */
-    W_OPS = 1,         /* atomic ops over the database's value (unknown here) */
-    W_UNREADABLE = 2,  /* set_versionstamped_value: bytes known only at commit */
+    W_VALUE = 0,      /* value known: present/absent + bytes */
+    W_OPS = 1,        /* atomic ops over the database's value (unknown here) */
+    W_UNREADABLE = 2, /* set_versionstamped_value: bytes known only at commit */
 };
 
 typedef struct ryw_op {
@@ -24,12 +24,15 @@ typedef struct ryw_op {
 } ryw_op;
 
 typedef struct ryw_node {
-    const uint8_t *key; int key_len;
+    const uint8_t *key;
+    int key_len;
     int kind;
-    int present;                       /* W_VALUE */
-    const uint8_t *value; int value_len;
-    ryw_op *ops, *ops_tail;            /* W_OPS */
-    const uint8_t *end; int end_len;   /* in the clear set: end of [key, end) */
+    int present; /* W_VALUE */
+    const uint8_t *value;
+    int value_len;
+    ryw_op *ops, *ops_tail; /* W_OPS */
+    const uint8_t *end;
+    int end_len; /* in the clear set: end of [key, end) */
     struct ryw_node *prev;
     int level;
     struct ryw_node *next[];
@@ -45,12 +48,12 @@ typedef struct skiplist {
 typedef struct ryw {
     arena *a;
     skiplist points;
-    skiplist clears;         /* disjoint, non-touching [key, end) ranges */
-    skiplist unreadable;     /* where pending versionstamped keys may land */
-    uint8_t *scratch[2];     /* atomic results while reading (lazily malloc'd) */
+    skiplist clears;     /* disjoint, non-touching [key, end) ranges */
+    skiplist unreadable; /* where pending versionstamped keys may land */
+    uint8_t *scratch[2]; /* atomic results while reading (lazily malloc'd) */
 } ryw;
 
-int ryw_init(ryw *w, arena *a);     /* after arena_reset too */
+int ryw_init(ryw *w, arena *a); /* after arena_reset too */
 void ryw_free_scratch(ryw *w);
 static inline int ryw_empty(const ryw *w) {
     return w->points.count == 0 && w->clears.count == 0 && w->unreadable.count == 0;
@@ -85,7 +88,7 @@ ryw_node *ryw_clear_from(ryw *w, const uint8_t *key, int key_len);
 /* The value a point entry gives when the database holds (base_present,
  * base). Sets *present and *value (which may point into scratch memory
  * valid until the next call). Returns 0, 1036 accessed_unreadable or 4100. */
-int ryw_resolve(ryw *w, const ryw_node *n, int base_present, const uint8_t *base,
-                int base_len, int *present, const uint8_t **value, int *value_len);
+int ryw_resolve(ryw *w, const ryw_node *n, int base_present, const uint8_t *base, int base_len, int *present,
+                const uint8_t **value, int *value_len);
 
 #endif

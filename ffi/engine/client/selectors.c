@@ -5,8 +5,8 @@
 
 #include "util/base.h"
 
-static int plain(const view_iter *it, const selector *sel, uint8_t *scratch,
-                  const uint8_t **out, int *out_len) {
+static int plain(const view_iter *it, const selector *sel, uint8_t *scratch, const uint8_t **out,
+                 int *out_len) {
     const uint8_t *k = sel->key;
     int kl = sel->key_len;
     if (sel->or_equal) {
@@ -31,8 +31,8 @@ static int counted(const view_iter *it) {
     return it->valid && it->unreadable ? FDB_ERR_ACCESSED_UNREADABLE : 0;
 }
 
-int selector_resolve(view_iter *it, const selector *sel, uint8_t *scratch,
-                     const uint8_t **out, int *out_len) {
+int selector_resolve(view_iter *it, const selector *sel, uint8_t *scratch, const uint8_t **out,
+                     int *out_len) {
     if (selector_is_plain(sel)) return plain(it, sel, scratch, out, out_len);
     int steps = sel->offset - 1;
     int err;

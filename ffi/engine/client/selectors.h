@@ -12,20 +12,18 @@
 #include "client/view.h"
 
 typedef struct selector {
-    const uint8_t *key; int key_len;
+    const uint8_t *key;
+    int key_len;
     int or_equal;
     int offset;
 } selector;
 
 /* 1 when the selector is a plain bound (offset 1) that needs no scan. */
-static inline int selector_is_plain(const selector *s) {
-    return s->offset == 1;
-}
+static inline int selector_is_plain(const selector *s) { return s->offset == 1; }
 
 /* Resolve `sel` by walking the view. The result points at stable memory
  * (store snapshot, transaction arena or the constants) or into `scratch`
  * (room for key_len + 1 bytes) for a plain or_equal bound. */
-int selector_resolve(view_iter *it, const selector *sel, uint8_t *scratch,
-                     const uint8_t **out, int *out_len);
+int selector_resolve(view_iter *it, const selector *sel, uint8_t *scratch, const uint8_t **out, int *out_len);
 
 #endif

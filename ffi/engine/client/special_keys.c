@@ -21,17 +21,19 @@
 /* ---- rows ------------------------------------------------------------------ */
 
 typedef struct sk_row {
-    const uint8_t *key; int key_len;
-    const uint8_t *value; int value_len;
+    const uint8_t *key;
+    int key_len;
+    const uint8_t *value;
+    int value_len;
 } sk_row;
 
 typedef struct sk_rows {
     arena a;
-    vec rows;    /* sk_row, sorted by key */
+    vec rows; /* sk_row, sorted by key */
 } sk_rows;
 
-static int row(sk_rows *out, const uint8_t *prefix, int pl, const uint8_t *suffix, int sl,
-                const void *value, int vl) {
+static int row(sk_rows *out, const uint8_t *prefix, int pl, const uint8_t *suffix, int sl, const void *value,
+               int vl) {
     sk_row *r = vec_push(&out->rows);
     uint8_t *k = arena_alloc(&out->a, (size_t)(pl + sl) + 1);
     uint8_t *v = arena_dup(&out->a, vl ? value : "", (size_t)vl + 1);
@@ -47,9 +49,9 @@ static int row(sk_rows *out, const uint8_t *prefix, int pl, const uint8_t *suffi
 typedef int (*sk_list_fn)(FDBTransaction *tr, sk_rows *out);
 
 typedef struct sk_module {
-    const char *name;      /* after \xff\xff; a range module ends in '/' */
-    int single;            /* one key, not a range */
-    sk_list_fn list;       /* NULL: nothing to show */
+    const char *name; /* after \xff\xff; a range module ends in '/' */
+    int single;       /* one key, not a range */
+    sk_list_fn list;  /* NULL: nothing to show */
 } sk_module;
 
 static int list_transaction(FDBTransaction *tr, sk_rows *out);
@@ -67,7 +69,7 @@ static const sk_module MODULES[] = {
     {"/connection_string", 1, list_connection_string},
     {"/error_message", 1, NULL},
     {"/global_config/", 0, NULL},
-    {"/management/", 0, NULL},          /* tenant/map/ is empty: tenant mode off */
+    {"/management/", 0, NULL}, /* tenant/map/ is empty: tenant mode off */
     {"/metrics/", 0, NULL},
     {"/status/json", 1, list_status},
     {"/tracing/", 0, NULL},
@@ -77,8 +79,8 @@ static const sk_module MODULES[] = {
 #define N_MODULES ((int)(sizeof MODULES / sizeof MODULES[0]))
 
 #define SK_BEGIN ((const uint8_t *)"\xff\xff")
-#define SK_END ((const uint8_t *)"\xff\xff\xff")
-#define KEY_MAX 64
+#define SK_END   ((const uint8_t *)"\xff\xff\xff")
+#define KEY_MAX  64
 
 typedef struct sk_range {
     uint8_t b[KEY_MAX], e[KEY_MAX];
@@ -98,8 +100,10 @@ static void module_range(int i, sk_range *r) {
     memcpy(r->b + 2, MODULES[i].name, (size_t)n);
     r->bl = n + 2;
     set_key(r->e, &r->el, r->b, r->bl);
-    if (MODULES[i].single) r->e[r->el++] = 0;
-    else r->e[r->el - 1] = '0';
+    if (MODULES[i].single)
+        r->e[r->el++] = 0;
+    else
+        r->e[r->el - 1] = '0';
 }
 
 /* The module holding key (its index, its range), or -1 and the gap between
@@ -163,14 +167,16 @@ static int list_ranges(const key_range *ranges, size_t n, const char *prefix, sk
 }
 
 static int list_transaction(FDBTransaction *tr, sk_rows *out) {
-    pthread_mutex_lock(&tr->lock);       /* set by the commit thread */
+    pthread_mutex_lock(&tr->lock); /* set by the commit thread */
     int err = list_ranges(tr->conflicting, (size_t)tr->n_conflicting,
-                           "\xff\xff/transaction/conflicting_keys/", out);
+                          "\xff\xff/transaction/conflicting_keys/", out);
     pthread_mutex_unlock(&tr->lock);
     if (!err && tr->wr)
-        err = list_ranges(tr->wr->reads.items, tr->wr->reads.len, "\xff\xff/transaction/read_conflict_range/", out);
+        err = list_ranges(tr->wr->reads.items, tr->wr->reads.len, "\xff\xff/transaction/read_conflict_range/",
+                          out);
     if (!err && tr->wr)
-        err = list_ranges(tr->wr->writes.items, tr->wr->writes.len, "\xff\xff/transaction/write_conflict_range/", out);
+        err = list_ranges(tr->wr->writes.items, tr->wr->writes.len,
+                          "\xff\xff/transaction/write_conflict_range/", out);
     return err;
 }
 
@@ -198,17 +204,17 @@ static int list_status(FDBTransaction *tr, sk_rows *out) {
     char path[4096], doc[8192];
     if (json_escape(path, sizeof path, tr->db->cluster_file_path)) path[0] = 0;
     int n = snprintf(doc, sizeof doc,
-        "{\"client\":{\"cluster_file\":{\"path\":\"%s\",\"up_to_date\":true},"
-        "\"coordinators\":{\"coordinators\":[],\"quorum_reachable\":true},"
-        "\"database_status\":{\"available\":true,\"healthy\":true},"
-        "\"messages\":[],\"timestamp\":%lld},"
-        "\"cluster\":{\"database_available\":true,"
-        "\"database_lock_state\":{\"locked\":false},"
-        "\"configuration\":{\"tenant_mode\":\"disabled\"},"
-        "\"latest_committed_version\":%lld,"
-        "\"layers\":{\"_valid\":true},\"messages\":[],"
-        "\"protocol_version\":\"fdb00b073000000\"}}",
-        path, (long long)time(NULL), (long long)store_committed_version(tr->db->s));
+                     "{\"client\":{\"cluster_file\":{\"path\":\"%s\",\"up_to_date\":true},"
+                     "\"coordinators\":{\"coordinators\":[],\"quorum_reachable\":true},"
+                     "\"database_status\":{\"available\":true,\"healthy\":true},"
+                     "\"messages\":[],\"timestamp\":%lld},"
+                     "\"cluster\":{\"database_available\":true,"
+                     "\"database_lock_state\":{\"locked\":false},"
+                     "\"configuration\":{\"tenant_mode\":\"disabled\"},"
+                     "\"latest_committed_version\":%lld,"
+                     "\"layers\":{\"_valid\":true},\"messages\":[],"
+                     "\"protocol_version\":\"fdb00b073000000\"}}",
+                     path, (long long)time(NULL), (long long)store_committed_version(tr->db->s));
     if (n < 0 || n >= (int)sizeof doc) return FDB_ERR_INTERNAL_ERROR;
     return row(out, (const uint8_t *)"\xff\xff/status/json", 14, NULL, 0, doc, n);
 }
@@ -245,16 +251,18 @@ static int lower_bound(const sk_rows *rows, const uint8_t *key, int key_len) {
     while (lo < hi) {
         int mid = (lo + hi) / 2;
         const sk_row *r = vec_at(&rows->rows, (size_t)mid);
-        if (bytes_cmp(r->key, r->key_len, key, key_len) < 0) lo = mid + 1;
-        else hi = mid;
+        if (bytes_cmp(r->key, r->key_len, key, key_len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
 
 /* Where a selector (or_equal already folded into key) lands among the
  * rows, clamped to the bound. */
-static void resolve(const sk_rows *rows, const sk_range *bound, const uint8_t *key, int key_len,
-                     int offset, const uint8_t **out, int *out_len) {
+static void resolve(const sk_rows *rows, const sk_range *bound, const uint8_t *key, int key_len, int offset,
+                    const uint8_t **out, int *out_len) {
     if (offset == 1) {
         *out = key;
         *out_len = key_len;
@@ -277,7 +285,7 @@ static void resolve(const sk_rows *rows, const sk_range *bound, const uint8_t *k
 /* The range a read may cover: its begin key's module, which must hold the
  * end key too (FoundationDB: 2113 outside any module, 2112 across two). */
 static int read_bound(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *e, int el,
-                       sk_range *bound) {
+                      sk_range *bound) {
     if (tr->sk_relaxed) {
         set_key(bound->b, &bound->bl, SK_BEGIN, 2);
         set_key(bound->e, &bound->el, SK_END, 3);
@@ -299,7 +307,7 @@ static const uint8_t *fold(const selector *s, uint8_t *scratch, int *len) {
 }
 
 static int special_keys_read(FDBTransaction *tr, const selector *bsel, const selector *esel, int limit,
-                 int64_t byte_limit, int reverse, range_out *o, int *more) {
+                             int64_t byte_limit, int reverse, range_out *o, int *more) {
     uint8_t *bs = malloc((size_t)bsel->key_len + 1), *es = malloc((size_t)esel->key_len + 1);
     sk_rows rows;
     arena_init(&rows.a);
@@ -356,8 +364,8 @@ FDBFuture *sk_get_range(FDBTransaction *tr, const selector *b, const selector *e
 }
 
 FDBFuture *sk_get(FDBTransaction *tr, const uint8_t *key, int key_len) {
-    FDBFuture *rows = sk_get_range(tr, &(selector){key, key_len, 0, 1}, &(selector){key, key_len, 1, 1},
-                                   0, 0, 0);
+    FDBFuture *rows =
+        sk_get_range(tr, &(selector){key, key_len, 0, 1}, &(selector){key, key_len, 1, 1}, 0, 0, 0);
     if (rows->err) return rows;
     FDBFuture *f = future_new(FK_VALUE);
     int err = f ? 0 : FDB_ERR_INTERNAL_ERROR;
@@ -392,7 +400,7 @@ static int in_tenant(const uint8_t *key, int key_len) {
 int sk_set(FDBTransaction *tr, const uint8_t *key, int key_len) {
     if (!tr->sk_writes) return FDB_ERR_SPECIAL_KEYS_WRITE_DISABLED;
     if (!in_tenant(key, key_len)) return FDB_ERR_SPECIAL_KEYS_NO_WRITE_MODULE_FOUND;
-    tr->sk_tenant_sets++;      /* fails at commit: no tenant can be created */
+    tr->sk_tenant_sets++; /* fails at commit: no tenant can be created */
     return 0;
 }
 
@@ -407,11 +415,10 @@ int sk_clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uint8_t *
     if (bytes_cmp(b, bl, e, el) >= 0) return 0;
     /* Where the first and the last key of the range belong. */
     int first = in_tenant(b, bl);
-    int last = bytes_cmp(e, el, TENANT_BEGIN, TENANT_LEN) > 0 && bytes_cmp(e, el, TENANT_END, TENANT_LEN) <= 0;
+    int last =
+        bytes_cmp(e, el, TENANT_BEGIN, TENANT_LEN) > 0 && bytes_cmp(e, el, TENANT_END, TENANT_LEN) <= 0;
     if (first != last) return FDB_ERR_SPECIAL_KEYS_CROSS_MODULE_CLEAR;
     return first ? 0 : FDB_ERR_SPECIAL_KEYS_NO_WRITE_MODULE_FOUND;
 }
 
-int sk_commit_check(const FDBTransaction *tr) {
-    return tr->sk_tenant_sets ? FDB_ERR_TENANTS_DISABLED : 0;
-}
+int sk_commit_check(const FDBTransaction *tr) { return tr->sk_tenant_sets ? FDB_ERR_TENANTS_DISABLED : 0; }

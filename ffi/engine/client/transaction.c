@@ -22,9 +22,7 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tx_writes *pool;
 static int pool_size;
 
-static void after_fork_child(void) {
-    pthread_mutex_init(&pool_lock, NULL);     /* see future.c */
-}
+static void after_fork_child(void) { pthread_mutex_init(&pool_lock, NULL); /* see future.c */ }
 
 __attribute__((constructor)) static void register_fork_handler(void) {
     pthread_atfork(NULL, NULL, after_fork_child);
@@ -125,13 +123,9 @@ static void options_from_db(FDBTransaction *tr) {
     tx_reset_ryw_options(tr);
 }
 
-void tx_enter(FDBTransaction *tr) {
-    pthread_mutex_lock(&tr->op_lock);
-}
+void tx_enter(FDBTransaction *tr) { pthread_mutex_lock(&tr->op_lock); }
 
-void tx_leave(FDBTransaction *tr) {
-    pthread_mutex_unlock(&tr->op_lock);
-}
+void tx_leave(FDBTransaction *tr) { pthread_mutex_unlock(&tr->op_lock); }
 
 static void free_transaction(FDBTransaction *tr) {
     if (tr->wr) tx_writes_recycle(tr->wr);
@@ -284,8 +278,7 @@ int64_t tx_deadline_ns(const FDBTransaction *tr) {
 }
 
 int tx_timeout_check(FDBTransaction *tr) {
-    if (tr->opt.timeout_ms && now_ns() >= tx_deadline_ns(tr))
-        tx_kill(tr, FDB_ERR_TRANSACTION_TIMED_OUT);
+    if (tr->opt.timeout_ms && now_ns() >= tx_deadline_ns(tr)) tx_kill(tr, FDB_ERR_TRANSACTION_TIMED_OUT);
     return atomic_load(&tr->state) == TX_CANCELLED;
 }
 
@@ -295,8 +288,7 @@ FDB_EXPORT void fdb_transaction_cancel(FDBTransaction *tr) {
     tx_leave(tr);
 }
 
-static fdb_error_t set_option_locked(FDBTransaction *tr, int option, const uint8_t *value,
-                                      int value_length) {
+static fdb_error_t set_option_locked(FDBTransaction *tr, int option, const uint8_t *value, int value_length) {
     /* A timeout that has already elapsed has fired: a new value (0
      * included) does not revive the transaction. */
     if (option == FDB_TR_OPTION_TIMEOUT) tx_timeout_check(tr);
@@ -376,20 +368,22 @@ int tx_add_read_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const uin
 
 /* The next stretch of [pos, e) the transaction's own writes answer on
  * their own (a cleared range or a known value); 0 when there is none. */
-static int next_independent(ryw_node **clear, ryw_node **point,
-                             const uint8_t *e, int el, const uint8_t **xb, int *xbl,
-                             const uint8_t **xe, int *xel, int *point_key) {
+static int next_independent(ryw_node **clear, ryw_node **point, const uint8_t *e, int el, const uint8_t **xb,
+                            int *xbl, const uint8_t **xe, int *xel, int *point_key) {
     while (*point && (*point)->kind != W_VALUE) *point = ryw_next(*point);
     ryw_node *c = *clear && bytes_cmp((*clear)->key, (*clear)->key_len, e, el) < 0 ? *clear : NULL;
     ryw_node *p = *point && bytes_cmp((*point)->key, (*point)->key_len, e, el) < 0 ? *point : NULL;
     if (!c && !p) return 0;
     if (c && (!p || bytes_cmp(c->key, c->key_len, p->key, p->key_len) <= 0)) {
-        *xb = c->key; *xbl = c->key_len;
-        *xe = c->end; *xel = c->end_len;
+        *xb = c->key;
+        *xbl = c->key_len;
+        *xe = c->end;
+        *xel = c->end_len;
         *point_key = 0;
         *clear = c->next[0];
     } else {
-        *xb = p->key; *xbl = p->key_len;
+        *xb = p->key;
+        *xbl = p->key_len;
         *point_key = 1;
         *point = ryw_next(p);
     }
@@ -418,11 +412,14 @@ int tx_add_read_conflict_ryw(FDBTransaction *tr, const uint8_t *b, int bl, const
             xe = after;
             xel = xbl + 1;
         }
-        if (bytes_cmp(xe, xel, pos, pl) <= 0) continue;     /* wholly before pos */
+        if (bytes_cmp(xe, xel, pos, pl) <= 0) continue; /* wholly before pos */
         if (bytes_cmp(pos, pl, xb, xbl) < 0) {
             const uint8_t *gap_end = xb;
             int gap_len = xbl;
-            if (bytes_cmp(gap_end, gap_len, e, el) > 0) { gap_end = e; gap_len = el; }
+            if (bytes_cmp(gap_end, gap_len, e, el) > 0) {
+                gap_end = e;
+                gap_len = el;
+            }
             err = tx_add_read_conflict(tr, pos, pl, gap_end, gap_len);
         }
         pos = xe;
@@ -470,7 +467,7 @@ static int writable(FDBTransaction *tr) {
 }
 
 static int transaction_log(FDBTransaction *tr, int kind, int op, const uint8_t *key, int key_len,
-                const uint8_t *end, int end_len, const uint8_t *param, int param_len) {
+                           const uint8_t *end, int end_len, const uint8_t *param, int param_len) {
     tx_writes *wr = tr->wr;
     mutation *m = vec_push(&wr->mutations);
     if (!m) return FDB_ERR_INTERNAL_ERROR;
@@ -502,8 +499,8 @@ static int write_conflict(FDBTransaction *tr, const uint8_t *b, int bl, const ui
     return push_range(&tr->wr->writes, &tr->wr->a, b, bl, e, el);
 }
 
-static void set_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
-                        const uint8_t *value, int value_len) {
+static void set_locked(FDBTransaction *tr, const uint8_t *key, int key_len, const uint8_t *value,
+                       int value_len) {
     if (writable(tr)) return;
     if (sk_contains_key(key, key_len)) {
         defer(tr, sk_set(tr, key, key_len));
@@ -521,7 +518,8 @@ static void clear_range(FDBTransaction *tr, const uint8_t *b, int bl, const uint
     int err = 0;
     const uint8_t *maxk = (const uint8_t *)"\xff\xff";
     int max_len = tr->write_system ? 2 : 1;
-    if (bytes_cmp(b, bl, e, el) > 0) err = FDB_ERR_INVERTED_RANGE;
+    if (bytes_cmp(b, bl, e, el) > 0)
+        err = FDB_ERR_INVERTED_RANGE;
     else if (sk_routes_range(b, bl, e, el)) {
         defer(tr, sk_clear_range(tr, b, bl, e, el));
         return;
@@ -545,7 +543,7 @@ static void clear_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
         return;
     }
     int err = check_write_key(tr, key, key_len);
-    if (err == FDB_ERR_KEY_TOO_LARGE) return;    /* no key that long exists: FoundationDB ignores it */
+    if (err == FDB_ERR_KEY_TOO_LARGE) return; /* no key that long exists: FoundationDB ignores it */
     if (err) {
         defer(tr, err);
         return;
@@ -560,8 +558,8 @@ static void clear_locked(FDBTransaction *tr, const uint8_t *key, int key_len) {
     clear_range(tr, key, key_len, end, key_len + 1);
 }
 
-static void clear_range_locked(FDBTransaction *tr, const uint8_t *begin, int begin_len,
-                                const uint8_t *end, int end_len) {
+static void clear_range_locked(FDBTransaction *tr, const uint8_t *begin, int begin_len, const uint8_t *end,
+                               int end_len) {
     if (writable(tr)) return;
     clear_range(tr, begin, begin_len, end, end_len);
 }
@@ -578,15 +576,15 @@ static int64_t stamp_offset(const uint8_t *p, int len) {
     return off + 10 <= len - 4 ? off : -1;
 }
 
-static int versionstamped_key(FDBTransaction *tr, const uint8_t *key, int key_len,
-                               const uint8_t *param, int param_len) {
+static int versionstamped_key(FDBTransaction *tr, const uint8_t *key, int key_len, const uint8_t *param,
+                              int param_len) {
     int64_t off = stamp_offset(key, key_len);
     if (off < 0) return FDB_ERR_CLIENT_INVALID_OPERATION;
     int err = check_write_key(tr, key, key_len - 4);
     if (err) return err;
     if (param_len > VALUE_SIZE_LIMIT) return FDB_ERR_VALUE_TOO_LARGE;
     err = transaction_log(tr, MUT_ATOMIC, FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY, key, key_len, NULL, 0,
-               param, param_len);
+                          param, param_len);
     if (err) return err;
     /* The key is only known at commit: conflict with every key it may be. */
     int n = key_len - 4;
@@ -602,8 +600,8 @@ static int versionstamped_key(FDBTransaction *tr, const uint8_t *key, int key_le
     return err ? err : write_conflict(tr, lo, n, hi, n + 1);
 }
 
-static void atomic_op_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
-                              const uint8_t *param, int param_len, int op) {
+static void atomic_op_locked(FDBTransaction *tr, const uint8_t *key, int key_len, const uint8_t *param,
+                             int param_len, int op) {
     if (writable(tr)) return;
     int err;
     if (!atomic_is_valid_op(op)) {
@@ -627,9 +625,8 @@ static void atomic_op_locked(FDBTransaction *tr, const uint8_t *key, int key_len
     defer(tr, err);
 }
 
-static fdb_error_t add_conflict_range_locked(FDBTransaction *tr, const uint8_t *begin,
-                                              int begin_len, const uint8_t *end,
-                                              int end_len, int type) {
+static fdb_error_t add_conflict_range_locked(FDBTransaction *tr, const uint8_t *begin, int begin_len,
+                                             const uint8_t *end, int end_len, int type) {
     int err = tx_check_usable(tr);
     if (err) return err;
     if (type != FDB_CONFLICT_RANGE_TYPE_READ && type != FDB_CONFLICT_RANGE_TYPE_WRITE)
@@ -652,9 +649,12 @@ static void set_read_version_locked(FDBTransaction *tr, int64_t version) {
     /* As FoundationDB: once the transaction has a read version (read,
      * get_read_version or set_read_version) 2010, a version <= 0 2011;
      * reported by the next operations, like write errors. */
-    if (tr->snap || tr->wanted_read_version >= 0) defer(tr, FDB_ERR_READ_VERSION_ALREADY_SET);
-    else if (version <= 0) defer(tr, FDB_ERR_VERSION_INVALID);
-    else tr->wanted_read_version = version;
+    if (tr->snap || tr->wanted_read_version >= 0)
+        defer(tr, FDB_ERR_READ_VERSION_ALREADY_SET);
+    else if (version <= 0)
+        defer(tr, FDB_ERR_VERSION_INVALID);
+    else
+        tr->wanted_read_version = version;
 }
 
 static FDBFuture *get_read_version_locked(FDBTransaction *tr) {
@@ -744,7 +744,7 @@ static FDBFuture *watch_locked(FDBTransaction *tr, const uint8_t *key, int key_l
     pthread_mutex_lock(&tr->lock);
     tr->watches = txw_push(tr->watches, x);
     pthread_mutex_unlock(&tr->lock);
-    if (tr->opt.timeout_ms)            /* the timeout also ends its watches */
+    if (tr->opt.timeout_ms) /* the timeout also ends its watches */
         future_set_deadline(f, tx_deadline_ns(tr), FDB_ERR_TRANSACTION_TIMED_OUT);
     return f;
 }
@@ -765,8 +765,8 @@ FDB_EXPORT fdb_error_t fdb_transaction_set_option(FDBTransaction *tr, int option
     return result;
 }
 
-FDB_EXPORT void fdb_transaction_set(FDBTransaction *tr, const uint8_t *key, int key_len,
-                                    const uint8_t *value, int value_len) {
+FDB_EXPORT void fdb_transaction_set(FDBTransaction *tr, const uint8_t *key, int key_len, const uint8_t *value,
+                                    int value_len) {
     tx_enter(tr);
     set_locked(tr, bytes_or_empty(key), key_len, bytes_or_empty(value), value_len);
     tx_leave(tr);
@@ -793,11 +793,11 @@ FDB_EXPORT void fdb_transaction_atomic_op(FDBTransaction *tr, const uint8_t *key
 }
 
 FDB_EXPORT fdb_error_t fdb_transaction_add_conflict_range(FDBTransaction *tr, const uint8_t *begin,
-                                                          int begin_len, const uint8_t *end,
-                                                          int end_len, int type) {
+                                                          int begin_len, const uint8_t *end, int end_len,
+                                                          int type) {
     tx_enter(tr);
-    fdb_error_t result = add_conflict_range_locked(tr, bytes_or_empty(begin), begin_len,
-                                                    bytes_or_empty(end), end_len, type);
+    fdb_error_t result =
+        add_conflict_range_locked(tr, bytes_or_empty(begin), begin_len, bytes_or_empty(end), end_len, type);
     tx_leave(tr);
     return result;
 }

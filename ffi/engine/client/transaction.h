@@ -21,10 +21,10 @@
 typedef struct tx_writes {
     arena a;
     ryw w;
-    vec mutations;      /* mutation, in issue order */
-    vec reads;          /* key_range: read conflict ranges */
-    vec writes;         /* key_range: write conflict ranges */
-    int64_t size;       /* approximate bytes (get_approximate_size) */
+    vec mutations; /* mutation, in issue order */
+    vec reads;     /* key_range: read conflict ranges */
+    vec writes;    /* key_range: write conflict ranges */
+    int64_t size;  /* approximate bytes (get_approximate_size) */
     struct tx_writes *next_free;
 } tx_writes;
 
@@ -34,51 +34,51 @@ typedef struct tx_watch tx_watch;
 
 struct FDB_transaction {
     FDBDatabase *db;
-    atomic_int refs;            /* the caller's + one per commit in flight */
-    pthread_mutex_t op_lock;    /* one C API call at a time (recursive: callbacks may re-enter) */
-    pthread_mutex_t lock;       /* fields written by the commit thread */
-    atomic_int state;           /* enum tx_state */
-    int cancel_err;             /* TX_CANCELLED: what every operation fails with
+    atomic_int refs;         /* the caller's + one per commit in flight */
+    pthread_mutex_t op_lock; /* one C API call at a time (recursive: callbacks may re-enter) */
+    pthread_mutex_t lock;    /* fields written by the commit thread */
+    atomic_int state;        /* enum tx_state */
+    int cancel_err;          /* TX_CANCELLED: what every operation fails with
                                  * (1025 cancelled, 1031 timed out) until reset */
-    unsigned generation;        /* bumped by reset: stale commits leave us be */
+    unsigned generation;     /* bumped by reset: stale commits leave us be */
     tx_writes *wr;
 
     /* reading */
     snapshot *snap;
     store_cursor *cur;
     int64_t snap_time;
-    int64_t wanted_read_version;   /* set_read_version, or -1 */
+    int64_t wanted_read_version; /* set_read_version, or -1 */
 
     /* options */
     tx_defaults opt;
     int ryw_disable;
-    int read_system;            /* read_system_keys or access_system_keys */
-    int write_system;           /* access_system_keys */
+    int read_system;  /* read_system_keys or access_system_keys */
+    int write_system; /* access_system_keys */
     int next_write_no_conflict;
     int report_conflicting_keys;
-    int sk_relaxed;             /* special_key_space_relaxed */
-    int sk_writes;              /* special_key_space_enable_writes */
+    int sk_relaxed; /* special_key_space_relaxed */
+    int sk_writes;  /* special_key_space_enable_writes */
 
     /* special key space state of this attempt (special_keys.h) */
-    int sk_tenant_sets;         /* tenant-map writes: tenants_disabled at commit */
-    key_range *conflicting;     /* report_conflicting_keys: the read ranges that made the
+    int sk_tenant_sets;     /* tenant-map writes: tenants_disabled at commit */
+    key_range *conflicting; /* report_conflicting_keys: the read ranges that made the
                                  * last commit fail (one block with their bytes; under lock) */
     int n_conflicting;
 
     /* errors and retries */
-    int deferred_err;           /* from set/clear/atomic: reported by later ops */
-    int64_t start_ns;           /* for the timeout option */
+    int deferred_err; /* from set/clear/atomic: reported by later ops */
+    int64_t start_ns; /* for the timeout option */
     int retries;
     int64_t backoff_ms;
-    FDBFuture *retry_future;    /* on_error's pending delay (cancel ends it) */
+    FDBFuture *retry_future; /* on_error's pending delay (cancel ends it) */
 
     /* commit results */
     int64_t committed_version;
     uint8_t versionstamp[10];
-    int versionstamp_err;       /* valid once TX_COMMITTED */
+    int versionstamp_err; /* valid once TX_COMMITTED */
     FDBFuture *versionstamp_waiters;
-    tx_watch *watches;          /* registered at commit */
-    FDBFuture *commit_future;   /* while TX_COMMITTING */
+    tx_watch *watches;        /* registered at commit */
+    FDBFuture *commit_future; /* while TX_COMMITTING */
 };
 
 /* Around every C API call on a transaction: libfdb_c's transactions may be
@@ -117,8 +117,8 @@ ryw *tx_ryw_for_read(FDBTransaction *tr, int snapshot);
 
 /* The value the transaction reads at key (through its writes unless
  * snapshot-without-RYW); *value stays valid until the next read. */
-int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot,
-                  int *present, const uint8_t **value, int *value_len, int *from_store);
+int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
+                  const uint8_t **value, int *value_len, int *from_store);
 /* Write sets come from a small pool (their arenas keep a chunk). */
 tx_writes *tx_writes_new(void);
 void tx_writes_recycle(tx_writes *wr);

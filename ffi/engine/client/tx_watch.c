@@ -12,11 +12,13 @@ struct tx_watch {
     tx_watch *next;
     FDBFuture *f;
     pthread_mutex_t lock;
-    atomic_int refs;          /* the future's hold + the store's while registered */
-    store_watch *w;           /* set while registered and not yet fired */
-    uint8_t *key; int key_len;
+    atomic_int refs; /* the future's hold + the store's while registered */
+    store_watch *w;  /* set while registered and not yet fired */
+    uint8_t *key;
+    int key_len;
     int present;
-    uint8_t *value; int value_len;
+    uint8_t *value;
+    int value_len;
 };
 
 static void unref(tx_watch *x) {
@@ -39,9 +41,7 @@ static void tx_on_cancel(void *ctx) {
     pthread_mutex_unlock(&x->lock);
 }
 
-static void tx_on_free(void *ctx) {
-    unref(ctx);
-}
+static void tx_on_free(void *ctx) { unref(ctx); }
 
 tx_watch *txw_new(const uint8_t *key, int key_len, FDBFuture **out_future) {
     tx_watch *x = calloc(1, sizeof *x);
@@ -78,7 +78,7 @@ int txw_capture(tx_watch *list, txw_read_fn read, void *ctx) {
         const uint8_t *v = NULL;
         int err = read(ctx, x->key, x->key_len, &present, &v, &len);
         if (err == FDB_ERR_ACCESSED_UNREADABLE) {
-            present = 0;      /* a versionstamped value: differs from any stored one */
+            present = 0; /* a versionstamped value: differs from any stored one */
             err = 0;
         }
         if (err) return err;
@@ -108,15 +108,15 @@ void txw_activate(tx_watch *list, store *s, int limit) {
     while (list) {
         tx_watch *x = list;
         list = x->next;
-        if (fdb_future_is_ready(x->f)) {       /* cancelled before its commit */
+        if (fdb_future_is_ready(x->f)) { /* cancelled before its commit */
             future_release(x->f);
             continue;
         }
         atomic_fetch_add(&x->refs, 1);
         pthread_mutex_lock(&x->lock);
         store_watch *w = NULL;
-        int err = store_watch_add(s, x->key, x->key_len, x->present, x->value, x->value_len,
-                                  limit, tx_fire, x, &w);
+        int err =
+            store_watch_add(s, x->key, x->key_len, x->present, x->value, x->value_len, limit, tx_fire, x, &w);
         if (!err) x->w = w;
         pthread_mutex_unlock(&x->lock);
         if (err) {

@@ -18,8 +18,8 @@ tx_watch *txw_new(const uint8_t *key, int key_len, FDBFuture **out_future);
 tx_watch *txw_push(tx_watch *list, tx_watch *x);
 /* How txw_capture reads a watched key's value (0 or an error); given by
  * the caller, so that watches do not depend on transactions. */
-typedef int (*txw_read_fn)(void *ctx, const uint8_t *key, int key_len, int *present,
-                           const uint8_t **value, int *value_len);
+typedef int (*txw_read_fn)(void *ctx, const uint8_t *key, int key_len, int *present, const uint8_t **value,
+                           int *value_len);
 /* Record, for every watch of the list, the value read(ctx, key) gives:
  * the value the transaction leaves. */
 int txw_capture(tx_watch *list, txw_read_fn read, void *ctx);

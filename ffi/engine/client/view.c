@@ -23,9 +23,12 @@ static int below_max(const view_iter *it, const uint8_t *k, int kl) {
  * the row fails (1036), not one that stops before it (a range end, a
  * limit). */
 static int settle_unreadable(view_iter *it, int store_has_key) {
-    it->key = it->wn->key; it->key_len = it->wn->key_len;
-    it->value = NULL; it->value_len = 0;
-    it->from_store = store_has_key; it->from_w = 1;
+    it->key = it->wn->key;
+    it->key_len = it->wn->key_len;
+    it->value = NULL;
+    it->value_len = 0;
+    it->from_store = store_has_key;
+    it->from_w = 1;
     it->unreadable = 1;
     it->valid = 1;
     return 0;
@@ -33,9 +36,12 @@ static int settle_unreadable(view_iter *it, int store_has_key) {
 
 /* Stop on a stored row that no pending write touches. */
 static int settle_store_row(view_iter *it, const uint8_t *k, int kl, const uint8_t *v, int vl) {
-    it->key = k; it->key_len = kl;
-    it->value = v; it->value_len = vl;
-    it->from_store = 1; it->from_w = 0;
+    it->key = k;
+    it->key_len = kl;
+    it->value = v;
+    it->value_len = vl;
+    it->from_store = 1;
+    it->from_w = 0;
     it->unreadable = 0;
     it->valid = 1;
     it->depends_on_store = 1;
@@ -57,9 +63,12 @@ static int settle_pending(view_iter *it, int on_store, const uint8_t *sv, int sv
         *settled = 0;
         return 0;
     }
-    it->key = it->wn->key; it->key_len = it->wn->key_len;
-    it->value = v; it->value_len = vl;
-    it->from_store = on_store; it->from_w = 1;
+    it->key = it->wn->key;
+    it->key_len = it->wn->key_len;
+    it->value = v;
+    it->value_len = vl;
+    it->from_store = on_store;
+    it->from_w = 1;
     it->unreadable = 0;
     it->valid = 1;
     return 0;
@@ -148,8 +157,7 @@ int view_seek_gt(view_iter *it, const uint8_t *key, int key_len) {
         const uint8_t *sk, *sv;
         int skl, svl;
         cursor_current(it->cur, &sk, &skl, &sv, &svl);
-        if (bytes_cmp(sk, skl, key, key_len) == 0 && (err = cursor_next(it->cur, &it->s_valid)))
-            return err;
+        if (bytes_cmp(sk, skl, key, key_len) == 0 && (err = cursor_next(it->cur, &it->s_valid))) return err;
     }
     it->wn = it->w ? ryw_seek_ge(it->w, key, key_len) : NULL;
     if (it->wn && bytes_cmp(it->wn->key, it->wn->key_len, key, key_len) == 0) it->wn = ryw_next(it->wn);

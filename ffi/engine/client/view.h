@@ -14,17 +14,20 @@
 
 typedef struct view_iter {
     store_cursor *cur;
-    ryw *w;                      /* NULL: snapshot only */
-    const uint8_t *max_key; int max_len;
-    int dir;                     /* +1 after a forward move, -1 after a backward one */
+    ryw *w; /* NULL: snapshot only */
+    const uint8_t *max_key;
+    int max_len;
+    int dir; /* +1 after a forward move, -1 after a backward one */
     int s_valid;
     ryw_node *wn;
     int valid;
-    const uint8_t *key; int key_len;
-    const uint8_t *value; int value_len;   /* valid until the next move */
+    const uint8_t *key;
+    int key_len;
+    const uint8_t *value;
+    int value_len; /* valid until the next move */
     int from_store, from_w;
-    int unreadable;              /* the row's value is a pending versionstamp: using it is 1036 */
-    int depends_on_store;        /* some visible row came from stored data */
+    int unreadable;       /* the row's value is a pending versionstamp: using it is 1036 */
+    int depends_on_store; /* some visible row came from stored data */
 } view_iter;
 
 void view_init(view_iter *it, store_cursor *cur, ryw *w, const uint8_t *max_key, int max_len);
@@ -34,7 +37,7 @@ void view_init(view_iter *it, store_cursor *cur, ryw *w, const uint8_t *max_key,
  * (then 1036 accessed_unreadable) or stops before it. */
 int view_seek_ge(view_iter *it, const uint8_t *key, int key_len);
 int view_seek_gt(view_iter *it, const uint8_t *key, int key_len);
-int view_seek_lt(view_iter *it, const uint8_t *key, int key_len);   /* key NULL: the last row */
+int view_seek_lt(view_iter *it, const uint8_t *key, int key_len); /* key NULL: the last row */
 int view_seek_le(view_iter *it, const uint8_t *key, int key_len);
 int view_next(view_iter *it);
 int view_prev(view_iter *it);

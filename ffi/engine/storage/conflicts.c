@@ -15,16 +15,14 @@
 #include "util/gen_errors.h"
 #include "storage/store_internal.h"
 
-#define PRUNE_STEP 1000000   /* prune about once per second of versions */
+#define PRUNE_STEP 1000000 /* prune about once per second of versions */
 
-static int conflicts_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len)
-{
+static int conflicts_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len) {
     int c = memcmp(a, b, (size_t)(a_len < b_len ? a_len : b_len));
     return c ? c : (a_len > b_len) - (a_len < b_len);
 }
 
-static int begin_cmp(const void *x, const void *y)
-{
+static int begin_cmp(const void *x, const void *y) {
     const key_range *a = x, *b = y;
     return conflicts_cmp(a->begin, a->begin_len, b->begin, b->begin_len);
 }
@@ -32,8 +30,7 @@ static int begin_cmp(const void *x, const void *y)
 /* A request's read ranges, sorted by begin and merged where they overlap
  * or touch, so that the merged ends rise too: whether a write range meets
  * any of them is one binary search, however many reads a transaction made. */
-int conflicts_reads_prepare(const key_range *reads, int n, read_set *out)
-{
+int conflicts_reads_prepare(const key_range *reads, int n, read_set *out) {
     out->r = malloc(sizeof *out->r * (size_t)(n ? n : 1));
     out->n = 0;
     if (!out->r) return ENOMEM;
@@ -41,7 +38,7 @@ int conflicts_reads_prepare(const key_range *reads, int n, read_set *out)
     qsort(out->r, (size_t)n, sizeof *out->r, begin_cmp);
     for (int i = 0; i < n; i++) {
         key_range r = out->r[i];
-        if (conflicts_cmp(r.begin, r.begin_len, r.end, r.end_len) >= 0) continue;   /* empty */
+        if (conflicts_cmp(r.begin, r.begin_len, r.end, r.end_len) >= 0) continue; /* empty */
         key_range *last = out->n ? &out->r[out->n - 1] : NULL;
         if (last && conflicts_cmp(r.begin, r.begin_len, last->end, last->end_len) <= 0) {
             if (conflicts_cmp(r.end, r.end_len, last->end, last->end_len) > 0)
@@ -53,69 +50,67 @@ int conflicts_reads_prepare(const key_range *reads, int n, read_set *out)
     return 0;
 }
 
-void conflicts_reads_free(read_set *rs)
-{
+void conflicts_reads_free(read_set *rs) {
     free(rs->r);
     rs->r = NULL;
 }
 
-int conflicts_reads_meet(const read_set *rs, const uint8_t *b, int bl, const uint8_t *e, int el)
-{
+int conflicts_reads_meet(const read_set *rs, const uint8_t *b, int bl, const uint8_t *e, int el) {
     if (conflicts_cmp(b, bl, e, el) >= 0) return 0;
-    int lo = 0, hi = rs->n;   /* the first merged read ending after b */
+    int lo = 0, hi = rs->n; /* the first merged read ending after b */
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (conflicts_cmp(rs->r[mid].end, rs->r[mid].end_len, b, bl) > 0) hi = mid;
-        else lo = mid + 1;
+        if (conflicts_cmp(rs->r[mid].end, rs->r[mid].end_len, b, bl) > 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return lo < rs->n && conflicts_cmp(rs->r[lo].begin, rs->r[lo].begin_len, e, el) < 0;
 }
 
-int conflicts_ranges_meet(const read_set *rs, const key_range *w, int n)
-{
+int conflicts_ranges_meet(const read_set *rs, const key_range *w, int n) {
     for (int i = 0; i < n; i++)
         if (conflicts_reads_meet(rs, w[i].begin, w[i].begin_len, w[i].end, w[i].end_len)) return 1;
     return 0;
 }
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+static void put_u32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
 }
 
-static uint32_t get_u32(const uint8_t *p)
-{
+static uint32_t get_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void hist_key(uint8_t kb[10], int64_t version, uint16_t index)
-{
+static void hist_key(uint8_t kb[10], int64_t version, uint16_t index) {
     for (int i = 0; i < 8; i++) kb[i] = (uint8_t)((uint64_t)version >> (56 - 8 * i));
     kb[8] = (uint8_t)(index >> 8);
     kb[9] = (uint8_t)index;
 }
 
-static int64_t hist_version(const MDB_val *k)
-{
+static int64_t hist_version(const MDB_val *k) {
     uint64_t v = 0;
     for (int i = 0; i < 8 && i < (int)k->mv_size; i++) v = v << 8 | ((const uint8_t *)k->mv_data)[i];
     return (int64_t)v;
 }
 
-static uint8_t *put_ranges(uint8_t *p, const key_range *r, int n)
-{
+static uint8_t *put_ranges(uint8_t *p, const key_range *r, int n) {
     for (int i = 0; i < n; i++) {
-        put_u32(p, (uint32_t)r[i].begin_len); memcpy(p + 4, r[i].begin, (size_t)r[i].begin_len);
+        put_u32(p, (uint32_t)r[i].begin_len);
+        memcpy(p + 4, r[i].begin, (size_t)r[i].begin_len);
         p += 4 + r[i].begin_len;
-        put_u32(p, (uint32_t)r[i].end_len); memcpy(p + 4, r[i].end, (size_t)r[i].end_len);
+        put_u32(p, (uint32_t)r[i].end_len);
+        memcpy(p + 4, r[i].end, (size_t)r[i].end_len);
         p += 4 + r[i].end_len;
     }
     return p;
 }
 
-int conflicts_record(MDB_txn *txn, store *s, int64_t version,
-                      const key_range *const *lists, const int *counts, int n_lists)
-{
+int conflicts_record(MDB_txn *txn, store *s, int64_t version, const key_range *const *lists,
+                     const int *counts, int n_lists) {
     size_t size = 0;
     for (int l = 0; l < n_lists; l++)
         for (int i = 0; i < counts[l]; i++)
@@ -131,8 +126,7 @@ int conflicts_record(MDB_txn *txn, store *s, int64_t version,
 }
 
 /* 1 when any range encoded in `v` meets one of the reads; -1 when `v` is malformed. */
-static int entry_meets(const MDB_val *v, const read_set *rs)
-{
+static int entry_meets(const MDB_val *v, const read_set *rs) {
     const uint8_t *p = v->mv_data, *end = p + v->mv_size;
     while (p < end) {
         if (end - p < 4) return -1;
@@ -148,13 +142,11 @@ static int entry_meets(const MDB_val *v, const read_set *rs)
     return 0;
 }
 
-int conflicts_floor(MDB_txn *txn, store *s, int64_t *floor)
-{
+int conflicts_floor(MDB_txn *txn, store *s, int64_t *floor) {
     return store_meta_get_i64(txn, s, "floor", floor);
 }
 
-int conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set *rs, int *conflict)
-{
+int conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set *rs, int *conflict) {
     uint8_t kb[10];
     MDB_cursor *c;
     MDB_val k = {sizeof kb, kb}, v;
@@ -165,16 +157,21 @@ int conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set 
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (!rs->r && (rc = conflicts_reads_prepare(req->reads, req->n_reads, rs))) break;
         int m = entry_meets(&v, rs);
-        if (m < 0) { rc = MDB_CORRUPTED; break; }
-        if (m) { *conflict = 1; break; }
+        if (m < 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        if (m) {
+            *conflict = 1;
+            break;
+        }
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int store_conflicting_reads(store *s, int64_t read_version, const key_range *reads, int n,
-                            unsigned char *hit)
-{
+                            unsigned char *hit) {
     MDB_txn *txn;
     MDB_cursor *c = NULL;
     uint8_t kb[10];
@@ -183,12 +180,15 @@ int store_conflicting_reads(store *s, int64_t read_version, const key_range *rea
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
     if (rc) return store_lmdb_error(rc);
     rc = mdb_cursor_open(txn, s->hist, &c);
-    for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         for (int i = 0; i < n && !rc; i++) {
             read_set one = {(key_range *)&reads[i], 1};
             int m = hit[i] ? 1 : entry_meets(&v, &one);
-            if (m < 0) rc = MDB_CORRUPTED;
-            else hit[i] = (unsigned char)m;
+            if (m < 0)
+                rc = MDB_CORRUPTED;
+            else
+                hit[i] = (unsigned char)m;
         }
         if (rc) break;
     }
@@ -197,8 +197,7 @@ int store_conflicting_reads(store *s, int64_t read_version, const key_range *rea
     return rc == MDB_NOTFOUND ? 0 : store_lmdb_error(rc);
 }
 
-int conflicts_prune(MDB_txn *txn, store *s, int64_t version)
-{
+int conflicts_prune(MDB_txn *txn, store *s, int64_t version) {
     int64_t floor, cutoff = version - STORE_HISTORY_VERSIONS;
     int rc = conflicts_floor(txn, s, &floor);
     if (rc || cutoff < floor + PRUNE_STEP) return rc;

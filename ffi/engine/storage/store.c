@@ -20,38 +20,31 @@ static store *open_stores;
 static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
 atomic_int store_forks;
 
-static void after_fork_in_child(void)
-{
+static void after_fork_in_child(void) {
     atomic_fetch_add(&store_forks, 1);
-    pthread_mutex_init(&open_mu, NULL);   /* a thread may have held it at fork */
+    pthread_mutex_init(&open_mu, NULL); /* a thread may have held it at fork */
 }
 
-static void install_fork_hook(void)
-{
-    pthread_atfork(NULL, NULL, after_fork_in_child);
-}
+static void install_fork_hook(void) { pthread_atfork(NULL, NULL, after_fork_in_child); }
 
-static int fail(char *detail, size_t n, int err, const char *path, const char *what)
-{
+static int fail(char *detail, size_t n, int err, const char *path, const char *what) {
     if (detail && n) snprintf(detail, n, "%s: %s", path, what);
     return err;
 }
 
 /* Make sure `dir` exists as a directory; create it (one level) if absent. */
-static int ensure_dir(const char *dir, char *detail, size_t n)
-{
+static int ensure_dir(const char *dir, char *detail, size_t n) {
     struct stat st;
     if (stat(dir, &st) == 0)
         return S_ISDIR(st.st_mode) ? 0 : fail(detail, n, FDB_ERR_FILE_NOT_FOUND, dir, "not a directory");
     if (mkdir(dir, 0755) == 0 || errno == EEXIST) return 0;
-    return fail(detail, n, errno == EACCES ? FDB_ERR_FILE_NOT_WRITABLE : FDB_ERR_FILE_NOT_FOUND,
-                 dir, strerror(errno));
+    return fail(detail, n, errno == EACCES ? FDB_ERR_FILE_NOT_WRITABLE : FDB_ERR_FILE_NOT_FOUND, dir,
+                strerror(errno));
 }
 
 /* Cheap structural checks LMDB itself skips: a data file cut short would
  * make LMDB fault (SIGBUS) on the first access past its end. */
-static int check_file_size(store *s, const char *file, char *detail, size_t n)
-{
+static int check_file_size(store *s, const char *file, char *detail, size_t n) {
     MDB_envinfo info;
     MDB_stat st;
     struct stat fst;
@@ -64,8 +57,7 @@ static int check_file_size(store *s, const char *file, char *detail, size_t n)
 }
 
 /* Walk the whole file (store_verify.c) unless it is too big to do at open. */
-static int verify_at_open(store *s, const char *file, char *detail, size_t n)
-{
+static int verify_at_open(store *s, const char *file, char *detail, size_t n) {
     struct stat st;
     if (stat(file, &st) || (uint64_t)st.st_size > STORE_VERIFY_MAX_BYTES) return 0;
     int rc = store_verify(s->env);
@@ -77,14 +69,15 @@ static int verify_at_open(store *s, const char *file, char *detail, size_t n)
 
 /* A file too short to hold LMDB's two meta pages, or whose first bytes are
  * not an LMDB meta page, is reported before LMDB maps it. */
-static int precheck_file(const char *file, char *detail, size_t n)
-{
+static int precheck_file(const char *file, char *detail, size_t n) {
     struct stat st;
-    if (stat(file, &st)) return errno == ENOENT ? 0 : fail(detail, n, FDB_ERR_FILE_NOT_READABLE, file, strerror(errno));
+    if (stat(file, &st))
+        return errno == ENOENT ? 0 : fail(detail, n, FDB_ERR_FILE_NOT_READABLE, file, strerror(errno));
     if (!S_ISREG(st.st_mode)) return fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "not a regular file");
-    if (st.st_size == 0) return 0;   /* created, never initialized: LMDB sets it up */
+    if (st.st_size == 0) return 0; /* created, never initialized: LMDB sets it up */
     if (st.st_size < 2 * 4096)
-        return fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "file is truncated (shorter than two LMDB meta pages)");
+        return fail(detail, n, FDB_ERR_FILE_CORRUPT, file,
+                    "file is truncated (shorter than two LMDB meta pages)");
     return 0;
 }
 
@@ -95,32 +88,33 @@ static int precheck_file(const char *file, char *detail, size_t n)
  * page of slots. So every page LMDB will map is allocated now (without
  * changing the file's size, which other processes' maps depend on), or the
  * open fails with io_error naming the file. */
-static int reserve_lock_file(const char *dir, char *detail, size_t n)
-{
+static int reserve_lock_file(const char *dir, char *detail, size_t n) {
     char file[PATH_MAX + 16];
     snprintf(file, sizeof file, "%s/lock.mdb", dir);
     int fd = open(file, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
     if (fd < 0)
-        return fail(detail, n, errno == EACCES || errno == EROFS ? FDB_ERR_FILE_NOT_WRITABLE : FDB_ERR_IO_ERROR,
-                     file, strerror(errno));
+        return fail(detail, n,
+                    errno == EACCES || errno == EROFS ? FDB_ERR_FILE_NOT_WRITABLE : FDB_ERR_IO_ERROR, file,
+                    strerror(errno));
     struct stat st;
     int err = 0;
-    if (fstat(fd, &st)) err = fail(detail, n, FDB_ERR_IO_ERROR, file, strerror(errno));
-    else if (!S_ISREG(st.st_mode)) err = fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "not a regular file");
+    if (fstat(fd, &st))
+        err = fail(detail, n, FDB_ERR_IO_ERROR, file, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        err = fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "not a regular file");
 #ifdef FALLOC_FL_KEEP_SIZE
     else {
         off_t want = st.st_size > (off_t)STORE_LOCK_FILE_BYTES ? st.st_size : (off_t)STORE_LOCK_FILE_BYTES;
         if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, want) && errno != EOPNOTSUPP && errno != ENOSYS)
-            err = fail(detail, n, FDB_ERR_IO_ERROR, file, errno == ENOSPC
-                        ? "no space left on device for LMDB's reader table" : strerror(errno));
+            err = fail(detail, n, FDB_ERR_IO_ERROR, file,
+                       errno == ENOSPC ? "no space left on device for LMDB's reader table" : strerror(errno));
     }
 #endif
     close(fd);
     return err;
 }
 
-static int open_dbs(store *s, const char *file, char *detail, size_t n)
-{
+static int open_dbs(store *s, const char *file, char *detail, size_t n) {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) return fail(detail, n, store_lmdb_error(rc), file, mdb_strerror(rc));
@@ -132,7 +126,8 @@ static int open_dbs(store *s, const char *file, char *detail, size_t n)
         if (!rc) rc = mdb_stat(txn, main_db, &st);
         if (!rc && st.ms_entries) {
             mdb_txn_abort(txn);
-            return fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "not a found engine file (a foreign LMDB database)");
+            return fail(detail, n, FDB_ERR_FILE_CORRUPT, file,
+                        "not a found engine file (a foreign LMDB database)");
         }
         if (!rc) rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
         MDB_val k = {5, "magic"}, v = {sizeof STORE_MAGIC - 1, STORE_MAGIC};
@@ -159,15 +154,16 @@ static int open_dbs(store *s, const char *file, char *detail, size_t n)
     if (!rc) rc = mdb_dbi_open(txn, "sample", MDB_CREATE, &s->sample);
     int64_t version = 0;
     if (!rc) rc = store_meta_get_i64(txn, s, "version", &version);
-    if (!rc) rc = mdb_txn_commit(txn);
-    else mdb_txn_abort(txn);
+    if (!rc)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
     if (rc) return fail(detail, n, store_lmdb_error(rc), file, mdb_strerror(rc));
     atomic_store(&s->committed, version);
     return 0;
 }
 
-static void free_store(store *s)
-{
+static void free_store(store *s) {
     if (s->env) mdb_env_close(s->env);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
@@ -183,22 +179,23 @@ static void free_store(store *s)
 
 /* FOUND_ENGINE_MAP_SIZE (bytes) overrides the map size: tests use a small
  * one to reach "disk full". Every process sharing a directory must agree. */
-static size_t map_size(void)
-{
+static size_t map_size(void) {
     const char *env = getenv("FOUND_ENGINE_MAP_SIZE");
     unsigned long long v = env ? strtoull(env, NULL, 10) : 0;
     return v ? (size_t)v : (size_t)STORE_MAP_SIZE;
 }
 
-static int open_new(const char *path, store **out, char *detail, size_t n)
-{
+static int open_new(const char *path, store **out, char *detail, size_t n) {
     char file[PATH_MAX + 16];
     snprintf(file, sizeof file, "%s/data.mdb", path);
     int err = precheck_file(file, detail, n);
     if (!err) err = reserve_lock_file(path, detail, n);
     if (err) return err;
     store *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) { free(s); return FDB_ERR_INTERNAL_ERROR; }
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return FDB_ERR_INTERNAL_ERROR;
+    }
     s->generation = atomic_load(&store_forks);
     s->refs = 1;
     s->wake_at = 1;
@@ -215,23 +212,28 @@ static int open_new(const char *path, store **out, char *detail, size_t n)
     if (!rc) rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
     if (!rc) rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NORDAHEAD, 0644);
     if (rc) {
-        err = rc == MDB_INVALID ? fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "not an LMDB file (bad magic or torn meta pages)")
-            : rc == MDB_VERSION_MISMATCH ? fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "LMDB version mismatch")
-            : fail(detail, n, store_lmdb_error(rc), file, mdb_strerror(rc));
+        err = rc == MDB_INVALID ? fail(detail, n, FDB_ERR_FILE_CORRUPT, file,
+                                       "not an LMDB file (bad magic or torn meta pages)")
+              : rc == MDB_VERSION_MISMATCH
+                  ? fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "LMDB version mismatch")
+                  : fail(detail, n, store_lmdb_error(rc), file, mdb_strerror(rc));
         free_store(s);
         return err;
     }
     err = check_file_size(s, file, detail, n);
     if (!err) err = verify_at_open(s, file, detail, n);
     if (!err) err = open_dbs(s, file, detail, n);
-    if (!err && store_commit_start(s)) err = fail(detail, n, FDB_ERR_INTERNAL_ERROR, path, "cannot start commit thread");
-    if (err) { free_store(s); return err; }
+    if (!err && store_commit_start(s))
+        err = fail(detail, n, FDB_ERR_INTERNAL_ERROR, path, "cannot start commit thread");
+    if (err) {
+        free_store(s);
+        return err;
+    }
     *out = s;
     return 0;
 }
 
-int store_open(const char *dir, store **out, char *detail, size_t detail_len)
-{
+int store_open(const char *dir, store **out, char *detail, size_t detail_len) {
     char path[PATH_MAX];
     if (detail && detail_len) detail[0] = 0;
     int err = ensure_dir(dir, detail, detail_len);
@@ -258,13 +260,18 @@ int store_open(const char *dir, store **out, char *detail, size_t detail_len)
     return err;
 }
 
-void store_close(store *s)
-{
-    if (!s || store_inherited(s)) return;   /* the parent's: left alone */
+void store_close(store *s) {
+    if (!s || store_inherited(s)) return; /* the parent's: left alone */
     pthread_mutex_lock(&open_mu);
-    if (--s->refs > 0) { pthread_mutex_unlock(&open_mu); return; }
+    if (--s->refs > 0) {
+        pthread_mutex_unlock(&open_mu);
+        return;
+    }
     for (store **p = &open_stores; *p; p = &(*p)->next_open)
-        if (*p == s) { *p = s->next_open; break; }
+        if (*p == s) {
+            *p = s->next_open;
+            break;
+        }
     pthread_mutex_unlock(&open_mu);
     watches_stop(s);
     store_commit_stop(s);
@@ -272,7 +279,4 @@ void store_close(store *s)
     free_store(s);
 }
 
-const char *store_path(const store *s)
-{
-    return s->path;
-}
+const char *store_path(const store *s) { return s->path; }

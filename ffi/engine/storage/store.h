@@ -53,8 +53,8 @@ void snapshot_release(snapshot *snap);
 
 /* Point read. Returns 0 and sets *found; the value stays valid until the
  * snapshot is released. */
-int snapshot_get(snapshot *snap, const uint8_t *key, int key_len,
-                 int *found, const uint8_t **value, int *value_len);
+int snapshot_get(snapshot *snap, const uint8_t *key, int key_len, int *found, const uint8_t **value,
+                 int *value_len);
 
 /* Ordered iteration. seek_ge positions at the first key >= key, seek_lt at
  * the last key < key (pass key_len 0 with a NULL key for "past the end").
@@ -64,36 +64,41 @@ int cursor_seek_ge(store_cursor *c, const uint8_t *key, int key_len, int *valid)
 int cursor_seek_lt(store_cursor *c, const uint8_t *key, int key_len, int *valid);
 int cursor_next(store_cursor *c, int *valid);
 int cursor_prev(store_cursor *c, int *valid);
-void cursor_current(store_cursor *c, const uint8_t **key, int *key_len,
-                    const uint8_t **value, int *value_len);
+void cursor_current(store_cursor *c, const uint8_t **key, int *key_len, const uint8_t **value,
+                    int *value_len);
 void cursor_close(store_cursor *c);
 
 /* Approximate bytes stored in [begin, end) (keys + values), for
  * get_estimated_range_size_bytes and get_range_split_points. */
-int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len,
-                         const uint8_t *end, int end_len, int64_t *bytes);
+int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len,
+                         int64_t *bytes);
 
 /* --- writing: commits ----------------------------------------------------- */
 
 enum mutation_kind {
-    MUT_SET = 0,          /* key ← param */
-    MUT_CLEAR_RANGE = 1,  /* clear [key, end) */
-    MUT_ATOMIC = 2,       /* key ← atomic_apply(op, current, param); op is an
+    MUT_SET = 0,         /* key ← param */
+    MUT_CLEAR_RANGE = 1, /* clear [key, end) */
+    MUT_ATOMIC = 2,      /* key ← atomic_apply(op, current, param); op is an
                              FDB_MUTATION_TYPE_* code (atomic.h), including the
                              versionstamp ops, which the store resolves */
 };
 
 typedef struct mutation {
     int kind;
-    int op;                       /* FDB_MUTATION_TYPE_* for MUT_ATOMIC */
-    const uint8_t *key;  int key_len;
-    const uint8_t *end;  int end_len;     /* MUT_CLEAR_RANGE */
-    const uint8_t *param; int param_len;  /* value or atomic operand */
+    int op; /* FDB_MUTATION_TYPE_* for MUT_ATOMIC */
+    const uint8_t *key;
+    int key_len;
+    const uint8_t *end;
+    int end_len; /* MUT_CLEAR_RANGE */
+    const uint8_t *param;
+    int param_len; /* value or atomic operand */
 } mutation;
 
 typedef struct key_range {
-    const uint8_t *begin; int begin_len;
-    const uint8_t *end;   int end_len;
+    const uint8_t *begin;
+    int begin_len;
+    const uint8_t *end;
+    int end_len;
 } key_range;
 
 typedef struct commit_request commit_request;
@@ -104,17 +109,19 @@ typedef struct commit_request commit_request;
  * order they were committed. On success `version`
  * is the commit version and `batch_index` the transaction's order in its
  * batch (the last 2 bytes of its versionstamp). */
-typedef void (*commit_done_fn)(commit_request *req, int err, int64_t version,
-                               uint16_t batch_index);
+typedef void (*commit_done_fn)(commit_request *req, int err, int64_t version, uint16_t batch_index);
 
 struct commit_request {
-    int64_t read_version;          /* conflicts are checked against commits after it */
-    const key_range *reads;  int n_reads;    /* read conflict ranges */
-    const key_range *writes; int n_writes;   /* write conflict ranges */
-    const mutation *mutations; int n_mutations; /* in the order the client issued them */
+    int64_t read_version; /* conflicts are checked against commits after it */
+    const key_range *reads;
+    int n_reads; /* read conflict ranges */
+    const key_range *writes;
+    int n_writes; /* write conflict ranges */
+    const mutation *mutations;
+    int n_mutations; /* in the order the client issued them */
     commit_done_fn done;
-    void *ctx;                     /* for the caller */
-    commit_request *next;          /* owned by the store while queued */
+    void *ctx;            /* for the caller */
+    commit_request *next; /* owned by the store while queued */
     /* Optional: run on the same thread right after done(), or, when the
      * next request of the batch has the same after_batch, after that one's:
      * lets a client wake a whole batch's waiters at once. */
@@ -148,9 +155,8 @@ typedef void (*watch_fire_fn)(void *ctx, int err);
  * operation_cancelled after store_watch_cancel (or when the store closes).
  * 1032 too_many_watches when `limit` watches are already active on this
  * store handle; 1101 when the store is closing. */
-int store_watch_add(store *s, const uint8_t *key, int key_len, int present,
-                    const uint8_t *value, int value_len, int limit,
-                    watch_fire_fn fire, void *ctx, store_watch **out);
+int store_watch_add(store *s, const uint8_t *key, int key_len, int present, const uint8_t *value,
+                    int value_len, int limit, watch_fire_fn fire, void *ctx, store_watch **out);
 void store_watch_cancel(store_watch *w);
 
 #endif

@@ -32,27 +32,24 @@ struct batch {
     /* versionstamped keys resolved at commit, recorded as write ranges */
     key_range *stamped;
     uint8_t *stamped_keys;
-    uint8_t *scratch;    /* ATOMIC_MAX_RESULT bytes for atomic results */
+    uint8_t *scratch; /* ATOMIC_MAX_RESULT bytes for atomic results */
     int64_t version;
-    int fail;            /* the whole batch failed with this error */
+    int fail; /* the whole batch failed with this error */
     struct batch *next_done;
 };
 
-static uint32_t le32(const uint8_t *p)
-{
+static uint32_t le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Offset of the versionstamp in a versionstamped key or value, or -1. */
-static int64_t stamp_offset(const uint8_t *p, int len)
-{
+static int64_t stamp_offset(const uint8_t *p, int len) {
     if (len < 4) return -1;
     uint32_t off = le32(p + len - 4);
     return (int64_t)off + 10 <= len - 4 ? (int64_t)off : -1;
 }
 
-static int validate(const commit_request *r)
-{
+static int validate(const commit_request *r) {
     for (int i = 0; i < r->n_mutations; i++) {
         const mutation *m = &r->mutations[i];
         int key_len = m->key_len;
@@ -75,20 +72,18 @@ static int validate(const commit_request *r)
     return 0;
 }
 
-static int atomic(MDB_txn *txn, store *s, const mutation *m, uint8_t *scratch)
-{
+static int atomic(MDB_txn *txn, store *s, const mutation *m, uint8_t *scratch) {
     const uint8_t *old = NULL;
     int found, old_len = 0, out_len = 0, present = 0;
     int err = store_data_get(txn, s, m->key, m->key_len, &found, &old, &old_len);
     if (err) return err == FDB_ERR_FILE_CORRUPT ? MDB_CORRUPTED : EIO;
     if (atomic_apply(m->op, found, old, old_len, m->param, m->param_len, scratch, &out_len, &present))
-        return MDB_BAD_VALSIZE;   /* unreachable: ops were validated */
+        return MDB_BAD_VALSIZE; /* unreachable: ops were validated */
     if (!present) return found ? store_data_del(txn, s, m->key, m->key_len) : 0;
     return store_data_put(txn, s, m->key, m->key_len, scratch, out_len);
 }
 
-static void store_stamp(uint8_t out[10], int64_t version, uint16_t index)
-{
+static void store_stamp(uint8_t out[10], int64_t version, uint16_t index) {
     for (int i = 0; i < 8; i++) out[i] = (uint8_t)((uint64_t)version >> (56 - 8 * i));
     out[8] = (uint8_t)(index >> 8);
     out[9] = (uint8_t)index;
@@ -96,9 +91,8 @@ static void store_stamp(uint8_t out[10], int64_t version, uint16_t index)
 
 /* Apply one request's mutations; versionstamped keys are appended to
  * b->stamped (with their keys copied into *keys) as extra write ranges. */
-static int apply(MDB_txn *txn, store *s, batch *b, const commit_request *r,
-                  int64_t version, uint16_t index, int *n_stamped, uint8_t **keys)
-{
+static int apply(MDB_txn *txn, store *s, batch *b, const commit_request *r, int64_t version, uint16_t index,
+                 int *n_stamped, uint8_t **keys) {
     uint8_t stamp[10];
     store_stamp(stamp, version, index);
     for (int i = 0; i < r->n_mutations; i++) {
@@ -113,7 +107,7 @@ static int apply(MDB_txn *txn, store *s, batch *b, const commit_request *r,
             uint8_t *key = *keys;
             memcpy(key, m->key, (size_t)len);
             memcpy(key + le32(m->key + len), stamp, 10);
-            key[len] = 0;   /* the range [key, key + \0) */
+            key[len] = 0; /* the range [key, key + \0) */
             b->stamped[*n_stamped] = (key_range){key, len, key, len + 1};
             ++*n_stamped;
             *keys += len + 1;
@@ -131,8 +125,7 @@ static int apply(MDB_txn *txn, store *s, batch *b, const commit_request *r,
     return 0;
 }
 
-static int conflicts_in_batch(const batch *b, const read_set *rs)
-{
+static int conflicts_in_batch(const batch *b, const read_set *rs) {
     for (int i = 0; i < b->n_accepted; i++)
         if (conflicts_ranges_meet(rs, b->ranges[i], b->n_ranges[i])) return 1;
     return 0;
@@ -140,14 +133,16 @@ static int conflicts_in_batch(const batch *b, const read_set *rs)
 
 /* Whether request r may commit: 0, 1007 or 1020 in *verdict; an LMDB error
  * (or ENOMEM) as the result. */
-static int decide(MDB_txn *txn, store *s, const batch *b, const commit_request *r,
-                   int64_t floor, int *verdict)
-{
+static int decide(MDB_txn *txn, store *s, const batch *b, const commit_request *r, int64_t floor,
+                  int *verdict) {
     read_set rs = {NULL, 0};
     int conflict = 0, rc = 0;
     *verdict = 0;
     if (r->n_reads == 0) return 0;
-    if (r->read_version < floor) { *verdict = FDB_ERR_TRANSACTION_TOO_OLD; return 0; }
+    if (r->read_version < floor) {
+        *verdict = FDB_ERR_TRANSACTION_TOO_OLD;
+        return 0;
+    }
     rc = conflicts_check(txn, s, r, &rs, &conflict);
     if (!rc && !conflict && b->n_accepted) {
         if (!rs.r) rc = conflicts_reads_prepare(r->reads, r->n_reads, &rs);
@@ -159,8 +154,7 @@ static int decide(MDB_txn *txn, store *s, const batch *b, const commit_request *
 }
 
 /* Decide and apply every request of the batch inside `txn`. */
-static int run_batch(MDB_txn *txn, store *s, batch *b, int64_t version)
-{
+static int run_batch(MDB_txn *txn, store *s, batch *b, int64_t version) {
     int64_t floor;
     int rc = conflicts_prune(txn, s, version);
     if (!rc) rc = conflicts_floor(txn, s, &floor);
@@ -177,7 +171,7 @@ static int run_batch(MDB_txn *txn, store *s, batch *b, int64_t version)
         b->ranges[b->n_accepted] = r->writes;
         b->n_ranges[b->n_accepted++] = r->n_writes;
     }
-    if (!b->n_accepted) return 0;   /* nothing to write: the caller aborts */
+    if (!b->n_accepted) return 0; /* nothing to write: the caller aborts */
     /* One history entry for the whole batch (one entry per request cost a
      * B-tree insert each and a page more per fsync). */
     b->ranges[b->n_accepted] = b->stamped;
@@ -186,8 +180,7 @@ static int run_batch(MDB_txn *txn, store *s, batch *b, int64_t version)
     return store_meta_put_i64(txn, s, "version", version);
 }
 
-static int batch_alloc(batch *b, commit_request *list)
-{
+static int batch_alloc(batch *b, commit_request *list) {
     int n = 0, n_stamped = 0;
     size_t key_bytes = 0;
     for (commit_request *r = list; r; r = r->next, n++)
@@ -202,7 +195,7 @@ static int batch_alloc(batch *b, commit_request *list)
     for (commit_request *r = list; r; r = r->next) b->req[n++] = r;
     b->err = calloc((size_t)n, sizeof *b->err);
     b->index = calloc((size_t)n, sizeof *b->index);
-    b->ranges = malloc(sizeof *b->ranges * (size_t)(n + 1));      /* + the stamped keys */
+    b->ranges = malloc(sizeof *b->ranges * (size_t)(n + 1)); /* + the stamped keys */
     b->n_ranges = malloc(sizeof *b->n_ranges * (size_t)(n + 1));
     b->stamped = malloc(sizeof *b->stamped * (size_t)(n_stamped + 1));
     b->stamped_keys = malloc(key_bytes + 1);
@@ -211,16 +204,19 @@ static int batch_alloc(batch *b, commit_request *list)
     return 0;
 }
 
-static void batch_free(batch *b)
-{
-    free(b->req); free(b->err); free(b->index); free(b->ranges);
-    free(b->n_ranges); free(b->stamped); free(b->stamped_keys);
+static void batch_free(batch *b) {
+    free(b->req);
+    free(b->err);
+    free(b->index);
+    free(b->ranges);
+    free(b->n_ranges);
+    free(b->stamped);
+    free(b->stamped_keys);
     free(b);
 }
 
 /* 1 when nothing in the batch writes: no LMDB write transaction needed. */
-static int read_only(const batch *b)
-{
+static int read_only(const batch *b) {
     for (int i = 0; i < b->n; i++)
         if (b->req[i]->n_mutations || b->req[i]->n_writes) return 0;
     return 1;
@@ -228,8 +224,7 @@ static int read_only(const batch *b)
 
 /* Call every request's done() and free the batch: on the completer thread,
  * so the committer can start the next batch (and its fsync) meanwhile. */
-static void complete(store *s, batch *b)
-{
+static void complete(store *s, batch *b) {
     for (int i = 0; i < b->n; i++) {
         int e = b->fail ? b->fail : b->err[i];
         /* read first: done() may free the request */
@@ -242,8 +237,7 @@ static void complete(store *s, batch *b)
     if (kick) watches_kick(s);
 }
 
-static void *store_completer(void *arg)
-{
+static void *store_completer(void *arg) {
     store *s = arg;
     pthread_mutex_lock(&s->done_mu);
     for (;;) {
@@ -269,8 +263,7 @@ static void *store_completer(void *arg)
  * is most likely theirs, so nothing is gained by handing over, and two
  * thread wake-ups per batch are saved. Completion order holds: every earlier
  * batch is already complete. */
-static int complete_here(store *s, batch *b)
-{
+static int complete_here(store *s, batch *b) {
     pthread_mutex_lock(&s->mu);
     int waiting = s->head != NULL;
     pthread_mutex_unlock(&s->mu);
@@ -278,34 +271,33 @@ static int complete_here(store *s, batch *b)
     pthread_mutex_lock(&s->done_mu);
     int idle = !s->done_head && !s->done_busy;
     pthread_mutex_unlock(&s->done_mu);
-    if (!idle) return 0;   /* only this thread hands batches over: stays idle */
+    if (!idle) return 0; /* only this thread hands batches over: stays idle */
     complete(s, b);
     return 1;
 }
 
-static void hand_to_completer(store *s, batch *b)
-{
+static void hand_to_completer(store *s, batch *b) {
     pthread_mutex_lock(&s->done_mu);
-    if (s->done_tail) s->done_tail->next_done = b;
-    else s->done_head = b;
+    if (s->done_tail)
+        s->done_tail->next_done = b;
+    else
+        s->done_head = b;
     s->done_tail = b;
     pthread_cond_signal(&s->done_cv);
     pthread_mutex_unlock(&s->done_mu);
 }
 
 /* Complete a request outside any batch (refused or out of memory). */
-static void complete_alone(commit_request *r, int err)
-{
+static void complete_alone(commit_request *r, int err) {
     void (*after)(void) = r->after_batch;
     r->done(r, err, 0, 0);
     if (after) after();
 }
 
-static void commit_batch(store *s, commit_request *list, uint8_t *scratch)
-{
+static void commit_batch(store *s, commit_request *list, uint8_t *scratch) {
     batch *b = calloc(1, sizeof *b);
     int err = b ? batch_alloc(b, list) : FDB_ERR_INTERNAL_ERROR;
-    if (!b || !b->req) {                /* out of memory before the batch began */
+    if (!b || !b->req) { /* out of memory before the batch began */
         for (commit_request *r = list, *next; r; r = next) {
             next = r->next;
             complete_alone(r, FDB_ERR_INTERNAL_ERROR);
@@ -324,8 +316,10 @@ static void commit_batch(store *s, commit_request *list, uint8_t *scratch)
             rc = store_meta_get_i64(txn, s, "version", &last);
             if (!rc) b->version = versions_next(last);
             if (!rc) rc = run_batch(txn, s, b, b->version);
-            if (!rc && b->n_accepted) rc = mdb_txn_commit(txn);
-            else mdb_txn_abort(txn);   /* failed, or every request was refused */
+            if (!rc && b->n_accepted)
+                rc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn); /* failed, or every request was refused */
         }
         err = store_lmdb_error(rc);
         if (!err && b->n_accepted) {
@@ -345,11 +339,12 @@ static void commit_batch(store *s, commit_request *list, uint8_t *scratch)
  * [STORE_GATHER_MIN_NS, STORE_GATHER_MAX_NS] — rather than pay a whole
  * fsync for a few. A lone sequential client never waits (its batches hold
  * one request). Caller holds s->mu. */
-static void gather(store *s, int expect, int64_t last_sync_ns)
-{
+static void gather(store *s, int expect, int64_t last_sync_ns) {
     if (s->queued >= expect || s->stopping) return;
     int64_t wait = last_sync_ns;
-    wait = wait < STORE_GATHER_MIN_NS ? STORE_GATHER_MIN_NS : wait > STORE_GATHER_MAX_NS ? STORE_GATHER_MAX_NS : wait;
+    wait = wait < STORE_GATHER_MIN_NS   ? STORE_GATHER_MIN_NS
+           : wait > STORE_GATHER_MAX_NS ? STORE_GATHER_MAX_NS
+                                        : wait;
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     t.tv_nsec += (long)wait;
@@ -360,18 +355,17 @@ static void gather(store *s, int expect, int64_t last_sync_ns)
     s->wake_at = INT_MAX;
 }
 
-static int64_t store_now_ns(void)
-{
+static int64_t store_now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static size_t request_bytes(const commit_request *r)
-{
+static size_t request_bytes(const commit_request *r) {
     size_t n = 0;
     for (int i = 0; i < r->n_mutations; i++)
-        n += (size_t)r->mutations[i].key_len + (size_t)r->mutations[i].end_len + (size_t)r->mutations[i].param_len;
+        n += (size_t)r->mutations[i].key_len + (size_t)r->mutations[i].end_len +
+             (size_t)r->mutations[i].param_len;
     return n;
 }
 
@@ -379,8 +373,7 @@ static size_t request_bytes(const commit_request *r)
  * STORE_BATCH_MAX_REQUESTS requests or STORE_BATCH_MAX_BYTES of mutations
  * (at least one request), so one batch's write transaction stays bounded.
  * Caller holds s->mu. */
-static commit_request *take_batch(store *s, int *n)
-{
+static commit_request *take_batch(store *s, int *n) {
     commit_request *list = s->head, *last = list;
     size_t bytes = request_bytes(list);
     *n = 1;
@@ -396,8 +389,7 @@ static commit_request *take_batch(store *s, int *n)
     return list;
 }
 
-static void *store_committer(void *arg)
-{
+static void *store_committer(void *arg) {
     store *s = arg;
     int expect = 0;
     int64_t last_sync_ns = 0, last_expire_ns = store_now_ns();
@@ -439,16 +431,17 @@ static void *store_committer(void *arg)
     return NULL;
 }
 
-void store_commit_submit(store *s, commit_request *req)
-{
+void store_commit_submit(store *s, commit_request *req) {
     req->next = NULL;
-    if (store_inherited(s)) {   /* no commit thread here: refuse at once */
+    if (store_inherited(s)) { /* no commit thread here: refuse at once */
         complete_alone(req, FDB_ERR_CLIENT_INVALID_OPERATION);
         return;
     }
     pthread_mutex_lock(&s->mu);
-    if (s->tail) s->tail->next = req;
-    else s->head = req;
+    if (s->tail)
+        s->tail->next = req;
+    else
+        s->head = req;
     s->tail = req;
     /* wake the committer only when it waits for this many requests */
     if (++s->queued >= s->wake_at) pthread_cond_signal(&s->cv);
@@ -456,17 +449,16 @@ void store_commit_submit(store *s, commit_request *req)
 }
 
 /* Named for top, gdb and perf (Linux; a no-op elsewhere). */
-static void name_thread(pthread_t t, const char *name)
-{
+static void name_thread(pthread_t t, const char *name) {
 #ifdef __linux__
     pthread_setname_np(t, name);
 #else
-    (void)t; (void)name;
+    (void)t;
+    (void)name;
 #endif
 }
 
-int store_commit_start(store *s)
-{
+int store_commit_start(store *s) {
     if (!(s->scratch = malloc(ATOMIC_MAX_RESULT + 16))) return -1;
     if (pthread_create(&s->completer, NULL, store_completer, s)) return -1;
     name_thread(s->completer, "found-complete");
@@ -482,14 +474,13 @@ int store_commit_start(store *s)
     return -1;
 }
 
-void store_commit_stop(store *s)
-{
+void store_commit_stop(store *s) {
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->committer, NULL);
-    pthread_mutex_lock(&s->done_mu);   /* then let every done() run */
+    pthread_mutex_lock(&s->done_mu); /* then let every done() run */
     s->done_stopping = 1;
     pthread_cond_signal(&s->done_cv);
     pthread_mutex_unlock(&s->done_mu);

@@ -23,72 +23,79 @@
 
 #include "storage/store.h"
 
-#define STORE_MAGIC "found-engine-lmdb"
-#define STORE_FORMAT 1
-#define STORE_MAP_SIZE (64ull << 30)       /* sparse; grows on disk as used */
+#define STORE_MAGIC       "found-engine-lmdb"
+#define STORE_FORMAT      1
+#define STORE_MAP_SIZE    (64ull << 30) /* sparse; grows on disk as used */
 #define STORE_MAX_READERS 8192          /* snapshots alive at once, all processes */
 /* lock.mdb: LMDB's header (192 bytes) and 64 bytes per reader slot, with room to spare */
-#define STORE_LOCK_FILE_BYTES (STORE_MAX_READERS * 64 + 4096)
-#define STORE_HISTORY_VERSIONS 5000000     /* ~5 s of versions kept for conflicts */
-#define STORE_RETAIN_SNAPSHOTS 32         /* recent read txns kept for snapshot_at (set_read_version) */
-#define STORE_EXPIRE_NS 1000000000ll     /* retained snapshots, dead readers: checked every second */
-#define STORE_VERIFY_MAX_BYTES (256ull << 20) /* larger files are not walked at open */
-#define STORE_SAMPLE_BYTES 4096            /* byte sample: one entry per ~4 KB */
-#define STORE_ESTIMATE_WALK 4096           /* ranges this short are measured exactly */
+#define STORE_LOCK_FILE_BYTES    (STORE_MAX_READERS * 64 + 4096)
+#define STORE_HISTORY_VERSIONS   5000000        /* ~5 s of versions kept for conflicts */
+#define STORE_RETAIN_SNAPSHOTS   32             /* recent read txns kept for snapshot_at (set_read_version) */
+#define STORE_EXPIRE_NS          1000000000ll   /* retained snapshots, dead readers: checked every second */
+#define STORE_VERIFY_MAX_BYTES   (256ull << 20) /* larger files are not walked at open */
+#define STORE_SAMPLE_BYTES       4096           /* byte sample: one entry per ~4 KB */
+#define STORE_ESTIMATE_WALK      4096           /* ranges this short are measured exactly */
 #define STORE_BATCH_MAX_REQUESTS 4096
-#define STORE_BATCH_MAX_BYTES (64 << 20)   /* bounds one batch's write transaction */
-#define STORE_GATHER_MIN_NS 200000         /* bounds of the wait for a batch to fill */
-#define STORE_GATHER_MAX_NS 10000000
-#define STORE_WATCH_POLL_NS 5000000        /* 5 ms: notices other processes' commits */
-#define STORE_KEY_PREFIX 0x00
-#define STORE_MAX_KEY 509                  /* longest key with a record of its own */
-#define STORE_BUCKET_KEY (STORE_MAX_KEY + 2) /* record of the longer keys (store_keys.c) */
-#define STORE_KEY_LIMIT (1 << 20)          /* the store's own bound; clients enforce 10,000 */
+#define STORE_BATCH_MAX_BYTES    (64 << 20) /* bounds one batch's write transaction */
+#define STORE_GATHER_MIN_NS      200000     /* bounds of the wait for a batch to fill */
+#define STORE_GATHER_MAX_NS      10000000
+#define STORE_WATCH_POLL_NS      5000000 /* 5 ms: notices other processes' commits */
+#define STORE_KEY_PREFIX         0x00
+#define STORE_MAX_KEY            509                 /* longest key with a record of its own */
+#define STORE_BUCKET_KEY         (STORE_MAX_KEY + 2) /* record of the longer keys (store_keys.c) */
+#define STORE_KEY_LIMIT          (1 << 20)           /* the store's own bound; clients enforce 10,000 */
 
 struct snapshot {
     store *s;
     MDB_txn *txn;
     int64_t version;
-    size_t txnid;                 /* LMDB txn id: equal ids, equal contents */
+    size_t txnid; /* LMDB txn id: equal ids, equal contents */
     atomic_int refs;
 };
 
-typedef struct batch batch;   /* store_commit.c */
+typedef struct batch batch; /* store_commit.c */
 
 /* A request's read ranges, sorted and merged (conflicts.c); r NULL until built. */
-typedef struct read_set { key_range *r; int n; } read_set;
+typedef struct read_set {
+    key_range *r;
+    int n;
+} read_set;
 
 /* One long key's entry inside a bucket record. */
 typedef struct bucket_entry {
-    const uint8_t *key; int key_len;
-    const uint8_t *val; int val_len;
-    size_t off, next;             /* offsets of this entry and the next */
+    const uint8_t *key;
+    int key_len;
+    const uint8_t *val;
+    int val_len;
+    size_t off, next; /* offsets of this entry and the next */
 } bucket_entry;
 
 struct store_cursor {
     snapshot *snap;
     MDB_cursor *mc;
-    MDB_val k, v;                 /* the LMDB record under the cursor */
-    int in_bucket;                /* on a bucket record: `e` is the entry */
+    MDB_val k, v;  /* the LMDB record under the cursor */
+    int in_bucket; /* on a bucket record: `e` is the entry */
     bucket_entry e;
 };
 
 struct store_watch {
     store *s;
     store_watch *next;
-    uint8_t *key; int key_len;
+    uint8_t *key;
+    int key_len;
     int present;
-    uint8_t *value; int value_len;
+    uint8_t *value;
+    int value_len;
     watch_fire_fn fire;
     void *ctx;
     int cancelled;
 };
 
 struct store {
-    store *next_open;             /* the process-wide list of open stores */
+    store *next_open; /* the process-wide list of open stores */
     int refs;
     char *path;
-    int generation;               /* store_forks when opened (store.c) */
+    int generation; /* store_forks when opened (store.c) */
     MDB_env *env;
     MDB_dbi data, meta, hist, sample;
 
@@ -96,9 +103,9 @@ struct store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     commit_request *head, *tail;
-    int queued;                   /* requests in the queue */
-    int wake_at;                  /* the committer waits for this many (INT_MAX: busy) */
-    uint8_t *scratch;             /* the committer's room for atomic results */
+    int queued;       /* requests in the queue */
+    int wake_at;      /* the committer waits for this many (INT_MAX: busy) */
+    uint8_t *scratch; /* the committer's room for atomic results */
     int stopping;
     pthread_t committer;
     /* finished batches, whose done() calls run on `completer` */
@@ -106,9 +113,9 @@ struct store {
     pthread_cond_t done_cv;
     batch *done_head, *done_tail;
     int done_stopping;
-    int done_busy;                /* the completer is calling done()s */
+    int done_busy; /* the completer is calling done()s */
     pthread_t completer;
-    atomic_llong committed;       /* newest version this process has seen */
+    atomic_llong committed; /* newest version this process has seen */
 
     /* snapshots: the newest plus a ring of recent ones for snapshot_at */
     pthread_mutex_t snap_mu;
@@ -128,12 +135,11 @@ struct store {
 };
 
 /* store.c */
-extern atomic_int store_forks;   /* fork()s this process came through */
+extern atomic_int store_forks; /* fork()s this process came through */
 /* 1 in a child of fork() for a store its parent opened: it must not touch
  * LMDB (the reader slots and locks are the parent's) nor wait for threads
  * that exist only in the parent. */
-static inline int store_inherited(const store *s)
-{
+static inline int store_inherited(const store *s) {
     return s->generation != atomic_load_explicit(&store_forks, memory_order_relaxed);
 }
 
@@ -148,10 +154,9 @@ void store_encode_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *ou
 void store_bucket_key(const uint8_t *key, uint8_t *buf, MDB_val *out);
 int store_bucket_entry(const MDB_val *b, size_t off, bucket_entry *e);
 int store_bucket_seek(const MDB_val *b, const uint8_t *key, int key_len, size_t *off);
-int store_data_get(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
-              int *found, const uint8_t **value, int *value_len);
-int store_data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
-              const uint8_t *val, int val_len);
+int store_data_get(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int *found, const uint8_t **value,
+                   int *value_len);
+int store_data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len, const uint8_t *val, int val_len);
 int store_data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
 int store_data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
 
@@ -162,7 +167,8 @@ int store_verify(MDB_env *env);
 int store_sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len);
 int store_sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
 int store_sample_clear(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
-int store_sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el, int64_t *sum);
+int store_sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el,
+                     int64_t *sum);
 
 /* versions.c */
 int64_t versions_next(int64_t last);
@@ -174,8 +180,8 @@ int conflicts_floor(MDB_txn *txn, store *s, int64_t *floor);
 int conflicts_check(MDB_txn *txn, store *s, const commit_request *req, read_set *rs, int *conflict);
 /* One history entry for a batch: the n_lists lists of write ranges of its
  * accepted requests (and the keys its versionstamped-key mutations made). */
-int conflicts_record(MDB_txn *txn, store *s, int64_t version,
-                      const key_range *const *lists, const int *counts, int n_lists);
+int conflicts_record(MDB_txn *txn, store *s, int64_t version, const key_range *const *lists,
+                     const int *counts, int n_lists);
 int conflicts_prune(MDB_txn *txn, store *s, int64_t version);
 int conflicts_reads_prepare(const key_range *reads, int n, read_set *out);
 void conflicts_reads_free(read_set *rs);

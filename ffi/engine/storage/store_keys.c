@@ -17,25 +17,24 @@
 #include "util/gen_errors.h"
 #include "storage/store_internal.h"
 
-static uint32_t u32(const uint8_t *p)
-{
+static uint32_t u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+static void put_u32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
 }
 
-void store_bucket_key(const uint8_t *key, uint8_t *buf, MDB_val *out)
-{
+void store_bucket_key(const uint8_t *key, uint8_t *buf, MDB_val *out) {
     store_encode_key(key, STORE_MAX_KEY, buf, out);
     buf[STORE_MAX_KEY + 1] = 0xFF;
     out->mv_size = STORE_BUCKET_KEY;
 }
 
-int store_bucket_entry(const MDB_val *b, size_t off, bucket_entry *e)
-{
+int store_bucket_entry(const MDB_val *b, size_t off, bucket_entry *e) {
     const uint8_t *p = b->mv_data;
     if (off == b->mv_size) return 1;
     if (b->mv_size - off < 8) return -1;
@@ -50,8 +49,7 @@ int store_bucket_entry(const MDB_val *b, size_t off, bucket_entry *e)
     return 0;
 }
 
-int store_bucket_seek(const MDB_val *b, const uint8_t *key, int key_len, size_t *off)
-{
+int store_bucket_seek(const MDB_val *b, const uint8_t *key, int key_len, size_t *off) {
     bucket_entry e;
     size_t at = 0;
     int rc;
@@ -61,15 +59,16 @@ int store_bucket_seek(const MDB_val *b, const uint8_t *key, int key_len, size_t 
     return rc < 0 ? FDB_ERR_FILE_CORRUPT : 0;
 }
 
-int store_data_get(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
-              int *found, const uint8_t **value, int *value_len)
-{
+int store_data_get(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int *found, const uint8_t **value,
+                   int *value_len) {
     uint8_t buf[STORE_BUCKET_KEY];
     MDB_val k, v;
     int long_key = key_len > STORE_MAX_KEY;
     *found = 0;
-    if (long_key) store_bucket_key(key, buf, &k);
-    else store_encode_key(key, key_len, buf, &k);
+    if (long_key)
+        store_bucket_key(key, buf, &k);
+    else
+        store_encode_key(key, key_len, buf, &k);
     int rc = mdb_get(txn, s->data, &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return store_lmdb_error(rc);
@@ -89,10 +88,8 @@ int store_data_get(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
 
 /* Write bucket `k` as old[0:cut_from] ‖ (key, value) ‖ old[cut_to:], or
  * delete it when that is empty. `key` NULL inserts nothing. */
-static int bucket_rewrite(MDB_txn *txn, store *s, MDB_val *k, const MDB_val *old,
-                           size_t cut_from, size_t cut_to,
-                           const uint8_t *key, int key_len, const uint8_t *val, int val_len)
-{
+static int bucket_rewrite(MDB_txn *txn, store *s, MDB_val *k, const MDB_val *old, size_t cut_from,
+                          size_t cut_to, const uint8_t *key, int key_len, const uint8_t *val, int val_len) {
     size_t head = cut_from, tail = old->mv_size - cut_to;
     size_t mid = key ? 8 + (size_t)key_len + (size_t)val_len : 0;
     if (!head && !tail && !mid) {
@@ -116,9 +113,8 @@ static int bucket_rewrite(MDB_txn *txn, store *s, MDB_val *k, const MDB_val *old
 }
 
 /* Set (val != NULL) or delete the long key `key` in its bucket. */
-static int bucket_update(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
-                          const uint8_t *val, int val_len)
-{
+static int bucket_update(MDB_txn *txn, store *s, const uint8_t *key, int key_len, const uint8_t *val,
+                         int val_len) {
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_val k, old = {0, NULL};
     bucket_entry e;
@@ -129,25 +125,25 @@ static int bucket_update(MDB_txn *txn, store *s, const uint8_t *key, int key_len
     if (rc && rc != MDB_NOTFOUND) return rc;
     if (store_bucket_seek(&old, key, key_len, &off)) return MDB_CORRUPTED;
     size_t end = off;
-    if (!store_bucket_entry(&old, off, &e) && !store_user_cmp(e.key, e.key_len, key, key_len)) end = e.next;
-    else if (!val) return 0;
+    if (!store_bucket_entry(&old, off, &e) && !store_user_cmp(e.key, e.key_len, key, key_len))
+        end = e.next;
+    else if (!val)
+        return 0;
     return bucket_rewrite(txn, s, &k, &old, off, end, val ? key : NULL, key_len, val, val_len);
 }
 
-int store_data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len,
-              const uint8_t *val, int val_len)
-{
+int store_data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len, const uint8_t *val, int val_len) {
     int rc = store_sample_note(txn, s, key, key_len, val_len);
     if (rc) return rc;
-    if (key_len > STORE_MAX_KEY) return bucket_update(txn, s, key, key_len, val ? val : (const uint8_t *)"", val_len);
+    if (key_len > STORE_MAX_KEY)
+        return bucket_update(txn, s, key, key_len, val ? val : (const uint8_t *)"", val_len);
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_val k, v = {(size_t)val_len, (void *)val};
     store_encode_key(key, key_len, kb, &k);
     return mdb_put(txn, s->data, &k, &v, 0);
 }
 
-int store_data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len)
-{
+int store_data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len) {
     int rc = store_sample_forget(txn, s, key, key_len);
     if (rc) return rc;
     if (key_len > STORE_MAX_KEY) return bucket_update(txn, s, key, key_len, NULL, 0);
@@ -160,9 +156,8 @@ int store_data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len)
 
 /* Clear the entries of bucket `k` (value `v`) inside [b, e). Sets *past_end
  * when the bucket holds keys >= e, so nothing after it can be in range. */
-static int bucket_clear(MDB_txn *txn, store *s, MDB_val *k, const MDB_val *v,
-                         const uint8_t *b, int bl, const uint8_t *e, int el, int *past_end)
-{
+static int bucket_clear(MDB_txn *txn, store *s, MDB_val *k, const MDB_val *v, const uint8_t *b, int bl,
+                        const uint8_t *e, int el, int *past_end) {
     size_t from, to;
     if (store_bucket_seek(v, b, bl, &from) || store_bucket_seek(v, e, el, &to)) return MDB_CORRUPTED;
     *past_end = to < v->mv_size;
@@ -170,8 +165,7 @@ static int bucket_clear(MDB_txn *txn, store *s, MDB_val *k, const MDB_val *v,
     return bucket_rewrite(txn, s, k, v, from, to, NULL, 0, NULL, 0);
 }
 
-int store_data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el)
-{
+int store_data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el) {
     uint8_t kb[STORE_BUCKET_KEY], seen[STORE_BUCKET_KEY];
     MDB_cursor *c;
     MDB_val k, v;
@@ -181,7 +175,7 @@ int store_data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, con
     /* The first record that can hold keys >= b: its short-key prefix. */
     store_encode_key(b, bl > STORE_MAX_KEY ? STORE_MAX_KEY : bl, kb, &k);
     if ((rc = mdb_cursor_open(txn, s->data, &c))) return rc;
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc; ) {
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc;) {
         if (k.mv_size == STORE_BUCKET_KEY) {
             int past_end = 0;
             memcpy(seen, k.mv_data, STORE_BUCKET_KEY);
@@ -197,13 +191,13 @@ int store_data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, con
         const uint8_t *uk = (const uint8_t *)k.mv_data + 1;
         int ul = (int)k.mv_size - 1;
         if (store_user_cmp(uk, ul, e, el) >= 0) break;
-        if (store_user_cmp(uk, ul, b, bl) < 0) {   /* the truncated prefix of a long b */
+        if (store_user_cmp(uk, ul, b, bl) < 0) { /* the truncated prefix of a long b */
             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
             continue;
         }
         if ((rc = mdb_cursor_del(c, 0))) break;
         rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-        if (rc == EINVAL) rc = MDB_NOTFOUND;   /* deleted the last record: cursor unset */
+        if (rc == EINVAL) rc = MDB_NOTFOUND; /* deleted the last record: cursor unset */
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;

@@ -11,12 +11,11 @@
 #include "util/gen_errors.h"
 #include "storage/store_internal.h"
 
-int snapshot_get(snapshot *snap, const uint8_t *key, int key_len,
-                 int *found, const uint8_t **value, int *value_len)
-{
+int snapshot_get(snapshot *snap, const uint8_t *key, int key_len, int *found, const uint8_t **value,
+                 int *value_len) {
     *found = 0;
     if (store_inherited(snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
-    if (key_len <= STORE_MAX_KEY) {   /* the common case, inline */
+    if (key_len <= STORE_MAX_KEY) { /* the common case, inline */
         uint8_t buf[STORE_BUCKET_KEY];
         MDB_val k, v;
         store_encode_key(key, key_len, buf, &k);
@@ -30,13 +29,15 @@ int snapshot_get(snapshot *snap, const uint8_t *key, int key_len,
     return store_data_get(snap->txn, snap->s, key, key_len, found, value, value_len);
 }
 
-int snapshot_cursor_open(snapshot *snap, store_cursor **out)
-{
+int snapshot_cursor_open(snapshot *snap, store_cursor **out) {
     if (store_inherited(snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     store_cursor *c = calloc(1, sizeof *c);
     if (!c) return FDB_ERR_INTERNAL_ERROR;
     int rc = mdb_cursor_open(snap->txn, snap->s->data, &c->mc);
-    if (rc) { free(c); return store_lmdb_error(rc); }
+    if (rc) {
+        free(c);
+        return store_lmdb_error(rc);
+    }
     c->snap = snap;
     *out = c;
     return 0;
@@ -44,8 +45,7 @@ int snapshot_cursor_open(snapshot *snap, store_cursor **out)
 
 /* Enter the record just reached: a bucket at its first entry (forward) or
  * its last (backward). */
-static int enter(store_cursor *c, int backward)
-{
+static int enter(store_cursor *c, int backward) {
     c->in_bucket = c->k.mv_size == STORE_BUCKET_KEY;
     if (!c->in_bucket) return 0;
     size_t off = 0;
@@ -56,8 +56,7 @@ static int enter(store_cursor *c, int backward)
 }
 
 /* Move the LMDB cursor with `op`; MDB_NOTFOUND means "ran off the data". */
-static int move(store_cursor *c, MDB_cursor_op op, int *valid)
-{
+static int move(store_cursor *c, MDB_cursor_op op, int *valid) {
     int rc = mdb_cursor_get(c->mc, &c->k, &c->v, op);
     *valid = rc == 0;
     c->in_bucket = 0;
@@ -65,14 +64,13 @@ static int move(store_cursor *c, MDB_cursor_op op, int *valid)
     return enter(c, op == MDB_PREV || op == MDB_LAST);
 }
 
-int cursor_seek_ge(store_cursor *c, const uint8_t *key, int key_len, int *valid)
-{
+int cursor_seek_ge(store_cursor *c, const uint8_t *key, int key_len, int *valid) {
     uint8_t buf[STORE_BUCKET_KEY];
     *valid = 0;
     if (store_inherited(c->snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     if (key_len <= STORE_MAX_KEY) {
         store_encode_key(key, key_len, buf, &c->k);
-        return move(c, MDB_SET_RANGE, valid);   /* a bucket reached is all > key */
+        return move(c, MDB_SET_RANGE, valid); /* a bucket reached is all > key */
     }
     /* A long key: find its prefix, step over the short key equal to it,
      * then search the prefix's bucket. */
@@ -88,8 +86,7 @@ int cursor_seek_ge(store_cursor *c, const uint8_t *key, int key_len, int *valid)
     return store_bucket_entry(&c->v, off, &c->e) ? FDB_ERR_FILE_CORRUPT : 0;
 }
 
-int cursor_seek_lt(store_cursor *c, const uint8_t *key, int key_len, int *valid)
-{
+int cursor_seek_lt(store_cursor *c, const uint8_t *key, int key_len, int *valid) {
     *valid = 0;
     if (store_inherited(c->snap->s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     if (!key && !key_len) return move(c, MDB_LAST, valid);
@@ -98,8 +95,7 @@ int cursor_seek_lt(store_cursor *c, const uint8_t *key, int key_len, int *valid)
     return *valid ? cursor_prev(c, valid) : move(c, MDB_LAST, valid);
 }
 
-int cursor_next(store_cursor *c, int *valid)
-{
+int cursor_next(store_cursor *c, int *valid) {
     if (c->in_bucket && c->e.next < c->v.mv_size) {
         *valid = 1;
         return store_bucket_entry(&c->v, c->e.next, &c->e) ? FDB_ERR_FILE_CORRUPT : 0;
@@ -107,8 +103,7 @@ int cursor_next(store_cursor *c, int *valid)
     return move(c, MDB_NEXT, valid);
 }
 
-int cursor_prev(store_cursor *c, int *valid)
-{
+int cursor_prev(store_cursor *c, int *valid) {
     if (c->in_bucket && c->e.off > 0) {
         size_t target = c->e.off, off = 0;
         *valid = 1;
@@ -118,9 +113,8 @@ int cursor_prev(store_cursor *c, int *valid)
     return move(c, MDB_PREV, valid);
 }
 
-void cursor_current(store_cursor *c, const uint8_t **key, int *key_len,
-                    const uint8_t **value, int *value_len)
-{
+void cursor_current(store_cursor *c, const uint8_t **key, int *key_len, const uint8_t **value,
+                    int *value_len) {
     if (c->in_bucket) {
         *key = c->e.key, *key_len = c->e.key_len;
         *value = c->e.val, *value_len = c->e.val_len;
@@ -132,8 +126,7 @@ void cursor_current(store_cursor *c, const uint8_t **key, int *key_len,
     *value_len = (int)c->v.mv_size;
 }
 
-void cursor_close(store_cursor *c)
-{
+void cursor_close(store_cursor *c) {
     if (!c) return;
     mdb_cursor_close(c->mc);
     free(c);
@@ -141,9 +134,8 @@ void cursor_close(store_cursor *c)
 
 /* Exact bytes of [begin, end) when the range holds at most `cap` pairs;
  * -1 when it holds more. */
-static int measure(snapshot *snap, const uint8_t *begin, int begin_len,
-                    const uint8_t *end, int end_len, int cap, int64_t *bytes)
-{
+static int measure(snapshot *snap, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len,
+                   int cap, int64_t *bytes) {
     store_cursor *c;
     int valid, n = 0, err = snapshot_cursor_open(snap, &c);
     *bytes = 0;
@@ -153,16 +145,18 @@ static int measure(snapshot *snap, const uint8_t *begin, int begin_len,
         int kl, vl;
         cursor_current(c, &k, &kl, &v, &vl);
         if (store_user_cmp(k, kl, end, end_len) >= 0) break;
-        if (++n > cap) { *bytes = -1; break; }
+        if (++n > cap) {
+            *bytes = -1;
+            break;
+        }
         *bytes += kl + vl;
     }
     cursor_close(c);
     return err;
 }
 
-int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len,
-                         const uint8_t *end, int end_len, int64_t *bytes)
-{
+int store_estimate_range(snapshot *snap, const uint8_t *begin, int begin_len, const uint8_t *end, int end_len,
+                         int64_t *bytes) {
     int err = measure(snap, begin, begin_len, end, end_len, STORE_ESTIMATE_WALK, bytes);
     if (err || *bytes >= 0) return err;
     int rc = store_sample_sum(snap->txn, snap->s, begin, begin_len, end, end_len, bytes);

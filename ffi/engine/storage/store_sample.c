@@ -15,28 +15,26 @@
 
 #include "storage/store_internal.h"
 
-static uint64_t hash(const uint8_t *p, int n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a, then a final mix */
+static uint64_t hash(const uint8_t *p, int n) {
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a final mix */
     for (int i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-    h ^= h >> 33; h *= 0xff51afd7ed558ccdull; h ^= h >> 33;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
     return h;
 }
 
-static void sample_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *k)
-{
+static void sample_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *k) {
     store_encode_key(key, key_len > STORE_MAX_KEY ? STORE_MAX_KEY : key_len, buf, k);
 }
 
-int store_sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len)
-{
+int store_sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len) {
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_val k;
     uint64_t size = (uint64_t)key_len + (uint64_t)val_len;
     sample_key(key, key_len, kb, &k);
     /* kept when hash / 2^64 < size / STORE_SAMPLE_BYTES */
-    int kept = size >= STORE_SAMPLE_BYTES ||
-               (hash(key, key_len) >> 32) * STORE_SAMPLE_BYTES < size << 32;
+    int kept = size >= STORE_SAMPLE_BYTES || (hash(key, key_len) >> 32) * STORE_SAMPLE_BYTES < size << 32;
     if (!kept) {
         int rc = mdb_del(txn, s->sample, &k, NULL);
         return rc == MDB_NOTFOUND ? 0 : rc;
@@ -46,8 +44,7 @@ int store_sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, i
     return mdb_put(txn, s->sample, &k, &v, 0);
 }
 
-int store_sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len)
-{
+int store_sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len) {
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_val k;
     sample_key(key, key_len, kb, &k);
@@ -57,9 +54,8 @@ int store_sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len)
 
 /* Visit sample entries with keys in [b, e): delete them (del) or add their
  * weights to *sum. */
-static int sample_range(MDB_txn *txn, store *s, const uint8_t *b, int bl,
-                         const uint8_t *e, int el, int del, int64_t *sum)
-{
+static int sample_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el, int del,
+                        int64_t *sum) {
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_cursor *c;
     MDB_val k, v;
@@ -77,19 +73,18 @@ static int sample_range(MDB_txn *txn, store *s, const uint8_t *b, int bl,
         }
         if ((rc = mdb_cursor_del(c, 0))) break;
         rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-        if (rc == EINVAL) rc = MDB_NOTFOUND;   /* deleted the last entry: cursor unset */
+        if (rc == EINVAL) rc = MDB_NOTFOUND; /* deleted the last entry: cursor unset */
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int store_sample_clear(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el)
-{
+int store_sample_clear(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el) {
     return sample_range(txn, s, b, bl, e, el, 1, NULL);
 }
 
-int store_sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el, int64_t *sum)
-{
+int store_sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el,
+                     int64_t *sum) {
     *sum = 0;
     return sample_range(txn, s, b, bl, e, el, 0, sum);
 }

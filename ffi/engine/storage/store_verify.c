@@ -20,12 +20,12 @@
 #include "storage/store_internal.h"
 
 static _Thread_local sigjmp_buf *guard;
-static _Thread_local MDB_cursor *store_verify_cursor;   /* to close after a fault */
+static _Thread_local MDB_cursor *store_verify_cursor; /* to close after a fault */
 static struct sigaction old_segv, store_old_bus;
 
-static void on_fault(int sig, siginfo_t *info, void *uc)
-{
-    (void)info; (void)uc;
+static void on_fault(int sig, siginfo_t *info, void *uc) {
+    (void)info;
+    (void)uc;
     if (guard) siglongjmp(*guard, 1);
     /* Another thread's fault: give it back to whoever handled it before. */
     sigaction(SIGSEGV, &old_segv, NULL);
@@ -37,15 +37,14 @@ static void on_fault(int sig, siginfo_t *info, void *uc)
  * onto a leaf): on a damaged page that is abort(). During the walk the
  * failed assertion ends the walk like a fault; elsewhere LMDB aborts as
  * before (this returns). */
-static void on_assert(MDB_env *env, const char *msg)
-{
-    (void)env; (void)msg;
+static void on_assert(MDB_env *env, const char *msg) {
+    (void)env;
+    (void)msg;
     if (guard) siglongjmp(*guard, 1);
 }
 
 /* Visit every record of `dbi`; 0, an LMDB error, or MDB_CORRUPTED. */
-static int walk(MDB_txn *txn, MDB_dbi dbi, int buckets, volatile uint64_t *sink)
-{
+static int walk(MDB_txn *txn, MDB_dbi dbi, int buckets, volatile uint64_t *sink) {
     MDB_stat st;
     MDB_envinfo info;
     MDB_cursor *c;
@@ -59,7 +58,10 @@ static int walk(MDB_txn *txn, MDB_dbi dbi, int buckets, volatile uint64_t *sink)
     mdb_env_info(mdb_txn_env(txn), &info);
     size_t most = (info.me_last_pgno + 1) * (st.ms_psize / 10);
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (++n > st.ms_entries || n > most) { rc = MDB_CORRUPTED; break; }
+        if (++n > st.ms_entries || n > most) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
         const uint8_t *p = v.mv_data;
         uint64_t x = k.mv_size ? ((const uint8_t *)k.mv_data)[k.mv_size - 1] : 0;
         for (size_t i = 0; i < v.mv_size; i += 4096) x += p[i];
@@ -70,7 +72,10 @@ static int walk(MDB_txn *txn, MDB_dbi dbi, int buckets, volatile uint64_t *sink)
             size_t off = 0;
             int r;
             while (!(r = store_bucket_entry(&v, off, &e))) off = e.next;
-            if (r < 0) { rc = MDB_CORRUPTED; break; }
+            if (r < 0) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
         }
     }
     store_verify_cursor = NULL;
@@ -81,23 +86,24 @@ static int walk(MDB_txn *txn, MDB_dbi dbi, int buckets, volatile uint64_t *sink)
 
 /* Walk LMDB's free-page list (a write transaction reads it first), the
  * main database and every named database it lists. */
-static int walk_all(MDB_txn *txn, volatile uint64_t *sink)
-{
+static int walk_all(MDB_txn *txn, volatile uint64_t *sink) {
     static const char *const names[] = {"meta", "data", "hist", "sample"};
     MDB_dbi dbi;
-    int rc = walk(txn, 0, 0, sink);   /* 0: LMDB's FREE_DBI */
+    int rc = walk(txn, 0, 0, sink); /* 0: LMDB's FREE_DBI */
     if (!rc) rc = mdb_dbi_open(txn, NULL, 0, &dbi);
     if (!rc) rc = walk(txn, dbi, 0, sink);
     for (int i = 0; !rc && i < 4; i++) {
         rc = mdb_dbi_open(txn, names[i], 0, &dbi);
-        if (rc == MDB_NOTFOUND) { rc = 0; continue; }   /* a new store */
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        } /* a new store */
         if (!rc) rc = walk(txn, dbi, i == 1, sink);
     }
     return rc;
 }
 
-int store_verify(MDB_env *env)
-{
+int store_verify(MDB_env *env) {
     MDB_txn *txn;
     int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
     if (rc) return rc;
@@ -110,12 +116,12 @@ int store_verify(MDB_env *env)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &old_segv);
     sigaction(SIGBUS, &sa, &store_old_bus);
-    mdb_env_set_assert(env, on_assert);   /* ENOSYS: LMDB built without asserts */
+    mdb_env_set_assert(env, on_assert); /* ENOSYS: LMDB built without asserts */
     if (sigsetjmp(jb, 1) == 0) {
         guard = &jb;
         rc = walk_all(txn, &sink);
     } else {
-        rc = MDB_CORRUPTED;   /* faulted inside LMDB */
+        rc = MDB_CORRUPTED; /* faulted inside LMDB */
         if (store_verify_cursor) mdb_cursor_close(store_verify_cursor);
         store_verify_cursor = NULL;
     }

@@ -17,8 +17,7 @@
 #include "util/gen_errors.h"
 #include "storage/store_internal.h"
 
-int64_t versions_next(int64_t last)
-{
+int64_t versions_next(int64_t last) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -28,21 +27,19 @@ int64_t versions_next(int64_t last)
 /* LMDB's reader table (shared by every process) is full: give back the
  * slots of the snapshots kept only for snapshot_at. 1 when any were held.
  * Caller holds snap_mu. */
-static int release_retained(store *s)
-{
+static int release_retained(store *s) {
     int had = s->n_recent;
     for (int i = 0; i < s->n_recent; i++) snapshot_release(s->recent[i]);
     s->n_recent = 0;
     return had > 0;
 }
 
-static int snapshot_new(store *s, snapshot **out)
-{
+static int snapshot_new(store *s, snapshot **out) {
     snapshot *snap = malloc(sizeof *snap);
     if (!snap) return FDB_ERR_INTERNAL_ERROR;
     MDB_stat st;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap->txn);
-    if (rc == MDB_READERS_FULL && release_retained(s))   /* make room, once */
+    if (rc == MDB_READERS_FULL && release_retained(s)) /* make room, once */
         rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap->txn);
     if (rc) {
         free(snap);
@@ -70,25 +67,20 @@ static int snapshot_new(store *s, snapshot **out)
     return 0;
 }
 
-void snapshot_release(snapshot *snap)
-{
+void snapshot_release(snapshot *snap) {
     if (snap && atomic_fetch_sub(&snap->refs, 1) == 1) {
-        if (!store_inherited(snap->s)) mdb_txn_abort(snap->txn);   /* else the parent's slot */
+        if (!store_inherited(snap->s)) mdb_txn_abort(snap->txn); /* else the parent's slot */
         free(snap);
     }
 }
 
-int64_t snapshot_version(const snapshot *snap)
-{
-    return snap->version;
-}
+int64_t snapshot_version(const snapshot *snap) { return snap->version; }
 
 static void retire_old(store *s, int64_t newest);
 
 /* Retire the current newest snapshot into the ring, dropping entries that
  * are too old to matter or beyond the ring's size. Caller holds snap_mu. */
-static void retire_latest(store *s, int64_t newest)
-{
+static void retire_latest(store *s, int64_t newest) {
     if (!s->latest) return;
     if (s->n_recent == STORE_RETAIN_SNAPSHOTS) {
         snapshot_release(s->recent[0]);
@@ -100,8 +92,7 @@ static void retire_latest(store *s, int64_t newest)
 }
 
 /* Release retained snapshots too old for snapshot_at. Caller holds snap_mu. */
-static void retire_old(store *s, int64_t newest)
-{
+static void retire_old(store *s, int64_t newest) {
     int old = 0;
     while (old < s->n_recent && s->recent[old]->version < newest - STORE_HISTORY_VERSIONS)
         snapshot_release(s->recent[old++]);
@@ -110,15 +101,14 @@ static void retire_old(store *s, int64_t newest)
 }
 
 /* Make s->latest the newest committed state. Caller holds snap_mu. */
-static int refresh_latest(store *s)
-{
+static int refresh_latest(store *s) {
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     if (s->latest && s->latest->txnid == info.me_last_txnid) return 0;
     snapshot *snap = NULL;
     int err = snapshot_new(s, &snap);
     if (err) return err;
-    if (s->latest && s->latest->txnid == snap->txnid) {   /* raced a reader, same state */
+    if (s->latest && s->latest->txnid == snap->txnid) { /* raced a reader, same state */
         snapshot_release(snap);
         return 0;
     }
@@ -127,8 +117,7 @@ static int refresh_latest(store *s)
     return 0;
 }
 
-int store_snapshot_latest(store *s, snapshot **out)
-{
+int store_snapshot_latest(store *s, snapshot **out) {
     if (store_inherited(s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     pthread_mutex_lock(&s->snap_mu);
     int err = refresh_latest(s);
@@ -141,8 +130,7 @@ int store_snapshot_latest(store *s, snapshot **out)
 }
 
 /* 1 when some commit has a version in (after, upto]. */
-static int commit_between(store *s, snapshot *latest, int64_t after, int64_t upto)
-{
+static int commit_between(store *s, snapshot *latest, int64_t after, int64_t upto) {
     uint8_t kb[10] = {0};
     uint64_t v = (uint64_t)after + 1;
     for (int i = 0; i < 8; i++) kb[i] = (uint8_t)(v >> (56 - 8 * i));
@@ -151,7 +139,8 @@ static int commit_between(store *s, snapshot *latest, int64_t after, int64_t upt
     if (mdb_cursor_open(latest->txn, s->hist, &c)) return 1;
     int rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
     int found = 1;
-    if (rc == MDB_NOTFOUND) found = 0;
+    if (rc == MDB_NOTFOUND)
+        found = 0;
     else if (!rc && k.mv_size >= 8) {
         uint64_t at = 0;
         for (int i = 0; i < 8; i++) at = at << 8 | ((uint8_t *)k.mv_data)[i];
@@ -161,20 +150,22 @@ static int commit_between(store *s, snapshot *latest, int64_t after, int64_t upt
     return found;
 }
 
-int store_snapshot_at(store *s, int64_t version, snapshot **out)
-{
+int store_snapshot_at(store *s, int64_t version, snapshot **out) {
     if (store_inherited(s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     pthread_mutex_lock(&s->snap_mu);
     int err = refresh_latest(s);
     snapshot *pick = NULL;
     if (err) goto done;
-    if (version > s->latest->version) { err = FDB_ERR_FUTURE_VERSION; goto done; }
+    if (version > s->latest->version) {
+        err = FDB_ERR_FUTURE_VERSION;
+        goto done;
+    }
     pick = s->latest;
     /* The newest retained snapshot at or before `version`; it shows the
      * state at `version` only when no commit happened in between. */
-    for (int i = s->n_recent - 1; i >= 0 && pick->version > version; i--)
-        pick = s->recent[i];
-    if (pick->version > version) err = FDB_ERR_TRANSACTION_TOO_OLD;
+    for (int i = s->n_recent - 1; i >= 0 && pick->version > version; i--) pick = s->recent[i];
+    if (pick->version > version)
+        err = FDB_ERR_TRANSACTION_TOO_OLD;
     else if (pick->version < version && commit_between(s, s->latest, pick->version, version))
         err = FDB_ERR_TRANSACTION_TOO_OLD;
 done:
@@ -186,10 +177,9 @@ done:
     return err;
 }
 
-void versions_snapshots_expire(store *s)
-{
+void versions_snapshots_expire(store *s) {
     int dead;
-    mdb_reader_check(s->env, &dead);   /* slots of readers killed mid-read */
+    mdb_reader_check(s->env, &dead); /* slots of readers killed mid-read */
     int64_t oldest = versions_next(0) - STORE_HISTORY_VERSIONS;
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
@@ -201,8 +191,7 @@ void versions_snapshots_expire(store *s)
     pthread_mutex_unlock(&s->snap_mu);
 }
 
-void versions_snapshot_retain_all_release(store *s)
-{
+void versions_snapshot_retain_all_release(store *s) {
     pthread_mutex_lock(&s->snap_mu);
     for (int i = 0; i < s->n_recent; i++) snapshot_release(s->recent[i]);
     s->n_recent = 0;
@@ -211,8 +200,7 @@ void versions_snapshot_retain_all_release(store *s)
     pthread_mutex_unlock(&s->snap_mu);
 }
 
-int64_t store_committed_version(store *s)
-{
+int64_t store_committed_version(store *s) {
     if (store_inherited(s)) return atomic_load(&s->committed);
     MDB_envinfo info;
     mdb_env_info(s->env, &info);

@@ -14,16 +14,14 @@
 #include "util/gen_errors.h"
 #include "storage/store_internal.h"
 
-static void free_watch(store_watch *w)
-{
+static void free_watch(store_watch *w) {
     free(w->key);
     free(w->value);
     free(w);
 }
 
 /* 1 when the watched value in `snap` differs from the one recorded. */
-static int changed(snapshot *snap, const store_watch *w)
-{
+static int changed(snapshot *snap, const store_watch *w) {
     int found = 0, len = 0;
     const uint8_t *v = NULL;
     if (snapshot_get(snap, w->key, w->key_len, &found, &v, &len)) return 0;
@@ -33,8 +31,7 @@ static int changed(snapshot *snap, const store_watch *w)
 
 /* Move the watches that must fire (changed, or cancelled when err is
  * given) from the store's list to *fire_list. Caller holds watch_mu. */
-static void collect(store *s, snapshot *snap, store_watch **fire_list)
-{
+static void collect(store *s, snapshot *snap, store_watch **fire_list) {
     for (store_watch **p = &s->watches; *p;) {
         store_watch *w = *p;
         if (w->cancelled || (snap && changed(snap, w))) {
@@ -48,8 +45,7 @@ static void collect(store *s, snapshot *snap, store_watch **fire_list)
     }
 }
 
-static void fire_all(store_watch *list)
-{
+static void fire_all(store_watch *list) {
     for (store_watch *w = list, *next; w; w = next) {
         next = w->next;
         w->fire(w->ctx, w->cancelled ? FDB_ERR_OPERATION_CANCELLED : 0);
@@ -57,8 +53,7 @@ static void fire_all(store_watch *list)
     }
 }
 
-static void *watches_watcher(void *arg)
-{
+static void *watches_watcher(void *arg) {
     store *s = arg;
     size_t seen_txnid = 0;
     pthread_mutex_lock(&s->watch_mu);
@@ -97,45 +92,54 @@ static void *watches_watcher(void *arg)
     return NULL;
 }
 
-static uint8_t *watches_dup(const uint8_t *p, int len)
-{
+static uint8_t *watches_dup(const uint8_t *p, int len) {
     uint8_t *d = malloc((size_t)len + 1);
     if (d && len) memcpy(d, p, (size_t)len);
     return d;
 }
 
-int store_watch_add(store *s, const uint8_t *key, int key_len, int present,
-                    const uint8_t *value, int value_len, int limit,
-                    watch_fire_fn fire, void *ctx, store_watch **out)
-{
+int store_watch_add(store *s, const uint8_t *key, int key_len, int present, const uint8_t *value,
+                    int value_len, int limit, watch_fire_fn fire, void *ctx, store_watch **out) {
     if (store_inherited(s)) return FDB_ERR_CLIENT_INVALID_OPERATION;
     store_watch *w = calloc(1, sizeof *w);
     if (!w) return FDB_ERR_INTERNAL_ERROR;
-    *w = (store_watch){.s = s, .key = watches_dup(key, key_len), .key_len = key_len,
-                       .present = present, .value = watches_dup(value, present ? value_len : 0),
-                       .value_len = present ? value_len : 0, .fire = fire, .ctx = ctx};
-    if (!w->key || !w->value) { free_watch(w); return FDB_ERR_INTERNAL_ERROR; }
+    *w = (store_watch){.s = s,
+                       .key = watches_dup(key, key_len),
+                       .key_len = key_len,
+                       .present = present,
+                       .value = watches_dup(value, present ? value_len : 0),
+                       .value_len = present ? value_len : 0,
+                       .fire = fire,
+                       .ctx = ctx};
+    if (!w->key || !w->value) {
+        free_watch(w);
+        return FDB_ERR_INTERNAL_ERROR;
+    }
     pthread_mutex_lock(&s->watch_mu);
     int err = 0;
-    if (s->watch_stopping) err = FDB_ERR_OPERATION_CANCELLED;   /* the store is closing */
-    else if (s->n_watches >= limit) err = FDB_ERR_TOO_MANY_WATCHES;
-    else if (!s->watcher_running && pthread_create(&s->watcher, NULL, watches_watcher, s)) err = FDB_ERR_INTERNAL_ERROR;
+    if (s->watch_stopping)
+        err = FDB_ERR_OPERATION_CANCELLED; /* the store is closing */
+    else if (s->n_watches >= limit)
+        err = FDB_ERR_TOO_MANY_WATCHES;
+    else if (!s->watcher_running && pthread_create(&s->watcher, NULL, watches_watcher, s))
+        err = FDB_ERR_INTERNAL_ERROR;
     if (!err) {
         s->watcher_running = 1;
         w->next = s->watches;
         s->watches = w;
         s->n_watches++;
-        s->watch_kick = 1;   /* the value may have changed already */
+        s->watch_kick = 1; /* the value may have changed already */
         pthread_cond_signal(&s->watch_cv);
     }
     pthread_mutex_unlock(&s->watch_mu);
-    if (err) free_watch(w);
-    else *out = w;
+    if (err)
+        free_watch(w);
+    else
+        *out = w;
     return err;
 }
 
-void store_watch_cancel(store_watch *w)
-{
+void store_watch_cancel(store_watch *w) {
     store *s = w->s;
     if (store_inherited(s)) return;
     pthread_mutex_lock(&s->watch_mu);
@@ -151,8 +155,7 @@ void store_watch_cancel(store_watch *w)
     pthread_mutex_unlock(&s->watch_mu);
 }
 
-void watches_kick(store *s)
-{
+void watches_kick(store *s) {
     pthread_mutex_lock(&s->watch_mu);
     if (s->watches) {
         s->watch_kick = 1;
@@ -161,8 +164,7 @@ void watches_kick(store *s)
     pthread_mutex_unlock(&s->watch_mu);
 }
 
-void watches_stop(store *s)
-{
+void watches_stop(store *s) {
     pthread_mutex_lock(&s->watch_mu);
     int running = s->watcher_running;
     s->watch_stopping = 1;

@@ -12,9 +12,9 @@
 typedef struct arena_chunk arena_chunk;
 
 typedef struct arena {
-    arena_chunk *head;      /* chunk being filled; older chunks follow */
-    size_t used;            /* bytes used in head */
-    size_t total;           /* bytes handed out since the last reset */
+    arena_chunk *head; /* chunk being filled; older chunks follow */
+    size_t used;       /* bytes used in head */
+    size_t total;      /* bytes handed out since the last reset */
 } arena;
 
 void arena_init(arena *a);
@@ -33,9 +33,7 @@ typedef struct vec {
 void vec_init(vec *v, size_t item_size);
 /* Append room for one item and return it (zeroed); NULL on OOM. */
 void *vec_push(vec *v);
-static inline void *vec_at(const vec *v, size_t i) {
-    return (char *)v->items + i * v->item_size;
-}
+static inline void *vec_at(const vec *v, size_t i) { return (char *)v->items + i * v->item_size; }
 void vec_clear(vec *v);
 void vec_free(vec *v);
 

@@ -16,8 +16,7 @@
  * with operand `param`. Writes the result into `out` (room for
  * ATOMIC_MAX_RESULT bytes) and sets *out_present to 0 when the result is
  * "key cleared" (compare_and_clear). Returns 0, or 2018 invalid_mutation_type. */
-int atomic_apply(int op, int present, const uint8_t *old, int old_len,
-                 const uint8_t *param, int param_len,
+int atomic_apply(int op, int present, const uint8_t *old, int old_len, const uint8_t *param, int param_len,
                  uint8_t *out, int *out_len, int *out_present);
 
 /* 1 when `op` is a valid atomic mutation type code of API 730. */

@@ -14,19 +14,19 @@
 #include "util/gen_limits.h"
 #include "util/gen_options.h"
 
-#define FDB_EXPORT __attribute__((visibility("default")))
-#define FOUND_API_VERSION 730
+#define FDB_EXPORT           __attribute__((visibility("default")))
+#define FOUND_API_VERSION    730
 #define FOUND_CLIENT_VERSION "7.3.69-found-engine"
 
 /* FoundationDB's documented limits. */
-#define KEY_SIZE_LIMIT FDB_KEY_SIZE_LIMIT
-#define SYSTEM_KEY_SIZE_LIMIT FDB_SYSTEM_KEY_SIZE_LIMIT
-#define VALUE_SIZE_LIMIT FDB_VALUE_SIZE_LIMIT
-#define TRANSACTION_SIZE_DEFAULT FDB_TRANSACTION_SIZE_LIMIT
-#define TRANSACTION_LIFETIME_NS 5000000000LL   /* MVCC window: 5 s */
+#define KEY_SIZE_LIMIT             FDB_KEY_SIZE_LIMIT
+#define SYSTEM_KEY_SIZE_LIMIT      FDB_SYSTEM_KEY_SIZE_LIMIT
+#define VALUE_SIZE_LIMIT           FDB_VALUE_SIZE_LIMIT
+#define TRANSACTION_SIZE_DEFAULT   FDB_TRANSACTION_SIZE_LIMIT
+#define TRANSACTION_LIFETIME_NS    5000000000LL /* MVCC window: 5 s */
 #define DEFAULT_MAX_RETRY_DELAY_MS 1000
-#define INITIAL_BACKOFF_MS 10
-#define DEFAULT_MAX_WATCHES 10000
+#define INITIAL_BACKOFF_MS         10
+#define DEFAULT_MAX_WATCHES        10000
 
 /* Monotonic clock in nanoseconds. */
 int64_t now_ns(void);
@@ -51,9 +51,7 @@ extern _Thread_local int on_store_thread;
 
 /* Callers may pass NULL for an empty key or value; the engine never
  * hands NULL on to memcpy and friends. */
-static inline const uint8_t *bytes_or_empty(const uint8_t *p) {
-    return p ? p : (const uint8_t *)"";
-}
+static inline const uint8_t *bytes_or_empty(const uint8_t *p) { return p ? p : (const uint8_t *)""; }
 
 /* The API version chosen by fdb_select_api_version_impl (0 = unset). */
 int api_version_selected(void);

@@ -17,9 +17,7 @@ static int activated_pct = 25, buggify_fired_pct = 25, buggify_read_fired_pct = 
 static int decided[BUG_SECTIONS], buggify_active[BUG_SECTIONS];
 static atomic_llong buggify_counts[BUG_SECTIONS];
 
-static void after_fork_child(void) {
-    pthread_mutex_init(&buggify_lock, NULL);          /* see future.c */
-}
+static void after_fork_child(void) { pthread_mutex_init(&buggify_lock, NULL); /* see future.c */ }
 
 __attribute__((constructor)) static void register_fork_handler(void) {
     pthread_atfork(NULL, NULL, after_fork_child);
@@ -57,17 +55,11 @@ static int set_pct(int *dst, int64_t pct) {
     return 0;
 }
 
-int buggify_set_activated_probability(int64_t percent) {
-    return set_pct(&activated_pct, percent);
-}
+int buggify_set_activated_probability(int64_t percent) { return set_pct(&activated_pct, percent); }
 
-int buggify_set_fired_probability(int64_t percent) {
-    return set_pct(&buggify_fired_pct, percent);
-}
+int buggify_set_fired_probability(int64_t percent) { return set_pct(&buggify_fired_pct, percent); }
 
-int buggify_set_read_fired_probability(int64_t percent) {
-    return set_pct(&buggify_read_fired_pct, percent);
-}
+int buggify_set_read_fired_probability(int64_t percent) { return set_pct(&buggify_read_fired_pct, percent); }
 
 int buggify_fires(int section) {
     int fire = buggify_decides(section);
@@ -75,9 +67,7 @@ int buggify_fires(int section) {
     return fire;
 }
 
-void buggify_count(int section) {
-    atomic_fetch_add(&buggify_counts[section], 1);
-}
+void buggify_count(int section) { atomic_fetch_add(&buggify_counts[section], 1); }
 
 int buggify_decides(int section) {
     if (!buggify_enabled) return 0;

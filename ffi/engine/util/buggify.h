@@ -18,12 +18,12 @@
 
 /* Sections, also the indexes of found_engine_fault_counts(). */
 enum buggify_section {
-    BUG_READ_ERROR = 0,        /* a read fails: 1007 or 1009 */
-    BUG_COMMIT_ERROR,          /* a commit fails before applying: 1020, 1007 or 1042 */
+    BUG_READ_ERROR = 0,             /* a read fails: 1007 or 1009 */
+    BUG_COMMIT_ERROR,               /* a commit fails before applying: 1020, 1007 or 1042 */
     BUG_COMMIT_UNKNOWN_APPLIED,     /* commit applied, reported as 1021 */
     BUG_COMMIT_UNKNOWN_NOT_APPLIED, /* commit dropped, reported as 1021 */
-    BUG_READ_LATENCY,          /* a read completes 1-20 ms later */
-    BUG_COMMIT_LATENCY,        /* a commit completes 1-50 ms later */
+    BUG_READ_LATENCY,               /* a read completes 1-20 ms later */
+    BUG_COMMIT_LATENCY,             /* a commit completes 1-50 ms later */
     BUG_SECTIONS
 };
 

@@ -17,7 +17,7 @@ typedef struct task {
 
 static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timer_cond;
-static task *tasks;               /* sorted by due */
+static task *tasks; /* sorted by due */
 static uint64_t next_id = 1;
 static int started;
 

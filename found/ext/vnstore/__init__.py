@@ -26,11 +26,24 @@ its records into the index of alive tuples; since applies commit in
 significance order, that index holds, for each tuple, the state set by the
 latest applied change that touched it, and readers use it directly.
 """
+
 import asyncio
 import types
 import uuid
-from typing import (Any, AsyncIterable, AsyncIterator, Dict, Generator, Iterable, List, Mapping, NamedTuple,
-                    Optional, Sequence, Tuple)
+from typing import (
+    Any,
+    AsyncIterable,
+    AsyncIterator,
+    Dict,
+    Generator,
+    Iterable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import found
 from found import Transaction
@@ -72,11 +85,11 @@ ALIVE = "alive?"
 
 # Per-transaction bookkeeping in tx.vars (cleared by found.transactional on retry).
 _ACTIVE = "_vnstore_changeid"
-_CREATED = "_vnstore_created"      # changes created by this transaction
-_APPLIED = "_vnstore_applied"      # changes applied by this transaction: uid -> order
-_EDITABLE = "_vnstore_editable"    # changes checked as existing and pending
+_CREATED = "_vnstore_created"  # changes created by this transaction
+_APPLIED = "_vnstore_applied"  # changes applied by this transaction: uid -> order
+_EDITABLE = "_vnstore_editable"  # changes checked as existing and pending
 _SIGNIFICANCE = "_vnstore_significance"  # uid -> significance or None (cache)
-_STAMPS = "_vnstore_stamps"        # user versions handed out in this transaction
+_STAMPS = "_vnstore_stamps"  # user versions handed out in this transaction
 
 
 class VNStoreException(found.BaseFoundException):
@@ -353,7 +366,7 @@ def change_continue(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID) -> N
 
 
 async def _status(tr, vnstore, changeid):
-    """"missing", "pending" or "applied"."""
+    """ "missing", "pending" or "applied"."""
     if changeid in tr.vars.get(_APPLIED, {}):
         return "applied"
     if changeid in tr.vars.get(_CREATED, ()):
@@ -379,8 +392,7 @@ async def _require_pending(tr, vnstore, changeid):
     _vars(tr, _EDITABLE, set).add(changeid)
 
 
-async def change_message(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID,
-                         message: Optional[str]) -> None:
+async def change_message(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID, message: Optional[str]) -> None:
     """Replace the message of ``changeid`` with ``message`` (str or None).
     The message of an applied change may still be edited."""
     _check_store(vnstore)
@@ -623,8 +635,9 @@ def _public(binding):
     return {name: value for name, value in binding.items() if name not in (_CHANGE, _ALIVE)}
 
 
-async def select(tr: Transaction, vnstore: VNStore, *pattern: Any,
-                 seed: Optional[Mapping[str, Any]] = None) -> AsyncIterator[Dict[str, Any]]:
+async def select(
+    tr: Transaction, vnstore: VNStore, *pattern: Any, seed: Optional[Mapping[str, Any]] = None
+) -> AsyncIterator[Dict[str, Any]]:
     """Yield bindings (dicts of variable name to value) of the
     alive tuples of ``vnstore`` that match ``pattern``, whose elements are
     values or nstore.var. ``seed`` bindings are included in every result."""
@@ -645,16 +658,16 @@ async def select(tr: Transaction, vnstore: VNStore, *pattern: Any,
             yield _public(binding)
 
 
-async def where(tr: Transaction, vnstore: VNStore, iterator: AsyncIterable[Mapping[str, Any]],
-                *pattern: Any) -> AsyncIterator[Dict[str, Any]]:
+async def where(
+    tr: Transaction, vnstore: VNStore, iterator: AsyncIterable[Mapping[str, Any]], *pattern: Any
+) -> AsyncIterator[Dict[str, Any]]:
     """For each binding from ``iterator``, bind ``pattern`` with it and yield
     the matching bindings of ``vnstore``. Used to chain queries."""
     _check_store(vnstore)
     _check_pattern(vnstore, pattern)
     async for binding in iterator:
         bound = [
-            binding[item.name] if isinstance(item, _Variable) and item.name in binding else item
-            for item in pattern
+            binding[item.name] if isinstance(item, _Variable) and item.name in binding else item for item in pattern
         ]
         async for out in select(tr, vnstore, *bound, seed=binding):
             yield out

@@ -4,6 +4,7 @@ guards every request passes (Host allow-list, access token, same-origin writes).
 Nothing here knows about vnstore: the pages live in ``_pages``, the ASGI
 application that ties both together in ``server``.
 """
+
 import hmac
 import ipaddress
 import re
@@ -160,7 +161,6 @@ def is_loopback(host):
         return False
 
 
-
 class Guard:
     """What every request must pass before its page runs.
 
@@ -184,16 +184,22 @@ class Guard:
             # rebinding) would otherwise pass as same-origin.
             raise HTTPError(400, "Unknown host", "This server answers to {} only.".format(", ".join(sorted(allowed))))
         if request.method == "POST" and request.cross_origin():
-            raise HTTPError(403, "Cross-origin request refused",
-                            "This form was posted from another site; vnstore accepts forms from its own pages only.")
+            raise HTTPError(
+                403,
+                "Cross-origin request refused",
+                "This form was posted from another site; vnstore accepts forms from its own pages only.",
+            )
         if self.token is None:
             return None
         presented = request.presented_token()
         if presented is None or not _same_token(presented, self.token):
-            raise HTTPError(401, "Access token required",
-                            "This server asks for its access token: open the link found-vnstore printed, "
-                            "or send Authorization: Bearer <token>.",
-                            [(b"www-authenticate", b'Bearer realm="vnstore"')])
+            raise HTTPError(
+                401,
+                "Access token required",
+                "This server asks for its access token: open the link found-vnstore printed, "
+                "or send Authorization: Bearer <token>.",
+                [(b"www-authenticate", b'Bearer realm="vnstore"')],
+            )
         if request.method in ("GET", "HEAD") and TOKEN_PARAMETER in request.query():
             # Keep the token in a cookie and out of the address bar and history.
             cookie = "{}={}; Path=/; HttpOnly; SameSite=Strict".format(TOKEN_COOKIE, self.token)
@@ -229,8 +235,9 @@ class Router:
             handler = methods.get("GET" if method == "HEAD" else method)
             if handler is None:
                 allowed = ", ".join(sorted(methods))
-                raise HTTPError(405, "Method not allowed", "{} accepts {}.".format(path, allowed),
-                                [(b"allow", allowed.encode())])
+                raise HTTPError(
+                    405, "Method not allowed", "{} accepts {}.".format(path, allowed), [(b"allow", allowed.encode())]
+                )
             return handler, match.groupdict()
         raise HTTPError(404, "Not found", "There is no page at {}.".format(path[:200]))
 

@@ -4,6 +4,7 @@ Pages are Jinja2 templates rendered with autoescaping on; form values use
 the text encoding of ``found.ext.vnstore.text``. The HTTP plumbing is in
 ``_http``; the application that serves these pages in ``server``.
 """
+
 import datetime
 import json
 import mimetypes
@@ -375,9 +376,9 @@ class Search:
     the previous page (None: from the start)."""
 
     def __init__(self, fields, prefixes, after):
-        self.fields = fields          # column -> text as typed
-        self.prefixes = prefixes      # columns whose text is a prefix
-        self.values = {}              # column -> decoded value (filled columns)
+        self.fields = fields  # column -> text as typed
+        self.prefixes = prefixes  # columns whose text is a prefix
+        self.values = {}  # column -> decoded value (filled columns)
         self.after = after
 
     @classmethod
@@ -403,8 +404,9 @@ class Search:
         except ValueEncodingError as exc:
             raise ValueError("{}: {}".format(column, exc))
         if column in self.prefixes and not isinstance(value, (str, bytes)):
-            raise ValueError("{}: only text and bytes can be searched by prefix, not {}".format(
-                column, tostring(value)))
+            raise ValueError(
+                "{}: only text and bytes can be searched by prefix, not {}".format(column, tostring(value))
+            )
         return value
 
     def query_string(self, **extra):
@@ -422,8 +424,9 @@ class Search:
         exact = {c for c, column in enumerate(COLUMNS) if column in self.values and column not in self.prefixes}
         bound = len(exact)
         candidates = [(n, order) for n, order in enumerate(store.indices) if set(order[:bound]) == exact]
-        narrowing = [(n, order) for n, order in candidates
-                     if bound < len(order) and COLUMNS[order[bound]] in self.prefixes]
+        narrowing = [
+            (n, order) for n, order in candidates if bound < len(order) and COLUMNS[order[bound]] in self.prefixes
+        ]
         number, order = (narrowing or candidates)[0]
         head = store.index_prefix(number) + found.pack(tuple(self.values[COLUMNS[c]] for c in order[:bound]))
         if bound == len(order):
@@ -482,11 +485,25 @@ async def navigate(request):
     except ValueError as exc:
         fields = {column: query.get(column, "") for column in COLUMNS}
         prefixes = {column for column in COLUMNS if query.get(column + PREFIX_SUFFIX)}
-        return context.render(400, "navigate.html", fields=fields, prefixes=prefixes, rows=[], next_url=None,
-                              first_url=None, export_url=None, error=str(exc))
+        return context.render(
+            400,
+            "navigate.html",
+            fields=fields,
+            prefixes=prefixes,
+            rows=[],
+            next_url=None,
+            first_url=None,
+            export_url=None,
+            error=str(exc),
+        )
     rows, cursor = await context.run(search.page, context.store.alive, NAVIGATE_LIMIT)
     return context.render(
-        200, "navigate.html", fields=search.fields, prefixes=search.prefixes, rows=rows, error=None,
+        200,
+        "navigate.html",
+        fields=search.fields,
+        prefixes=search.prefixes,
+        rows=rows,
+        error=None,
         next_url=None if cursor is None else "/navigate/?" + search.query_string(after=cursor.hex()),
         first_url=None if search.after is None else "/navigate/?" + search.query_string(),
         export_url="/navigate/export.json?" + search.query_string(),
@@ -517,8 +534,14 @@ async def export(request):
         "complete": len(tuples) < EXPORT_LIMIT or cursor is None,
     }
     body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
-    return Response(200, body, [(b"content-type", b"application/json; charset=utf-8"),
-                                (b"content-disposition", b'attachment; filename="vnstore-export.json"')])
+    return Response(
+        200,
+        body,
+        [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-disposition", b'attachment; filename="vnstore-export.json"'),
+        ],
+    )
 
 
 async def static(request, name):
@@ -530,17 +553,19 @@ async def static(request, name):
     return Response(200, body, [(b"content-type", content_type.encode()), (b"cache-control", b"max-age=3600")])
 
 
-ROUTER = Router([
-    ("/", {"GET": index}),
-    ("/history/", {"GET": history}),
-    ("/history/change/", {"GET": change_form, "POST": change_new}),
-    ("/history/u/{change}/", {"GET": change_detail}),
-    ("/history/u/{change}/add/", {"GET": add_form, "POST": add_post}),
-    ("/history/u/{change}/remove/", {"GET": remove_form, "POST": remove_post}),
-    ("/history/u/{change}/apply/", {"GET": apply_form, "POST": apply_post}),
-    ("/history/u/{change}/rename/", {"GET": rename_form, "POST": rename_post}),
-    ("/history/u/{change}/discard/", {"GET": discard_form, "POST": discard_post}),
-    ("/navigate/", {"GET": navigate}),
-    ("/navigate/export.json", {"GET": export}),
-    ("/static/{name}", {"GET": static}),
-])
+ROUTER = Router(
+    [
+        ("/", {"GET": index}),
+        ("/history/", {"GET": history}),
+        ("/history/change/", {"GET": change_form, "POST": change_new}),
+        ("/history/u/{change}/", {"GET": change_detail}),
+        ("/history/u/{change}/add/", {"GET": add_form, "POST": add_post}),
+        ("/history/u/{change}/remove/", {"GET": remove_form, "POST": remove_post}),
+        ("/history/u/{change}/apply/", {"GET": apply_form, "POST": apply_post}),
+        ("/history/u/{change}/rename/", {"GET": rename_form, "POST": rename_post}),
+        ("/history/u/{change}/discard/", {"GET": discard_form, "POST": discard_post}),
+        ("/navigate/", {"GET": navigate}),
+        ("/navigate/export.json", {"GET": export}),
+        ("/static/{name}", {"GET": static}),
+    ]
+)

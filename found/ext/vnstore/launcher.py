@@ -8,6 +8,7 @@ $FOUND_VNSTORE_TOKEN) then asks every request for an access token.
 Connections whose request head does not arrive within ``--header-timeout``
 seconds are closed (``HeaderTimeoutProtocol``).
 """
+
 import argparse
 import asyncio
 import inspect
@@ -112,17 +113,33 @@ def parser():
     out.add_argument("--version", action="version", version="found-vnstore {}".format(version()))
     out.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     out.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    out.add_argument("--database", default=None,
-                     help="FoundationDB cluster file, or embedded engine directory (default: found's default)")
+    out.add_argument(
+        "--database",
+        default=None,
+        help="FoundationDB cluster file, or embedded engine directory (default: found's default)",
+    )
     out.add_argument("--workers", type=_positive, default=1, help="worker processes sharing the database (default 1)")
-    out.add_argument("--allow-remote", action="store_true",
-                     help="allow a --host that other machines can reach (prints a warning)")
-    out.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
-                     help="a Host name to answer to besides the loopback names and --host (repeatable; * for any)")
-    out.add_argument("--token", default=None,
-                     help="access token every request must present (default: $FOUND_VNSTORE_TOKEN, else none)")
-    out.add_argument("--header-timeout", type=_seconds, default=HEADER_TIMEOUT,
-                     help="seconds a client has to send a request head (default {:g})".format(HEADER_TIMEOUT))
+    out.add_argument(
+        "--allow-remote", action="store_true", help="allow a --host that other machines can reach (prints a warning)"
+    )
+    out.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name to answer to besides the loopback names and --host (repeatable; * for any)",
+    )
+    out.add_argument(
+        "--token",
+        default=None,
+        help="access token every request must present (default: $FOUND_VNSTORE_TOKEN, else none)",
+    )
+    out.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=HEADER_TIMEOUT,
+        help="seconds a client has to send a request head (default {:g})".format(HEADER_TIMEOUT),
+    )
     return out
 
 
@@ -159,8 +176,11 @@ def _check(args):
     """(database, kind, token) once the address rule, the token and the
     database are checked; one line and an exit status otherwise."""
     if not is_loopback(args.host) and not args.allow_remote:
-        _fail("--host {} can be reached from other machines; add --allow-remote to serve there "
-              "(and --token to ask for an access token)".format(args.host), 2)
+        _fail(
+            "--host {} can be reached from other machines; add --allow-remote to serve there "
+            "(and --token to ask for an access token)".format(args.host),
+            2,
+        )
     token = args.token or os.environ.get(_server.TOKEN_ENV) or None
     try:
         Guard(None, token)
@@ -186,10 +206,17 @@ def _announce(args, database, kind, token, hosts):
     """What is served where, once the address is bound."""
     print("found-vnstore: database: {}".format(_server.describe_database(database, kind)), flush=True)
     if not is_loopback(args.host):
-        exposure = ("every request must carry the access token" if token else
-                    "anyone who reaches it can read and edit the store (no --token)")
-        print("found-vnstore: warning: serving on {}, which other machines can reach; {}; answering to Host "
-              "names {}".format(args.host, exposure, ", ".join(hosts)), file=sys.stderr, flush=True)
+        exposure = (
+            "every request must carry the access token"
+            if token
+            else "anyone who reaches it can read and edit the store (no --token)"
+        )
+        print(
+            "found-vnstore: warning: serving on {}, which other machines can reach; {}; answering to Host "
+            "names {}".format(args.host, exposure, ", ".join(hosts)),
+            file=sys.stderr,
+            flush=True,
+        )
     query = "?{}={}".format(TOKEN_PARAMETER, token) if token else ""
     print("found-vnstore: serving {}{}".format(_url(args.host, args.port), query), flush=True)
 

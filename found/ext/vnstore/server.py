@@ -18,6 +18,7 @@ origin (403), and, when an access token is set (``$FOUND_VNSTORE_TOKEN``),
 every request that does not carry it (401). The pages are in ``_pages``, the
 HTTP plumbing in ``_http``.
 """
+
 import logging
 import os
 import sys
@@ -29,8 +30,16 @@ from found.ext.vnstore._http import LOOPBACK_NAMES, Guard, HTTPError, Request, i
 from found.ext.vnstore._pages import make_store
 from found.ext.vnstore.text import ValueEncodingError, fromstring, tostring
 
-__all__ = ["server", "create_app", "main", "make_store", "describe_database",
-           "fromstring", "tostring", "ValueEncodingError"]
+__all__ = [
+    "server",
+    "create_app",
+    "main",
+    "make_store",
+    "describe_database",
+    "fromstring",
+    "tostring",
+    "ValueEncodingError",
+]
 
 DATABASE_ENV = "FOUND_VNSTORE_DATABASE"
 HOSTS_ENV = "FOUND_VNSTORE_ALLOWED_HOSTS"
@@ -92,8 +101,12 @@ class _App:
         """Open the database into the lifespan state; False if that failed."""
         state = scope.get("state")
         if state is None:
-            await send({"type": "lifespan.startup.failed",
-                        "message": "the ASGI server gives no lifespan state; vnstore needs it"})
+            await send(
+                {
+                    "type": "lifespan.startup.failed",
+                    "message": "the ASGI server gives no lifespan state; vnstore needs it",
+                }
+            )
             return False
         database = self._database if self._database is not None else os.environ.get(DATABASE_ENV) or None
         token = self._token if self._token is not None else os.environ.get(TOKEN_ENV) or None
@@ -110,7 +123,9 @@ class _App:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return False
         kind = (found.library() or ("embedded",))[0]
-        state["vnstore"] = _pages.Context(db, describe_database(database, kind), make_store(), guard, kind == "embedded")
+        state["vnstore"] = _pages.Context(
+            db, describe_database(database, kind), make_store(), guard, kind == "embedded"
+        )
         await send({"type": "lifespan.startup.complete"})
         return True
 
@@ -130,9 +145,10 @@ class _App:
             response = _pages.error_page(context, exc)
         except Exception:
             _log.exception("vnstore: %s %s failed", request.method, request.path)
-            response = _pages.error_page(context, HTTPError(500, "Server error", "The request failed; see the server log."))
+            response = _pages.error_page(
+                context, HTTPError(500, "Server error", "The request failed; see the server log.")
+            )
         await send_response(send, response, head=request.method == "HEAD")
-
 
     def _warn_if_remote(self, scope, context):
         """Log once when served on an address other machines can reach:
@@ -142,10 +158,14 @@ class _App:
             return
         self._warned = True
         hosts = context.guard.allowed_hosts
-        _log.warning("vnstore: served on %s, which other machines can reach; answering to Host names %s; %s",
-                     address, "any" if hosts is None else ", ".join(sorted(hosts)),
-                     "access token required" if context.guard.token else
-                     "no access token: whoever reaches it can read and edit the store")
+        _log.warning(
+            "vnstore: served on %s, which other machines can reach; answering to Host names %s; %s",
+            address,
+            "any" if hosts is None else ", ".join(sorted(hosts)),
+            "access token required"
+            if context.guard.token
+            else "no access token: whoever reaches it can read and edit the store",
+        )
 
 
 def create_app(database=None, allowed_hosts=None, token=None):

@@ -19,6 +19,7 @@ text           value       note
 ``fromstring(tostring(v)) == v`` for every value of those types (NaN aside,
 which equals nothing).
 """
+
 import json
 import re
 import uuid
@@ -102,13 +103,7 @@ def fromstring(text: str) -> Any:
 
 def _plain(value):
     """True when str ``value`` reads back as itself without a tag."""
-    return (
-        value != ""
-        and value == value.strip()
-        and value != "_"
-        and not value.startswith("#")
-        and value.isprintable()
-    )
+    return value != "" and value == value.strip() and value != "_" and not value.startswith("#") and value.isprintable()
 
 
 def tostring(value: Any) -> str:
