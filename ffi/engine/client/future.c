@@ -1,6 +1,7 @@
 /* future.c — FDBFuture (see future.h) and its fdb_future_* functions. */
 #include "client/future.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -273,6 +274,12 @@ int future_reserve_kvs(FDBFuture *f, size_t n) {
     return 0;
 }
 
+static void drop_timer_reference(FDBFuture *f) {
+    int before = atomic_fetch_sub(&f->refs, 1);
+    assert(before > 1);
+    (void)before;
+}
+
 int future_complete(FDBFuture *f, int err) {
     pthread_mutex_lock(&future_lock);
     if (atomic_load(&f->ready)) {
@@ -300,8 +307,9 @@ int future_complete(FDBFuture *f, int err) {
     }
     if (cb) cb(f, param);
     /* Completed first: the deadline's reference goes with its timer. The
-     * caller still holds a reference, so this never frees f. */
-    if (timer && timer_cancel(timer)) future_release(f);
+     * caller still holds a reference, so it is never the last one: dropped
+     * without the recycling path of future_release. */
+    if (timer && timer_cancel(timer)) drop_timer_reference(f);
     return 0;
 }
 

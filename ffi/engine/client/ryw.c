@@ -1,6 +1,7 @@
 /* ryw.c — the read-your-writes write map (see ryw.h): two skip lists. */
 #include "client/ryw.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ static int random_level(skiplist *s) {
 /* Fills update[i] with the last node < key at each level; returns the first
  * node >= key (or NULL). */
 static ryw_node *search(const skiplist *s, const uint8_t *key, int key_len, ryw_node **update) {
+    assert(s->level >= 1 && s->level <= SKIP_MAX_LEVEL); /* so update[0 .. level) is always filled */
     ryw_node *x = s->head;
     for (int i = s->level - 1; i >= 0; i--) {
         while (x->next[i] && ryw_cmp(x->next[i]->key, x->next[i]->key_len, key, key_len) < 0) x = x->next[i];

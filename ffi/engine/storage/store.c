@@ -185,16 +185,21 @@ static size_t map_size(void) {
     return v ? (size_t)v : (size_t)STORE_MAP_SIZE;
 }
 
-static int open_new(const char *path, store **out, char *detail, size_t n) {
+/* The store at `path`, opened and started; NULL with *err set on failure. */
+static store *open_new(const char *path, int *err_out, char *detail, size_t n) {
     char file[PATH_MAX + 16];
     snprintf(file, sizeof file, "%s/data.mdb", path);
     int err = precheck_file(file, detail, n);
     if (!err) err = reserve_lock_file(path, detail, n);
-    if (err) return err;
+    if (err) {
+        *err_out = err;
+        return NULL;
+    }
     store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
-        return FDB_ERR_INTERNAL_ERROR;
+        *err_out = FDB_ERR_INTERNAL_ERROR;
+        return NULL;
     }
     s->generation = atomic_load(&store_forks);
     s->refs = 1;
@@ -218,7 +223,8 @@ static int open_new(const char *path, store **out, char *detail, size_t n) {
                   ? fail(detail, n, FDB_ERR_FILE_CORRUPT, file, "LMDB version mismatch")
                   : fail(detail, n, store_lmdb_error(rc), file, mdb_strerror(rc));
         free_store(s);
-        return err;
+        *err_out = err;
+        return NULL;
     }
     err = check_file_size(s, file, detail, n);
     if (!err) err = verify_at_open(s, file, detail, n);
@@ -227,10 +233,11 @@ static int open_new(const char *path, store **out, char *detail, size_t n) {
         err = fail(detail, n, FDB_ERR_INTERNAL_ERROR, path, "cannot start commit thread");
     if (err) {
         free_store(s);
-        return err;
+        *err_out = err;
+        return NULL;
     }
-    *out = s;
-    return 0;
+    *err_out = 0;
+    return s;
 }
 
 int store_open(const char *dir, store **out, char *detail, size_t detail_len) {
@@ -249,9 +256,8 @@ int store_open(const char *dir, store **out, char *detail, size_t detail_len) {
             return 0;
         }
     }
-    store *s = NULL;
-    err = open_new(path, &s, detail, detail_len);
-    if (!err) {
+    store *s = open_new(path, &err, detail, detail_len);
+    if (s) {
         s->next_open = open_stores;
         open_stores = s;
         *out = s;

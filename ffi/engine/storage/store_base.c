@@ -1,29 +1,12 @@
 /*
  * store_base.c — the storage core's leaf helpers, used by every other file
- * of storage/ and using none of them: LMDB's errors as FoundationDB's, the
- * meta records, and the user key order and its record encoding.
+ * of storage/ and using none of them: the meta records, and the user key
+ * order and its record encoding (LMDB's errors as FoundationDB's are the
+ * inline store_lmdb_error of store_internal.h).
  */
-#include <errno.h>
 #include <string.h>
 
-#include "util/gen_errors.h"
 #include "storage/store_internal.h"
-
-int store_lmdb_error(int rc) {
-    switch (rc) {
-    case 0: return 0;
-    case ENOENT: return FDB_ERR_FILE_NOT_FOUND;
-    case EACCES:
-    case EROFS: return FDB_ERR_FILE_NOT_WRITABLE;
-    case MDB_INVALID:
-    case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND:
-    case MDB_VERSION_MISMATCH:
-    case MDB_BAD_TXN: return FDB_ERR_FILE_CORRUPT;
-    case MDB_BAD_VALSIZE: return FDB_ERR_KEY_TOO_LARGE;
-    default: return FDB_ERR_IO_ERROR; /* MDB_MAP_FULL, ENOSPC, EIO, ... */
-    }
-}
 
 int store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out) {
     MDB_val k = {strlen(name), (void *)name}, v;

@@ -181,6 +181,7 @@ static int run_batch(MDB_txn *txn, store *s, batch *b, int64_t version) {
 }
 
 static int batch_alloc(batch *b, commit_request *list) {
+    if (!list) return FDB_ERR_INTERNAL_ERROR; /* the commit thread never forms an empty batch */
     int n = 0, n_stamped = 0;
     size_t key_bytes = 0;
     for (commit_request *r = list; r; r = r->next, n++)

@@ -16,12 +16,14 @@
 #ifndef FOUND_ENGINE_STORE_INTERNAL_H
 #define FOUND_ENGINE_STORE_INTERNAL_H
 
+#include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/types.h>
 
 #include "storage/store.h"
+#include "util/gen_errors.h"
 
 #define STORE_MAGIC       "found-engine-lmdb"
 #define STORE_FORMAT      1
@@ -143,8 +145,25 @@ static inline int store_inherited(const store *s) {
     return s->generation != atomic_load_explicit(&store_forks, memory_order_relaxed);
 }
 
+/* LMDB's error as FoundationDB's: 0 only for 0. Inline so that every caller
+ * (and the static analyzer) sees that a failure never maps to success. */
+static inline int store_lmdb_error(int rc) {
+    if (!rc) return 0;
+    switch (rc) {
+    case ENOENT: return FDB_ERR_FILE_NOT_FOUND;
+    case EACCES:
+    case EROFS: return FDB_ERR_FILE_NOT_WRITABLE;
+    case MDB_INVALID:
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_VERSION_MISMATCH:
+    case MDB_BAD_TXN: return FDB_ERR_FILE_CORRUPT;
+    case MDB_BAD_VALSIZE: return FDB_ERR_KEY_TOO_LARGE;
+    default: return FDB_ERR_IO_ERROR; /* MDB_MAP_FULL, ENOSPC, EIO, ... */
+    }
+}
+
 /* store_base.c: the leaf helpers */
-int store_lmdb_error(int rc);
 int store_meta_get_i64(MDB_txn *txn, store *s, const char *name, int64_t *out);
 int store_meta_put_i64(MDB_txn *txn, store *s, const char *name, int64_t v);
 int store_user_cmp(const uint8_t *a, int a_len, const uint8_t *b, int b_len);

@@ -34,9 +34,13 @@ static int release_retained(store *s) {
     return had > 0;
 }
 
-static int snapshot_new(store *s, snapshot **out) {
+/* A new snapshot of the newest committed state; NULL with *err set on failure. */
+static snapshot *snapshot_new(store *s, int *err) {
     snapshot *snap = malloc(sizeof *snap);
-    if (!snap) return FDB_ERR_INTERNAL_ERROR;
+    if (!snap) {
+        *err = FDB_ERR_INTERNAL_ERROR;
+        return NULL;
+    }
     MDB_stat st;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap->txn);
     if (rc == MDB_READERS_FULL && release_retained(s)) /* make room, once */
@@ -45,7 +49,8 @@ static int snapshot_new(store *s, snapshot **out) {
         free(snap);
         /* Every slot of lock.mdb's reader table holds a live snapshot: like
          * FoundationDB's GRV proxies out of room, a condition to retry. */
-        return rc == MDB_READERS_FULL ? FDB_ERR_GRV_PROXY_MEMORY_LIMIT_EXCEEDED : store_lmdb_error(rc);
+        *err = rc == MDB_READERS_FULL ? FDB_ERR_GRV_PROXY_MEMORY_LIMIT_EXCEEDED : store_lmdb_error(rc);
+        return NULL;
     }
     rc = store_meta_get_i64(snap->txn, s, "version", &snap->version);
     /* Touch every database now: LMDB refreshes a named database's root
@@ -56,15 +61,16 @@ static int snapshot_new(store *s, snapshot **out) {
     if (rc) {
         mdb_txn_abort(snap->txn);
         free(snap);
-        return store_lmdb_error(rc);
+        *err = store_lmdb_error(rc);
+        return NULL;
     }
     snap->s = s;
     snap->txnid = mdb_txn_id(snap->txn);
     atomic_init(&snap->refs, 1);
-    *out = snap;
     int64_t seen = atomic_load(&s->committed);
     while (seen < snap->version && !atomic_compare_exchange_weak(&s->committed, &seen, snap->version)) {}
-    return 0;
+    *err = 0;
+    return snap;
 }
 
 void snapshot_release(snapshot *snap) {
@@ -105,9 +111,9 @@ static int refresh_latest(store *s) {
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     if (s->latest && s->latest->txnid == info.me_last_txnid) return 0;
-    snapshot *snap = NULL;
-    int err = snapshot_new(s, &snap);
-    if (err) return err;
+    int err;
+    snapshot *snap = snapshot_new(s, &err);
+    if (!snap) return err;
     if (s->latest && s->latest->txnid == snap->txnid) { /* raced a reader, same state */
         snapshot_release(snap);
         return 0;
