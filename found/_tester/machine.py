@@ -21,7 +21,9 @@ from found._tester.ranges import read_range
 from found._tester.stack import RESULT_NOT_PRESENT, Pending, Stack, error_value
 
 _DATABASE, _TENANT, _SNAPSHOT = "_DATABASE", "_TENANT", "_SNAPSHOT"
-_INVERTED_RANGE, _KEY_TOO_LARGE, _VALUE_TOO_LARGE = 2005, 2102, 2103
+_INVERTED_RANGE = found.FDB_ERR_INVERTED_RANGE
+_KEY_TOO_LARGE = found.FDB_ERR_KEY_TOO_LARGE
+_VALUE_TOO_LARGE = found.FDB_ERR_VALUE_TOO_LARGE
 _DEFERRED = "found._tester.deferred"  # tx.vars entry: the write error FoundationDB would report later
 _LOG_BATCH = 100  # LOG_STACK commits every 100 items (transactions stay small)
 _LOG_VALUE_LIMIT = 40000

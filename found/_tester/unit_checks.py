@@ -17,8 +17,10 @@ from typing import Awaitable, Callable, List
 
 import found
 
-_RETRYABLE = 1007  # transaction_too_old
-_CANCELLED, _TIMED_OUT, _TOO_LARGE = 1025, 1031, 2101
+_RETRYABLE = found.FDB_ERR_TRANSACTION_TOO_OLD
+_CANCELLED = found.FDB_ERR_TRANSACTION_CANCELLED
+_TIMED_OUT = found.FDB_ERR_TRANSACTION_TIMED_OUT
+_TOO_LARGE = found.FDB_ERR_TRANSACTION_TOO_LARGE
 _PAUSE = 0.2  # seconds: longer than every timeout below that must fire
 
 
