@@ -29,7 +29,12 @@ import time
 import zlib
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
-from found._codes import FDB_STREAMING_MODE_ITERATOR, FDB_TR_OPTION_ACCESS_SYSTEM_KEYS, FDB_TR_OPTION_READ_SYSTEM_KEYS
+from found._codes import (
+    FDB_ERR_TRANSACTION_TOO_OLD,
+    FDB_STREAMING_MODE_ITERATOR,
+    FDB_TR_OPTION_ACCESS_SYSTEM_KEYS,
+    FDB_TR_OPTION_READ_SYSTEM_KEYS,
+)
 from found._errors import FoundException
 from found._transaction import (
     commit,
@@ -63,7 +68,7 @@ _WORTH = 0.9
 
 BLOCK_BYTES = 1 << 20  # raw keys+values per block (one more pair may overflow it)
 _READ_SECONDS = 2.0  # a dump transaction stops reading well inside FoundationDB's 5 s
-_TOO_OLD = 1007  # transaction_too_old: the pinned read version is gone
+_TOO_OLD = FDB_ERR_TRANSACTION_TOO_OLD  # the pinned read version is gone
 _SYSTEM = b"\xff"
 
 assert array.array(_LENGTHS).itemsize == 4

@@ -19,7 +19,7 @@ from found._cli.common import (
 )
 
 _CHUNK = 10_000  # pairs per transaction of `found range`
-_TOO_OLD = 1007  # transaction_too_old
+_TOO_OLD = found.FDB_ERR_TRANSACTION_TOO_OLD
 
 
 def _system_option(tx, system: bool) -> None:

@@ -114,7 +114,7 @@ async def _log(tx: found.Transaction, prefix: bytes, entries: Dict[int, Tuple[in
 
 async def _check_empty(tx: found.Transaction, prefix: bytes) -> None:
     if await found.all(found.query(tx, prefix, found.next_prefix(prefix), limit=1)):
-        raise found.FoundException(1020)  # not_committed: transactional() waits and retries
+        raise found.FoundException(found.FDB_ERR_NOT_COMMITTED)  # transactional() waits and retries
 
 
 class StackMachine:

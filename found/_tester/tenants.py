@@ -13,8 +13,9 @@ from typing import List
 import found
 
 _MAP = b"\xff\xff/management/tenant/map/"
-_TENANTS_DISABLED = 2136
-_TENANT_NOT_FOUND, _TENANT_ALREADY_EXISTS = 2131, 2132
+_TENANTS_DISABLED = found.FDB_ERR_TENANTS_DISABLED
+_TENANT_NOT_FOUND = found.FDB_ERR_TENANT_NOT_FOUND
+_TENANT_ALREADY_EXISTS = found.FDB_ERR_TENANT_ALREADY_EXISTS
 
 
 async def _change(tx: found.Transaction, name: bytes, create: bool) -> None:

@@ -283,9 +283,13 @@ async def check_sizes(db: found.Database) -> None:
 
 async def check_predicates(db: found.Database) -> None:
     """FoundationDB's error predicates, through found.error_predicate."""
-    _check(found.error_predicate(found.ERROR_PREDICATE_RETRYABLE, 1020), "1020 is retryable")
+    not_committed, unknown = found.FDB_ERR_NOT_COMMITTED, found.FDB_ERR_COMMIT_UNKNOWN_RESULT
+    _check(found.error_predicate(found.ERROR_PREDICATE_RETRYABLE, not_committed), "not_committed is retryable")
     _check(not found.error_predicate(found.ERROR_PREDICATE_RETRYABLE, 10), "10 is not retryable")
-    _check(found.error_predicate(found.ERROR_PREDICATE_MAYBE_COMMITTED, 1021), "1021 may have committed")
+    _check(
+        found.error_predicate(found.ERROR_PREDICATE_MAYBE_COMMITTED, unknown),
+        "commit_unknown_result may have committed",
+    )
 
 
 CHECKS = (
