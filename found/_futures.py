@@ -12,7 +12,7 @@ thread never waits for Python.
 
 Ownership: every C future is destroyed exactly once, on the event loop's
 thread — by the code that reads its result, or, when the awaiting task was
-cancelled, by ``_Waiter.ready`` once the (cancelled) C future completes — or,
+cancelled, by ``_Port.drain`` once the (cancelled) C future completes — or,
 once its loop is closed, in C by the port (see ``_Port.close``).
 Once destroyed it goes back to the engine's pool and may serve another
 transaction at once, so ``state`` (not the asyncio side) says who owns it.
@@ -20,14 +20,13 @@ transaction at once, so ``state`` (not the asyncio side) says who owns it.
 
 import asyncio
 import itertools
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from found import _network
 from found._fdb import ffi, lib
 
 __all__ = ["wait", "as_future"]
 
-_WAITING, _READY, _DONE = 0, 1, 2
 #: Tokens taken from a port per C call.
 _TAKE = 256
 
@@ -37,64 +36,36 @@ _destroy = lib.fdb_future_destroy
 _cancel = lib.fdb_future_cancel
 _watch = lib.found_port_watch
 _take = lib.found_port_take
+_port_commit = lib.found_port_commit
+_port_open = lib.found_port_open
+_PENDING = lib.FOUND_PENDING
 _unpack = ffi.unpack
-
-
-class _Waiter:
-    """One C future awaited by one asyncio future on one loop."""
-
-    __slots__ = ("loop", "aio", "future", "state", "take")
-
-    def __init__(self, loop, future, take):
-        self.loop = loop
-        self.aio = loop.create_future()
-        self.future = future
-        self.state = _WAITING
-        self.take = take
-
-    def ready(self) -> None:
-        """On the loop thread, once the C future is ready."""
-        if self.aio.done():  # cancelled while the C future was pending
-            self.state = _DONE
-            _destroy(self.future)
-            return
-        self.state = _READY
-        if self.take is None:
-            self.aio.set_result(None)
-            return
-        self.state = _DONE
-        try:
-            result = self.take(self.future)  # reads and destroys
-        except BaseException as exc:  # noqa: B902 — handed to the awaiting side
-            self.aio.set_exception(exc)
-        else:
-            self.aio.set_result(result)
-
-    def abandon(self) -> None:
-        """Nobody will read the result (the callback could not be set)."""
-        self.state = _DONE
-        _destroy(self.future)
-
-    def cancel_c_future(self, _aio=None) -> None:
-        """The asyncio side was cancelled: cancel the C future, ready() then destroys it."""
-        if self.state == _WAITING and self.aio.cancelled():
-            _cancel(self.future)
+_new_future = asyncio.Future  # not loop.create_future(): a Python call more per wait
+_running_loop = asyncio.get_running_loop
 
 
 class _Port:
-    """One event loop's completion port: its waiters by token, and the C port."""
+    """One event loop's completion port: what waits on it by token, and the C port.
 
-    __slots__ = ("loop", "pointer", "fd", "waiters", "tokens")
+    ``waiters`` maps a token to ``(aio, future, take)``: the asyncio future
+    to resolve, the C future, and for as_future() the function that reads
+    (and destroys) its result, else None.  A token is in ``waiters`` exactly
+    until drain() has handled its C future (a tuple, not an object per wait:
+    this is the commit path's hottest allocation).
+    """
+
+    __slots__ = ("loop", "pointer", "fd", "waiters", "tokens", "closed")
 
     def __init__(self, loop):
-        pointer = lib.found_port_open()
+        pointer = _port_open()
         if pointer == ffi.NULL:
             raise OSError("found: cannot open a completion port (out of memory or file descriptors)")
         self.loop = loop
         self.pointer = pointer
         self.fd = lib.found_port_fd(pointer)
-        self.waiters: Dict[int, _Waiter] = {}
+        self.waiters: Dict[int, tuple] = {}
         self.tokens = ffi.new("intptr_t[]", _TAKE)
+        self.closed = False
         loop.add_reader(self.fd, self.drain)
 
     def drain(self) -> None:
@@ -103,9 +74,21 @@ class _Port:
         while True:
             n = _take(pointer, tokens, _TAKE)
             for token in _unpack(tokens, n):
-                waiter = pop(token, None)
-                if waiter is not None:
-                    waiter.ready()
+                entry = pop(token, None)
+                if entry is None:
+                    continue
+                aio, future, take = entry
+                if aio.done():  # cancelled while the C future was pending: nobody reads it
+                    _destroy(future)
+                elif take is None:
+                    aio.set_result(None)  # wait() reads and destroys it
+                else:
+                    try:
+                        result = take(future)  # reads and destroys
+                    except BaseException as exc:  # noqa: B902 — handed to the awaiting side
+                        aio.set_exception(exc)
+                    else:
+                        aio.set_result(result)
             if n < _TAKE:
                 return
 
@@ -113,8 +96,7 @@ class _Port:
         """The loop is closed: nobody will read these results; C destroys the futures."""
         if not self.loop.is_closed():
             self.loop.remove_reader(self.fd)
-        for waiter in self.waiters.values():
-            waiter.state = _DONE
+        self.closed = True
         self.waiters.clear()
         lib.found_port_close(self.pointer)
         self.pointer = ffi.NULL
@@ -135,43 +117,78 @@ def _port_of(loop) -> _Port:
     return port
 
 
-def _register(loop, future, take) -> _Waiter:
+def _register(loop, future, take):
+    """Watch ``future`` on ``loop``'s port: (port, token, the asyncio future)."""
     port = _ports.get(loop)
     if port is None:
         port = _port_of(loop)
-    waiter = _Waiter(loop, future, take)
+    aio = _new_future(loop=loop)
     token = next(_tokens)
-    port.waiters[token] = waiter
+    port.waiters[token] = (aio, future, take)
     code = _watch(port.pointer, future, token)
     if code:
         port.waiters.pop(token, None)
-        waiter.abandon()
+        _destroy(future)  # nobody will read it
         from found._errors import FoundException
 
         raise FoundException(code)
-    return waiter
+    return port, token, aio
 
 
-async def wait(future) -> None:
-    """Wait until the C future is ready; the caller then reads and destroys it.
+async def _settle(port: _Port, token: int, aio, future, then):
+    """Await a registered C future's asyncio side, then ``then(future)`` if given.
 
     If the awaiting task is cancelled the C future is cancelled too and
     destroyed when it completes; its result, if any, is dropped.
     """
-    waiter = _register(asyncio.get_running_loop(), future, None)
     try:
-        await waiter.aio
+        await aio
     except asyncio.CancelledError:
-        state = waiter.state
-        if state == _WAITING:
-            _cancel(future)  # ready() destroys it when it completes
-        elif state == _READY:
-            waiter.state = _DONE
-            _destroy(future)
-        # _DONE: ready() saw the cancelled side and destroyed it already; the C
-        # future may now belong to another transaction and must not be touched.
+        if token in port.waiters:
+            _cancel(future)  # drain() destroys it when it completes
+        elif not aio.cancelled() and not port.closed:
+            _destroy(future)  # drain() resolved it, the cancel came after: ours to destroy
+        # Else drain() saw the cancelled side and destroyed it already (or the
+        # closed port's C side did); the C future may now belong to another
+        # transaction and must not be touched.
         raise
-    waiter.state = _DONE
+    if then is not None:
+        return then(future)
+    return None
+
+
+def wait(future, then: Optional[Callable[[Any], Any]] = None) -> Awaitable[Any]:
+    """Wait until the C future is ready, then ``then(future)`` (which reads and destroys it).
+
+    Without ``then`` the caller reads and destroys it.  Registers at once
+    (call it on the loop's thread, with the loop running) and returns the
+    awaitable: one coroutine, not two, between the task and the C future.
+    If the awaiting task is cancelled the C future is cancelled too and
+    destroyed when it completes; its result, if any, is dropped.
+    """
+    port, token, aio = _register(_running_loop(), future, None)
+    return _settle(port, token, aio, future, then)
+
+
+def commit(transaction, then: Callable[[Any], Any]) -> Any:
+    """Commit the C ``transaction``, its future watched in the same C call (found_port_commit).
+
+    Returns the found_int result when the commit finished at once (READY or
+    FAILED, future already destroyed), else an awaitable giving
+    ``then(future)`` once it is ready.
+    """
+    loop = _running_loop()
+    port = _ports.get(loop)
+    if port is None:
+        port = _port_of(loop)
+    token = next(_tokens)
+    r = _port_commit(port.pointer, transaction, token)
+    if r.status != _PENDING:
+        return r
+    future = r.future
+    aio = _new_future(loop=loop)
+    port.waiters[token] = (aio, future, None)  # drain() runs on this thread: not yet
+    return _settle(port, token, aio, future, then)
 
 
 def as_future(future, take: Callable[[Any], Any], loop: Optional[asyncio.AbstractEventLoop] = None) -> "asyncio.Future":
@@ -180,10 +197,16 @@ def as_future(future, take: Callable[[Any], Any], loop: Optional[asyncio.Abstrac
     Cancelling the asyncio.Future cancels the C future (used by watch()).
     """
     if loop is None:
-        loop = asyncio.get_running_loop()
-    waiter = _register(loop, future, take)
-    waiter.aio.add_done_callback(waiter.cancel_c_future)
-    return waiter.aio
+        loop = _running_loop()
+    port, token, aio = _register(loop, future, take)
+
+    def cancel_c_future(_aio) -> None:
+        # still pending in C (drain() has not handled it) and cancelled here
+        if token in port.waiters and aio.cancelled():
+            _cancel(future)
+
+    aio.add_done_callback(cancel_c_future)
+    return aio
 
 
 def pending_count() -> int:
@@ -193,9 +216,9 @@ def pending_count() -> int:
 
 def _after_fork() -> None:
     """In a forked child: the completion port's calls raise ForkError, destructors do nothing."""
-    global _destroy, _cancel, _watch, _take
+    global _destroy, _cancel, _watch, _take, _port_commit, _port_open
     _destroy = _cancel = _network.ignore
-    _watch = _take = _network.forked_error
+    _watch = _take = _port_commit = _port_open = _network.forked_error
 
 
 _network.at_fork_in_child(_after_fork)

@@ -7,6 +7,7 @@ exception.  Arguments are checked before anything reaches C.
 """
 
 import asyncio
+from types import CoroutineType
 from typing import Any, AsyncIterator, Awaitable, Dict, List, Optional, Tuple, Union
 
 from found import _futures, _network
@@ -98,7 +99,8 @@ _INT_SIZE = ffi.sizeof("int")
 _found_get = lib.found_get
 _found_get_key = lib.found_get_key
 _found_get_range = lib.found_get_range
-_found_commit = lib.found_commit
+_wait = _futures.wait
+_commit_watched = _futures.commit
 _take_value = lib.found_take_value
 _take_key = lib.found_take_key
 _take_range = lib.found_take_range
@@ -302,18 +304,17 @@ async def _int64_of(future) -> int:
     return r.value
 
 
-async def _void_of(future) -> None:
-    if not _is_ready(future):
-        await _futures.wait(future)
-    r = _take_error(future)
-    if r.status == _FAILED:
-        raise FoundException(r.error)
-
-
 def _take_none(future) -> None:
     r = _take_error(future)
     if r.status == _FAILED:
         raise FoundException(r.error)
+
+
+async def _void_of(future) -> None:
+    if _is_ready(future):
+        _take_none(future)
+    else:
+        await _wait(future, _take_none)
 
 
 def _take_key_bytes(future) -> bytes:
@@ -732,13 +733,12 @@ def start_commit(tx: Transaction) -> Optional[Awaitable[None]]:
     The one place a commit is made: commit() and transactional()'s fast path
     both call it; raises FoundException if the commit failed at once.
     """
-    r = _found_commit(tx.pointer)
-    status = r.status
-    if status == _READY:
-        return None
-    if status == _FAILED:
+    r = _commit_watched(tx.pointer, _take_none)
+    if type(r) is CoroutineType:
+        return r
+    if r.status == _FAILED:
         raise FoundException(r.error)
-    return _void_of(r.future)
+    return None
 
 
 async def commit(tx: Transaction) -> None:
@@ -810,10 +810,10 @@ def watch(tx: Transaction, key: bytes) -> "asyncio.Future[None]":
 
 def _after_fork() -> None:
     """In a forked child: every C call of the hot paths raises ForkError, destructors do nothing."""
-    global _found_get, _found_get_key, _found_get_range, _found_commit, _take_value, _take_key, _take_range
+    global _found_get, _found_get_key, _found_get_range, _take_value, _take_key, _take_range
     global _take_int64, _take_error, _is_ready, _create_transaction, _set, _clear, _clear_range, _atomic_op
     global _reuse, _reset_transaction, _destroy_future, _destroy_transaction, _free
-    _found_get = _found_get_key = _found_get_range = _found_commit = _network.forked_error
+    _found_get = _found_get_key = _found_get_range = _network.forked_error
     _take_value = _take_key = _take_range = _take_int64 = _take_error = _network.forked_error
     _is_ready = _create_transaction = _set = _clear = _clear_range = _atomic_op = _network.forked_error
     _reuse = _reset_transaction = _network.forked_error

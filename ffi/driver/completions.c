@@ -135,6 +135,19 @@ int found_port_watch(found_port *port, FDBFuture *future, intptr_t token) {
     return err;
 }
 
+found_int found_port_commit(found_port *port, FDBTransaction *tr, intptr_t token) {
+    found_int out = found_commit(tr);
+    if (out.status != FOUND_PENDING) return out;
+    int err = found_port_watch(port, out.future, token);
+    if (err) { /* nobody will read it */
+        fdb_future_destroy(out.future);
+        out.status = FOUND_FAILED;
+        out.error = err;
+        out.future = NULL;
+    }
+    return out;
+}
+
 int found_port_take(found_port *port, intptr_t *tokens, int max) {
     int n = 0;
     pthread_mutex_lock(&port->lock);

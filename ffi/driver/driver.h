@@ -99,6 +99,9 @@ found_port *found_port_open(void);
 int found_port_fd(found_port *port);
 int found_port_watch(found_port *port, FDBFuture *future, intptr_t token);
 int found_port_take(found_port *port, intptr_t *tokens, int max);
+/* found_commit with its future watched under token when it is not ready at
+ * once (PENDING): the commit path's two calls in one. */
+found_int found_port_commit(found_port *port, FDBTransaction *tr, intptr_t token);
 void found_port_close(found_port *port);
 
 #pragma GCC visibility pop

@@ -5,6 +5,8 @@ import asyncio
 import os
 import select
 
+import pytest
+
 import found
 from driver_support import futures_alive, put
 from found import _futures
@@ -153,3 +155,29 @@ async def test_opening_a_port_while_another_thread_opens_one(db, monkeypatch):
         if own is not None:
             _futures._ports[loop].close()
             _futures._ports[loop] = own
+
+
+async def test_a_pending_commit_is_watched_by_the_call_that_sends_it(db):
+    """found_port_commit: a commit still pending is on the loop's port when start_commit returns;
+    one finished at once (read-only, or refused) leaves nothing registered."""
+    from found._transaction import start_commit
+
+    waiting = _futures.pending_count()
+    tx = found.make_transaction(db)
+    await found.set(tx, b"pc", b"v")
+    pending = start_commit(tx)
+    assert pending is not None and _futures.pending_count() == waiting + 1
+    await pending
+    assert _futures.pending_count() == waiting
+    assert await found.transactional(db, found.get, b"pc") == b"v"
+
+    read_only = found.make_transaction(db)
+    await found.get(read_only, b"pc")
+    assert start_commit(read_only) is None and _futures.pending_count() == waiting
+
+    too_large = found.make_transaction(db)
+    found.set_option(too_large, found.FDB_TR_OPTION_SIZE_LIMIT, 32)
+    await found.set(too_large, b"big", b"x" * 100)
+    with pytest.raises(found.TooLargeError):
+        start_commit(too_large)  # refused before reaching the store: raised at once
+    assert _futures.pending_count() == waiting
