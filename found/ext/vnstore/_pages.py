@@ -5,12 +5,14 @@ the text encoding of ``found.ext.vnstore.text``. The HTTP plumbing is in
 ``_http``; the application that serves these pages in ``server``.
 """
 
+import contextvars
 import datetime
+import functools
 import json
 import mimetypes
 import re
 import uuid
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 from importlib import resources
 from urllib.parse import quote, urlencode
@@ -37,6 +39,8 @@ SCAN_LIMIT = 1000
 EXPORT_LIMIT = 100_000
 MAX_MESSAGE = 4096
 PREFIX_SUFFIX = "-prefix"
+#: Rendered pages kept by default (see PageCache).
+PAGE_CACHE = 256
 
 
 def make_store():
@@ -125,11 +129,49 @@ def _static_files():
     return out
 
 
-class Context:
-    """What lives in the lifespan state: database, store, templates, statics
-    and the guard of every request."""
+class PageCache:
+    """Rendered pages by (path, query string), each kept with the store's
+    version counter (``vnstore.version``) read in the transaction that read
+    what the page shows. A page is served again only to a request whose own
+    transaction reads the same counter: no write of the store in between, by
+    this process or any other, so the page is what rendering it again would
+    give. At most ``size`` pages, the least recently used dropped first."""
 
-    def __init__(self, db, database, store, guard, wall_clock_versions):
+    def __init__(self, size):
+        self.size = size
+        self._pages = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key, version):
+        """The Response kept for ``key`` at ``version``, else None."""
+        entry = self._pages.get(key)
+        if entry is None or entry[0] != version:
+            self.misses += 1
+            return None
+        self._pages.move_to_end(key)
+        self.hits += 1
+        _, status, body, headers = entry
+        return Response(status, body, headers)
+
+    def put(self, key, version, response):
+        """Keep ``response`` for ``key`` at ``version``."""
+        self._pages[key] = (version, response.status, response.body, tuple(response.headers))
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.size:
+            self._pages.popitem(last=False)
+
+
+#: The transaction of the cached page being served (see ``cached``): the
+#: page's own reads run in it, after its read of the version counter.
+_page_transaction = contextvars.ContextVar("vnstore_page_transaction", default=None)
+
+
+class Context:
+    """What lives in the lifespan state: database, store, templates, statics,
+    the guard of every request and the cache of rendered pages
+    (``page_cache`` pages at most, 0 for none)."""
+
+    def __init__(self, db, database, store, guard, wall_clock_versions, page_cache=PAGE_CACHE):
         self.db = db
         self.database = database
         self.store = store
@@ -137,6 +179,7 @@ class Context:
         self.templates = _environment()
         self.templates.globals["moment"] = lambda value: moment(value, wall_clock_versions)
         self.statics = _static_files()
+        self.pages = PageCache(page_cache) if page_cache > 0 else None
 
     def render(self, status, template, **values):
         """An HTML Response of ``template`` rendered with ``values`` (autoescaped)."""
@@ -144,9 +187,12 @@ class Context:
         return Response(status, html.encode("utf-8"), [(b"content-type", b"text/html; charset=utf-8")])
 
     async def run(self, function, *args):
-        """Run ``function(tx, *args)`` in a retried transaction; store
-        errors become error pages."""
+        """Run ``function(tx, *args)`` in a retried transaction (that of the
+        cached page being served, if any); store errors become error pages."""
         try:
+            tx = _page_transaction.get()
+            if tx is not None:
+                return await function(tx, *args)
             return await found.transactional(self.db, function, *args)
         except vnstore.ChangeNotFound as exc:
             raise HTTPError(404, "No such change", str(exc))
@@ -154,6 +200,41 @@ class Context:
             raise HTTPError(409, "Change already applied", str(exc))
         except nstore.NStoreException as exc:
             raise HTTPError(400, "Value not accepted", str(exc))
+
+
+def cached(handler):
+    """Serve the page of ``handler`` (a GET handler doing its reads in one
+    ``context.run``) from the context's PageCache while the store's version
+    counter is unchanged. The counter is read first, in the transaction that
+    then does the page's reads, so a page is kept with the counter of the
+    state it shows. Only 200 pages are kept; a handler can refuse keeping its
+    page with ``request.uncacheable = True``."""
+
+    @functools.wraps(handler)
+    async def page(request, **parameters):
+        context = request.context
+        cache = context.pages
+        if cache is None:
+            return await handler(request, **parameters)
+        key = (request.path, request.scope.get("query_string", b""))
+
+        async def serve(tx):
+            version = await vnstore.version(tx, context.store)
+            response = cache.get(key, version)
+            if response is not None:
+                return response
+            token = _page_transaction.set(tx)
+            try:
+                response = await handler(request, **parameters)
+            finally:
+                _page_transaction.reset(token)
+            if response.status == 200 and not getattr(request, "uncacheable", False):
+                cache.put(key, version, response)
+            return response
+
+        return await found.transactional(context.db, serve)
+
+    return page
 
 
 def error_page(context, error):
@@ -238,6 +319,7 @@ async def index(request):
     return request.context.render(200, "index.html", database=request.context.database)
 
 
+@cached
 async def history(request):
     """GET /history/"""
     context = request.context
@@ -271,6 +353,7 @@ async def change_new(request):
     return redirect(_detail_url(await context.run(create, message.strip())))
 
 
+@cached
 async def change_detail(request, change):
     """GET /history/u/{hex}/"""
     return await _change_page(request, change, "history-detail.html")
@@ -280,11 +363,13 @@ async def _edit_page(request, change, edit, status=200, **values):
     return await _change_page(request, change, "history-detail-edit.html", status, edit=edit, **values)
 
 
+@cached
 async def add_form(request, change):
     """GET /history/u/{hex}/add/"""
     return await _edit_page(request, change, "add", form={}, error=None)
 
 
+@cached
 async def remove_form(request, change):
     """GET /history/u/{hex}/remove/"""
     return await _edit_page(request, change, "remove", form={}, error=None)
@@ -321,6 +406,7 @@ async def remove_post(request, change):
     return await _edit(request, change, "remove", vnstore.remove)
 
 
+@cached
 async def apply_form(request, change):
     """GET /history/u/{hex}/apply/"""
     return await _change_page(request, change, "history-detail-apply.html", conflict=None)
@@ -337,6 +423,7 @@ async def apply_post(request, change):
     return redirect(_detail_url(changeid))
 
 
+@cached
 async def rename_form(request, change):
     """GET /history/u/{hex}/rename/"""
     return await _change_page(request, change, "history-detail-rename.html", message=None, error=None)
@@ -354,6 +441,7 @@ async def rename_post(request, change):
     return redirect(_detail_url(changeid))
 
 
+@cached
 async def discard_form(request, change):
     """GET /history/u/{hex}/discard/"""
     return await _change_page(request, change, "history-detail-discard.html")
@@ -475,11 +563,14 @@ class Search:
         return rows, key  # stopped by the scan limit: the next page goes on from here
 
 
+@cached
 async def navigate(request):
     """GET /navigate/: a page of alive tuples matching the fields (empty
     fields match anything), with a cursor to the next page."""
     context = request.context
     query = request.query()
+    if any(query.get(column, "").strip() == "_" for column in COLUMNS):
+        request.uncacheable = True  # "_" is a fresh random UUID each time
     try:
         search = Search.from_query(query)
     except ValueError as exc:

@@ -26,6 +26,7 @@ try:
 except ModuleNotFoundError as _missing:
     raise missing_extra(_missing, "server", "found-vnstore") from _missing
 
+from found.ext.vnstore import _pages
 from found.ext.vnstore import server as _server
 from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER, Guard, is_loopback
 
@@ -97,6 +98,13 @@ def _positive(text):
     return value
 
 
+def _count(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more, got {}".format(value))
+    return value
+
+
 def _seconds(text):
     value = float(text)
     if not value > 0:
@@ -133,6 +141,15 @@ def parser():
         "--token",
         default=None,
         help="access token every request must present (default: $FOUND_VNSTORE_TOKEN, else none)",
+    )
+    out.add_argument(
+        "--page-cache",
+        type=_count,
+        default=None,
+        metavar="PAGES",
+        help="rendered pages each worker keeps while the store is unchanged (default {}; 0: none)".format(
+            _pages.PAGE_CACHE
+        ),
     )
     out.add_argument(
         "--header-timeout",
@@ -235,6 +252,8 @@ def main(argv=None):
         os.environ[_server.DATABASE_ENV] = database
     if token is not None:
         os.environ[_server.TOKEN_ENV] = token
+    if args.page_cache is not None:
+        os.environ[_server.PAGE_CACHE_ENV] = str(args.page_cache)
     try:
         sock = _bind(args.host, args.port)
     except OSError as exc:

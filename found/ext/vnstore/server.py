@@ -17,6 +17,10 @@ for any; by default the loopback names), refuses POST requests from another
 origin (403), and, when an access token is set (``$FOUND_VNSTORE_TOKEN``),
 every request that does not carry it (401). The pages are in ``_pages``, the
 HTTP plumbing in ``_http``.
+
+Rendered pages are kept and served again while the store is unchanged
+(``_pages.PageCache``; ``$FOUND_VNSTORE_PAGE_CACHE`` pages at most, default
+256, 0 for none).
 """
 
 import logging
@@ -44,6 +48,7 @@ __all__ = [
 DATABASE_ENV = "FOUND_VNSTORE_DATABASE"
 HOSTS_ENV = "FOUND_VNSTORE_ALLOWED_HOSTS"
 TOKEN_ENV = "FOUND_VNSTORE_TOKEN"
+PAGE_CACHE_ENV = "FOUND_VNSTORE_PAGE_CACHE"
 #: In an allowed-hosts list: any Host is served.
 ANY_HOST = "*"
 
@@ -119,12 +124,13 @@ class _App:
             return False
         try:
             guard = Guard(allowed_hosts(self._allowed_hosts), token)
+            pages = int(os.environ.get(PAGE_CACHE_ENV) or _pages.PAGE_CACHE)
         except ValueError as exc:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return False
         kind = (found.library() or ("embedded",))[0]
         state["vnstore"] = _pages.Context(
-            db, describe_database(database, kind), make_store(), guard, kind == "embedded"
+            db, describe_database(database, kind), make_store(), guard, kind == "embedded", pages
         )
         await send({"type": "lifespan.startup.complete"})
         return True
