@@ -77,10 +77,11 @@ class _App:
     """The ASGI callable. None for an argument reads its environment
     variable at startup (see ``create_app``)."""
 
-    def __init__(self, database=None, allowed_hosts=None, token=None):
+    def __init__(self, database=None, allowed_hosts=None, token=None, page_cache=None):
         self._database = database
         self._allowed_hosts = allowed_hosts
         self._token = token
+        self._page_cache = page_cache
         self._warned = False
 
     async def __call__(self, scope, receive, send):
@@ -124,7 +125,9 @@ class _App:
             return False
         try:
             guard = Guard(allowed_hosts(self._allowed_hosts), token)
-            pages = int(os.environ.get(PAGE_CACHE_ENV) or _pages.PAGE_CACHE)
+            pages = self._page_cache
+            if pages is None:
+                pages = int(os.environ.get(PAGE_CACHE_ENV) or _pages.PAGE_CACHE)
         except ValueError as exc:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return False
@@ -174,14 +177,16 @@ class _App:
         )
 
 
-def create_app(database=None, allowed_hosts=None, token=None):
+def create_app(database=None, allowed_hosts=None, token=None, page_cache=None):
     """A new ASGI application over ``database`` (a cluster file or embedded
     directory; None reads $FOUND_VNSTORE_DATABASE, else found's default).
     ``allowed_hosts``: the Host names (without port) served, "*" for any;
     None reads $FOUND_VNSTORE_ALLOWED_HOSTS (comma-separated), else the
     loopback names. ``token``: an access token every request must present;
-    None reads $FOUND_VNSTORE_TOKEN, else none is asked."""
-    return _App(database, allowed_hosts, token)
+    None reads $FOUND_VNSTORE_TOKEN, else none is asked. ``page_cache``: the
+    rendered pages kept while the store is unchanged (0: none); None reads
+    $FOUND_VNSTORE_PAGE_CACHE, else 256."""
+    return _App(database, allowed_hosts, token, page_cache)
 
 
 server = create_app()
