@@ -274,3 +274,43 @@ def test_launcher_page_cache_option():
     assert launcher.parser().parse_args(["--page-cache", "0"]).page_cache == 0
     with pytest.raises(SystemExit):
         launcher.parser().parse_args(["--page-cache", "-1"])
+
+
+# --- rendering ---------------------------------------------------------------------
+
+#: The template macro that rendered a tuple's cells before cells_html.
+MACRO_CELLS = (
+    "{% macro value_cell(cell) -%}\n"
+    '<td data-label="{{ cell.column }}"><a class="value {{ cell.kind }}" href="{{ cell.href }}" '
+    'title="find tuples with {{ cell.column }} = {{ cell.text }}">{{ cell.text }}</a></td>\n'
+    "{%- endmacro %}"
+    "{% for cell in cells(row) %}{{ value_cell(cell) }}{% endfor %}"
+)
+
+VALUES = st.one_of(
+    st.text(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.binary(),
+    st.uuids(),
+    st.booleans(),
+    st.none(),
+)
+
+
+@settings(max_examples=200)
+@given(text=st.text())
+def test_escape_is_markupsafes(text):
+    import markupsafe
+
+    assert _pages._escape(text) == str(markupsafe.escape(text))
+
+
+@settings(max_examples=200)
+@given(row=st.tuples(VALUES, VALUES, VALUES))
+def test_cells_html_renders_as_the_template_macro_did(row):
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    expected = env.from_string(MACRO_CELLS).render(cells=_pages.cells, row=row)
+    assert str(_pages.cells_html(row)) == expected

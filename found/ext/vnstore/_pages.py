@@ -23,6 +23,7 @@ from found.ext._extras import missing_extra
 
 try:
     import jinja2
+    import markupsafe
 except ModuleNotFoundError as _missing:
     raise missing_extra(_missing, "server", "found-vnstore (found.ext.vnstore.server)") from _missing
 from found.ext.vnstore._http import HTTPError, Response, Router, redirect
@@ -103,6 +104,29 @@ def cells(items):
     return out
 
 
+_CELL = '<td data-label="{0}"><a class="value {1}" href="{2}" title="find tuples with {0} = {3}">{3}</a></td>'
+
+
+def _escape(text):
+    # markupsafe.escape's replacements, on a str: the same text at a fraction
+    # of the cost of a Markup object per value.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    return text.replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
+
+
+def cells_html(items):
+    """The table cells (``<td>``) of one tuple, escaped as the template's
+    autoescaping does: one call per row instead of a template macro per
+    cell, which cost about a third of rendering /navigate/."""
+    return markupsafe.Markup(
+        "".join(
+            _CELL.format(_escape(cell.column), _escape(cell.kind), _escape(cell.href), _escape(cell.text))
+            for cell in cells(items)
+        )
+    )
+
+
 def _environment():
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("found.ext.vnstore", "templates"),
@@ -112,7 +136,9 @@ def _environment():
         lstrip_blocks=True,
         auto_reload=False,  # templates ship with the package: no stat per render
     )
-    env.globals.update(cells=cells, columns=COLUMNS, limit=NAVIGATE_LIMIT, prefix_suffix=PREFIX_SUFFIX)
+    env.globals.update(
+        cells=cells, cells_html=cells_html, columns=COLUMNS, limit=NAVIGATE_LIMIT, prefix_suffix=PREFIX_SUFFIX
+    )
     return env
 
 
