@@ -314,3 +314,63 @@ def test_cells_html_renders_as_the_template_macro_did(row):
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     expected = env.from_string(MACRO_CELLS).render(cells=_pages.cells, row=row)
     assert str(_pages.cells_html(row)) == expected
+
+
+#: The template macros that showed a change's link, badge and times before
+#: change_link, status and when.
+MACRO_CHANGE = (
+    "{% macro change_link(change) -%}\n"
+    '<a class="mono" href="/history/u/{{ change.uid.hex }}/">{{ change.uid.hex[:8] }}</a>\n'
+    "{%- endmacro %}\n"
+    "{% macro status(change) -%}\n"
+    '{% if change.significance is none %}<span class="badge pending">pending</span>{% else %}'
+    '<span class="badge applied">applied</span>{% endif %}\n'
+    "{%- endmacro %}\n"
+    "{% macro when(value) -%}\n"
+    "{% set m = moment(value) %}\n"
+    '{% if m.iso %}<time datetime="{{ m.iso }}" title="versionstamp {{ m.stamp }}">{{ m.text }}</time>'
+    '{% else %}<span class="mono" title="versionstamp">{{ m.stamp }}</span>{% endif %}\n'
+    "{%- endmacro %}"
+    "{{ change_link(change) }}|{{ status(change) }}|{{ when(change.started) }}|{{ when(change.significance) }}"
+)
+
+STAMPS = st.one_of(
+    st.none(),
+    st.builds(
+        found.Versionstamp,
+        # commit versions as the embedded engine's: microseconds (within datetime's range)
+        st.builds(
+            lambda micros, batch: micros.to_bytes(8, "big") + batch,
+            st.integers(0, 2**52),
+            st.binary(min_size=2, max_size=2),
+        ),
+        st.integers(0, 65535),
+    ),
+    st.builds(found.Versionstamp, st.none(), st.integers(0, 65535)),
+)
+
+
+@settings(max_examples=100)
+@given(uid=st.uuids(), started=STAMPS, significance=STAMPS, wall_clock=st.booleans())
+def test_change_pieces_render_as_the_template_macros_did(uid, started, significance, wall_clock):
+    import jinja2
+
+    change = {"uid": uid, "started": started, "significance": significance}
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    moment = lambda value: _pages.moment(value, wall_clock)  # noqa: E731
+    expected = env.from_string(MACRO_CHANGE).render(change=change, moment=moment)
+    shown = [
+        _pages.change_link(change),
+        _pages.status(change),
+        _pages.when(started, wall_clock),
+        _pages.when(significance, wall_clock),
+    ]
+    assert "|".join(map(str, shown)) == expected
+
+
+@settings(max_examples=200)
+@given(text=st.text())
+def test_quote_is_urllibs(text):
+    from urllib.parse import quote
+
+    assert _pages._quote(text) == quote(text, safe="")
