@@ -83,6 +83,7 @@ class _App:
         self._token = token
         self._page_cache = page_cache
         self._warned = False
+        self._loopback = set()  # server addresses found loopback (few: those bound)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -163,7 +164,10 @@ class _App:
         """Log once when served on an address other machines can reach:
         however it is served, whoever runs it learns what is exposed."""
         address = (scope.get("server") or ("127.0.0.1", None))[0]
-        if self._warned or address is None or is_loopback(address):
+        if self._warned or address is None or address in self._loopback:
+            return
+        if is_loopback(address):
+            self._loopback.add(address)
             return
         self._warned = True
         hosts = context.guard.allowed_hosts
