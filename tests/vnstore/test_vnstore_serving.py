@@ -79,3 +79,16 @@ async def test_pipelined_and_kept_alive_requests_are_answered_in_order(start_ser
     async with httpx.AsyncClient(base_url=server.url) as client:
         assert (await client.get("/history/")).status_code == 200
     assert ('"GET /history/ HTTP/1.1" 200' in server.log()) is access_log
+
+
+def test_without_httptools_the_h11_protocol_serves():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['httptools'] = None\n"
+        "from found.ext.vnstore import launcher\n"
+        "print(launcher.PROTOCOL, launcher.HttpToolsProtocol)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [launcher.H11_PROTOCOL, "None"]

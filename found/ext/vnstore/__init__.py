@@ -284,9 +284,9 @@ async def change_create(tr: Transaction, vnstore: VNStore) -> uuid.UUID:
     new change becomes the transaction's active change."""
     _check_store(vnstore)
     changeid = uuid.uuid4()
-    await _touch(tr, vnstore)
     await found.set(tr, _change_key(vnstore, changeid, "type"), found.pack(("change",)))
     await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((None,)))
+    await _touch(tr, vnstore)  # after found.set, which names a tr that is no transaction
     await _set_stamp(tr, _stamp_key(vnstore, changeid, "started"))
     _vars(tr, _CREATED, set).add(changeid)
     _vars(tr, _EDITABLE, set).add(changeid)
