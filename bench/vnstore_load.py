@@ -4,11 +4,19 @@ Starts found-vnstore (uvicorn) on loopback over a fresh embedded directory
 filled with a small history, then for ``--duration`` seconds keeps
 ``--clients`` concurrent HTTP clients requesting /navigate/ and the history
 pages. Then, for the same duration and concurrency, runs the reads those pages
-do directly with found in this process (no HTTP, no templates). Reports
-requests/s, p50/p99 latency and errors of both, and their ratio.
+do directly with found in this process (no HTTP, no templates). That makes a
+round; ``--rounds`` rounds alternate the two. Reports requests/s, p50/p99
+latency and errors of both, their ratio, and the CPU (in cores) used by the
+load generator (this process) and by the server while the HTTP side ran;
+then the median and min–max over the rounds.
 
-    python3 bench/vnstore_load.py                  # quick: 5 s per run
-    python3 bench/vnstore_load.py --duration 30 --workers 2 --json out.json
+The HTTP clients are a minimal keep-alive HTTP/1.1 client on raw asyncio
+streams (one connection each), so that the load generator, which shares the
+machine's cores with the server, costs little: its CPU share is reported.
+
+    python3 bench/vnstore_load.py                          # 5 rounds of 5 s, 1 worker
+    python3 bench/vnstore_load.py --workers 1 2 4 --json out.json
+    python3 bench/vnstore_load.py --page-cache 0           # every page rendered
 """
 
 import argparse
@@ -61,9 +69,11 @@ async def populate(db, people, changes):
     return uids
 
 
-def _start_server(database, workers):
+def _start_server(database, workers, page_cache=None):
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if page_cache is not None:
+        env[vnserver.PAGE_CACHE_ENV] = str(page_cache)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -227,61 +237,150 @@ async def direct_run(db, store, changes, clients, duration):
     return await _run(clients, duration, one)
 
 
+def _cpu_seconds(pid):
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants
+    (uvicorn's workers), from /proc; None where /proc is not there."""
+    total, pending, seen = 0, [pid], set()
+    tick = os.sysconf("SC_CLK_TCK")
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open("/proc/{}/stat".format(current)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            for task in os.listdir("/proc/{}/task".format(current)):
+                with open("/proc/{}/task/{}/children".format(current, task)) as f:
+                    pending += [int(child) for child in f.read().split()]
+        except OSError:
+            if current == pid:
+                return None
+    return total / tick
+
+
+async def _measured(run, server_pid=None):
+    """``run()``'s summary fields plus the CPU share (in cores) of this
+    process (the load generator) and of the server while it ran."""
+    own, server = time.process_time(), server_pid and _cpu_seconds(server_pid)
+    count, errors, latencies, elapsed, samples = await run()
+    out = _summary("", count, errors, latencies, elapsed)
+    out["error_samples"] = samples
+    out["client_cpu"] = round((time.process_time() - own) / elapsed, 2)
+    if server:
+        out["server_cpu"] = round((_cpu_seconds(server_pid) - server) / elapsed, 2)
+    return out
+
+
+def _spread(values):
+    """'median (min–max)' of ``values``."""
+    return "{:.4g} ({:.4g}–{:.4g})".format(_median(values), min(values), max(values))
+
+
+def _median(values):
+    values = sorted(values)
+    return (
+        values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+    )
+
+
 async def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run (default 5; 30 for a report)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of http then direct (default 5)")
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients (default 64)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1], help="uvicorn worker counts to measure (default 1; e.g. 1 2 4)"
+    )
+    parser.add_argument("--page-cache", type=int, default=None, help="the server's page cache size (0: off)")
     parser.add_argument("--people", type=int, default=300, help="people in the store (3 tuples each)")
     parser.add_argument("--changes", type=int, default=30, help="applied changes holding them")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
 
+    report = {
+        "clients": args.clients,
+        "duration": args.duration,
+        "rounds": args.rounds,
+        "page_cache": args.page_cache,
+        "client": "raw asyncio HTTP/1.1 keep-alive, one connection per client, in this process",
+        "runs": [],
+    }
+    failed = False
+    print(
+        "vnstore load: {} clients, {} s per run, {} interleaved rounds, workers {}".format(
+            args.clients, args.duration, args.rounds, " ".join(map(str, args.workers))
+        )
+    )
+    print("round  run                 req/s   p50 ms   p99 ms  errors  client cpu  server cpu")
     with tempfile.TemporaryDirectory(prefix="vnstore-bench-") as directory:
         database = os.path.join(directory, "db")
         db = await found.open(database)
         changes = await populate(db, args.people, args.changes)
-        process, url = _start_server(database, args.workers)
-        try:
-            paths = _paths(changes)
-            async with httpx.AsyncClient(base_url=url) as warm:
-                for path in paths:
-                    (await warm.get(path)).raise_for_status()
-            count, errors, latencies, elapsed, samples = await http_run(url, paths, args.clients, args.duration)
-            http = _summary("http (found-vnstore)", count, errors, latencies, elapsed)
-            http["error_samples"] = samples
-        finally:
-            process.terminate()
-            process.wait()
-        count, errors, latencies, elapsed, samples = await direct_run(
-            db, vnserver.make_store(), changes, args.clients, args.duration
+        paths = _paths(changes)
+        report["pages"] = paths
+        store = vnserver.make_store()
+        for workers in args.workers:
+            process, url = _start_server(database, workers, args.page_cache)
+            rounds = []
+            try:
+                async with httpx.AsyncClient(base_url=url) as warm:
+                    for _ in range(2 * workers):
+                        for path in paths:
+                            (await warm.get(path)).raise_for_status()
+                for number in range(args.rounds):
+                    http = await _measured(lambda: http_run(url, paths, args.clients, args.duration), process.pid)
+                    direct = await _measured(lambda: direct_run(db, store, changes, args.clients, args.duration))
+                    ratio = http["requests_per_second"] / direct["requests_per_second"]
+                    rounds.append({"http": http, "direct": direct, "http_over_direct": round(ratio, 3)})
+                    failed = failed or bool(http["errors"] or direct["errors"])
+                    for name, row in (("http {}w".format(workers), http), ("direct", direct)):
+                        print(
+                            "{:>5}  {:<16} {:>8} {:>8} {:>8} {:>7} {:>11} {:>11}".format(
+                                number + 1,
+                                name,
+                                row["requests_per_second"],
+                                row["p50_ms"],
+                                row["p99_ms"],
+                                row["errors"],
+                                row["client_cpu"],
+                                row.get("server_cpu", "-"),
+                            )
+                        )
+            finally:
+                process.terminate()
+                process.wait()
+            summary = {
+                "workers": workers,
+                "http_rps": _spread([r["http"]["requests_per_second"] for r in rounds]),
+                "direct_rps": _spread([r["direct"]["requests_per_second"] for r in rounds]),
+                "ratio": _spread([r["http_over_direct"] for r in rounds]),
+                "http_p99_ms": _spread([r["http"]["p99_ms"] for r in rounds]),
+                "client_cpu": _spread([r["http"]["client_cpu"] for r in rounds]),
+                "server_cpu": _spread([r["http"].get("server_cpu", 0) for r in rounds]),
+                "ratio_median": _median([r["http_over_direct"] for r in rounds]),
+            }
+            report["runs"].append({"summary": summary, "rounds": rounds})
+    print("median (min–max) over the rounds:")
+    for run in report["runs"]:
+        s = run["summary"]
+        print(
+            "  {} worker(s): http {} req/s, direct {} req/s, ratio {}, http p99 {} ms, "
+            "client cpu {}, server cpu {} cores".format(
+                s["workers"],
+                s["http_rps"],
+                s["direct_rps"],
+                s["ratio"],
+                s["http_p99_ms"],
+                s["client_cpu"],
+                s["server_cpu"],
+            )
         )
-        direct = _summary("direct (found, same reads)", count, errors, latencies, elapsed)
-        direct["error_samples"] = samples
-
-    ratio = http["requests_per_second"] / direct["requests_per_second"] if direct["requests_per_second"] else 0
-    report = {
-        "clients": args.clients,
-        "duration": args.duration,
-        "workers": args.workers,
-        "pages": paths,
-        "http": http,
-        "direct": direct,
-        "http_over_direct": round(ratio, 3),
-    }
-    print(
-        "vnstore load: {} clients, {} s per run, {} worker(s), pages: {}".format(
-            args.clients, args.duration, args.workers, ", ".join(paths[:5]) + ", …"
-        )
-    )
-    print("{:<28} {:>9} {:>7} {:>10} {:>9} {:>9}".format("run", "requests", "errors", "req/s", "p50 ms", "p99 ms"))
-    for row in (http, direct):
-        print("{name:<28} {requests:>9} {errors:>7} {requests_per_second:>10} {p50_ms:>9} {p99_ms:>9}".format(**row))
-    print("ratio http / direct (requests/s): {:.3f}".format(ratio))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
-    return 1 if http["errors"] or direct["errors"] else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -20,8 +20,15 @@ else:  # pytest (a test requirement) brings tomli on Python < 3.11
 
 PYPROJECT = os.path.join(ROOT, "pyproject.toml")
 # The distribution that provides each optional module found imports (h11 is a
-# requirement of uvicorn itself, whose HTTP protocol the launcher extends).
-DISTRIBUTIONS = {"zstandard": "zstandard", "jinja2": "jinja2", "uvicorn": "uvicorn", "h11": "uvicorn"}
+# requirement of uvicorn itself, whose HTTP protocol the launcher extends;
+# markupsafe one of jinja2, whose Markup the pages build).
+DISTRIBUTIONS = {
+    "zstandard": "zstandard",
+    "jinja2": "jinja2",
+    "markupsafe": "jinja2",
+    "uvicorn": "uvicorn",
+    "h11": "uvicorn",
+}
 
 
 def pyproject() -> dict:
@@ -71,7 +78,7 @@ def test_each_optional_import_names_an_extra_that_provides_it():
     extras = project["optional-dependencies"]
     seen = set()
     for module, path in third_party_imports():
-        if module == "uvloop":  # optional speed-up, imported only when present
+        if module in ("uvloop", "httptools"):  # optional speed-ups, imported only when present
             continue
         seen.add(module)
         with open(path) as f:

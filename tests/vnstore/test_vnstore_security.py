@@ -272,9 +272,9 @@ def _closed(sock):
         return True
 
 
-def trickle_until_closed(port, first, deadline_seconds=90):
-    """Send ``first`` then one header line every 0.2 s, never ending the
-    head; return (closed by the server, bytes received)."""
+def trickle_until_closed(port, first, more=b"X-Slow: 1\r\n", deadline_seconds=90):
+    """Send ``first`` then ``more`` (one header line) every 0.2 s, never
+    ending the head; return (closed by the server, bytes received)."""
     received = b""
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.setblocking(False)
@@ -292,18 +292,25 @@ def trickle_until_closed(port, first, deadline_seconds=90):
                 pass
             except ConnectionError:
                 return True, received
-            if first:
+            if first and more:
                 try:
-                    sock.send(b"X-Slow: 1\r\n")
+                    sock.send(more)
                 except (BlockingIOError, ConnectionError, BrokenPipeError):
                     return True, received
     return False, received
 
 
-@pytest.mark.parametrize("first", [b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"G", b""])
-async def test_slow_request_heads_are_closed(start_server, tmp_path, first):
+@pytest.mark.parametrize(
+    "first, more",
+    [
+        (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"X-Slow: 1\r\n"),  # header lines, one at a time
+        (b"G", b""),  # a request line begun (header lines after it would be a malformed request: 400)
+        (b"", b""),  # nothing
+    ],
+)
+async def test_slow_request_heads_are_closed(start_server, tmp_path, first, more):
     server = start_server("--database", str(tmp_path / "db"), "--header-timeout", "1")
-    closed, received = trickle_until_closed(server.port, first)
+    closed, received = trickle_until_closed(server.port, first, more)
     assert closed and b"HTTP/1.1 200" not in received
     # Complete requests are served, also after a slow one was cut off, and a
     # kept-alive connection serves a second request.
@@ -313,10 +320,13 @@ async def test_slow_request_heads_are_closed(start_server, tmp_path, first):
     assert "closed a connection whose request head took over 1.0 s" in server.log()
 
 
-async def test_slow_heads_are_closed_under_plain_uvicorn_with_the_protocol(start_server, tmp_path):
+@pytest.mark.parametrize(
+    "protocol", [launcher.H11_PROTOCOL] + ([launcher.HTTPTOOLS_PROTOCOL] if launcher.HttpToolsProtocol else [])
+)
+async def test_slow_heads_are_closed_under_plain_uvicorn_with_the_protocol(start_server, tmp_path, protocol):
     server = start_server(
         "--http",
-        launcher.PROTOCOL,
+        protocol,
         module=UVICORN,
         env={vnserver.DATABASE_ENV: str(tmp_path / "db"), launcher.HEADER_TIMEOUT_ENV: "1"},
     )

@@ -19,6 +19,12 @@ Layout under ``prefix`` (every key is a packed tuple)::
     (*prefix, "applied", Versionstamp)        -> (uid,)            history order
     nstore (*prefix, "tuples"): (*items, changeid, alive)  every change's edits
     nstore (*prefix, "alive"):  (*items)                   alive tuples
+    (*prefix, "version")                      -> 8-byte little-endian counter
+
+The version counter is added to (an atomic add, so writers do not conflict
+on it) by every transaction that writes the store; ``version`` reads it, and
+a reader that kept something computed from the store (vnstore's web UI keeps
+rendered pages) knows it is still current while the counter is unchanged.
 
 Each change holds at most one record per tuple: ``alive`` True when the change
 makes the tuple present, False when it makes it absent. change_apply copies
@@ -67,6 +73,7 @@ __all__ = [
     "change_apply",
     "change_discard",
     "change_rename",
+    "version",
     "add",
     "remove",
     "ask",
@@ -90,6 +97,7 @@ _APPLIED = "_vnstore_applied"  # changes applied by this transaction: uid -> ord
 _EDITABLE = "_vnstore_editable"  # changes checked as existing and pending
 _SIGNIFICANCE = "_vnstore_significance"  # uid -> significance or None (cache)
 _STAMPS = "_vnstore_stamps"  # user versions handed out in this transaction
+_TOUCHED = "_vnstore_touched"  # the version counter is already added to
 
 
 class VNStoreException(found.BaseFoundException):
@@ -193,6 +201,30 @@ def _subspace(store, name):
     return start, found.next_prefix(start)
 
 
+def _version_key(store):
+    return found.pack(store.prefix + ("version",))
+
+
+_ONE = (1).to_bytes(8, "little")
+
+
+async def _touch(tr, store):
+    """Count this transaction as a write of ``store`` (once per transaction)."""
+    if not tr.vars.get(_TOUCHED):
+        tr.vars[_TOUCHED] = True
+        await found.add(tr, _version_key(store), _ONE)
+
+
+async def version(tr: Transaction, vnstore: VNStore) -> int:
+    """The store's version counter: every transaction that writes the store
+    (creates, edits, renames, discards or applies a change) increases it, so
+    while it is unchanged, so is everything the store's readers can see.
+    0 for a store never written."""
+    _check_store(vnstore)
+    value = await found.get(tr, _version_key(vnstore))
+    return 0 if value is None else int.from_bytes(value, "little")
+
+
 def _vars(tr, name, factory):
     out = tr.vars.get(name)
     if out is None:
@@ -254,6 +286,7 @@ async def change_create(tr: Transaction, vnstore: VNStore) -> uuid.UUID:
     changeid = uuid.uuid4()
     await found.set(tr, _change_key(vnstore, changeid, "type"), found.pack(("change",)))
     await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((None,)))
+    await _touch(tr, vnstore)  # after found.set, which names a tr that is no transaction
     await _set_stamp(tr, _stamp_key(vnstore, changeid, "started"))
     _vars(tr, _CREATED, set).add(changeid)
     _vars(tr, _EDITABLE, set).add(changeid)
@@ -401,6 +434,7 @@ async def change_message(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID,
         raise TypeError("message must be str or None, not {}".format(type(message).__name__))
     if await _status(tr, vnstore, changeid) == "missing":
         raise ChangeNotFound("no change {} in vnstore {!r}".format(changeid.hex, vnstore.name))
+    await _touch(tr, vnstore)
     await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((message,)))
 
 
@@ -431,6 +465,7 @@ async def change_discard(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID)
     _check_store(vnstore)
     _check_changeid(changeid)
     await _require_pending(tr, vnstore, changeid)
+    await _touch(tr, vnstore)
     for row in await change_changes(tr, vnstore, changeid):
         items = tuple(row[column] for column in vnstore.items)
         await nstore.remove(tr, vnstore.tuples, *items, changeid, row[ALIVE])
@@ -456,6 +491,7 @@ async def change_rename(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID, 
     if not message.strip():
         raise ValueError("message must not be empty")
     await _require_pending(tr, vnstore, changeid)
+    await _touch(tr, vnstore)
     await found.set(tr, _change_key(vnstore, changeid, "message"), found.pack((message,)))
 
 
@@ -530,6 +566,7 @@ async def add(tr: Transaction, vnstore: VNStore, *items: Any, value: bytes = b""
     _check_store(vnstore)
     _check_items(vnstore, items)
     changeid = await _active_change(tr, vnstore)
+    await _touch(tr, vnstore)
     await nstore.remove(tr, vnstore.tuples, *items, changeid, False)
     await nstore.add(tr, vnstore.tuples, *items, changeid, True, value=value)
     return True
@@ -545,6 +582,7 @@ async def remove(tr: Transaction, vnstore: VNStore, *items: Any) -> bool:
     in_history = await _has(tr, vnstore.alive, *items)
     if not (own if own is not None else in_history):
         return False
+    await _touch(tr, vnstore)
     await nstore.remove(tr, vnstore.tuples, *items, changeid, True)
     if in_history:
         # Alive in history: record the removal. Otherwise the tuple existed
@@ -607,6 +645,7 @@ async def change_apply(tr: Transaction, vnstore: VNStore, changeid: uuid.UUID) -
     conflicts = await _conflicts(tr, vnstore, changeid, edits)
     if conflicts:
         raise ChangeConflict(changeid, conflicts)
+    await _touch(tr, vnstore)
     # The index of alive tuples: the last apply to touch a tuple writes its
     # state last, and apply order is significance order.
     for items, alive in edits:

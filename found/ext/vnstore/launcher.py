@@ -6,7 +6,10 @@ then prints where it serves. Serving on an address other machines can reach
 needs ``--allow-remote`` and prints a warning; ``--token`` (or
 $FOUND_VNSTORE_TOKEN) then asks every request for an access token.
 Connections whose request head does not arrive within ``--header-timeout``
-seconds are closed (``HeaderTimeoutProtocol``).
+seconds are closed (``HeaderTimeoutProtocol`` over uvicorn's h11 protocol,
+``HttpToolsHeaderTimeoutProtocol`` over its httptools one, which parses and
+writes at about half the CPU per request and is used when httptools is
+installed, as found[server] does on CPython).
 """
 
 import argparse
@@ -25,7 +28,13 @@ try:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 except ModuleNotFoundError as _missing:
     raise missing_extra(_missing, "server", "found-vnstore") from _missing
+try:
+    import httptools  # noqa: F401  (uvicorn's protocol needs it)
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ModuleNotFoundError:  # h11 serves alone (PyPy: no httptools)
+    HttpToolsProtocol = None
 
+from found.ext.vnstore import _pages
 from found.ext.vnstore import server as _server
 from found.ext.vnstore._http import LOOPBACK_NAMES, TOKEN_PARAMETER, Guard, is_loopback
 
@@ -33,7 +42,10 @@ HEADER_TIMEOUT_ENV = "FOUND_VNSTORE_HEADER_TIMEOUT"
 #: Seconds a client has to send a whole request head.
 HEADER_TIMEOUT = 10.0
 APP = "found.ext.vnstore.server:server"
-PROTOCOL = "found.ext.vnstore.launcher:HeaderTimeoutProtocol"
+H11_PROTOCOL = "found.ext.vnstore.launcher:HeaderTimeoutProtocol"
+HTTPTOOLS_PROTOCOL = "found.ext.vnstore.launcher:HttpToolsHeaderTimeoutProtocol"
+#: The protocol found-vnstore serves with: httptools' when installed.
+PROTOCOL = H11_PROTOCOL if HttpToolsProtocol is None else HTTPTOOLS_PROTOCOL
 
 
 def version():
@@ -41,7 +53,33 @@ def version():
     return getattr(found, "__version__", None) or ".".join(map(str, found.__VERSION__))
 
 
-class HeaderTimeoutProtocol(H11Protocol):
+class _HeadTimer:
+    """The timer of a header-timeout protocol: started when a connection
+    opens or a request head begins, stopped once the head is complete; when
+    it fires on a head still incomplete, the connection is closed.
+    ``_head_pending()`` tells whether the head is incomplete."""
+
+    def _setup_timer(self):
+        self._head_timeout = float(os.environ.get(HEADER_TIMEOUT_ENV) or HEADER_TIMEOUT)
+        self._head_timer = None
+
+    def _watch_head(self):
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self._head_timeout, self._head_too_slow)
+
+    def _stop_watching(self):
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self):
+        self._head_timer = None
+        if self._head_pending() and not self.transport.is_closing():
+            self.logger.info("vnstore: closed a connection whose request head took over %s s", self._head_timeout)
+            self.transport.close()
+
+
+class HeaderTimeoutProtocol(_HeadTimer, H11Protocol):
     """uvicorn's h11 protocol, closing a connection whose request head
     (request line and headers) is not complete $FOUND_VNSTORE_HEADER_TIMEOUT
     seconds (default 10) after the connection opened or the head's first
@@ -50,8 +88,7 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._head_timeout = float(os.environ.get(HEADER_TIMEOUT_ENV) or HEADER_TIMEOUT)
-        self._head_timer = None
+        self._setup_timer()
 
     def connection_made(self, transport):
         """A new connection: its first request head is now awaited."""
@@ -71,20 +108,94 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._stop_watching()
         super().connection_lost(exc)
 
-    def _watch_head(self):
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self._head_timeout, self._head_too_slow)
+    def _head_pending(self):
+        return self.conn.their_state is h11.IDLE
 
-    def _stop_watching(self):
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
 
-    def _head_too_slow(self):
-        self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.logger.info("vnstore: closed a connection whose request head took over %s s", self._head_timeout)
-            self.transport.close()
+class OneWrite:
+    """The transport a response is written through: what it writes in one
+    turn of the event loop (uvicorn writes a response's head, then its body)
+    reaches the connection's transport as one write at the end of that turn,
+    one system call rather than two (on loopback, a send costs about as much
+    as the rest of serving a cached page). Everything else is the
+    connection's transport."""
+
+    __slots__ = ("transport", "loop", "pending")
+
+    def __init__(self, transport, loop):
+        self.transport = transport
+        self.loop = loop
+        self.pending = []
+
+    def write(self, data):
+        """Gather ``data``; written at the end of this turn of the loop."""
+        if not self.pending:
+            self.loop.call_soon(self.flush)
+        self.pending.append(data)
+
+    def flush(self):
+        """Write what was gathered, now."""
+        if self.pending:
+            data = b"".join(self.pending)
+            self.pending.clear()
+            self.transport.write(data)
+
+    def close(self):
+        """Write what was gathered, then close the connection."""
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name):
+        return getattr(self.transport, name)
+
+
+if HttpToolsProtocol is not None:
+
+    class HttpToolsHeaderTimeoutProtocol(_HeadTimer, HttpToolsProtocol):
+        """HeaderTimeoutProtocol's rule over uvicorn's httptools protocol:
+        a connection whose request head is not complete
+        $FOUND_VNSTORE_HEADER_TIMEOUT seconds after the connection opened or
+        the head's first bytes arrived is closed."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._setup_timer()
+            self._head_complete = False
+
+        def connection_made(self, transport):
+            """A new connection: its first request head is now awaited."""
+            super().connection_made(transport)
+            self._watch_head()
+
+        def data_received(self, data):
+            """Bytes arrived: watch a head begun, stop once it is complete."""
+            super().data_received(data)
+            if self._head_pending():
+                self._watch_head()
+            else:
+                self._stop_watching()
+
+        def on_message_begin(self):
+            """The parser saw a request's first bytes: its head is incomplete."""
+            self._head_complete = False
+            super().on_message_begin()
+
+        def on_headers_complete(self):
+            """The request head is complete: its response is written in one
+            write (OneWrite)."""
+            self._head_complete = True
+            super().on_headers_complete()
+            cycle = self.cycle
+            if cycle is not None and type(cycle.transport) is not OneWrite:
+                cycle.transport = OneWrite(cycle.transport, self.loop)
+
+        def connection_lost(self, exc):
+            """The connection ended: nothing left to watch."""
+            self._stop_watching()
+            super().connection_lost(exc)
+
+        def _head_pending(self):
+            return not self._head_complete
 
 
 # --- command line -----------------------------------------------------------------
@@ -94,6 +205,13 @@ def _positive(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1, got {}".format(value))
+    return value
+
+
+def _count(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more, got {}".format(value))
     return value
 
 
@@ -133,6 +251,21 @@ def parser():
         "--token",
         default=None,
         help="access token every request must present (default: $FOUND_VNSTORE_TOKEN, else none)",
+    )
+    out.add_argument(
+        "--page-cache",
+        type=_count,
+        default=None,
+        metavar="PAGES",
+        help="rendered pages each worker keeps while the store is unchanged (default {}; 0: none)".format(
+            _pages.PAGE_CACHE
+        ),
+    )
+    out.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="do not log each request (uvicorn's access log costs about a fifth of serving a cached page)",
     )
     out.add_argument(
         "--header-timeout",
@@ -235,12 +368,22 @@ def main(argv=None):
         os.environ[_server.DATABASE_ENV] = database
     if token is not None:
         os.environ[_server.TOKEN_ENV] = token
+    if args.page_cache is not None:
+        os.environ[_server.PAGE_CACHE_ENV] = str(args.page_cache)
     try:
         sock = _bind(args.host, args.port)
     except OSError as exc:
         _fail("cannot listen on {}: {}".format(_url(args.host, args.port), exc.strerror or exc))
     _announce(args, database, kind, token, hosts)
-    config = uvicorn.Config(APP, host=args.host, port=args.port, lifespan="on", workers=args.workers, http=PROTOCOL)
+    config = uvicorn.Config(
+        APP,
+        host=args.host,
+        port=args.port,
+        lifespan="on",
+        workers=args.workers,
+        http=PROTOCOL,
+        access_log=args.access_log,
+    )
     if args.workers > 1:
         _serve_workers(config, sock)
         return 0

@@ -17,6 +17,10 @@ for any; by default the loopback names), refuses POST requests from another
 origin (403), and, when an access token is set (``$FOUND_VNSTORE_TOKEN``),
 every request that does not carry it (401). The pages are in ``_pages``, the
 HTTP plumbing in ``_http``.
+
+Rendered pages are kept and served again while the store is unchanged
+(``_pages.PageCache``; ``$FOUND_VNSTORE_PAGE_CACHE`` pages at most, default
+256, 0 for none).
 """
 
 import logging
@@ -44,6 +48,7 @@ __all__ = [
 DATABASE_ENV = "FOUND_VNSTORE_DATABASE"
 HOSTS_ENV = "FOUND_VNSTORE_ALLOWED_HOSTS"
 TOKEN_ENV = "FOUND_VNSTORE_TOKEN"
+PAGE_CACHE_ENV = "FOUND_VNSTORE_PAGE_CACHE"
 #: In an allowed-hosts list: any Host is served.
 ANY_HOST = "*"
 
@@ -72,11 +77,13 @@ class _App:
     """The ASGI callable. None for an argument reads its environment
     variable at startup (see ``create_app``)."""
 
-    def __init__(self, database=None, allowed_hosts=None, token=None):
+    def __init__(self, database=None, allowed_hosts=None, token=None, page_cache=None):
         self._database = database
         self._allowed_hosts = allowed_hosts
         self._token = token
+        self._page_cache = page_cache
         self._warned = False
+        self._loopback = set()  # server addresses found loopback (few: those bound)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -119,12 +126,15 @@ class _App:
             return False
         try:
             guard = Guard(allowed_hosts(self._allowed_hosts), token)
+            pages = self._page_cache
+            if pages is None:
+                pages = int(os.environ.get(PAGE_CACHE_ENV) or _pages.PAGE_CACHE)
         except ValueError as exc:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return False
         kind = (found.library() or ("embedded",))[0]
         state["vnstore"] = _pages.Context(
-            db, describe_database(database, kind), make_store(), guard, kind == "embedded"
+            db, describe_database(database, kind), make_store(), guard, kind == "embedded", pages
         )
         await send({"type": "lifespan.startup.complete"})
         return True
@@ -154,7 +164,10 @@ class _App:
         """Log once when served on an address other machines can reach:
         however it is served, whoever runs it learns what is exposed."""
         address = (scope.get("server") or ("127.0.0.1", None))[0]
-        if self._warned or address is None or is_loopback(address):
+        if self._warned or address is None or address in self._loopback:
+            return
+        if is_loopback(address):
+            self._loopback.add(address)
             return
         self._warned = True
         hosts = context.guard.allowed_hosts
@@ -168,14 +181,16 @@ class _App:
         )
 
 
-def create_app(database=None, allowed_hosts=None, token=None):
+def create_app(database=None, allowed_hosts=None, token=None, page_cache=None):
     """A new ASGI application over ``database`` (a cluster file or embedded
     directory; None reads $FOUND_VNSTORE_DATABASE, else found's default).
     ``allowed_hosts``: the Host names (without port) served, "*" for any;
     None reads $FOUND_VNSTORE_ALLOWED_HOSTS (comma-separated), else the
     loopback names. ``token``: an access token every request must present;
-    None reads $FOUND_VNSTORE_TOKEN, else none is asked."""
-    return _App(database, allowed_hosts, token)
+    None reads $FOUND_VNSTORE_TOKEN, else none is asked. ``page_cache``: the
+    rendered pages kept while the store is unchanged (0: none); None reads
+    $FOUND_VNSTORE_PAGE_CACHE, else 256."""
+    return _App(database, allowed_hosts, token, page_cache)
 
 
 server = create_app()
