@@ -1,4 +1,8 @@
-/* found._cpairs: a range batch into a list of (key, value) tuples in one call.
+/* found._cpairs: the driver's hot paths as plain CPython functions (CFFI's
+ * argument conversion, result struct and attribute reads cost more than the
+ * read itself there).
+ *
+ * pairs(): a range batch into a list of (key, value) tuples in one call.
  *
  * The batch is the block ffi/driver/reads.c (found_take_range) builds:
  * 2 * count + 1 native ints (offsets of key i, value i, ..., the end) then
@@ -12,7 +16,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stdint.h>
 #include <string.h>
+
+#include "../driver/driver.h"
 
 static PyObject *batch_error(const char *what) {
     PyErr_Format(PyExc_ValueError, "pairs(): damaged batch block (%s)", what);
@@ -71,7 +78,56 @@ static PyObject *cpairs_pairs(PyObject *self, PyObject *const *args, Py_ssize_t 
     return result;
 }
 
+/* found_get of found._fdb (ffi/driver/reads.c), bound once by bind_get(). */
+typedef found_bytes (*get_function)(FDBTransaction *tr, const char *key, int key_length, fdb_bool_t snapshot);
+static get_function found_get_bound;
+
+static PyObject *cpairs_bind_get(PyObject *self, PyObject *address) {
+    (void)self;
+    void *p = PyLong_AsVoidPtr(address);
+    if (!p && PyErr_Occurred()) return NULL;
+    found_get_bound = (get_function)(uintptr_t)p;
+    Py_RETURN_NONE;
+}
+
+/* get(transaction address, key bytes, snapshot): bytes or None when the
+ * engine answered at once (found_get's READY, copied out of its scratch),
+ * else (status, error, future, data, length) for found/_transaction.py to finish
+ * (HELD, PENDING, FAILED). The GIL stays held: the call does not block (the
+ * engine reads in the caller's thread, libfdb_c only starts the read). */
+static PyObject *cpairs_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3 || !PyBytes_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "get() takes (address, key bytes, snapshot)");
+        return NULL;
+    }
+    if (!found_get_bound) {
+        PyErr_SetString(PyExc_RuntimeError, "get(): bind_get() was not called");
+        return NULL;
+    }
+    void *tr = PyLong_AsVoidPtr(args[0]);
+    if (!tr && PyErr_Occurred()) return NULL;
+    Py_ssize_t key_length = PyBytes_GET_SIZE(args[1]);
+    if (key_length > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "get(): key too long");
+        return NULL;
+    }
+    int snapshot = PyObject_IsTrue(args[2]);
+    if (snapshot < 0) return NULL;
+    found_bytes r = found_get_bound(tr, PyBytes_AS_STRING(args[1]), (int)key_length, snapshot);
+    if (r.status == FOUND_READY) {
+        if (r.length < 0) Py_RETURN_NONE;
+        return PyBytes_FromStringAndSize(r.data, r.length);
+    }
+    return Py_BuildValue("(iiNNi)", r.status, r.error, PyLong_FromVoidPtr(r.future),
+                         PyLong_FromVoidPtr((void *)(uintptr_t)r.data), r.length);
+}
+
 static PyMethodDef methods[] = {
+    {"bind_get", cpairs_bind_get, METH_O, "bind_get(address): the address of found._fdb's found_get."},
+    {"get", (PyCFunction)(void (*)(void))cpairs_get, METH_FASTCALL,
+     "get(transaction address, key, snapshot) -> bytes, None, or found_bytes as a tuple when "
+     "the read is not done (see ffi/driver/driver.h)."},
     {"pairs", (PyCFunction)(void (*)(void))cpairs_pairs, METH_FASTCALL,
      "pairs(block, count) -> list of (key, value): a range batch block (see ffi/driver/driver.h) "
      "as bytes pairs."},
@@ -81,7 +137,8 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     "found._cpairs",
-    "Range batches into (key, value) pairs in C (see found/_transaction.py).",
+    "The driver's hot paths in plain CPython: range batches into pairs, point gets (see "
+    "found/_transaction.py).",
     -1,
     methods,
     NULL,
