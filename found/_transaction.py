@@ -37,12 +37,19 @@ from found._errors import FoundException, InterfaceError
 from found._fdb import ffi, lib
 from found._selectors import KeySelector
 
+
+def _not_at_once(tx, key) -> tuple:
+    """found._cpairs.get's answer when it leaves the read to get(): PyPy, a forked child."""
+    return ()
+
+
 try:
     from found._cpairs import bind_get as _bind_get
     from found._cpairs import get as _get_value
     from found._cpairs import pairs as _pairs_of
 except ImportError:  # not CPython: the same in Python
-    _pairs_of = _get_value = None
+    _pairs_of = _bind_get = None
+    _get_value = _not_at_once
 
 __all__ = [
     "Transaction",
@@ -364,12 +371,16 @@ def _resolved(take, future) -> "asyncio.Future":
 
 async def get(tx: Transaction, key: bytes) -> Optional[bytes]:
     """The value of ``key`` (bytes), or None when the key is absent."""
-    if type(tx) is Transaction and type(key) is bytes and _get_value is not None:
-        # the common case in one CPython call (found._cpairs.get): bytes or None when ready
-        r = _get_value(tx.address, key, tx.snapshot)
-        if type(r) is not tuple:
-            return r
+    r = _get_value(tx, key)  # found._cpairs.get: the common case in one CPython call
+    if type(r) is not tuple:
+        return r
+    if r:  # the read is not done at once
         return await _bytes_result(_found_bytes(r), _take_value)
+    return await _get_checked(tx, key)
+
+
+async def _get_checked(tx: Transaction, key: bytes) -> Optional[bytes]:
+    """get() for what found._cpairs.get leaves: other kinds of tx or key (checked here), PyPy, a forked child."""
     if type(tx) is not Transaction:
         _check_transaction(tx)
     if type(key) is not bytes:
@@ -406,7 +417,7 @@ def _pairs_py(block, count: int) -> List[Tuple[bytes, bytes]]:
 if _pairs_of is None:
     _pairs_of = _pairs_py
 else:
-    _bind_get(_address(ffi.addressof(lib, "found_get")))
+    _bind_get(_address(ffi.addressof(lib, "found_get")), Transaction)
 
 
 def _pairs(r) -> List[Tuple[bytes, bytes]]:
@@ -841,7 +852,7 @@ def _after_fork() -> None:
     global _take_int64, _take_error, _is_ready, _create_transaction, _set, _clear, _clear_range, _atomic_op
     global _reuse, _reset_transaction, _destroy_future, _destroy_transaction, _free
     _found_get = _found_get_key = _found_get_range = _found_commit = _network.forked_error
-    _get_value = None  # get() takes the CFFI path, which raises ForkError
+    _get_value = _not_at_once  # get() takes the CFFI path, which raises ForkError
     _take_value = _take_key = _take_range = _take_int64 = _take_error = _network.forked_error
     _is_ready = _create_transaction = _set = _clear = _clear_range = _atomic_op = _network.forked_error
     _reuse = _reset_transaction = _network.forked_error

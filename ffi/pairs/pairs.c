@@ -15,6 +15,7 @@
  * a stream of millions of pairs from triggering collections. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -78,43 +79,73 @@ static PyObject *cpairs_pairs(PyObject *self, PyObject *const *args, Py_ssize_t 
     return result;
 }
 
-/* found_get of found._fdb (ffi/driver/reads.c), bound once by bind_get(). */
+/* found_get of found._fdb (ffi/driver/reads.c) and the layout of
+ * found.Transaction (the offsets of its address and snapshot slots), bound
+ * once by bind_get(). */
 typedef found_bytes (*get_function)(FDBTransaction *tr, const char *key, int key_length, fdb_bool_t snapshot);
 static get_function found_get_bound;
+static PyTypeObject *transaction_type;
+static Py_ssize_t address_offset, snapshot_offset;
 
-static PyObject *cpairs_bind_get(PyObject *self, PyObject *address) {
+/* The offset of slot `name` of type, or -1 (error set). */
+static Py_ssize_t slot_offset(PyObject *type, const char *name) {
+    PyObject *d = PyObject_GetAttrString(type, name);
+    if (!d) return -1;
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX)
+        offset = ((PyMemberDescrObject *)d)->d_member->offset;
+    else
+        PyErr_Format(PyExc_TypeError, "bind_get(): %s is not a slot", name);
+    Py_DECREF(d);
+    return offset;
+}
+
+static PyObject *cpairs_bind_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    void *p = PyLong_AsVoidPtr(address);
+    if (nargs != 2 || !PyType_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "bind_get() takes (found_get's address, found.Transaction)");
+        return NULL;
+    }
+    void *p = PyLong_AsVoidPtr(args[0]);
     if (!p && PyErr_Occurred()) return NULL;
+    Py_ssize_t address = slot_offset(args[1], "address");
+    Py_ssize_t snapshot = address < 0 ? -1 : slot_offset(args[1], "snapshot");
+    if (snapshot < 0) return NULL;
+    Py_INCREF(args[1]);
+    Py_XSETREF(transaction_type, (PyTypeObject *)args[1]);
+    address_offset = address;
+    snapshot_offset = snapshot;
     found_get_bound = (get_function)(uintptr_t)p;
     Py_RETURN_NONE;
 }
 
-/* get(transaction address, key bytes, snapshot): bytes or None when the
- * engine answered at once (found_get's READY, copied out of its scratch),
- * else (status, error, future, data, length) for found/_transaction.py to finish
- * (HELD, PENDING, FAILED). The GIL stays held: the call does not block (the
- * engine reads in the caller's thread, libfdb_c only starts the read). */
+/* get(tx, key): for a found.Transaction (exactly) and a bytes key (exactly),
+ * the value (bytes) or None when the engine answered at once (found_get's
+ * READY, copied out of its scratch), or (status, error, future, data,
+ * length) for found/_transaction.py to finish (HELD, PENDING, FAILED);
+ * anything else, () for found/_transaction.py to check and read the long
+ * way. The GIL stays held: the call does not block (the engine reads in the
+ * caller's thread, libfdb_c only starts the read). */
 static PyObject *cpairs_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 3 || !PyBytes_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "get() takes (address, key bytes, snapshot)");
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "get() takes (tx, key)");
         return NULL;
     }
-    if (!found_get_bound) {
-        PyErr_SetString(PyExc_RuntimeError, "get(): bind_get() was not called");
-        return NULL;
-    }
-    void *tr = PyLong_AsVoidPtr(args[0]);
+    PyObject *tx = args[0], *key = args[1];
+    if (!found_get_bound || Py_TYPE(tx) != transaction_type || !PyBytes_CheckExact(key) ||
+        PyBytes_GET_SIZE(key) > INT32_MAX)
+        return PyTuple_New(0);
+    PyObject *address = *(PyObject **)((char *)tx + address_offset);
+    PyObject *snapshot_flag = *(PyObject **)((char *)tx + snapshot_offset);
+    if (!address || !snapshot_flag || !PyLong_CheckExact(address)) return PyTuple_New(0);
+    void *tr = PyLong_AsVoidPtr(address);
     if (!tr && PyErr_Occurred()) return NULL;
-    Py_ssize_t key_length = PyBytes_GET_SIZE(args[1]);
-    if (key_length > INT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "get(): key too long");
-        return NULL;
-    }
-    int snapshot = PyObject_IsTrue(args[2]);
+    int snapshot = snapshot_flag == Py_True    ? 1
+                   : snapshot_flag == Py_False ? 0
+                                               : PyObject_IsTrue(snapshot_flag);
     if (snapshot < 0) return NULL;
-    found_bytes r = found_get_bound(tr, PyBytes_AS_STRING(args[1]), (int)key_length, snapshot);
+    found_bytes r = found_get_bound(tr, PyBytes_AS_STRING(key), (int)PyBytes_GET_SIZE(key), snapshot);
     if (r.status == FOUND_READY) {
         if (r.length < 0) Py_RETURN_NONE;
         return PyBytes_FromStringAndSize(r.data, r.length);
@@ -124,10 +155,11 @@ static PyObject *cpairs_get(PyObject *self, PyObject *const *args, Py_ssize_t na
 }
 
 static PyMethodDef methods[] = {
-    {"bind_get", cpairs_bind_get, METH_O, "bind_get(address): the address of found._fdb's found_get."},
+    {"bind_get", (PyCFunction)(void (*)(void))cpairs_bind_get, METH_FASTCALL,
+     "bind_get(address, Transaction): the address of found._fdb's found_get, found's Transaction class."},
     {"get", (PyCFunction)(void (*)(void))cpairs_get, METH_FASTCALL,
-     "get(transaction address, key, snapshot) -> bytes, None, or found_bytes as a tuple when "
-     "the read is not done (see ffi/driver/driver.h)."},
+     "get(tx, key) -> bytes or None, found_bytes as a tuple when the read is not done (see "
+     "ffi/driver/driver.h), () when tx or key is not plain."},
     {"pairs", (PyCFunction)(void (*)(void))cpairs_pairs, METH_FASTCALL,
      "pairs(block, count) -> list of (key, value): a range batch block (see ffi/driver/driver.h) "
      "as bytes pairs."},

@@ -129,12 +129,9 @@ static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len
     int err = 0, present = 0, len = 0;
     const uint8_t *v = NULL;
     switch (get_value_locked(tr, key, key_len, snapshot, &err, &present, &v, &len)) {
-    case GET_SPECIAL:
-        return sk_get(tr, key, key_len);
-    case GET_REFUSED:
-        return future_error(err);
-    default:
-        return value_future(err, present, v, len);
+    case GET_SPECIAL: return sk_get(tr, key, key_len);
+    case GET_REFUSED: return future_error(err);
+    default: return value_future(err, present, v, len);
     }
 }
 
@@ -603,8 +600,8 @@ FDB_EXPORT FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key
  * buggify is on (an injected read latency needs a future). The read itself
  * (checks, read-your-writes, the conflict range, errors) is the same one. */
 FDB_EXPORT FDBFuture *found_engine_get_into(FDBTransaction *tr, const uint8_t *key, int key_len,
-                                                 fdb_bool_t snapshot, uint8_t *buf, int cap, int *length,
-                                                 fdb_error_t *err) {
+                                            fdb_bool_t snapshot, uint8_t *buf, int cap, int *length,
+                                            fdb_error_t *err) {
     if (buggify_enabled) return fdb_transaction_get(tr, key, key_len, snapshot);
     key = bytes_or_empty(key);
     int e = 0, present = 0, len = 0;
