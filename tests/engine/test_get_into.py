@@ -14,27 +14,28 @@ from hypothesis import strategies as st
 
 from engine_lib import CAPI, error_code
 
-CAPI.found_engine_get_into.restype = ctypes.c_void_p
-CAPI.found_engine_get_into.argtypes = [
+
+def _function(name, restype, argtypes):
+    """A prototype of its own (CAPI[name] is a fresh object: the shared CAPI.<name> stays as other tests set it)."""
+    f = CAPI[name]
+    f.restype, f.argtypes = restype, argtypes
+    return f
+
+
+_int_p = ctypes.POINTER(ctypes.c_int)
+_get_into = _function(
+    "found_engine_get_into",
     ctypes.c_void_p,
-    ctypes.c_char_p,
+    [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, _int_p, _int_p],
+)
+_get = _function("fdb_transaction_get", ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int])
+_get_value = _function(
+    "fdb_future_get_value",
     ctypes.c_int,
-    ctypes.c_int,
-    ctypes.c_char_p,
-    ctypes.c_int,
-    ctypes.POINTER(ctypes.c_int),
-    ctypes.POINTER(ctypes.c_int),
-]
-CAPI.fdb_transaction_get.restype = ctypes.c_void_p
-CAPI.fdb_transaction_get.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
-CAPI.fdb_future_get_value.argtypes = [
-    ctypes.c_void_p,
-    ctypes.POINTER(ctypes.c_int),
-    ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)),
-    ctypes.POINTER(ctypes.c_int),
-]
-CAPI.fdb_future_block_until_ready.argtypes = [ctypes.c_void_p]
-CAPI.fdb_future_destroy.argtypes = [ctypes.c_void_p]
+    [ctypes.c_void_p, _int_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)), _int_p],
+)
+_block = _function("fdb_future_block_until_ready", ctypes.c_int, [ctypes.c_void_p])
+_destroy = _function("fdb_future_destroy", None, [ctypes.c_void_p])
 
 # what a read answers: ("value", bytes), ("absent",), ("error", code)
 
@@ -42,25 +43,23 @@ CAPI.fdb_future_destroy.argtypes = [ctypes.c_void_p]
 def _future_answer(f):
     assert f
     try:
-        assert CAPI.fdb_future_block_until_ready(f) == 0
+        assert _block(f) == 0
         present, data, length = ctypes.c_int(), ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_int()
-        err = CAPI.fdb_future_get_value(f, ctypes.byref(present), ctypes.byref(data), ctypes.byref(length))
+        err = _get_value(f, ctypes.byref(present), ctypes.byref(data), ctypes.byref(length))
         if err:
             return ("error", err)
         if not present.value:
             return ("absent",)
         return ("value", ctypes.string_at(data, length.value))
     finally:
-        CAPI.fdb_future_destroy(f)
+        _destroy(f)
 
 
 def get_into(tr, key, snapshot=False, cap=1024):
     """(answer, whether a future came back) of found_engine_get_into."""
     buf = ctypes.create_string_buffer(max(cap, 1))
     length, err = ctypes.c_int(-7), ctypes.c_int(-7)
-    f = CAPI.found_engine_get_into(
-        tr.tpointer, key, len(key), int(snapshot), buf, cap, ctypes.byref(length), ctypes.byref(err)
-    )
+    f = _get_into(tr.tpointer, key, len(key), int(snapshot), buf, cap, ctypes.byref(length), ctypes.byref(err))
     if f:
         return _future_answer(f), True
     if err.value:
@@ -71,7 +70,7 @@ def get_into(tr, key, snapshot=False, cap=1024):
 
 
 def get_future(tr, key, snapshot=False):
-    return _future_answer(CAPI.fdb_transaction_get(tr.tpointer, key, len(key), int(snapshot)))
+    return _future_answer(_get(tr.tpointer, key, len(key), int(snapshot)))
 
 
 def test_stored_value_absent_key_and_own_writes(db):
