@@ -7,9 +7,11 @@
 #ifndef FOUND_API_TABLE_H
 #define FOUND_API_TABLE_H
 
-#include "fdb_c_api.h"
-
 #pragma GCC visibility push(hidden)
+/* Under the pragma: the C API's names declared here must stay hidden (the
+ * module's wrappers), or a libfdb_c loaded RTLD_GLOBAL would take their
+ * calls past the wrappers' future count. */
+#include "fdb_c_api.h"
 
 /* The C API's function names, in table order. */
 extern const char *const found_api_names[];

@@ -10,7 +10,7 @@ same refusals.
 import pytest
 
 import found
-from driver_support import futures_alive, put
+from driver_support import futures_alive, put, run_python
 from found import _transaction
 from found._layer_reads import snapshot_of
 
@@ -58,3 +58,26 @@ async def test_errors_and_refusals_are_the_same(db):
     _transaction.close(tx)
     with pytest.raises(_transaction.InterfaceError):
         await found.get(tx, b"a")
+
+
+@pytest.mark.engine_only
+def test_the_driver_counts_futures_with_the_engine_loaded_globally_first(tmp_path):
+    """The driver's C calls the C API through its own wrappers (hidden), never
+    through a libfdb_c another component loaded RTLD_GLOBAL (the official
+    binding's tests do): else the futures it counts go astray."""
+    run_python(
+        """
+        import asyncio, ctypes, importlib.util, os, sys
+        where = importlib.util.find_spec("found").submodule_search_locations[0]
+        ctypes.CDLL(os.path.join(where, "_lib", "libfdb_c.so"), mode=ctypes.RTLD_GLOBAL)  # before found
+        import found
+        from found import _fdb
+        async def main():
+            db = await found.open(sys.argv[1])
+            await found.transactional(db, found.set, b"a", b"1")
+            assert await found.transactional(db, found.get, b"a") == b"1"
+            assert _fdb.lib.found_futures_alive_count() == 0, _fdb.lib.found_futures_alive_count()
+        asyncio.run(main())
+        """,
+        str(tmp_path / "db"),
+    )
