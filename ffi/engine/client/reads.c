@@ -49,10 +49,10 @@ static int read_prologue(FDBTransaction *tr) {
     return err;
 }
 
-int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
-                  const uint8_t **value, int *value_len, int *from_store) {
-    int err = tx_ensure_snapshot(tr);
-    if (err) return err;
+/* tx_read_value once the snapshot is there. */
+static int read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
+                      const uint8_t **value, int *value_len, int *from_store) {
+    int err;
     ryw *w = tx_ryw_for_read(tr, snapshot);
     ryw_node *n = w ? ryw_find(w, key, key_len) : NULL;
     *from_store = 0;
@@ -75,6 +75,13 @@ int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snaps
     *value = v;
     *value_len = len;
     return 0;
+}
+
+int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
+                  const uint8_t **value, int *value_len, int *from_store) {
+    int err = tx_ensure_snapshot(tr);
+    if (err) return err;
+    return read_value(tr, key, key_len, snapshot, present, value, value_len, from_store);
 }
 
 /* What get_value_locked found. */
@@ -103,9 +110,11 @@ static int get_value_locked(FDBTransaction *tr, const uint8_t *key, int key_len,
     *len = 0;
     /* No key that long can exist. */
     if (key_len > (key_len && key[0] == 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT)) return GET_READ;
-    *err = read_prologue(tr);
+    /* read_prologue but its usability check, made above under the same lock */
+    *err = tx_ensure_snapshot(tr);
+    if (!*err && buggify_fires(BUG_READ_ERROR)) *err = injected_read_error();
     int from_store = 0;
-    if (!*err) *err = tx_read_value(tr, key, key_len, snapshot, present, value, len, &from_store);
+    if (!*err) *err = read_value(tr, key, key_len, snapshot, present, value, len, &from_store);
     if (!*err && !snapshot && from_store) *err = tx_add_read_conflict_key(tr, key, key_len);
     return GET_READ;
 }
