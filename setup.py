@@ -138,6 +138,7 @@ def pairs_extension():
         Extension(
             "found._cpairs",
             sources=[source],
+            include_dirs=[rel("ffi", "include")],
             extra_compile_args=flags,
             extra_link_args=SANITIZE if sanitize() else [],
         )

@@ -1,5 +1,7 @@
-"""Type stub of the range-batch builder (ffi/pairs/pairs.c); found._transaction falls back to Python without it."""
+"""Type stub of the driver's CPython hot paths (ffi/pairs/pairs.c); found._transaction falls back to Python without it."""
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple, Union
 
 def pairs(block: object, count: int, /) -> List[Tuple[bytes, bytes]]: ...
+def bind_get(address: int, transaction_type: type, /) -> None: ...
+def get(tx: object, key: object, /) -> Union[Optional[bytes], Tuple[()], Tuple[int, int, int, int, int]]: ...

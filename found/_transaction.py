@@ -38,10 +38,19 @@ from found._errors import FoundException, InterfaceError
 from found._fdb import ffi, lib
 from found._selectors import KeySelector
 
+
+def _not_at_once(tx, key) -> tuple:
+    """found._cpairs.get's answer when it leaves the read to get(): PyPy, a forked child."""
+    return ()
+
+
 try:
+    from found._cpairs import bind_get as _bind_get
+    from found._cpairs import get as _get_value
     from found._cpairs import pairs as _pairs_of
 except ImportError:  # not CPython: the same in Python
-    _pairs_of = None
+    _pairs_of = _bind_get = None
+    _get_value = _not_at_once
 
 __all__ = [
     "Transaction",
@@ -126,15 +135,17 @@ class Transaction:
     reads snapshot reads and the transaction read-only.
     """
 
-    __slots__ = ("pointer", "db", "snapshot", "vars", "__weakref__")
+    __slots__ = ("pointer", "address", "db", "snapshot", "vars", "__weakref__")
 
     pointer: Any  # the C FDBTransaction * (a CFFI cdata)
+    address: int  # the same pointer as an int, for found._cpairs.get
     db: Database
     snapshot: bool
     vars: Dict[Any, Any]
 
     def __init__(self, pointer: Any, db: Database, snapshot: bool) -> None:
         self.pointer = pointer
+        self.address = _address(pointer)
         self.db = db
         self.snapshot = snapshot
         self.vars = {}
@@ -207,6 +218,7 @@ def make_transaction(db: Database, snapshot: bool = False) -> Transaction:
         raise FoundException(made.error)
     tx = _new_transaction(Transaction)
     tx.pointer = made.transaction
+    tx.address = _address(made.transaction)
     tx.db = db
     tx.snapshot = snapshot if snapshot is False or snapshot is True else bool(snapshot)
     tx.vars = {}
@@ -295,6 +307,20 @@ async def _bytes_result(r, take):
         r = take(future)
 
 
+def _found_bytes(fields):
+    """found._cpairs.get's tuple for a read not done at once, as the found_bytes _bytes_result reads."""
+    r = ffi.new("found_bytes *")
+    status, r.error, future, data, r.length = fields
+    r.status = status
+    r.future = ffi.cast("FDBFuture *", future)
+    r.data = ffi.cast("const char *", data)
+    return r
+
+
+def _address(pointer) -> int:
+    return int(ffi.cast("uintptr_t", pointer))
+
+
 async def _int64_of(future) -> int:
     if not _is_ready(future):
         await _futures.wait(future)
@@ -346,6 +372,16 @@ def _resolved(take, future) -> "asyncio.Future":
 
 async def get(tx: Transaction, key: bytes) -> Optional[bytes]:
     """The value of ``key`` (bytes), or None when the key is absent."""
+    r = _get_value(tx, key)  # found._cpairs.get: the common case in one CPython call
+    if type(r) is not tuple:
+        return r
+    if r:  # the read is not done at once
+        return await _bytes_result(_found_bytes(r), _take_value)
+    return await _get_checked(tx, key)
+
+
+async def _get_checked(tx: Transaction, key: bytes) -> Optional[bytes]:
+    """get() for what found._cpairs.get leaves: other kinds of tx or key (checked here), PyPy, a forked child."""
     if type(tx) is not Transaction:
         _check_transaction(tx)
     if type(key) is not bytes:
@@ -381,6 +417,8 @@ def _pairs_py(block, count: int) -> List[Tuple[bytes, bytes]]:
 
 if _pairs_of is None:
     _pairs_of = _pairs_py
+else:
+    _bind_get(_address(ffi.addressof(lib, "found_get")), Transaction)
 
 
 def _pairs(r) -> List[Tuple[bytes, bytes]]:
@@ -810,10 +848,11 @@ def watch(tx: Transaction, key: bytes) -> "asyncio.Future[None]":
 
 def _after_fork() -> None:
     """In a forked child: every C call of the hot paths raises ForkError, destructors do nothing."""
-    global _found_get, _found_get_key, _found_get_range, _take_value, _take_key, _take_range
+    global _found_get, _found_get_key, _found_get_range, _take_value, _take_key, _take_range, _get_value
     global _take_int64, _take_error, _is_ready, _create_transaction, _set, _clear, _clear_range, _atomic_op
     global _reuse, _reset_transaction, _destroy_future, _destroy_transaction, _free
     _found_get = _found_get_key = _found_get_range = _network.forked_error
+    _get_value = _not_at_once  # get() takes the CFFI path, which raises ForkError
     _take_value = _take_key = _take_range = _take_int64 = _take_error = _network.forked_error
     _is_ready = _create_transaction = _set = _clear = _clear_range = _atomic_op = _network.forked_error
     _reuse = _reset_transaction = _network.forked_error

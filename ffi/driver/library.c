@@ -20,6 +20,7 @@ void found_unload_library(void) {
     if (!found_handle) return;
     dlclose(found_handle);
     found_handle = NULL;
+    found_get_into = NULL;
     found_api_install(NULL);
 }
 
@@ -49,6 +50,7 @@ const char *found_load_library(const char *path) {
     }
     found_api_install(symbols);
     free(symbols);
+    found_get_into = (found_engine_get_into_function)dlsym(handle, "found_engine_get_into");
     found_handle = handle;
     return NULL;
 }

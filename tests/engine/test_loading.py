@@ -42,6 +42,7 @@ def test_exports_are_exactly_fdb_reference_plus_extensions():
         "found_engine_last_error_detail",
         "found_engine_fault_counts",
         "found_engine_database_error",
+        "found_engine_get_into",
     }
 
 

@@ -49,10 +49,10 @@ static int read_prologue(FDBTransaction *tr) {
     return err;
 }
 
-int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
-                  const uint8_t **value, int *value_len, int *from_store) {
-    int err = tx_ensure_snapshot(tr);
-    if (err) return err;
+/* tx_read_value once the snapshot is there. */
+static int read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
+                      const uint8_t **value, int *value_len, int *from_store) {
+    int err;
     ryw *w = tx_ryw_for_read(tr, snapshot);
     ryw_node *n = w ? ryw_find(w, key, key_len) : NULL;
     *from_store = 0;
@@ -77,25 +77,52 @@ int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snaps
     return 0;
 }
 
-static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len, fdb_bool_t snapshot) {
-    int err = tx_check_usable(tr);
-    if (err) return future_error(err);
-    if (sk_contains_key(key, key_len)) return sk_get(tr, key, key_len);
+int tx_read_value(FDBTransaction *tr, const uint8_t *key, int key_len, int snapshot, int *present,
+                  const uint8_t **value, int *value_len, int *from_store) {
+    int err = tx_ensure_snapshot(tr);
+    if (err) return err;
+    return read_value(tr, key, key_len, snapshot, present, value, value_len, from_store);
+}
+
+/* What get_value_locked found. */
+enum { GET_READ, GET_REFUSED, GET_SPECIAL };
+
+/* fdb_transaction_get up to its result, under the transaction's lock:
+ * GET_SPECIAL for the \xff\xff space (sk_get answers it), GET_REFUSED when
+ * *err refuses the key before any read (a plain failed future), else
+ * GET_READ with *err or the value (*present, *value, *len), which stays
+ * valid while the lock is held. */
+static int get_value_locked(FDBTransaction *tr, const uint8_t *key, int key_len, fdb_bool_t snapshot,
+                            int *err, int *present, const uint8_t **value, int *len) {
+    *err = tx_check_usable(tr);
+    if (*err) return GET_REFUSED;
+    if (sk_contains_key(key, key_len)) return GET_SPECIAL;
     const uint8_t *maxk;
     int max_len;
     tx_max_read_key(tr, &maxk, &max_len);
     if (bytes_cmp(key, key_len, maxk, max_len) >= 0 &&
-        bytes_cmp(key, key_len, METADATA_VERSION_KEY, METADATA_VERSION_KEY_LEN) != 0)
-        return future_error(FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE);
+        bytes_cmp(key, key_len, METADATA_VERSION_KEY, METADATA_VERSION_KEY_LEN) != 0) {
+        *err = FDB_ERR_KEY_OUTSIDE_LEGAL_RANGE;
+        return GET_REFUSED;
+    }
+    *present = 0;
+    *value = NULL;
+    *len = 0;
+    /* No key that long can exist. */
+    if (key_len > (key_len && key[0] == 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT)) return GET_READ;
+    /* read_prologue but its usability check, made above under the same lock */
+    *err = tx_ensure_snapshot(tr);
+    if (!*err && buggify_fires(BUG_READ_ERROR)) *err = injected_read_error();
+    int from_store = 0;
+    if (!*err) *err = read_value(tr, key, key_len, snapshot, present, value, len, &from_store);
+    if (!*err && !snapshot && from_store) *err = tx_add_read_conflict_key(tr, key, key_len);
+    return GET_READ;
+}
+
+/* A value future holding a copy of what get_value_locked found. */
+static FDBFuture *value_future(int err, int present, const uint8_t *v, int len) {
     FDBFuture *f = future_new(FK_VALUE);
     if (!f) return future_error(FDB_ERR_INTERNAL_ERROR);
-    /* No key that long can exist. */
-    if (key_len > (key_len && key[0] == 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT)) return deliver(f, 0);
-    err = read_prologue(tr);
-    int present = 0, len = 0, from_store = 0;
-    const uint8_t *v = NULL;
-    if (!err) err = tx_read_value(tr, key, key_len, snapshot, &present, &v, &len, &from_store);
-    if (!err && !snapshot && from_store) err = tx_add_read_conflict_key(tr, key, key_len);
     if (!err && present) {
         if (!future_reserve(f, (size_t)len + 1))
             err = FDB_ERR_INTERNAL_ERROR;
@@ -105,6 +132,16 @@ static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len
     f->present = present;
     f->buf_len = (size_t)len;
     return deliver(f, err);
+}
+
+static FDBFuture *get_locked(FDBTransaction *tr, const uint8_t *key, int key_len, fdb_bool_t snapshot) {
+    int err = 0, present = 0, len = 0;
+    const uint8_t *v = NULL;
+    switch (get_value_locked(tr, key, key_len, snapshot, &err, &present, &v, &len)) {
+    case GET_SPECIAL: return sk_get(tr, key, key_len);
+    case GET_REFUSED: return future_error(err);
+    default: return value_future(err, present, v, len);
+    }
 }
 
 /* Reject selector keys beyond the readable space: 2004. */
@@ -562,6 +599,36 @@ FDB_EXPORT FDBFuture *fdb_transaction_get(FDBTransaction *tr, const uint8_t *key
     FDBFuture *result = get_locked(tr, bytes_or_empty(key), key_len, snapshot);
     tx_leave(tr);
     return result;
+}
+
+/* The engine's get without a future when it can (docs/engine.md): a value
+ * that fits in buf (cap bytes) is copied there under the transaction's lock,
+ * *length is set (-1: absent) and so is *err (0 or the read's error), and
+ * NULL is returned. Otherwise the future fdb_transaction_get would return:
+ * the \xff\xff space, a value longer than cap, and every read while client
+ * buggify is on (an injected read latency needs a future). The read itself
+ * (checks, read-your-writes, the conflict range, errors) is the same one. */
+FDB_EXPORT FDBFuture *found_engine_get_into(FDBTransaction *tr, const uint8_t *key, int key_len,
+                                            fdb_bool_t snapshot, uint8_t *buf, int cap, int *length,
+                                            fdb_error_t *err) {
+    if (buggify_enabled) return fdb_transaction_get(tr, key, key_len, snapshot);
+    key = bytes_or_empty(key);
+    int e = 0, present = 0, len = 0;
+    const uint8_t *v = NULL;
+    FDBFuture *f = NULL;
+    tx_enter(tr);
+    int kind = get_value_locked(tr, key, key_len, snapshot, &e, &present, &v, &len);
+    if (kind == GET_SPECIAL) {
+        f = sk_get(tr, key, key_len);
+    } else if (!e && present && len > cap) {
+        f = value_future(0, present, v, len);
+    } else {
+        *err = e;
+        *length = !e && present ? len : -1;
+        if (*length > 0) memcpy(buf, v, (size_t)len);
+    }
+    tx_leave(tr);
+    return f;
 }
 
 FDB_EXPORT FDBFuture *fdb_transaction_get_key(FDBTransaction *tr, const uint8_t *key, int key_len,
