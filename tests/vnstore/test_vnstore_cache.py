@@ -374,3 +374,60 @@ def test_quote_is_urllibs(text):
     from urllib.parse import quote
 
     assert _pages._quote(text) == quote(text, safe="")
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(VALUES, VALUES, VALUES), max_size=8))
+def test_kept_cells_render_as_fresh_ones(rows):
+    # Twice: the second time from the kept cells.
+    for _ in range(2):
+        for row in rows:
+            assert _pages._cells(row) == "".join(_pages._cell_html(c, v) for c, v in zip(_pages.COLUMNS, row))
+
+
+def test_equal_values_of_other_types_or_signs_are_not_confused():
+    rows = [(1, True, 0.0), (True, 1, -0.0), (1.0, 1, 0), (b"a", "a", 0)]
+    for row in rows:
+        _pages._cells(row)
+    for row in rows:
+        assert _pages._cells(row) == "".join(_pages._cell_html(c, v) for c, v in zip(_pages.COLUMNS, row))
+
+
+def test_kept_cells_are_bounded(monkeypatch):
+    monkeypatch.setattr(_pages, "_KEPT_CELLS_MAX", 10)
+    for number in range(100):
+        _pages._cells((number, str(number), b"x"))
+        assert len(_pages._kept_cells) <= 10
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    changes=st.lists(
+        st.fixed_dictionaries(
+            {"uid": st.uuids(), "message": st.one_of(st.none(), st.text()), "started": STAMPS, "significance": STAMPS}
+        ),
+        max_size=4,
+    ),
+    wall_clock=st.booleans(),
+)
+def test_history_rows_render_as_the_template_did(changes, wall_clock):
+    import jinja2
+
+    loop = (
+        "{% for change in rows %}\n"
+        "    <tr>\n"
+        '      <td data-label="change">{{ change_link(change) }}</td>\n'
+        '      <td data-label="message">{{ change.message or "(no message)" }}</td>\n'
+        '      <td data-label="status">{{ status(change) }}</td>\n'
+        "      <td data-label=\"{{ 'started' if pending else 'applied' }}\">"
+        "{{ when(change.started if pending else change.significance) }}</td>\n"
+        "    </tr>\n"
+        "{% endfor %}\n"
+    )
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(
+        change_link=_pages.change_link, status=_pages.status, when=lambda value: _pages.when(value, wall_clock)
+    )
+    for pending in (True, False):
+        expected = env.from_string(loop).render(rows=changes, pending=pending)
+        assert str(_pages.change_rows(changes, pending, wall_clock)) == expected
