@@ -72,7 +72,7 @@ def start_server(tmp_path):
 
 
 #: The templates as they were before the rendered pages' loops moved into
-#: Python (tuple_rows, modification_rows, change_rows): every page must
+#: Python (tuple_rows, modifications, change_table, change_header): every page must
 #: still be byte for byte what they render.
 REFERENCE_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_templates")
 

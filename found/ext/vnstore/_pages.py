@@ -11,6 +11,7 @@ import functools
 import json
 import mimetypes
 import re
+import time
 import uuid
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -192,19 +193,14 @@ _MODIFICATION_HEADS = {
 }
 
 
-def modification_rows(changes):
-    """The ``<tr>`` lines of a change's tuples table (``change_changes`` rows)."""
+def _modification_rows(changes):
+    # The <tr> lines of a change's tuples table (change_changes rows).
     out = []
     for row in changes:
         out.append(_MODIFICATION_HEADS[bool(row[vnstore.ALIVE])])
         out.append(_cells([row[column] for column in COLUMNS]))
         out.append("    </tr>\n")
-    return markupsafe.Markup("".join(out))
-
-
-def _text(value):
-    # What {{ value }} shows with autoescaping.
-    return _escape(value) if type(value) is str else str(markupsafe.escape(value))
+    return "".join(out)
 
 
 def change_rows(changes, pending, wall_clock_versions):
@@ -244,17 +240,98 @@ def status(change):
     return markupsafe.Markup('<span class="badge applied">applied</span>')
 
 
+def _when(value, wall_clock_versions):
+    m = moment(value, wall_clock_versions)
+    if m.iso:
+        return '<time datetime="{}" title="versionstamp {}">{}</time>'.format(
+            _escape(m.iso), _escape(m.stamp), _escape(m.text)
+        )
+    return '<span class="mono" title="versionstamp">{}</span>'.format(_escape(m.stamp))
+
+
+#: (commit version, user version, clock versions?, (UTC offset, zone name)
+#: of the local time then) -> what ``when`` shows; cleared past _KEPT_TIMES_MAX.
+_kept_times = {}
+_KEPT_TIMES_MAX = 4096
+
+
 def when(value, wall_clock_versions):
     """A commit's local date and time with its versionstamp on hover, or the
     versionstamp alone when versions are not clock times (see ``moment``)."""
-    m = moment(value, wall_clock_versions)
-    if m.iso:
-        return markupsafe.Markup(
-            '<time datetime="{}" title="versionstamp {}">{}</time>'.format(
-                _escape(m.iso), _escape(m.stamp), _escape(m.text)
-            )
+    key = None
+    if value is not None and value.is_complete():
+        wall_clock_versions = bool(wall_clock_versions)
+        zone = None
+        if wall_clock_versions:
+            # What the local time shows of an instant is its offset and zone
+            # name (as datetime.astimezone finds them): with them in the key,
+            # a change of the local zone shows afresh.
+            local = time.localtime(int.from_bytes(value.tr_version[:8], "big") // 1_000_000)
+            zone = (local.tm_gmtoff, local.tm_zone)
+        key = (value.tr_version, value.user_version, wall_clock_versions, zone)
+        shown = _kept_times.get(key)
+        if shown is not None:
+            return markupsafe.Markup(shown)
+    shown = _when(value, wall_clock_versions)
+    if key is not None:
+        if len(_kept_times) >= _KEPT_TIMES_MAX:
+            _kept_times.clear()
+        _kept_times[key] = shown
+    return markupsafe.Markup(shown)
+
+
+def _text(value):
+    # What {{ value }} shows with autoescaping.
+    return _escape(value) if type(value) is str else str(markupsafe.escape(value))
+
+
+def change_table(id, changes, wall_clock_versions):
+    """The history list's table ``id`` ("pending": when each started, else
+    when each was applied) of ``changes``."""
+    return markupsafe.Markup(
+        '<table class="grid" id="{}">\n  <thead><tr><th>change</th><th>message</th><th>status</th><th>{}</th>'
+        "</tr></thead>\n  <tbody>\n{}  </tbody>\n</table>".format(
+            _text(id),
+            "started" if id == "pending" else "applied",
+            change_rows(changes, id == "pending", wall_clock_versions),
         )
-    return markupsafe.Markup('<span class="mono" title="versionstamp">{}</span>'.format(_escape(m.stamp)))
+    )
+
+
+#: The head of a change's tuples table.
+_MODIFICATIONS_HEAD = (
+    '<table class="grid" id="tuples">\n  <thead><tr><th></th>'
+    + "".join("<th>{}</th>".format(column) for column in COLUMNS)
+    + "</tr></thead>\n  <tbody>\n"
+)
+
+
+def modifications(changes):
+    """A change's tuples table (``change_changes`` rows), or the line saying
+    it has none."""
+    if not changes:
+        return markupsafe.Markup('<p class="muted">This change adds or removes no tuple yet.</p>\n')
+    return markupsafe.Markup("".join((_MODIFICATIONS_HEAD, _modification_rows(changes), "  </tbody>\n</table>\n")))
+
+
+def change_header(change, wall_clock_versions):
+    """The head of a change's pages: its message, uid, status and times."""
+    applied = ""
+    if change["significance"] is not None:
+        applied = "<dt>applied</dt><dd>{}</dd>".format(when(change["significance"], wall_clock_versions))
+    return markupsafe.Markup(
+        '<div class="change-head">\n  <h1>{}</h1>\n  <dl class="facts">\n'
+        '    <dt>change</dt><dd class="mono">{}</dd>\n'
+        "    <dt>status</dt><dd>{}</dd>\n"
+        "    <dt>started</dt><dd>{}</dd>\n"
+        "{}  </dl>\n</div>".format(
+            _text(change["message"] or "(no message)"),
+            change["uid"].hex,
+            status(change),
+            when(change["started"], wall_clock_versions),
+            applied,
+        )
+    )
 
 
 def _environment():
@@ -273,7 +350,7 @@ def _environment():
         cells=cells,
         cells_html=cells_html,
         tuple_rows=tuple_rows,
-        modification_rows=modification_rows,
+        modifications=modifications,
         columns=COLUMNS,
         limit=NAVIGATE_LIMIT,
         prefix_suffix=PREFIX_SUFFIX,
@@ -344,9 +421,8 @@ class Context:
         self.templates = _environment()
         self.templates.globals["moment"] = lambda value: moment(value, wall_clock_versions)
         self.templates.globals["when"] = lambda value: when(value, wall_clock_versions)
-        self.templates.globals["change_rows"] = lambda changes, pending: change_rows(
-            changes, pending, wall_clock_versions
-        )
+        self.templates.globals["change_table"] = lambda id, changes: change_table(id, changes, wall_clock_versions)
+        self.templates.globals["change_header"] = lambda change: change_header(change, wall_clock_versions)
         self.statics = _static_files()
         self.pages = PageCache(page_cache) if page_cache > 0 else None
 
