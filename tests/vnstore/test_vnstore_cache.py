@@ -386,7 +386,8 @@ def test_kept_cells_render_as_fresh_ones(rows):
 
 
 def test_equal_values_of_other_types_or_signs_are_not_confused():
-    rows = [(1, True, 0.0), (True, 1, -0.0), (1.0, 1, 0), (b"a", "a", 0)]
+    uid = uuid.UUID(int=1)
+    rows = [(1, True, 0.0), (True, 1, -0.0), (1.0, 1, 0), (b"a", "a", 0), (uid, 1, "a"), (1, 1, "a"), (1, 1, "a")]
     for row in rows:
         _pages._cells(row)
     for row in rows:
@@ -394,10 +395,11 @@ def test_equal_values_of_other_types_or_signs_are_not_confused():
 
 
 def test_kept_cells_are_bounded(monkeypatch):
-    monkeypatch.setattr(_pages, "_KEPT_CELLS_MAX", 10)
+    monkeypatch.setattr(_pages, "_KEPT_ROWS_MAX", 10)
+    monkeypatch.setattr(_pages, "_kept_rows", {})
     for number in range(100):
         _pages._cells((number, str(number), b"x"))
-        assert len(_pages._kept_cells) <= 10
+        assert len(_pages._kept_rows) <= 10
 
 
 @settings(max_examples=100, deadline=None)
@@ -460,6 +462,7 @@ def test_kept_times_follow_the_local_zone(monkeypatch):
 
 def test_kept_times_are_bounded(monkeypatch):
     monkeypatch.setattr(_pages, "_KEPT_TIMES_MAX", 10)
+    monkeypatch.setattr(_pages, "_kept_times", {})
     for number in range(100):
         _pages.when(found.Versionstamp(number.to_bytes(10, "big"), 0), True)
         assert len(_pages._kept_times) <= 10

@@ -133,10 +133,12 @@ _CELL_HEADS = {
 #: Exact types whose cells are kept by value: equal values of these types
 #: always show alike (unlike floats, where 0.0 == -0.0, or tuples holding them).
 _KEPT_CELL_TYPES = frozenset((str, int, bytes, uuid.UUID))
-#: (column, type, value) -> the cell's HTML; cleared when it grows past
-#: _KEPT_CELLS_MAX. Pages repeat values (a uid on three rows, keys, cities).
-_kept_cells = {}
-_KEPT_CELLS_MAX = 8192
+#: Row key (each value's type and value; a UUID by its int, which hashes
+#: and compares in C) -> the row's cells' HTML; cleared when it grows past
+#: _KEPT_ROWS_MAX. The same rows are shown again and again (a page
+#: requested anew, a change's tuples on each of its pages).
+_kept_rows = {}
+_KEPT_ROWS_MAX = 4096
 
 
 def _cell_html(column, value):
@@ -149,24 +151,26 @@ def _cell_html(column, value):
     )
 
 
+def _row_key(value):
+    # A value's part of a row key, None if its cells are not kept.
+    kind_ = type(value)
+    if kind_ is uuid.UUID:
+        return value.int
+    return value if kind_ in _KEPT_CELL_TYPES else None
+
+
 def _cells(items):
-    # The <td>s of one tuple (in column order) as one str.
-    out = []
-    for column, value in zip(COLUMNS, items):
-        kept = type(value) in _KEPT_CELL_TYPES
-        if kept:
-            key = (column, type(value), value)
-            cell = _kept_cells.get(key)
-            if cell is not None:
-                out.append(cell)
-                continue
-        cell = _cell_html(column, value)
-        if kept:
-            if len(_kept_cells) >= _KEPT_CELLS_MAX:
-                _kept_cells.clear()
-            _kept_cells[key] = cell
-        out.append(cell)
-    return "".join(out)
+    # The <td>s of one tuple (in column order: uid, key, value) as one str.
+    uid, key, value = items
+    key = (type(uid), _row_key(uid), type(key), _row_key(key), type(value), _row_key(value))
+    cells = _kept_rows.get(key)
+    if cells is None:
+        cells = "".join([_cell_html(column, value) for column, value in zip(COLUMNS, items)])
+        if key[1] is not None and key[3] is not None and key[5] is not None:
+            if len(_kept_rows) >= _KEPT_ROWS_MAX:
+                _kept_rows.clear()
+            _kept_rows[key] = cells
+    return cells
 
 
 def cells_html(items):
