@@ -427,12 +427,24 @@ class Context:
         self.templates.globals["when"] = lambda value: when(value, wall_clock_versions)
         self.templates.globals["change_table"] = lambda id, changes: change_table(id, changes, wall_clock_versions)
         self.templates.globals["change_header"] = lambda change: change_header(change, wall_clock_versions)
+        self._globals = dict(self.templates.globals)
+        self._templates = {}
         self.statics = _static_files()
         self.pages = PageCache(page_cache) if page_cache > 0 else None
 
     def render(self, status, template, **values):
         """An HTML Response of ``template`` rendered with ``values`` (autoescaped)."""
-        html = self.templates.get_template(template).render(**values)
+        found_template = self._templates.get(template)
+        if found_template is None:
+            found_template = self._templates[template] = self.templates.get_template(template)
+        # What Template.render does, but with a context over one plain dict of
+        # the globals and values (shared=True) rather than one jinja2 copies
+        # key by key from its ChainMap of globals on every render.
+        context = found_template.new_context({**self._globals, **values}, shared=True)
+        try:
+            html = self.templates.concat(found_template.root_render_func(context))
+        except Exception:
+            self.templates.handle_exception()
         return Response(status, html.encode("utf-8"), [(b"content-type", b"text/html; charset=utf-8")])
 
     async def run(self, function, *args):
