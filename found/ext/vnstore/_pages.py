@@ -805,20 +805,26 @@ class Search:
             if not begin <= self.after < end:
                 raise HTTPError(400, "Malformed cursor", "The page cursor does not belong to this search.")
             begin = self.after + b"\x00"
-        rows, cursor, read = [], None, 0
-        async for key, _ in found.query(tx, begin, end, limit=scan):
-            read += 1
-            items = [None] * len(COLUMNS)
-            for column in order[:bound]:
-                items[column] = self.values[COLUMNS[column]]
-            for column, value in zip(order[bound:], found.unpack(key[skip:])):
-                items[column] = value
-            if not self.matches(items):
-                continue
-            if len(rows) == limit:
-                return rows, cursor  # one more match: there is a next page
-            rows.append(tuple(items))
-            cursor = key
+        fixed = [(column, self.values[COLUMNS[column]]) for column in order[:bound]]
+        rest = order[bound:]
+        prefixed = bool(self.prefixes)
+        unpack = found.unpack
+        rows, cursor, read, key = [], None, 0, None
+        # By batches: the same reads as found.query, without its step per pair.
+        async for batch in found.query_batches(tx, begin, end, limit=scan):
+            for key, _ in batch:
+                read += 1
+                items = [None] * len(COLUMNS)
+                for column, value in fixed:
+                    items[column] = value
+                for column, value in zip(rest, unpack(key[skip:])):
+                    items[column] = value
+                if prefixed and not self.matches(items):
+                    continue
+                if len(rows) == limit:
+                    return rows, cursor  # one more match: there is a next page
+                rows.append(tuple(items))
+                cursor = key
         if read < scan:
             return rows, None
         return rows, key  # stopped by the scan limit: the next page goes on from here
