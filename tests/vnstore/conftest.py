@@ -1,13 +1,16 @@
 """Fixtures for vnstore's tests: an embedded database directory, a fresh store
 per test, and the ASGI app with its lifespan run."""
 
+import os
 import uuid
 
 import httpx
+import jinja2
 import pytest
 
 import found
 from found.ext import vnstore
+from found.ext.vnstore import _pages
 from found.ext.vnstore import server as vnserver
 from vnstore_helpers import Lifespan, ServerProcess
 
@@ -66,3 +69,38 @@ def start_server(tmp_path):
     yield start
     for server in started:
         server.stop()
+
+
+#: The templates as they were before the rendered pages' loops moved into
+#: Python (tuple_rows, modifications, change_table, change_header): every page must
+#: still be byte for byte what they render.
+REFERENCE_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_templates")
+
+
+@pytest.fixture(autouse=True)
+def pages_render_as_the_reference_templates(monkeypatch):
+    """Every page a vnstore test renders is also rendered by the reference
+    templates, with the same values and globals, and must equal it."""
+    render = _pages.Context.render
+    environments = {}
+
+    def checked(self, status, template, **values):
+        response = render(self, status, template, **values)
+        env = environments.get(id(self))
+        if env is None:
+            env = environments[id(self)] = (
+                jinja2.Environment(
+                    loader=jinja2.FileSystemLoader(REFERENCE_TEMPLATES),
+                    autoescape=True,
+                    undefined=jinja2.StrictUndefined,
+                    trim_blocks=True,
+                    lstrip_blocks=True,
+                ),
+                self,  # kept alive so that id(self) stays its own
+            )
+            env[0].globals.update(self.templates.globals)
+        expected = env[0].get_template(template).render(**values).encode("utf-8")
+        assert response.body == expected, template
+        return response
+
+    monkeypatch.setattr(_pages.Context, "render", checked)

@@ -374,3 +374,156 @@ def test_quote_is_urllibs(text):
     from urllib.parse import quote
 
     assert _pages._quote(text) == quote(text, safe="")
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(VALUES, VALUES, VALUES), max_size=8))
+def test_kept_cells_render_as_fresh_ones(rows):
+    # Twice: the second time from the kept cells.
+    for _ in range(2):
+        for row in rows:
+            assert _pages._cells(row) == "".join(_pages._cell_html(c, v) for c, v in zip(_pages.COLUMNS, row))
+
+
+def test_equal_values_of_other_types_or_signs_are_not_confused():
+    uid = uuid.UUID(int=1)
+    rows = [(1, True, 0.0), (True, 1, -0.0), (1.0, 1, 0), (b"a", "a", 0), (uid, 1, "a"), (1, 1, "a"), (1, 1, "a")]
+    for row in rows:
+        _pages._cells(row)
+    for row in rows:
+        assert _pages._cells(row) == "".join(_pages._cell_html(c, v) for c, v in zip(_pages.COLUMNS, row))
+
+
+def test_kept_cells_are_bounded(monkeypatch):
+    monkeypatch.setattr(_pages, "_KEPT_ROWS_MAX", 10)
+    monkeypatch.setattr(_pages, "_kept_rows", {})
+    for number in range(100):
+        _pages._cells((number, str(number), b"x"))
+        assert len(_pages._kept_rows) <= 10
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    changes=st.lists(
+        st.fixed_dictionaries(
+            {"uid": st.uuids(), "message": st.one_of(st.none(), st.text()), "started": STAMPS, "significance": STAMPS}
+        ),
+        max_size=4,
+    ),
+    wall_clock=st.booleans(),
+)
+def test_history_rows_render_as_the_template_did(changes, wall_clock):
+    import jinja2
+
+    loop = (
+        "{% for change in rows %}\n"
+        "    <tr>\n"
+        '      <td data-label="change">{{ change_link(change) }}</td>\n'
+        '      <td data-label="message">{{ change.message or "(no message)" }}</td>\n'
+        '      <td data-label="status">{{ status(change) }}</td>\n'
+        "      <td data-label=\"{{ 'started' if pending else 'applied' }}\">"
+        "{{ when(change.started if pending else change.significance) }}</td>\n"
+        "    </tr>\n"
+        "{% endfor %}\n"
+    )
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(
+        change_link=_pages.change_link, status=_pages.status, when=lambda value: _pages.when(value, wall_clock)
+    )
+    for pending in (True, False):
+        expected = env.from_string(loop).render(rows=changes, pending=pending)
+        assert str(_pages.change_rows(changes, pending, wall_clock)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=STAMPS, wall_clock=st.booleans())
+def test_kept_times_show_as_fresh_ones(value, wall_clock):
+    for _ in range(2):  # the second time from the kept times
+        assert str(_pages.when(value, wall_clock)) == _pages._when(value, wall_clock)
+
+
+def test_kept_times_follow_the_local_zone(monkeypatch):
+    import time
+
+    # 2026-07-01 12:00 UTC: summer time in Paris, winter in Santiago.
+    value = found.Versionstamp((1782907200 * 10**6).to_bytes(8, "big") + b"\x00\x00", 0)
+    shown = {}
+    try:
+        for zone in ("UTC", "Europe/Paris", "America/Santiago", "UTC"):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            shown[zone] = str(_pages.when(value, True))
+            assert shown[zone] == _pages._when(value, True)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert len(set(shown.values())) == 3
+
+
+def test_kept_times_are_bounded(monkeypatch):
+    monkeypatch.setattr(_pages, "_KEPT_TIMES_MAX", 10)
+    monkeypatch.setattr(_pages, "_kept_times", {})
+    for number in range(100):
+        _pages.when(found.Versionstamp(number.to_bytes(10, "big"), 0), True)
+        assert len(_pages._kept_times) <= 10
+
+
+#: The macros that showed a change's head and tuples before change_header
+#: and modifications.
+MACRO_CHANGE_PAGE = (
+    "{% macro modifications(changes) -%}\n"
+    "{% if changes %}\n"
+    '<table class="grid" id="tuples">\n'
+    "  <thead><tr><th></th>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>\n"
+    "  <tbody>\n"
+    "  {% for row in changes %}\n"
+    "    <tr class=\"{{ 'added' if row['alive?'] else 'removed' }}\">\n"
+    "      <td class=\"op\" data-label=\"{{ 'added' if row['alive?'] else 'removed' }}\" "
+    "title=\"{{ 'added' if row['alive?'] else 'removed' }}\">{{ '+' if row['alive?'] else '−' }}</td>\n"
+    "{{ cells_html(row) }}    </tr>\n"
+    "  {% endfor %}\n"
+    "  </tbody>\n"
+    "</table>\n"
+    "{% else %}\n"
+    '<p class="muted">This change adds or removes no tuple yet.</p>\n'
+    "{% endif %}\n"
+    "{%- endmacro %}\n"
+    "{% macro change_header(change) -%}\n"
+    '<div class="change-head">\n'
+    '  <h1>{{ change.message or "(no message)" }}</h1>\n'
+    '  <dl class="facts">\n'
+    '    <dt>change</dt><dd class="mono">{{ change.uid.hex }}</dd>\n'
+    "    <dt>status</dt><dd>{{ status(change) }}</dd>\n"
+    "    <dt>started</dt><dd>{{ when(change.started) }}</dd>\n"
+    "    {% if change.significance is not none %}<dt>applied</dt><dd>{{ when(change.significance) }}</dd>"
+    "{% endif %}\n"
+    "  </dl>\n"
+    "</div>\n"
+    "{%- endmacro %}"
+    "{{ change_header(change) }}|{{ modifications(changes) }}"
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    change=st.fixed_dictionaries(
+        {"uid": st.uuids(), "message": st.one_of(st.none(), st.text()), "started": STAMPS, "significance": STAMPS}
+    ),
+    changes=st.lists(
+        st.fixed_dictionaries({"uid": VALUES, "key": VALUES, "value": VALUES, "alive?": st.booleans()}), max_size=4
+    ),
+    wall_clock=st.booleans(),
+)
+def test_change_head_and_tuples_render_as_the_template_macros_did(change, changes, wall_clock):
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(
+        cells_html=_pages.cells_html,
+        columns=_pages.COLUMNS,
+        status=_pages.status,
+        when=lambda value: _pages.when(value, wall_clock),
+    )
+    expected = env.from_string(MACRO_CHANGE_PAGE).render(change=change, changes=changes)
+    shown = "{}|{}".format(_pages.change_header(change, wall_clock), _pages.modifications(changes))
+    assert shown == expected

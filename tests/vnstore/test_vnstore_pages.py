@@ -323,3 +323,29 @@ async def test_stylesheet_has_dark_mode_and_a_narrow_layout(client):
     assert "color-scheme: light dark" in css
     narrow = re.search(r"@media \(max-width: (\d+)px\)", css)
     assert narrow and int(narrow.group(1)) >= 390
+
+
+@pytest.mark.parametrize("scan", [1, 2, 3, 5, 1000])
+@pytest.mark.parametrize("query", [{"value": "ab", "value-prefix": "on"}, {"key": "name"}, {}])
+async def test_pages_under_a_scan_limit_walk_every_match_once(db, store, scan, query):
+    async def fill(tx):
+        changeid = await vnstore.change_create(tx, store)
+        for number in range(12):
+            await vnstore.add(tx, store, "u{}".format(number), "name", ("ab" if number % 3 else "x") + str(number))
+        await vnstore.change_apply(tx, store, changeid)
+
+    await found.transactional(db, fill)
+    search = vnserver._pages.Search.from_query(query)
+    shown = []
+    for _ in range(100):
+        rows, cursor = await found.transactional(db, search.page, store.alive, 2, scan)
+        assert len(rows) <= 2
+        shown += rows
+        if cursor is None:
+            break
+        search.after = cursor
+    expected = [("u{}".format(n), "name", ("ab" if n % 3 else "x") + str(n)) for n in range(12)]
+    if "value" in query:
+        expected = [row for row in expected if row[2].startswith("ab")]
+    assert sorted(shown) == sorted(expected)
+    assert len(shown) == len(set(shown))

@@ -11,6 +11,7 @@ import functools
 import json
 import mimetypes
 import re
+import time
 import uuid
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -129,20 +130,102 @@ _CELL_HEADS = {
 }
 
 
+#: Exact types whose cells are kept by value: equal values of these types
+#: always show alike (unlike floats, where 0.0 == -0.0, or tuples holding them).
+_KEPT_CELL_TYPES = frozenset((str, int, bytes, uuid.UUID))
+#: Row key (each value's type and value; a UUID by its int, which hashes
+#: and compares in C) -> the row's cells' HTML; cleared when it grows past
+#: _KEPT_ROWS_MAX. The same rows are shown again and again (a page
+#: requested anew, a change's tuples on each of its pages).
+_kept_rows = {}
+_KEPT_ROWS_MAX = 4096
+
+
+def _cell_html(column, value):
+    # One tuple value's <td>, escaped as the template's autoescaping does.
+    text = tostring(value)
+    shown = _escape(text)
+    head, link = _CELL_HEADS[column]
+    return '{}{}" href="{}{}" title="find tuples with {} = {}">{}</a></td>'.format(
+        head, _escape(kind(value)), link, _escape(_quote(text)), column, shown, shown
+    )
+
+
+def _row_key(value):
+    # A value's part of a row key, None if its cells are not kept.
+    kind_ = type(value)
+    if kind_ is uuid.UUID:
+        return value.int
+    return value if kind_ in _KEPT_CELL_TYPES else None
+
+
+def _cells(items):
+    # The <td>s of one tuple (in column order: uid, key, value) as one str.
+    uid, key, value = items
+    key = (type(uid), _row_key(uid), type(key), _row_key(key), type(value), _row_key(value))
+    cells = _kept_rows.get(key)
+    if cells is None:
+        cells = "".join([_cell_html(column, value) for column, value in zip(COLUMNS, items)])
+        if key[1] is not None and key[3] is not None and key[5] is not None:
+            if len(_kept_rows) >= _KEPT_ROWS_MAX:
+                _kept_rows.clear()
+            _kept_rows[key] = cells
+    return cells
+
+
 def cells_html(items):
     """The table cells (``<td>``) of one tuple (as ``cells`` takes it),
     escaped as the template's autoescaping does: one call per row instead of
     a template macro per cell, which cost about a third of rendering /navigate/."""
     if isinstance(items, Mapping):
         items = [items[column] for column in COLUMNS]
+    return markupsafe.Markup(_cells(items))
+
+
+def tuple_rows(rows):
+    """The ``<tr>`` lines of navigate's results table, one per tuple (in
+    column order): the template's loop, made in Python at a fraction of its cost."""
+    return markupsafe.Markup("".join(["    <tr>{}</tr>\n".format(_cells(row)) for row in rows]))
+
+
+#: A modification's row head, by whether it adds (True) or removes (False).
+_MODIFICATION_HEADS = {
+    alive: '    <tr class="{0}">\n      <td class="op" data-label="{0}" title="{0}">{1}</td>\n'.format(
+        "added" if alive else "removed", "+" if alive else "\N{MINUS SIGN}"
+    )
+    for alive in (True, False)
+}
+
+
+def _modification_rows(changes):
+    # The <tr> lines of a change's tuples table (change_changes rows).
     out = []
-    for column, value in zip(COLUMNS, items):
-        text = tostring(value)
-        shown = _escape(text)
-        head, link = _CELL_HEADS[column]
+    for row in changes:
+        out.append(_MODIFICATION_HEADS[bool(row[vnstore.ALIVE])])
+        out.append(_cells([row[column] for column in COLUMNS]))
+        out.append("    </tr>\n")
+    return "".join(out)
+
+
+def change_rows(changes, pending, wall_clock_versions):
+    """The ``<tr>`` blocks of the history list's table of ``changes``: the
+    pending table (``pending`` true) shows when each started, the other when
+    each was applied."""
+    label = "started" if pending else "applied"
+    out = []
+    for change in changes:
+        uid = change["uid"].hex
         out.append(
-            '{}{}" href="{}{}" title="find tuples with {} = {}">{}</a></td>'.format(
-                head, _escape(kind(value)), link, _escape(_quote(text)), column, shown, shown
+            '    <tr>\n      <td data-label="change"><a class="mono" href="/history/u/{}/">{}</a></td>\n'
+            '      <td data-label="message">{}</td>\n'
+            '      <td data-label="status">{}</td>\n'
+            '      <td data-label="{}">{}</td>\n    </tr>\n'.format(
+                uid,
+                uid[:8],
+                _text(change["message"] or "(no message)"),
+                status(change),
+                label,
+                when(change["started"] if pending else change["significance"], wall_clock_versions),
             )
         )
     return markupsafe.Markup("".join(out))
@@ -161,17 +244,98 @@ def status(change):
     return markupsafe.Markup('<span class="badge applied">applied</span>')
 
 
+def _when(value, wall_clock_versions):
+    m = moment(value, wall_clock_versions)
+    if m.iso:
+        return '<time datetime="{}" title="versionstamp {}">{}</time>'.format(
+            _escape(m.iso), _escape(m.stamp), _escape(m.text)
+        )
+    return '<span class="mono" title="versionstamp">{}</span>'.format(_escape(m.stamp))
+
+
+#: (commit version, user version, clock versions?, (UTC offset, zone name)
+#: of the local time then) -> what ``when`` shows; cleared past _KEPT_TIMES_MAX.
+_kept_times = {}
+_KEPT_TIMES_MAX = 4096
+
+
 def when(value, wall_clock_versions):
     """A commit's local date and time with its versionstamp on hover, or the
     versionstamp alone when versions are not clock times (see ``moment``)."""
-    m = moment(value, wall_clock_versions)
-    if m.iso:
-        return markupsafe.Markup(
-            '<time datetime="{}" title="versionstamp {}">{}</time>'.format(
-                _escape(m.iso), _escape(m.stamp), _escape(m.text)
-            )
+    key = None
+    if value is not None and value.is_complete():
+        wall_clock_versions = bool(wall_clock_versions)
+        zone = None
+        if wall_clock_versions:
+            # What the local time shows of an instant is its offset and zone
+            # name (as datetime.astimezone finds them): with them in the key,
+            # a change of the local zone shows afresh.
+            local = time.localtime(int.from_bytes(value.tr_version[:8], "big") // 1_000_000)
+            zone = (local.tm_gmtoff, local.tm_zone)
+        key = (value.tr_version, value.user_version, wall_clock_versions, zone)
+        shown = _kept_times.get(key)
+        if shown is not None:
+            return markupsafe.Markup(shown)
+    shown = _when(value, wall_clock_versions)
+    if key is not None:
+        if len(_kept_times) >= _KEPT_TIMES_MAX:
+            _kept_times.clear()
+        _kept_times[key] = shown
+    return markupsafe.Markup(shown)
+
+
+def _text(value):
+    # What {{ value }} shows with autoescaping.
+    return _escape(value) if type(value) is str else str(markupsafe.escape(value))
+
+
+def change_table(id, changes, wall_clock_versions):
+    """The history list's table ``id`` ("pending": when each started, else
+    when each was applied) of ``changes``."""
+    return markupsafe.Markup(
+        '<table class="grid" id="{}">\n  <thead><tr><th>change</th><th>message</th><th>status</th><th>{}</th>'
+        "</tr></thead>\n  <tbody>\n{}  </tbody>\n</table>".format(
+            _text(id),
+            "started" if id == "pending" else "applied",
+            change_rows(changes, id == "pending", wall_clock_versions),
         )
-    return markupsafe.Markup('<span class="mono" title="versionstamp">{}</span>'.format(_escape(m.stamp)))
+    )
+
+
+#: The head of a change's tuples table.
+_MODIFICATIONS_HEAD = (
+    '<table class="grid" id="tuples">\n  <thead><tr><th></th>'
+    + "".join("<th>{}</th>".format(column) for column in COLUMNS)
+    + "</tr></thead>\n  <tbody>\n"
+)
+
+
+def modifications(changes):
+    """A change's tuples table (``change_changes`` rows), or the line saying
+    it has none."""
+    if not changes:
+        return markupsafe.Markup('<p class="muted">This change adds or removes no tuple yet.</p>\n')
+    return markupsafe.Markup("".join((_MODIFICATIONS_HEAD, _modification_rows(changes), "  </tbody>\n</table>\n")))
+
+
+def change_header(change, wall_clock_versions):
+    """The head of a change's pages: its message, uid, status and times."""
+    applied = ""
+    if change["significance"] is not None:
+        applied = "<dt>applied</dt><dd>{}</dd>".format(when(change["significance"], wall_clock_versions))
+    return markupsafe.Markup(
+        '<div class="change-head">\n  <h1>{}</h1>\n  <dl class="facts">\n'
+        '    <dt>change</dt><dd class="mono">{}</dd>\n'
+        "    <dt>status</dt><dd>{}</dd>\n"
+        "    <dt>started</dt><dd>{}</dd>\n"
+        "{}  </dl>\n</div>".format(
+            _text(change["message"] or "(no message)"),
+            change["uid"].hex,
+            status(change),
+            when(change["started"], wall_clock_versions),
+            applied,
+        )
+    )
 
 
 def _environment():
@@ -187,7 +351,13 @@ def _environment():
     # macros: a macro call costs several times more.
     env.globals.update(change_link=change_link, status=status)
     env.globals.update(
-        cells=cells, cells_html=cells_html, columns=COLUMNS, limit=NAVIGATE_LIMIT, prefix_suffix=PREFIX_SUFFIX
+        cells=cells,
+        cells_html=cells_html,
+        tuple_rows=tuple_rows,
+        modifications=modifications,
+        columns=COLUMNS,
+        limit=NAVIGATE_LIMIT,
+        prefix_suffix=PREFIX_SUFFIX,
     )
     return env
 
@@ -255,12 +425,26 @@ class Context:
         self.templates = _environment()
         self.templates.globals["moment"] = lambda value: moment(value, wall_clock_versions)
         self.templates.globals["when"] = lambda value: when(value, wall_clock_versions)
+        self.templates.globals["change_table"] = lambda id, changes: change_table(id, changes, wall_clock_versions)
+        self.templates.globals["change_header"] = lambda change: change_header(change, wall_clock_versions)
+        self._globals = dict(self.templates.globals)
+        self._templates = {}
         self.statics = _static_files()
         self.pages = PageCache(page_cache) if page_cache > 0 else None
 
     def render(self, status, template, **values):
         """An HTML Response of ``template`` rendered with ``values`` (autoescaped)."""
-        html = self.templates.get_template(template).render(**values)
+        found_template = self._templates.get(template)
+        if found_template is None:
+            found_template = self._templates[template] = self.templates.get_template(template)
+        # What Template.render does, but with a context over one plain dict of
+        # the globals and values (shared=True) rather than one jinja2 copies
+        # key by key from its ChainMap of globals on every render.
+        context = found_template.new_context({**self._globals, **values}, shared=True)
+        try:
+            html = self.templates.concat(found_template.root_render_func(context))
+        except Exception:
+            self.templates.handle_exception()
         return Response(status, html.encode("utf-8"), [(b"content-type", b"text/html; charset=utf-8")])
 
     async def run(self, function, *args):
@@ -621,20 +805,26 @@ class Search:
             if not begin <= self.after < end:
                 raise HTTPError(400, "Malformed cursor", "The page cursor does not belong to this search.")
             begin = self.after + b"\x00"
-        rows, cursor, read = [], None, 0
-        async for key, _ in found.query(tx, begin, end, limit=scan):
-            read += 1
-            items = [None] * len(COLUMNS)
-            for column in order[:bound]:
-                items[column] = self.values[COLUMNS[column]]
-            for column, value in zip(order[bound:], found.unpack(key[skip:])):
-                items[column] = value
-            if not self.matches(items):
-                continue
-            if len(rows) == limit:
-                return rows, cursor  # one more match: there is a next page
-            rows.append(tuple(items))
-            cursor = key
+        fixed = [(column, self.values[COLUMNS[column]]) for column in order[:bound]]
+        rest = order[bound:]
+        prefixed = bool(self.prefixes)
+        unpack = found.unpack
+        rows, cursor, read, key = [], None, 0, None
+        # By batches: the same reads as found.query, without its step per pair.
+        async for batch in found.query_batches(tx, begin, end, limit=scan):
+            for key, _ in batch:
+                read += 1
+                items = [None] * len(COLUMNS)
+                for column, value in fixed:
+                    items[column] = value
+                for column, value in zip(rest, unpack(key[skip:])):
+                    items[column] = value
+                if prefixed and not self.matches(items):
+                    continue
+                if len(rows) == limit:
+                    return rows, cursor  # one more match: there is a next page
+                rows.append(tuple(items))
+                cursor = key
         if read < scan:
             return rows, None
         return rows, key  # stopped by the scan limit: the next page goes on from here
