@@ -184,6 +184,10 @@ int store_verify(MDB_env *env);
 
 /* store_sample.c */
 int store_sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len);
+/* store_sample_note for a key shorter than STORE_MAX_KEY (its sample entry
+ * is its own) whose old value had old_val_len bytes (-1: the key was absent). */
+int store_sample_replace(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int old_val_len,
+                         int val_len);
 int store_sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
 int store_sample_clear(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
 int store_sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el,
