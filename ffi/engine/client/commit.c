@@ -215,13 +215,9 @@ static FDBFuture *commit_locked(FDBTransaction *tr) {
         if (fresh) tx_writes_recycle(fresh);
         return future_error(FDB_ERR_INTERNAL_ERROR);
     }
-    /* Only conflict checks read it: a commit without reads (a blind write)
-     * needs no version, and asking the store for its latest costs a lock and
-     * maybe a new snapshot on every such commit. */
     job->req.read_version = tr->snap                       ? snapshot_version(tr->snap)
                             : tr->wanted_read_version >= 0 ? tr->wanted_read_version
-                            : wr->reads.len                ? store_committed_version(tr->db->s)
-                                                           : 0;
+                                                           : store_committed_version(tr->db->s);
     tx_release_snapshot(tr);
     job->req.reads = wr->reads.items;
     job->req.n_reads = (int)wr->reads.len;
