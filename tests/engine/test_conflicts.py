@@ -176,6 +176,24 @@ def test_set_read_version_reads_the_past(db):
     assert tr[b"a"].value == b"old"
 
 
+def test_set_read_version_to_a_committed_version_after_blind_writes(db):
+    # FoundationDB serves a version read from get_committed_version for a
+    # while: the blind-write commits in between must not lose it.
+    tr = db.create_transaction()
+    tr[b"a"] = b"old"
+    tr.commit().wait()
+    v = tr.get_committed_version()
+    for value in (b"new", b"newer"):
+        t2 = db.create_transaction()
+        t2[b"a"] = value
+        t2[b"b"] = value
+        t2.commit().wait()
+    t3 = db.create_transaction()
+    t3.set_read_version(v)
+    assert t3[b"a"].value == b"old"
+    assert t3[b"b"].value is None
+
+
 def test_set_read_version_in_the_future(db):
     tr = db.create_transaction()
     v = tr.get_read_version().wait()

@@ -194,7 +194,10 @@ static void fail_waiting(FDBFuture *retry, FDBFuture *waiters, tx_watch *watches
 
 /* Fail everything waiting on this attempt (versionstamps, uncommitted
  * watches) and drop the attempt's state; options and retry state stay. */
-void tx_abandon_attempt(FDBTransaction *tr, int err) {
+/* keep_writes: 0 when the transaction is being destroyed — its pending
+ * writes go straight back to the pool instead of being emptied for reuse
+ * (which built fresh read-your-writes lists nobody would use). */
+static void abandon(FDBTransaction *tr, int err, int keep_writes) {
     pthread_mutex_lock(&tr->lock);
     FDBFuture *waiters = tr->versionstamp_waiters;
     tx_watch *watches = tr->watches;
@@ -211,7 +214,10 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     free(conflicting);
     fail_waiting(retry, waiters, watches, err);
     release_snapshot(tr);
-    if (!tr->wr) {
+    if (!keep_writes) {
+        tx_writes_recycle(tr->wr); /* no API call may follow destroy */
+        tr->wr = NULL;
+    } else if (!tr->wr) {
         tr->wr = tx_writes_new();
     } else if (writes_reset(tr->wr)) {
         writes_free(tr->wr);
@@ -226,6 +232,8 @@ void tx_abandon_attempt(FDBTransaction *tr, int err) {
     atomic_store(&tr->state, TX_ACTIVE);
 }
 
+void tx_abandon_attempt(FDBTransaction *tr, int err) { abandon(tr, err, 1); }
+
 static void reset_locked(FDBTransaction *tr) {
     tx_abandon_attempt(tr, FDB_ERR_TRANSACTION_CANCELLED);
     options_from_db(tr);
@@ -237,7 +245,7 @@ static void reset_locked(FDBTransaction *tr) {
 FDB_EXPORT void fdb_transaction_destroy(FDBTransaction *tr) {
     if (!tr) return;
     tx_enter(tr);
-    tx_abandon_attempt(tr, FDB_ERR_TRANSACTION_CANCELLED);
+    abandon(tr, FDB_ERR_TRANSACTION_CANCELLED, 0);
     tx_leave(tr);
     tx_unref(tr);
 }

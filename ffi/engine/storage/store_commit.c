@@ -32,7 +32,8 @@ struct batch {
     /* versionstamped keys resolved at commit, recorded as write ranges */
     key_range *stamped;
     uint8_t *stamped_keys;
-    uint8_t *scratch; /* ATOMIC_MAX_RESULT bytes for atomic results */
+    uint8_t *scratch;   /* ATOMIC_MAX_RESULT bytes for atomic results */
+    MDB_cursor *cursor; /* for store_data_put, while the batch's transaction lasts */
     int64_t version;
     int fail; /* the whole batch failed with this error */
     struct batch *next_done;
@@ -72,7 +73,7 @@ static int validate(const commit_request *r) {
     return 0;
 }
 
-static int atomic(MDB_txn *txn, store *s, const mutation *m, uint8_t *scratch) {
+static int atomic(MDB_txn *txn, store *s, batch *b, const mutation *m, uint8_t *scratch) {
     const uint8_t *old = NULL;
     int found, old_len = 0, out_len = 0, present = 0;
     int err = store_data_get(txn, s, m->key, m->key_len, &found, &old, &old_len);
@@ -80,7 +81,7 @@ static int atomic(MDB_txn *txn, store *s, const mutation *m, uint8_t *scratch) {
     if (atomic_apply(m->op, found, old, old_len, m->param, m->param_len, scratch, &out_len, &present))
         return MDB_BAD_VALSIZE; /* unreachable: ops were validated */
     if (!present) return found ? store_data_del(txn, s, m->key, m->key_len) : 0;
-    return store_data_put(txn, s, m->key, m->key_len, scratch, out_len);
+    return store_data_put(txn, s, &b->cursor, m->key, m->key_len, scratch, out_len);
 }
 
 static void store_stamp(uint8_t out[10], int64_t version, uint16_t index) {
@@ -99,7 +100,7 @@ static int apply(MDB_txn *txn, store *s, batch *b, const commit_request *r, int6
         const mutation *m = &r->mutations[i];
         int rc = 0;
         if (m->kind == MUT_SET) {
-            rc = store_data_put(txn, s, m->key, m->key_len, m->param, m->param_len);
+            rc = store_data_put(txn, s, &b->cursor, m->key, m->key_len, m->param, m->param_len);
         } else if (m->kind == MUT_CLEAR_RANGE) {
             rc = store_data_clear_range(txn, s, m->key, m->key_len, m->end, m->end_len);
         } else if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_KEY) {
@@ -111,14 +112,14 @@ static int apply(MDB_txn *txn, store *s, batch *b, const commit_request *r, int6
             b->stamped[*n_stamped] = (key_range){key, len, key, len + 1};
             ++*n_stamped;
             *keys += len + 1;
-            rc = store_data_put(txn, s, key, len, m->param, m->param_len);
+            rc = store_data_put(txn, s, &b->cursor, key, len, m->param, m->param_len);
         } else if (m->op == FDB_MUTATION_TYPE_SET_VERSIONSTAMPED_VALUE) {
             int len = m->param_len - 4;
             memcpy(b->scratch, m->param, (size_t)len);
             memcpy(b->scratch + le32(m->param + len), stamp, 10);
-            rc = store_data_put(txn, s, m->key, m->key_len, b->scratch, len);
+            rc = store_data_put(txn, s, &b->cursor, m->key, m->key_len, b->scratch, len);
         } else {
-            rc = atomic(txn, s, m, b->scratch);
+            rc = atomic(txn, s, b, m, b->scratch);
         }
         if (rc) return rc;
     }
@@ -317,6 +318,8 @@ static void commit_batch(store *s, commit_request *list, uint8_t *scratch) {
             rc = store_meta_get_i64(txn, s, "version", &last);
             if (!rc) b->version = versions_next(last);
             if (!rc) rc = run_batch(txn, s, b, b->version);
+            if (b->cursor) mdb_cursor_close(b->cursor);
+            b->cursor = NULL;
             if (!rc && b->n_accepted)
                 rc = mdb_txn_commit(txn);
             else

@@ -175,7 +175,11 @@ int store_bucket_entry(const MDB_val *b, size_t off, bucket_entry *e);
 int store_bucket_seek(const MDB_val *b, const uint8_t *key, int key_len, size_t *off);
 int store_data_get(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int *found, const uint8_t **value,
                    int *value_len);
-int store_data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len, const uint8_t *val, int val_len);
+/* *cursor: a cursor on the data database that the caller keeps across puts
+ * of one write transaction (NULL at first: opened here) and closes before
+ * the transaction ends (one cursor per put cost a malloc and a free). */
+int store_data_put(MDB_txn *txn, store *s, MDB_cursor **cursor, const uint8_t *key, int key_len,
+                   const uint8_t *val, int val_len);
 int store_data_del(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
 int store_data_clear_range(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
 
@@ -184,6 +188,10 @@ int store_verify(MDB_env *env);
 
 /* store_sample.c */
 int store_sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len);
+/* store_sample_note for a key shorter than STORE_MAX_KEY (its sample entry
+ * is its own) whose old value had old_val_len bytes (-1: the key was absent). */
+int store_sample_replace(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int old_val_len,
+                         int val_len);
 int store_sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len);
 int store_sample_clear(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el);
 int store_sample_sum(MDB_txn *txn, store *s, const uint8_t *b, int bl, const uint8_t *e, int el,

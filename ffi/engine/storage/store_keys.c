@@ -132,7 +132,30 @@ static int bucket_update(MDB_txn *txn, store *s, const uint8_t *key, int key_len
     return bucket_rewrite(txn, s, &k, &old, off, end, val ? key : NULL, key_len, val, val_len);
 }
 
-int store_data_put(MDB_txn *txn, store *s, const uint8_t *key, int key_len, const uint8_t *val, int val_len) {
+/* Put a key shorter than STORE_MAX_KEY. Its sample entry is its own and
+ * exists only while the key does, kept: one search finds the old value (if
+ * any) and places the cursor for the write, and the sample is touched only
+ * when the key is or was kept. */
+static int put_short(MDB_txn *txn, store *s, MDB_cursor **cursor, const uint8_t *key, int key_len,
+                     const uint8_t *val, int val_len) {
+    uint8_t kb[STORE_BUCKET_KEY];
+    MDB_val k, v = {(size_t)val_len, (void *)val};
+    store_encode_key(key, key_len, kb, &k);
+    int rc = *cursor ? 0 : mdb_cursor_open(txn, s->data, cursor);
+    if (rc) return rc;
+    int old_len = -1;
+    rc = mdb_cursor_put(*cursor, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) { /* v holds the old value; the cursor is on it */
+        old_len = (int)v.mv_size;
+        v = (MDB_val){(size_t)val_len, (void *)val};
+        rc = mdb_cursor_put(*cursor, &k, &v, MDB_CURRENT);
+    }
+    return rc ? rc : store_sample_replace(txn, s, key, key_len, old_len, val_len);
+}
+
+int store_data_put(MDB_txn *txn, store *s, MDB_cursor **cursor, const uint8_t *key, int key_len,
+                   const uint8_t *val, int val_len) {
+    if (key_len < STORE_MAX_KEY) return put_short(txn, s, cursor, key, key_len, val, val_len);
     int rc = store_sample_note(txn, s, key, key_len, val_len);
     if (rc) return rc;
     if (key_len > STORE_MAX_KEY)

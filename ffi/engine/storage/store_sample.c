@@ -28,20 +28,42 @@ static void sample_key(const uint8_t *key, int key_len, uint8_t *buf, MDB_val *k
     store_encode_key(key, key_len > STORE_MAX_KEY ? STORE_MAX_KEY : key_len, buf, k);
 }
 
+/* Whether a key of this size is in the sample: when hash / 2^64 < size /
+ * STORE_SAMPLE_BYTES. */
+static int kept(const uint8_t *key, int key_len, uint64_t size) {
+    return size >= STORE_SAMPLE_BYTES || (hash(key, key_len) >> 32) * STORE_SAMPLE_BYTES < size << 32;
+}
+
+static int sample_put(MDB_txn *txn, store *s, MDB_val *k, uint64_t size) {
+    uint64_t weight = size >= STORE_SAMPLE_BYTES ? size : STORE_SAMPLE_BYTES;
+    MDB_val v = {sizeof weight, &weight};
+    return mdb_put(txn, s->sample, k, &v, 0);
+}
+
 int store_sample_note(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int val_len) {
     uint8_t kb[STORE_BUCKET_KEY];
     MDB_val k;
     uint64_t size = (uint64_t)key_len + (uint64_t)val_len;
     sample_key(key, key_len, kb, &k);
-    /* kept when hash / 2^64 < size / STORE_SAMPLE_BYTES */
-    int kept = size >= STORE_SAMPLE_BYTES || (hash(key, key_len) >> 32) * STORE_SAMPLE_BYTES < size << 32;
-    if (!kept) {
-        int rc = mdb_del(txn, s->sample, &k, NULL);
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    }
-    uint64_t weight = size >= STORE_SAMPLE_BYTES ? size : STORE_SAMPLE_BYTES;
-    MDB_val v = {sizeof weight, &weight};
-    return mdb_put(txn, s->sample, &k, &v, 0);
+    if (kept(key, key_len, size)) return sample_put(txn, s, &k, size);
+    int rc = mdb_del(txn, s->sample, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_sample_replace(MDB_txn *txn, store *s, const uint8_t *key, int key_len, int old_val_len,
+                         int val_len) {
+    uint8_t kb[STORE_BUCKET_KEY];
+    MDB_val k;
+    uint64_t size = (uint64_t)key_len + (uint64_t)val_len;
+    int now = kept(key, key_len, size);
+    /* an entry exists only when the old pair was kept: nothing to delete
+     * otherwise (the B-tree search of a delete that finds nothing is most
+     * of what sampling cost a write) */
+    if (!now && (old_val_len < 0 || !kept(key, key_len, (uint64_t)key_len + (uint64_t)old_val_len))) return 0;
+    sample_key(key, key_len, kb, &k);
+    if (now) return sample_put(txn, s, &k, size);
+    int rc = mdb_del(txn, s->sample, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int store_sample_forget(MDB_txn *txn, store *s, const uint8_t *key, int key_len) {
