@@ -48,7 +48,7 @@
 
           pythonPkgs = genAttrs [
             "cffi" "uvicorn" "jinja2" "zstandard" "pytest" "pytest-asyncio"
-            "hypothesis" "httpx" "selenium" "uvloop" "setuptools" "wheel" "build"
+            "hypothesis" "httpx" "selenium" "uvloop" "httptools" "setuptools" "wheel" "build"
           ] pythonPackage // {
             buildPythonPackage = attrs: trivial {
               name = "python3.12-${attrs.pname}-${attrs.version}";
