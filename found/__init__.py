@@ -6,10 +6,12 @@ See docs/driver.md for the library choice (a real cluster through the
 system libfdb_c, or the embedded engine) and found's additions.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any, List
+
 from found import engine
 from found._codes import *  # noqa: F401,F403 — every FDB_* option, mode, mutation and predicate code
 from found._database import Database, database_set_option, open
-from found._directory import DirectoryError, DirectoryLayer, DirectoryPartition, DirectorySubspace, directory
 from found._errors import (
     BaseFoundException,
     CommitUnknownResultError,
@@ -171,6 +173,35 @@ __all__ = [
 __all__ += _codes.__all__  # every FDB_* constant, listed where it is generated
 
 # The `found` command's Python API (docs/cli.md): dump/load a key range in found's dump format.
-from found._dump import DumpError, dump, load  # noqa: E402
-
 __all__ += ["dump", "load", "DumpError"]
+
+# Imported on first use (PEP 562), so that `import found` loads only what a
+# program uses: the directory layer and the dump format pull in modules
+# (the HCA, zlib, json, inspect, ...) most programs never need.
+_LAZY = {
+    "directory": "found._directory",
+    "DirectoryLayer": "found._directory",
+    "DirectorySubspace": "found._directory",
+    "DirectoryPartition": "found._directory",
+    "DirectoryError": "found._directory",
+    "dump": "found._dump",
+    "load": "found._dump",
+    "DumpError": "found._dump",
+}
+
+if TYPE_CHECKING:
+    from found._directory import DirectoryError, DirectoryLayer, DirectoryPartition, DirectorySubspace, directory
+    from found._dump import DumpError, dump, load
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 'found' has no attribute %r" % name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted({*globals(), *_LAZY})  # set literal: found.set shadows the builtin here

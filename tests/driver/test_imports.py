@@ -7,7 +7,17 @@ import pytest
 
 from driver_support import run_python
 
-LAZY = ["ctypes", "ctypes.util", "tempfile", "found._tuple_py", "uuid", "platform"]
+LAZY = [
+    "ctypes",
+    "ctypes.util",
+    "tempfile",
+    "found._tuple_py",
+    "uuid",
+    "platform",
+    "found._directory",
+    "found._hca",
+    "found._dump",
+]
 
 
 def test_import_and_open_leave_the_lazy_modules_out(tmp_path):
@@ -55,4 +65,24 @@ def test_c_codec_resolves_uuid_on_first_need():
         assert "uuid" in sys.modules
         import uuid
         assert value == (uuid.UUID(bytes=bytes(range(16))),) and type(value[0]) is uuid.UUID
+    """)
+
+
+def test_directory_and_dump_names_import_their_modules_on_first_use():
+    run_python("""
+        import sys, found
+        assert "found._directory" not in sys.modules and "found._dump" not in sys.modules
+        assert "directory" in dir(found) and "dump" in found.__all__
+        layer = found.directory
+        assert "found._directory" in sys.modules and "found._dump" not in sys.modules
+        from found._directory import DirectoryLayer, directory
+        assert layer is directory and found.DirectoryLayer is DirectoryLayer
+        from found import DumpError, load
+        assert "found._dump" in sys.modules and DumpError.__module__ == "found._dump" and callable(load)
+        try:
+            found.no_such_name
+        except AttributeError as exc:
+            assert "no_such_name" in str(exc)
+        else:
+            raise AssertionError("found.no_such_name did not raise AttributeError")
     """)
