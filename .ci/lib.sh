@@ -5,6 +5,9 @@
 # A step that exits 77 (the automake convention) is reported as SKIPPED with
 # the reason it printed: used only for jobs whose command does not exist yet.
 # The table ends with a plain "N passed, N failed" line over the steps.
+# Each step is stopped after CI_STEP_TIMEOUT seconds (default 1800, SIGTERM,
+# then SIGKILL 30 s later) and reported FAILED (exit 124 or 137), so one hung
+# job still leaves the other steps' results and the summary inside CI's limit.
 
 CI_STEPS=()
 CI_FAILED=0
@@ -14,7 +17,12 @@ step() {
   shift
   local start=$SECONDS rc=0
   echo "::: step $name: $*"
-  "$@" || rc=$?
+  if declare -F "$1" >/dev/null; then
+    "$@" || rc=$?  # a shell function (pytest_ok): it applies the limit itself
+  else
+    timeout --kill-after=30 "${CI_STEP_TIMEOUT:-1800}" "$@" || rc=$?
+  fi
+  [ "$rc" = 124 ] && echo "::: step $name: stopped after ${CI_STEP_TIMEOUT:-1800}s" >&2
   local took=$((SECONDS - start))
   if [ "$rc" = 0 ]; then
     CI_STEPS+=("$(printf '%-12s %5ss  ok' "$name" "$took")")
@@ -31,7 +39,7 @@ step() {
 
 pytest_ok() {
   local rc=0
-  "$@" || rc=$?
+  timeout --kill-after=30 "${CI_STEP_TIMEOUT:-1800}" "$@" || rc=$?
   if [ "$rc" = 5 ]; then
     echo "pytest collected no test: $*" >&2
   fi

@@ -14,6 +14,10 @@ SYSTEM = b"\xff"
 SPECIAL = b"\xff\xff"
 
 
+class Interrupted(Exception):
+    """The command was cancelled by Ctrl-C (exit status 130)."""
+
+
 class CommandError(Exception):
     """A failure to report on stderr as ``found <command>: <message>`` (exit 1)."""
 

@@ -47,7 +47,7 @@
           pythonPackage = name: trivial { name = "python3.12-${name}"; };
 
           pythonPkgs = genAttrs [
-            "cffi" "uvicorn" "jinja2" "zstandard" "pytest" "pytest-asyncio"
+            "cffi" "uvicorn" "jinja2" "zstandard" "pytest" "pytest-asyncio" "pytest-timeout"
             "hypothesis" "httpx" "selenium" "uvloop" "httptools" "setuptools" "wheel" "build"
           ] pythonPackage // {
             buildPythonPackage = attrs: trivial {

@@ -287,8 +287,11 @@ async def test_interrupted_dump_leaves_no_file(directories, src, tmp_path):
         first = child.stderr.readline()  # the first progress line comes after the first block
         assert first.startswith(b"dump  [")
         child.send_signal(signal.SIGINT)
-        rest = child.stderr.read().decode()
+        # communicate, not read(): a child that does not exit fails here rather than hanging the suite
+        rest = child.communicate(timeout=60)[1].decode()
     finally:
-        child.wait(timeout=60)
+        if child.poll() is None:
+            child.kill()
+        child.wait()
     assert child.returncode == 130 and rest.endswith("found dump: interrupted\n"), rest
     assert not dump_file.exists() and not (tmp_path / "cut.fdump.partial").exists()
