@@ -13,7 +13,10 @@ thread never waits for Python.
 Ownership: every C future is destroyed exactly once, on the event loop's
 thread — by the code that reads its result, or, when the awaiting task was
 cancelled, by ``_Port.drain`` once the (cancelled) C future completes — or,
-once its loop is closed, in C by the port (see ``_Port.close``).
+once its loop is closed, in C by the port (see ``_Port.close``).  A commit
+sent by ``send_commit`` (transactional()'s path) is the port's from the
+start: C reads its error code and destroys it as drain takes it, and the
+asyncio future gets the code.
 Once destroyed it goes back to the engine's pool and may serve another
 transaction at once, so ``state`` (not the asyncio side) says who owns it.
 """
@@ -25,7 +28,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 from found import _network
 from found._fdb import ffi, lib
 
-__all__ = ["wait", "as_future"]
+__all__ = ["wait", "as_future", "send_commit"]
 
 #: Tokens taken from a port per C call.
 _TAKE = 256
@@ -37,6 +40,8 @@ _cancel = lib.fdb_future_cancel
 _watch = lib.found_port_watch
 _take = lib.found_port_take
 _port_commit = lib.found_port_commit
+_send_commit = lib.found_port_send_commit
+_SENT = lib.FOUND_COMMIT_SENT
 _port_open = lib.found_port_open
 _PENDING = lib.FOUND_PENDING
 _unpack = ffi.unpack
@@ -49,9 +54,11 @@ class _Port:
 
     ``waiters`` maps a token to ``(aio, future, take)``: the asyncio future
     to resolve, the C future, and for as_future() the function that reads
-    (and destroys) its result, else None.  A token is in ``waiters`` exactly
-    until drain() has handled its C future (a tuple, not an object per wait:
-    this is the commit path's hottest allocation).
+    (and destroys) its result, else None; or, for a commit the port owns
+    (send_commit), to the asyncio future alone, resolved with the commit's
+    error code.  A token is in ``waiters`` exactly until drain() has handled
+    its C future (no object per wait beyond these: this is the commit path's
+    hottest allocation).
     """
 
     __slots__ = ("loop", "pointer", "fd", "waiters", "tokens", "closed")
@@ -64,7 +71,7 @@ class _Port:
         self.pointer = pointer
         self.fd = lib.found_port_fd(pointer)
         self.waiters: Dict[int, tuple] = {}
-        self.tokens = ffi.new("intptr_t[]", _TAKE)
+        self.tokens = ffi.new("intptr_t[]", 2 * _TAKE)  # (token, code) pairs
         self.closed = False
         loop.add_reader(self.fd, self.drain)
 
@@ -73,9 +80,14 @@ class _Port:
         pointer, tokens, pop = self.pointer, self.tokens, self.waiters.pop
         while True:
             n = _take(pointer, tokens, _TAKE)
-            for token in _unpack(tokens, n):
+            pairs = iter(_unpack(tokens, 2 * n))
+            for token, code in zip(pairs, pairs):
                 entry = pop(token, None)
                 if entry is None:
+                    continue
+                if type(entry) is not tuple:  # a commit of send_commit(): C read and destroyed it
+                    if not entry.done():
+                        entry.set_result(code)
                     continue
                 aio, future, take = entry
                 if aio.done():  # cancelled while the C future was pending: nobody reads it
@@ -191,6 +203,26 @@ def commit(transaction, then: Callable[[Any], Any]) -> Any:
     return _settle(port, token, aio, future, then)
 
 
+def send_commit(transaction) -> Any:
+    """Send the commit of the C ``transaction``, its outcome to come through the port (one C call).
+
+    Returns 0 when it committed at once, its error code when it failed at
+    once, else an asyncio future resolved with the error code (0: committed).
+    The C future is the port's: cancelling the awaiting task does not cancel
+    the commit; cancel the transaction for that (transactional() does).
+    """
+    loop = _running_loop()
+    port = _ports.get(loop)
+    if port is None:
+        port = _port_of(loop)
+    token = next(_tokens)
+    code = _send_commit(port.pointer, transaction, token)
+    if code != _SENT:
+        return code
+    aio = port.waiters[token] = _new_future(loop=loop)  # drain() runs on this thread: not yet
+    return aio
+
+
 def as_future(future, take: Callable[[Any], Any], loop: Optional[asyncio.AbstractEventLoop] = None) -> "asyncio.Future":
     """An asyncio.Future resolved with ``take(future)`` when the C future is ready.
 
@@ -216,9 +248,9 @@ def pending_count() -> int:
 
 def _after_fork() -> None:
     """In a forked child: the completion port's calls raise ForkError, destructors do nothing."""
-    global _destroy, _cancel, _watch, _take, _port_commit, _port_open
+    global _destroy, _cancel, _watch, _take, _port_commit, _send_commit, _port_open
     _destroy = _cancel = _network.ignore
-    _watch = _take = _port_commit = _port_open = _network.forked_error
+    _watch = _take = _port_commit = _send_commit = _port_open = _network.forked_error
 
 
 _network.at_fork_in_child(_after_fork)

@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
 from found._codes import FDB_ERR_COMMIT_UNKNOWN_RESULT, FDB_ERR_TRANSACTION_TIMED_OUT
 from found._database import Database
 from found._errors import FoundException
+from found._futures import send_commit
 from found._hooks import TransactionStats
 from found._transaction import (
     Transaction,
@@ -21,7 +22,6 @@ from found._transaction import (
     make_transaction,
     on_error,
     recycle,
-    start_commit,
 )
 
 __all__ = ["transactional", "transaction"]
@@ -129,9 +129,11 @@ async def transactional(
             if type(out) is not CoroutineType:
                 out = _not_awaitable(out, func)
             out = await out
-            pending = start_commit(tx)
-            if pending is not None:
-                await pending
+            code = send_commit(tx.pointer)  # the port reads the outcome: no C call after this one
+            if type(code) is not int:
+                code = await code  # cancelled: _end() below cancels tx, and with it the commit
+            if code:
+                raise FoundException(code)
             recycle(tx)  # or closes it
             return out
         except FoundException as exc:

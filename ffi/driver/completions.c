@@ -6,12 +6,17 @@
  *
  * One port per event loop. A port is freed when its owner has closed it and
  * no future registered on it is still pending: a future that completes after
- * the close is destroyed here, as nobody will read it. */
+ * the close is destroyed here, as nobody will read it.
+ *
+ * A commit sent with found_port_send_commit belongs to the port: its error
+ * code is read and the future destroyed when it is taken, so the commit path
+ * makes no C call per commit after sending it. */
 #include "driver.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -23,12 +28,17 @@ typedef struct found_node {
     struct found_port *port;
     FDBFuture *future;
     intptr_t token;
+    int owned; /* a commit the port reads and destroys when taken */
 } found_node;
 
 struct found_port {
     pthread_mutex_t lock;
     found_node *head, *tail; /* ready, not yet taken */
-    long refs;               /* the owner (until closed) + one per registered future */
+    /* the owner (until closed) + one per registered future; atomic, so that
+     * registering a future (once per commit) takes no lock the completing
+     * thread may hold; it drops to 0 exactly once, and whoever takes it
+     * there frees the port */
+    atomic_long refs;
     int closed;
     int read_fd, write_fd; /* the same eventfd on Linux, a pipe elsewhere */
 };
@@ -61,7 +71,7 @@ found_port *found_port_open(void) {
     }
     port->read_fd = fds[0];
     port->write_fd = fds[1];
-    port->refs = 1;
+    atomic_init(&port->refs, 1);
     return port;
 }
 
@@ -100,7 +110,7 @@ static void found_port_ready(FDBFuture *future, void *parameter) {
     if (port->closed) {
         fdb_future_destroy(node->future);
         free(node);
-        free_port = --port->refs == 0;
+        free_port = atomic_fetch_sub(&port->refs, 1) == 1;
     } else {
         node->next = NULL;
         if (port->tail)
@@ -115,24 +125,25 @@ static void found_port_ready(FDBFuture *future, void *parameter) {
     if (free_port) found_port_free(port);
 }
 
-int found_port_watch(found_port *port, FDBFuture *future, intptr_t token) {
+static int found_port_register(found_port *port, FDBFuture *future, intptr_t token, int owned) {
     found_node *node = malloc(sizeof *node);
     if (!node) return FOUND_INTERNAL_ERROR;
     node->next = NULL;
     node->port = port;
     node->future = future;
     node->token = token;
-    pthread_mutex_lock(&port->lock);
-    port->refs++;
-    pthread_mutex_unlock(&port->lock);
+    node->owned = owned;
+    atomic_fetch_add(&port->refs, 1);
     fdb_error_t err = fdb_future_set_callback(future, found_port_ready, node);
     if (err) {
-        pthread_mutex_lock(&port->lock);
-        port->refs--;
-        pthread_mutex_unlock(&port->lock);
+        atomic_fetch_sub(&port->refs, 1); /* the owner's reference keeps it above 0 */
         free(node);
     }
     return err;
+}
+
+int found_port_watch(found_port *port, FDBFuture *future, intptr_t token) {
+    return found_port_register(port, future, token, 0);
 }
 
 found_int found_port_commit(found_port *port, FDBTransaction *tr, intptr_t token) {
@@ -148,25 +159,52 @@ found_int found_port_commit(found_port *port, FDBTransaction *tr, intptr_t token
     return out;
 }
 
-int found_port_take(found_port *port, intptr_t *tokens, int max) {
+int found_port_send_commit(found_port *port, FDBTransaction *tr, intptr_t token) {
+    found_int out = found_commit(tr);
+    if (out.status == FOUND_READY) return 0;
+    if (out.status == FOUND_FAILED) return out.error;
+    int err = found_port_register(port, out.future, token, 1);
+    if (err) fdb_future_destroy(out.future); /* nobody will read it */
+    return err ? err : FOUND_COMMIT_SENT;
+}
+
+int found_port_take(found_port *port, intptr_t *pairs, int max) {
     int n = 0;
+    found_node *taken = NULL, **last = &taken;
     pthread_mutex_lock(&port->lock);
     while (n < max && port->head) {
         found_node *node = port->head;
         port->head = node->next;
-        tokens[n++] = node->token;
-        free(node);
+        *last = node;
+        last = &node->next;
+        n++;
     }
+    *last = NULL;
     if (!port->head) {
         port->tail = NULL;
         found_unwake(port);
     }
-    port->refs -= n;
     pthread_mutex_unlock(&port->lock);
+    atomic_fetch_sub(&port->refs, n); /* the owner's reference keeps it above 0 */
+    /* outside the lock: destroying a future may take the engine's locks,
+     * which a completing thread holds while it calls found_port_ready */
+    int i = 0;
+    for (found_node *node = taken, *next; node; node = next) {
+        next = node->next;
+        pairs[i++] = node->token;
+        if (node->owned) {
+            pairs[i++] = fdb_future_get_error(node->future);
+            fdb_future_destroy(node->future);
+        } else {
+            pairs[i++] = 0;
+        }
+        free(node);
+    }
     return n;
 }
 
 void found_port_close(found_port *port) {
+    long dropped = 0;
     pthread_mutex_lock(&port->lock);
     port->closed = 1;
     while (port->head) {
@@ -174,10 +212,12 @@ void found_port_close(found_port *port) {
         port->head = node->next;
         fdb_future_destroy(node->future);
         free(node);
-        port->refs--;
+        dropped++;
     }
     port->tail = NULL;
-    int free_port = --port->refs == 0;
+    /* under the lock, like found_port_ready's: whoever reaches 0 has let go
+     * of the lock only after the other's decrement */
+    int free_port = atomic_fetch_sub(&port->refs, dropped + 1) == dropped + 1;
     pthread_mutex_unlock(&port->lock);
     if (free_port) found_port_free(port);
 }

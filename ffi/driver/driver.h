@@ -91,17 +91,25 @@ void found_free(void *block);
 /* Completion ports (completions.c): one per event loop. found_port_watch
  * registers a C callback that queues token when future is ready and makes
  * found_port_fd readable if the queue was empty; found_port_take moves up to
- * max queued tokens out (their futures are then the caller's to read and
- * destroy). After found_port_close, queued and later completions are
- * destroyed in C. found_port_open: NULL when out of memory or descriptors. */
+ * max queued completions out as (token, code) pairs into pairs[2 * max]: a
+ * watched future is then the caller's to read and destroy (code 0); a commit
+ * sent with found_port_send_commit has been read and destroyed, code being
+ * its error (0: committed). After found_port_close, queued and later
+ * completions are destroyed in C. found_port_open: NULL when out of memory
+ * or descriptors. */
 typedef struct found_port found_port;
 found_port *found_port_open(void);
 int found_port_fd(found_port *port);
 int found_port_watch(found_port *port, FDBFuture *future, intptr_t token);
-int found_port_take(found_port *port, intptr_t *tokens, int max);
+int found_port_take(found_port *port, intptr_t *pairs, int max);
 /* found_commit with its future watched under token when it is not ready at
  * once (PENDING): the commit path's two calls in one. */
 found_int found_port_commit(found_port *port, FDBTransaction *tr, intptr_t token);
+/* Send the commit of tr: 0 when it committed at once, its error code when it
+ * failed at once, else FOUND_COMMIT_SENT, its outcome to come from
+ * found_port_take under token (transactional()'s path: one C call a commit). */
+#define FOUND_COMMIT_SENT -1
+int found_port_send_commit(found_port *port, FDBTransaction *tr, intptr_t token);
 void found_port_close(found_port *port);
 
 #pragma GCC visibility pop

@@ -38,14 +38,15 @@ async def test_one_wake_up_for_a_batch_and_tokens_in_order(db):
         # 100 completions, one write: the queue went from empty to non-empty once
         assert len(os.read(fd, 4096)) == 8
         assert not _readable(fd)
-        tokens = ffi.new("intptr_t[]", 64)
+        pairs = ffi.new("intptr_t[]", 2 * 64)  # (token, code) per completion
         taken = []
         while True:
-            n = lib.found_port_take(port, tokens, 64)
-            taken += ffi.unpack(tokens, n)
+            n = lib.found_port_take(port, pairs, 64)
+            taken += ffi.unpack(pairs, 2 * n)
             if n < 64:
                 break
-        assert taken == list(range(1, 101))
+        # watched futures are still the caller's to read: code 0 beside each token
+        assert taken[::2] == list(range(1, 101)) and set(taken[1::2]) == {0}
         for i, future in enumerate(futures):
             assert ffi.unpack(lib.found_take_value(future).data, len(b"v%d" % i)) == b"v%d" % i
     finally:
@@ -57,15 +58,15 @@ async def test_descriptor_is_readable_exactly_while_something_is_queued(db):
     tx = found.make_transaction(db)
     port = lib.found_port_open()
     fd = lib.found_port_fd(port)
-    tokens = ffi.new("intptr_t[]", 4)
+    pairs = ffi.new("intptr_t[]", 2 * 4)
     try:
         for round_ in range(3):
             (future,) = _ready_gets(tx, 1)
             assert lib.found_port_watch(port, future, round_ + 1) == 0
             assert _readable(fd)
-            assert lib.found_port_take(port, tokens, 4) == 1 and tokens[0] == round_ + 1
+            assert lib.found_port_take(port, pairs, 4) == 1 and pairs[0] == round_ + 1
             assert not _readable(fd)
-            assert lib.found_port_take(port, tokens, 4) == 0
+            assert lib.found_port_take(port, pairs, 4) == 0
             lib.fdb_future_destroy(future)
     finally:
         lib.found_port_close(port)
@@ -181,3 +182,97 @@ async def test_a_pending_commit_is_watched_by_the_call_that_sends_it(db):
     with pytest.raises(found.TooLargeError):
         start_commit(too_large)  # refused before reaching the store: raised at once
     assert _futures.pending_count() == waiting
+
+
+async def test_a_sent_commit_is_read_and_destroyed_by_the_port(db):
+    """found_port_send_commit (transactional()'s path): the port owns the C future;
+    the asyncio future gets the error code, and nothing is left to destroy."""
+    baseline, waiting = futures_alive(), _futures.pending_count()
+    tx = found.make_transaction(db)
+    await found.set(tx, b"sent", b"v")
+    pending = _futures.send_commit(tx.pointer)
+    assert isinstance(pending, asyncio.Future) and _futures.pending_count() == waiting + 1
+    assert await pending == 0
+    assert _futures.pending_count() == waiting and futures_alive() == baseline
+    assert await found.transactional(db, found.get, b"sent") == b"v"
+
+
+async def test_a_sent_commit_that_conflicts_gives_its_code(db):
+    await put(db, (b"contended", b"0"))
+    baseline = futures_alive()
+    reader = found.make_transaction(db)
+    await found.get(reader, b"contended")
+    await put(db, (b"contended", b"1"))
+    await found.set(reader, b"contended", b"2")
+    pending = _futures.send_commit(reader.pointer)
+    code = await pending if isinstance(pending, asyncio.Future) else pending
+    assert code == found.FDB_ERR_NOT_COMMITTED
+    assert futures_alive() == baseline
+    assert await found.transactional(db, found.get, b"contended") == b"1"
+
+
+async def test_a_commit_finished_at_once_returns_its_code_and_registers_nothing(db):
+    waiting = _futures.pending_count()
+    read_only = found.make_transaction(db)
+    await found.get(read_only, b"anything")
+    assert _futures.send_commit(read_only.pointer) == 0
+    too_large = found.make_transaction(db)
+    found.set_option(too_large, found.FDB_TR_OPTION_SIZE_LIMIT, 32)
+    await found.set(too_large, b"big", b"x" * 100)
+    assert _futures.send_commit(too_large.pointer) == found.FDB_ERR_TRANSACTION_TOO_LARGE
+    assert _futures.pending_count() == waiting
+
+
+async def test_cancelling_transactional_while_its_commit_is_sent_leaks_nothing(db):
+    """The awaiting task is cancelled with the commit in flight: transactional() cancels
+    the transaction, the port destroys the C future when it completes."""
+    baseline = futures_alive()
+    sent = asyncio.Event()
+
+    async def write(tx):
+        await found.set(tx, b"cancelled-commit", b"v")
+        asyncio.get_running_loop().call_soon(sent.set)  # runs once the commit is sent
+
+    for _ in range(20):
+        task = asyncio.ensure_future(found.transactional(db, write))
+        await sent.wait()
+        sent.clear()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    for _ in range(500):
+        if futures_alive() == baseline and _futures.pending_count() == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert futures_alive() == baseline and _futures.pending_count() == 0
+
+
+def test_a_closed_loops_sent_commit_is_destroyed_in_c(directory):
+    """A loop closed with a sent commit in flight: the port, closed, destroys the future."""
+
+    async def send_and_leave():
+        db = await found.open(directory)
+        tx = found.make_transaction(db)
+        await found.set(tx, b"left", b"v")
+        pending = _futures.send_commit(tx.pointer)
+        assert isinstance(pending, asyncio.Future)
+        return db, futures_alive()
+
+    loop = asyncio.new_event_loop()
+    db, alive = loop.run_until_complete(send_and_leave())
+    loop.close()
+
+    async def later():
+        await put(db, (b"other", b"v"))  # opens this loop's port, closing the old one
+        for _ in range(500):
+            if futures_alive() <= alive - 1:
+                break
+            await asyncio.sleep(0.01)
+        return futures_alive()
+
+    assert asyncio.run(later()) <= alive - 1
+    assert asyncio.run(_read(db, b"left")) == b"v"  # the commit itself went through
+
+
+async def _read(db, key):
+    return await found.transactional(db, found.get, key)
