@@ -44,13 +44,20 @@ def _not_at_once(tx, key) -> tuple:
     return ()
 
 
+def _not_plain(tx, key, value) -> bool:
+    """found._cpairs.set's answer when it leaves the write to set(): PyPy, a forked child."""
+    return False
+
+
 try:
-    from found._cpairs import bind_get as _bind_get
+    from found._cpairs import bind as _bind
     from found._cpairs import get as _get_value
     from found._cpairs import pairs as _pairs_of
+    from found._cpairs import set as _set_plain
 except ImportError:  # not CPython: the same in Python
-    _pairs_of = _bind_get = None
+    _pairs_of = _bind = None
     _get_value = _not_at_once
+    _set_plain = _not_plain
 
 __all__ = [
     "Transaction",
@@ -418,7 +425,13 @@ def _pairs_py(block, count: int) -> List[Tuple[bytes, bytes]]:
 if _pairs_of is None:
     _pairs_of = _pairs_py
 else:
-    _bind_get(_address(ffi.addressof(lib, "found_get")), Transaction)
+    _bind(
+        Transaction,
+        _address(ffi.addressof(lib, "found_get")),
+        _address(ffi.addressof(lib, "fdb_transaction_set")),
+        MAX_SIZE_KEY,
+        MAX_SIZE_VALUE,
+    )
 
 
 def _pairs(r) -> List[Tuple[bytes, bytes]]:
@@ -637,6 +650,8 @@ async def get_addresses_for_key(tx: Transaction, key: bytes) -> List[str]:
 
 async def set(tx: Transaction, key: bytes, value: bytes) -> None:
     """Associate ``key`` with ``value`` (both bytes)."""
+    if _set_plain(tx, key, value):  # found._cpairs.set: the common case in one CPython call
+        return
     if type(tx) is not Transaction:
         _check_transaction(tx)
     if type(key) is not bytes:
@@ -848,11 +863,12 @@ def watch(tx: Transaction, key: bytes) -> "asyncio.Future[None]":
 
 def _after_fork() -> None:
     """In a forked child: every C call of the hot paths raises ForkError, destructors do nothing."""
-    global _found_get, _found_get_key, _found_get_range, _take_value, _take_key, _take_range, _get_value
+    global _found_get, _found_get_key, _found_get_range, _take_value, _take_key, _take_range, _get_value, _set_plain
     global _take_int64, _take_error, _is_ready, _create_transaction, _set, _clear, _clear_range, _atomic_op
     global _reuse, _reset_transaction, _destroy_future, _destroy_transaction, _free
     _found_get = _found_get_key = _found_get_range = _network.forked_error
     _get_value = _not_at_once  # get() takes the CFFI path, which raises ForkError
+    _set_plain = _not_plain  # and set() too
     _take_value = _take_key = _take_range = _take_int64 = _take_error = _network.forked_error
     _is_ready = _create_transaction = _set = _clear = _clear_range = _atomic_op = _network.forked_error
     _reuse = _reset_transaction = _network.forked_error

@@ -3,6 +3,8 @@
  * read itself there).
  *
  * pairs(): a range batch into a list of (key, value) tuples in one call.
+ * get(), set(): a point read and a write for a plain found.Transaction, the
+ * driver's C function called directly (bind() gives their addresses).
  *
  * The batch is the block ffi/driver/reads.c (found_take_range) builds:
  * 2 * count + 1 native ints (offsets of key i, value i, ..., the end) then
@@ -79,11 +81,16 @@ static PyObject *cpairs_pairs(PyObject *self, PyObject *const *args, Py_ssize_t 
     return result;
 }
 
-/* found_get of found._fdb (ffi/driver/reads.c) and the layout of
+/* found_get and fdb_transaction_set of found._fdb (ffi/driver/reads.c, the
+ * API table's wrapper), the key and value size limits, and the layout of
  * found.Transaction (the offsets of its address and snapshot slots), bound
- * once by bind_get(). */
+ * once by bind(). */
 typedef found_bytes (*get_function)(FDBTransaction *tr, const char *key, int key_length, fdb_bool_t snapshot);
+typedef void (*set_function)(FDBTransaction *tr, const uint8_t *key, int key_length, const uint8_t *value,
+                             int value_length);
 static get_function found_get_bound;
+static set_function set_bound;
+static Py_ssize_t max_key_size, max_value_size;
 static PyTypeObject *transaction_type;
 static Py_ssize_t address_offset, snapshot_offset;
 
@@ -95,28 +102,53 @@ static Py_ssize_t slot_offset(PyObject *type, const char *name) {
     if (Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX)
         offset = ((PyMemberDescrObject *)d)->d_member->offset;
     else
-        PyErr_Format(PyExc_TypeError, "bind_get(): %s is not a slot", name);
+        PyErr_Format(PyExc_TypeError, "bind(): %s is not a slot", name);
     Py_DECREF(d);
     return offset;
 }
 
-static PyObject *cpairs_bind_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *cpairs_bind(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 2 || !PyType_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "bind_get() takes (found_get's address, found.Transaction)");
+    if (nargs != 5 || !PyType_Check(args[0])) {
+        PyErr_SetString(
+            PyExc_TypeError,
+            "bind() takes (found.Transaction, found_get's address, fdb_transaction_set's address, "
+            "the key size limit, the value size limit)");
         return NULL;
     }
-    void *p = PyLong_AsVoidPtr(args[0]);
-    if (!p && PyErr_Occurred()) return NULL;
-    Py_ssize_t address = slot_offset(args[1], "address");
-    Py_ssize_t snapshot = address < 0 ? -1 : slot_offset(args[1], "snapshot");
+    void *get = PyLong_AsVoidPtr(args[1]);
+    if (!get && PyErr_Occurred()) return NULL;
+    void *set = PyLong_AsVoidPtr(args[2]);
+    if (!set && PyErr_Occurred()) return NULL;
+    Py_ssize_t max_key = PyLong_AsSsize_t(args[3]);
+    if (max_key == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t max_value = PyLong_AsSsize_t(args[4]);
+    if (max_value == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t address = slot_offset(args[0], "address");
+    Py_ssize_t snapshot = address < 0 ? -1 : slot_offset(args[0], "snapshot");
     if (snapshot < 0) return NULL;
-    Py_INCREF(args[1]);
-    Py_XSETREF(transaction_type, (PyTypeObject *)args[1]);
+    Py_INCREF(args[0]);
+    Py_XSETREF(transaction_type, (PyTypeObject *)args[0]);
     address_offset = address;
     snapshot_offset = snapshot;
-    found_get_bound = (get_function)(uintptr_t)p;
+    found_get_bound = (get_function)(uintptr_t)get;
+    set_bound = (set_function)(uintptr_t)set;
+    max_key_size = max_key;
+    max_value_size = max_value;
     Py_RETURN_NONE;
+}
+
+/* tx's C transaction and snapshot flag (0/1), when tx is exactly a bound
+ * found.Transaction with both slots set; else NULL with no error set (or
+ * with one, from the conversions). */
+static void *plain_transaction(PyObject *tx, int *snapshot) {
+    if (Py_TYPE(tx) != transaction_type) return NULL;
+    PyObject *address = *(PyObject **)((char *)tx + address_offset);
+    PyObject *snapshot_flag = *(PyObject **)((char *)tx + snapshot_offset);
+    if (!address || !snapshot_flag || !PyLong_CheckExact(address)) return NULL;
+    *snapshot = snapshot_flag == Py_True ? 1 : snapshot_flag == Py_False ? 0 : PyObject_IsTrue(snapshot_flag);
+    if (*snapshot < 0) return NULL;
+    return PyLong_AsVoidPtr(address);
 }
 
 /* get(tx, key): for a found.Transaction (exactly) and a bytes key (exactly),
@@ -132,19 +164,12 @@ static PyObject *cpairs_get(PyObject *self, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_TypeError, "get() takes (tx, key)");
         return NULL;
     }
-    PyObject *tx = args[0], *key = args[1];
-    if (!found_get_bound || Py_TYPE(tx) != transaction_type || !PyBytes_CheckExact(key) ||
-        PyBytes_GET_SIZE(key) > INT32_MAX)
+    PyObject *key = args[1];
+    if (!found_get_bound || !PyBytes_CheckExact(key) || PyBytes_GET_SIZE(key) > INT32_MAX)
         return PyTuple_New(0);
-    PyObject *address = *(PyObject **)((char *)tx + address_offset);
-    PyObject *snapshot_flag = *(PyObject **)((char *)tx + snapshot_offset);
-    if (!address || !snapshot_flag || !PyLong_CheckExact(address)) return PyTuple_New(0);
-    void *tr = PyLong_AsVoidPtr(address);
-    if (!tr && PyErr_Occurred()) return NULL;
-    int snapshot = snapshot_flag == Py_True    ? 1
-                   : snapshot_flag == Py_False ? 0
-                                               : PyObject_IsTrue(snapshot_flag);
-    if (snapshot < 0) return NULL;
+    int snapshot = 0;
+    void *tr = plain_transaction(args[0], &snapshot);
+    if (!tr) return PyErr_Occurred() ? NULL : PyTuple_New(0);
     found_bytes r = found_get_bound(tr, PyBytes_AS_STRING(key), (int)PyBytes_GET_SIZE(key), snapshot);
     if (r.status == FOUND_READY) {
         if (r.length < 0) Py_RETURN_NONE;
@@ -154,12 +179,41 @@ static PyObject *cpairs_get(PyObject *self, PyObject *const *args, Py_ssize_t na
                          PyLong_FromVoidPtr((void *)(uintptr_t)r.data), r.length);
 }
 
+/* set(tx, key, value): for a found.Transaction (exactly, not snapshot) and
+ * bytes key and value (exactly) within the size limits, the write, and
+ * True; anything else False, for found/_transaction.py to check (and raise)
+ * the long way. The GIL stays held: a write only records the mutation. */
+static PyObject *cpairs_set(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "set() takes (tx, key, value)");
+        return NULL;
+    }
+    PyObject *key = args[1], *value = args[2];
+    if (!set_bound || !PyBytes_CheckExact(key) || !PyBytes_CheckExact(value) ||
+        PyBytes_GET_SIZE(key) > max_key_size || PyBytes_GET_SIZE(value) > max_value_size)
+        Py_RETURN_FALSE;
+    int snapshot = 1;
+    void *tr = plain_transaction(args[0], &snapshot);
+    if (!tr || snapshot) {
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_FALSE;
+    }
+    set_bound(tr, (const uint8_t *)PyBytes_AS_STRING(key), (int)PyBytes_GET_SIZE(key),
+              (const uint8_t *)PyBytes_AS_STRING(value), (int)PyBytes_GET_SIZE(value));
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef methods[] = {
-    {"bind_get", (PyCFunction)(void (*)(void))cpairs_bind_get, METH_FASTCALL,
-     "bind_get(address, Transaction): the address of found._fdb's found_get, found's Transaction class."},
+    {"bind", (PyCFunction)(void (*)(void))cpairs_bind, METH_FASTCALL,
+     "bind(Transaction, get, set, max_key, max_value): found's Transaction class, the addresses of "
+     "found._fdb's found_get and fdb_transaction_set, the key and value size limits."},
     {"get", (PyCFunction)(void (*)(void))cpairs_get, METH_FASTCALL,
      "get(tx, key) -> bytes or None, found_bytes as a tuple when the read is not done (see "
      "ffi/driver/driver.h), () when tx or key is not plain."},
+    {"set", (PyCFunction)(void (*)(void))cpairs_set, METH_FASTCALL,
+     "set(tx, key, value) -> True once written; False when tx, key or value is not plain, too large, or "
+     "tx is a snapshot transaction (nothing done)."},
     {"pairs", (PyCFunction)(void (*)(void))cpairs_pairs, METH_FASTCALL,
      "pairs(block, count) -> list of (key, value): a range batch block (see ffi/driver/driver.h) "
      "as bytes pairs."},
@@ -169,7 +223,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     "found._cpairs",
-    "The driver's hot paths in plain CPython: range batches into pairs, point gets (see "
+    "The driver's hot paths in plain CPython: range batches into pairs, point gets, writes (see "
     "found/_transaction.py).",
     -1,
     methods,
