@@ -7,7 +7,8 @@ Builds the engine (make -C ffi/engine) and bench/engine_bench.c, then runs:
   (a) point reads through fdb_transaction_get in one transaction vs an
       mdb_get loop over the same keys (target >= 0.5x);
   (b) durable small commits from 64 writer threads (group commit) vs one
-      LMDB write transaction + fsync per commit on one thread (target >= 30x);
+      LMDB write transaction + fsync per commit on one thread (target >= 20x,
+      issue #15's for blocking writer threads);
       the writers' keys interleave (the i-th commits of the 64 threads write
       64 neighbouring keys after those of the (i-1)-th) as the raw loop's
       keys follow each other, so both append to neighbouring pages.
@@ -40,8 +41,8 @@ ENGINE = os.path.join(ROOT, "ffi", "engine")
 BUILD = os.path.join(ENGINE, "build")
 TARGETS = {
     "point_reads": 0.5,
-    "durable_commits": 30.0,
-    "durable_callbacks": 30.0,
+    "durable_commits": 20.0,
+    "durable_callbacks": None,  # the reference of bench/commit_bench.py's ratio, no target of its own
     "group_ceiling": None,
     "range_read": 0.5,
 }
