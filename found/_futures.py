@@ -131,9 +131,7 @@ def _port_of(loop) -> _Port:
 
 def _register(loop, future, take):
     """Watch ``future`` on ``loop``'s port: (port, token, the asyncio future)."""
-    port = _ports.get(loop)
-    if port is None:
-        port = _port_of(loop)
+    port = _ports.get(loop) or _port_of(loop)
     aio = _new_future(loop=loop)
     token = next(_tokens)
     port.waiters[token] = (aio, future, take)
@@ -190,9 +188,7 @@ def commit(transaction, then: Callable[[Any], Any]) -> Any:
     ``then(future)`` once it is ready.
     """
     loop = _running_loop()
-    port = _ports.get(loop)
-    if port is None:
-        port = _port_of(loop)
+    port = _ports.get(loop) or _port_of(loop)
     token = next(_tokens)
     r = _port_commit(port.pointer, transaction, token)
     if r.status != _PENDING:
@@ -212,9 +208,7 @@ def send_commit(transaction) -> Any:
     the commit; cancel the transaction for that (transactional() does).
     """
     loop = _running_loop()
-    port = _ports.get(loop)
-    if port is None:
-        port = _port_of(loop)
+    port = _ports.get(loop) or _port_of(loop)
     token = next(_tokens)
     code = _send_commit(port.pointer, transaction, token)
     if code != _SENT:
