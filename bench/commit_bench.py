@@ -16,10 +16,18 @@ round by round and reported as median (min-max).
 more than once, every tree runs in every round, to compare versions of the
 driver against the same reference. --dir /dev/shm takes the disk out (fsync
 is free there): the engine's group commit and the driver are then the limit.
+
+Fairness between runs, each of which was found to move results by 5-10 %:
+the runs of a round go in a random order (--seed), each after os.sync(), so
+no run pays for the write-back of the one before; and every tree's modules
+are compiled once into a bytecode cache of the benchmark's own before the
+rounds, so no tree compiles its sources at every start (with
+PYTHONDONTWRITEBYTECODE set, or stale caches, one would).
 """
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -59,8 +67,21 @@ def engine_bench():
     return eb.build()
 
 
-def found_rate(tree, directory, per_task):
-    env = dict(os.environ, PYTHONPATH=tree)
+def found_env(tree, pycache):
+    env = dict(os.environ, PYTHONPATH=tree, PYTHONPYCACHEPREFIX=os.path.join(pycache, str(abs(hash(tree)))))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def compile_tree(tree, pycache):
+    """Fill the benchmark's bytecode cache for the tree's found (the same for every tree)."""
+    subprocess.run(
+        [sys.executable, "-c", "import found, found._transactional"], env=found_env(tree, pycache), check=True
+    )
+
+
+def found_rate(tree, directory, per_task, pycache):
+    env = found_env(tree, pycache)
     done = subprocess.run(
         [sys.executable, "-c", FOUND_SIDE, directory, str(per_task)], env=env, capture_output=True, text=True
     )
@@ -84,16 +105,25 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--tree", action="append", help="source tree whose found is measured (default: this one)")
     ap.add_argument("--dir", default=None, help="where the stores go (default: a temp dir)")
+    ap.add_argument("--seed", type=int, default=1, help="orders the runs of each round")
     args = ap.parse_args()
     trees = args.tree or [ROOT]
     exe = engine_bench()
     ours, theirs = {tree: [] for tree in trees}, []
-    for _ in range(args.rounds):
+    order = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as pycache:
         for tree in trees:
-            with tempfile.TemporaryDirectory(dir=args.dir) as d:
-                ours[tree].append(found_rate(tree, os.path.join(d, "found"), args.commits))
-        with tempfile.TemporaryDirectory(dir=args.dir) as d:
-            theirs.append(callbacks_rate(exe, d, args.commits))
+            compile_tree(tree, pycache)
+        for _ in range(args.rounds):
+            runs = trees + [None]  # None: the C reference
+            order.shuffle(runs)
+            for tree in runs:
+                with tempfile.TemporaryDirectory(dir=args.dir) as d:
+                    os.sync()
+                    if tree is None:
+                        theirs.append(callbacks_rate(exe, d, args.commits))
+                    else:
+                        ours[tree].append(found_rate(tree, os.path.join(d, "found"), args.commits, pycache))
 
     def spread(values, fmt):
         return "%s (%s-%s)" % (fmt % statistics.median(values), fmt % min(values), fmt % max(values))

@@ -1649,6 +1649,99 @@ static void test_long_keys_model(void)
     store_close(s);
 }
 
+/* ---- the gathering policy (store_gather.c): pure bookkeeping, driven
+ * here by a simulated clock and commit rate ---- */
+
+#define G_MS 1000000ll
+
+static int gather_short(const gather_policy *p)
+{
+    return gather_wait_ns(p, 1 * G_MS) < 200000; /* the long wait is at least 200 µs */
+}
+
+/* Run `ms` milliseconds of 1 ms batches, each of `short_n` requests when
+ * the short wait is in use and `long_n` otherwise, the queue idle for
+ * `idle_us` of each; returns how many of those batches used the short wait. */
+static int gather_run(gather_policy *p, int64_t *now, int ms, int long_n, int short_n, int idle_us)
+{
+    int used_short = 0;
+    for (int i = 0; i < ms; i++) {
+        int is_short = gather_short(p);
+        used_short += is_short;
+        gather_note_idle(p, idle_us * 1000ll);
+        *now += G_MS;
+        gather_note_batch(p, is_short ? short_n : long_n, *now);
+    }
+    return used_short;
+}
+
+static void test_gather_wait_bounds(void)
+{
+    gather_policy p;
+    memset(&p, 0, sizeof p);
+    p.duel_window = -1;
+    CHECK_EQ(gather_wait_ns(&p, 1 * G_MS), 1 * G_MS);  /* long: as long as the last commit */
+    CHECK_EQ(gather_wait_ns(&p, 1000), 200000);        /* at least 200 µs */
+    CHECK_EQ(gather_wait_ns(&p, 60000 * G_MS), 10 * G_MS); /* at most 10 ms */
+    p.short_wait = 1;
+    CHECK_EQ(gather_wait_ns(&p, 1 * G_MS), 100000);    /* short: a tenth */
+    CHECK_EQ(gather_wait_ns(&p, 1000), 20000);         /* at least 20 µs */
+    CHECK_EQ(gather_wait_ns(&p, 60000 * G_MS), 10 * G_MS);
+}
+
+/* When the short wait batches more, the store moves to it and stays;
+ * when the long one does, it stays long and duels less and less often. */
+static void test_gather_keeps_the_faster_way(void)
+{
+    gather_policy p;
+    int64_t now = G_MS;
+    memset(&p, 0, sizeof p);
+    gather_run(&p, &now, 200, 30, 40, 0);
+    CHECK(gather_short(&p));
+    int tries = gather_run(&p, &now, 2000, 30, 40, 0);
+    CHECK(tries > 2000 * 9 / 10); /* the long wait only in duels, ever rarer */
+    CHECK(gather_run(&p, &now, 2000, 30, 40, 0) > tries);
+
+    memset(&p, 0, sizeof p);
+    now = G_MS;
+    gather_run(&p, &now, 200, 40, 30, 0);
+    CHECK(!gather_short(&p));
+    int early = gather_run(&p, &now, 2000, 40, 30, 0);
+    int late = gather_run(&p, &now, 2000, 40, 30, 0);
+    CHECK(early > 0);      /* it keeps trying the other way... */
+    CHECK(late < early);   /* ...less often as the long wait keeps winning clearly */
+    CHECK(!gather_short(&p));
+
+    /* the clients change: the short wait now wins, and the store follows */
+    gather_run(&p, &now, 12000, 30, 40, 0);
+    CHECK(gather_short(&p));
+}
+
+/* A 1 % difference is noise: no switch. */
+static void test_gather_needs_a_clear_gain(void)
+{
+    gather_policy p;
+    int64_t now = G_MS;
+    memset(&p, 0, sizeof p);
+    int tries = gather_run(&p, &now, 3000, 100, 101, 0);
+    CHECK(!gather_short(&p));
+    CHECK(tries > 0 && tries < 3000 / 2);
+}
+
+/* Windows in which the queue was mostly empty say nothing: however much
+ * faster the other way looks there, nothing changes. */
+static void test_gather_ignores_idle_windows(void)
+{
+    gather_policy p;
+    int64_t now = G_MS;
+    memset(&p, 0, sizeof p);
+    gather_run(&p, &now, 1000, 1, 50, 600);
+    CHECK(!gather_short(&p));
+    /* once the clients are busy, the evidence counts again */
+    gather_run(&p, &now, 200, 30, 40, 0);
+    CHECK(gather_short(&p));
+}
+
 typedef struct test { const char *name; void (*fn)(void); } test;
 static const test tests[] = {
     {"open_set_get", test_open_set_get},
@@ -1691,6 +1784,10 @@ static const test tests[] = {
     {"pinned_snapshot_read_by_threads", test_pinned_snapshot_read_by_threads},
     {"fork_child_opens_afresh", test_fork_child_opens_afresh},
     {"fork_child_cannot_use_parents_store", test_fork_child_cannot_use_parents_store},
+    {"gather_wait_bounds", test_gather_wait_bounds},
+    {"gather_keeps_the_faster_way", test_gather_keeps_the_faster_way},
+    {"gather_needs_a_clear_gain", test_gather_needs_a_clear_gain},
+    {"gather_ignores_idle_windows", test_gather_ignores_idle_windows},
     {"_child_set_w", child_set_w},
     {"_child_hold_write_lock", child_hold_write_lock},
     {"_child_add", child_add},

@@ -339,16 +339,12 @@ static void commit_batch(store *s, commit_request *list, uint8_t *scratch) {
 /* Let a batch fill up: when fewer requests wait than recent batches held
  * (`expect`, the largest recent batch, decaying), their clients are most
  * likely still being told of the last batch and about to commit again, so
- * wait for them — at most as long as the last durable commit took, within
- * [STORE_GATHER_MIN_NS, STORE_GATHER_MAX_NS] — rather than pay a whole
- * fsync for a few. A lone sequential client never waits (its batches hold
- * one request). Caller holds s->mu. */
+ * wait for them — for as long as s->gathering says (store_gather.c) —
+ * rather than pay a whole fsync for a few. A lone sequential client never
+ * waits (its batches hold one request). Caller holds s->mu. */
 static void gather(store *s, int expect, int64_t last_sync_ns) {
     if (s->queued >= expect || s->stopping) return;
-    int64_t wait = last_sync_ns;
-    wait = wait < STORE_GATHER_MIN_NS   ? STORE_GATHER_MIN_NS
-           : wait > STORE_GATHER_MAX_NS ? STORE_GATHER_MAX_NS
-                                        : wait;
+    int64_t wait = gather_wait_ns(&s->gathering, last_sync_ns);
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     t.tv_nsec += (long)wait;
@@ -405,7 +401,9 @@ static void *store_committer(void *arg) {
             clock_gettime(CLOCK_REALTIME, &t);
             t.tv_sec += 1;
             s->wake_at = 1;
+            int64_t idle_since = store_now_ns();
             int timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &t);
+            gather_note_idle(&s->gathering, store_now_ns() - idle_since);
             s->wake_at = INT_MAX;
             if (timed_out && !s->head) {
                 pthread_mutex_unlock(&s->mu);
@@ -421,7 +419,9 @@ static void *store_committer(void *arg) {
         pthread_mutex_unlock(&s->mu);
         int64_t start = store_now_ns();
         commit_batch(s, list, s->scratch);
-        last_sync_ns = store_now_ns() - start;
+        int64_t end = store_now_ns();
+        last_sync_ns = end - start;
+        gather_note_batch(&s->gathering, n, end);
         if (start - last_expire_ns >= STORE_EXPIRE_NS) {
             /* busy for a second: do it anyway — the reader slots of a process
              * killed mid-read pin every page freed since, for as long as the

@@ -39,9 +39,7 @@
 #define STORE_ESTIMATE_WALK      4096           /* ranges this short are measured exactly */
 #define STORE_BATCH_MAX_REQUESTS 4096
 #define STORE_BATCH_MAX_BYTES    (64 << 20) /* bounds one batch's write transaction */
-#define STORE_GATHER_MIN_NS      200000     /* bounds of the wait for a batch to fill */
-#define STORE_GATHER_MAX_NS      10000000
-#define STORE_WATCH_POLL_NS      5000000 /* 5 ms: notices other processes' commits */
+#define STORE_WATCH_POLL_NS      5000000    /* 5 ms: notices other processes' commits */
 #define STORE_KEY_PREFIX         0x00
 #define STORE_MAX_KEY            509                 /* longest key with a record of its own */
 #define STORE_BUCKET_KEY         (STORE_MAX_KEY + 2) /* record of the longer keys (store_keys.c) */
@@ -56,6 +54,19 @@ struct snapshot {
 };
 
 typedef struct batch batch; /* store_commit.c */
+
+/* The commit thread's choice of how long a batch may fill (store_gather.c). */
+typedef struct gather_policy {
+    int short_wait;          /* the way in use: 0 long, 1 short */
+    int duel_window;         /* the window of a duel under way (0..3), else -1 */
+    int windows_left;        /* until the next duel */
+    int gap;                 /* windows between duels */
+    int64_t window_start_ns; /* 0 before the first batch */
+    int64_t idle_ns;         /* spent in this window with nothing queued */
+    long requests;           /* batched in this window */
+    long duel_requests[2];   /* in the duel: [0] the other way, [1] the way in use */
+    int64_t duel_ns[2];
+} gather_policy;
 
 /* A request's read ranges, sorted and merged (conflicts.c); r NULL until built. */
 typedef struct read_set {
@@ -110,6 +121,8 @@ struct store {
     uint8_t *scratch; /* the committer's room for atomic results */
     int stopping;
     pthread_t committer;
+    /* the committer's own */
+    gather_policy gathering;
     /* finished batches, whose done() calls run on `completer` */
     pthread_mutex_t done_mu;
     pthread_cond_t done_cv;
@@ -216,6 +229,10 @@ int conflicts_reads_meet(const read_set *rs, const uint8_t *b, int bl, const uin
 int conflicts_ranges_meet(const read_set *rs, const key_range *writes, int n);
 
 /* store_commit.c */
+int64_t gather_wait_ns(const gather_policy *p, int64_t last_sync_ns);
+void gather_note_idle(gather_policy *p, int64_t ns);
+void gather_note_batch(gather_policy *p, int n, int64_t now_ns);
+
 int store_commit_start(store *s);
 void store_commit_stop(store *s);
 
