@@ -1678,8 +1678,7 @@ static int gather_run(gather_policy *p, int64_t *now, int ms, int long_n, int sh
 static void test_gather_wait_bounds(void)
 {
     gather_policy p;
-    memset(&p, 0, sizeof p);
-    p.duel_window = -1;
+    gather_init(&p);
     CHECK_EQ(gather_wait_ns(&p, 1 * G_MS), 1 * G_MS);  /* long: as long as the last commit */
     CHECK_EQ(gather_wait_ns(&p, 1000), 200000);        /* at least 200 µs */
     CHECK_EQ(gather_wait_ns(&p, 60000 * G_MS), 10 * G_MS); /* at most 10 ms */
@@ -1695,14 +1694,14 @@ static void test_gather_keeps_the_faster_way(void)
 {
     gather_policy p;
     int64_t now = G_MS;
-    memset(&p, 0, sizeof p);
+    gather_init(&p);
     gather_run(&p, &now, 200, 30, 40, 0);
     CHECK(gather_short(&p));
     int tries = gather_run(&p, &now, 2000, 30, 40, 0);
     CHECK(tries > 2000 * 9 / 10); /* the long wait only in duels, ever rarer */
     CHECK(gather_run(&p, &now, 2000, 30, 40, 0) > tries);
 
-    memset(&p, 0, sizeof p);
+    gather_init(&p);
     now = G_MS;
     gather_run(&p, &now, 200, 40, 30, 0);
     CHECK(!gather_short(&p));
@@ -1722,7 +1721,7 @@ static void test_gather_needs_a_clear_gain(void)
 {
     gather_policy p;
     int64_t now = G_MS;
-    memset(&p, 0, sizeof p);
+    gather_init(&p);
     int tries = gather_run(&p, &now, 3000, 100, 101, 0);
     CHECK(!gather_short(&p));
     CHECK(tries > 0 && tries < 3000 / 2);
@@ -1734,7 +1733,7 @@ static void test_gather_ignores_idle_windows(void)
 {
     gather_policy p;
     int64_t now = G_MS;
-    memset(&p, 0, sizeof p);
+    gather_init(&p);
     gather_run(&p, &now, 1000, 1, 50, 600);
     CHECK(!gather_short(&p));
     /* once the clients are busy, the evidence counts again */

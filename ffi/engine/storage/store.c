@@ -204,6 +204,7 @@ static store *open_new(const char *path, int *err_out, char *detail, size_t n) {
     s->generation = atomic_load(&store_forks);
     s->refs = 1;
     s->wake_at = 1;
+    gather_init(&s->gathering);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->done_mu, NULL);

@@ -34,6 +34,12 @@
 #define SWITCH_GAIN   1.02 /* the other way must batch 2 % more to be kept */
 #define CLEAR_WIN     1.10 /* the way in use batched 10 % more: duel half as often */
 
+/* A new store starts with the long wait (what the engine always did); its
+ * first duel follows its first window of batches. */
+void gather_init(gather_policy *p) {
+    *p = (gather_policy){.duel_window = -1, .gap = FIRST_GAP, .windows_left = 1};
+}
+
 static int uses_short(const gather_policy *p) {
     /* in a duel, even windows try the other way */
     return p->duel_window >= 0 && p->duel_window % 2 == 0 ? !p->short_wait : p->short_wait;
@@ -88,12 +94,9 @@ static void close_window(gather_policy *p, long requests, int64_t elapsed) {
 }
 
 void gather_note_batch(gather_policy *p, int n, int64_t now_ns) {
-    if (!p->window_start_ns) { /* the first batch: a duel comes after one window */
+    if (!p->window_start_ns) { /* the first batch opens the first window */
         p->window_start_ns = now_ns;
-        p->gap = FIRST_GAP;
-        p->duel_window = -1;
-        p->windows_left = 1;
-        p->idle_ns = 0;
+        p->idle_ns = 0; /* before any batch: not this window's */
     }
     p->requests += n;
     int64_t elapsed = now_ns - p->window_start_ns;

@@ -228,11 +228,13 @@ void conflicts_reads_free(read_set *rs);
 int conflicts_reads_meet(const read_set *rs, const uint8_t *b, int bl, const uint8_t *e, int el);
 int conflicts_ranges_meet(const read_set *rs, const key_range *writes, int n);
 
-/* store_commit.c */
+/* store_gather.c */
+void gather_init(gather_policy *p);
 int64_t gather_wait_ns(const gather_policy *p, int64_t last_sync_ns);
 void gather_note_idle(gather_policy *p, int64_t ns);
 void gather_note_batch(gather_policy *p, int n, int64_t now_ns);
 
+/* store_commit.c */
 int store_commit_start(store *s);
 void store_commit_stop(store *s);
 
